@@ -1,0 +1,30 @@
+namespace Kubebpf.Sdk.Pipeline;
+
+/// <summary>
+/// Publishes events of type <typeparamref name="T"/> to every subscriber, across plugins. Provided by the host.
+/// Event types that cross plugins must live in the SDK (see <see cref="Events.HttpExchange"/>).
+/// </summary>
+public interface IEventPublisher<T>
+{
+    /// <summary>
+    /// Delivers a batch synchronously, on the caller's thread, to each subscriber in turn. Call it once per drained
+    /// batch, not once per event. A subscriber that throws is disabled and reported; the others still receive the batch.
+    /// The span is only valid during the call.
+    /// </summary>
+    void Publish(ReadOnlySpan<T> batch);
+}
+
+/// <summary>Receives batches of events of type <typeparamref name="T"/>.</summary>
+public interface IEventSubscriber<T>
+{
+    /// <summary>
+    /// Handles a batch. Called on the publishing probe's thread; several probes may publish concurrently, so
+    /// implementations that keep state synchronise. Must not block, and must not keep the span.
+    /// </summary>
+    void OnEvents(ReadOnlySpan<T> batch);
+}
+
+/// <summary>Registration record the host reads to connect a subscriber; created by <c>AddEventSubscriber</c>.</summary>
+/// <param name="EventType">The event type subscribed to.</param>
+/// <param name="SubscriberType">The service type to resolve (an <see cref="IEventSubscriber{T}"/>).</param>
+public sealed record EventSubscription(Type EventType, Type SubscriberType);
