@@ -1,0 +1,117 @@
+// Thin, linear build: Bpf -> Build -> Publish -> Test, and Pack for the SDK package.
+// Run through ./build.sh, which installs the Debian packages and the .NET tools first.
+using System.Xml.Linq;
+
+var target = Argument("target", "Build");
+var configuration = Argument("configuration", "Release");
+var artifacts = MakeAbsolute(Directory("artifacts"));
+var agentDir = artifacts.Combine("agent");
+var resultsDir = artifacts.Combine("test-results");
+
+Task("Bpf")
+    .Description("Checks the eBPF toolchain; each plugin's build compiles its own .bpf.c with clang and embeds the object.")
+    .Does(() =>
+{
+    var exit = StartProcess("clang", new ProcessSettings { Arguments = "--version", RedirectStandardOutput = true });
+    if (exit != 0) throw new Exception("clang is missing: ./build.sh installs clang, llvm and libbpf-dev.");
+});
+
+Task("Build")
+    .IsDependentOn("Bpf")
+    .Does(() =>
+{
+    DotNetBuild("kubebpf.slnx", new DotNetBuildSettings { Configuration = configuration });
+});
+
+Task("Publish")
+    .Description("Lays the agent out as it ships: artifacts/agent/kubebpf and artifacts/agent/plugins/<Name>/<Name>.dll.")
+    .IsDependentOn("Build")
+    .Does(() =>
+{
+    CleanDirectory(agentDir);
+    DotNetPublish("host/Kubebpf.Agent/Kubebpf.Agent.csproj", new DotNetPublishSettings
+    {
+        Configuration = configuration, NoBuild = true, OutputDirectory = agentDir,
+    });
+    foreach (var plugin in GetFiles("plugins/*/*.csproj"))
+    {
+        var name = plugin.GetFilenameWithoutExtension().ToString();
+        DotNetPublish(plugin.FullPath, new DotNetPublishSettings
+        {
+            Configuration = configuration, NoBuild = true, OutputDirectory = agentDir.Combine("plugins").Combine(name),
+        });
+    }
+});
+
+Task("Test")
+    .Description("Unit tests, then the kernel tests (as root): those must all run; a skipped or missing kernel test fails the build.")
+    .IsDependentOn("Publish")
+    .Does(() =>
+{
+    CleanDirectory(resultsDir);
+    var failures = new List<string>();
+    foreach (var pass in new[] { ("unit", "Category!=Kernel"), ("kernel", "Category=Kernel") })
+    {
+        foreach (var project in GetFiles("tests/*.Tests/*.Tests.csproj"))
+        {
+            var name = project.GetFilenameWithoutExtension().ToString();
+            try
+            {
+                DotNetTest(project.FullPath, new DotNetTestSettings
+                {
+                    Configuration = configuration,
+                    NoBuild = true,
+                    Filter = pass.Item2,
+                    ResultsDirectory = resultsDir,
+                    Loggers = { $"trx;LogFileName={name}.{pass.Item1}.trx", "console;verbosity=normal" },
+                });
+            }
+            catch (Exception)
+            {
+                failures.Add($"{name} ({pass.Item1})");
+            }
+        }
+    }
+
+    var totals = Summarise(resultsDir);
+    Information("");
+    foreach (var pass in totals)
+    {
+        Information($"{pass.Key} tests: {pass.Value.Passed} passed, {pass.Value.Failed} failed, {pass.Value.Skipped} skipped");
+    }
+    var all = (Passed: totals.Values.Sum(t => t.Passed), Failed: totals.Values.Sum(t => t.Failed), Skipped: totals.Values.Sum(t => t.Skipped));
+    Information($"Tests: {all.Passed} passed, {all.Failed} failed, {all.Skipped} skipped");
+
+    if (failures.Count > 0) throw new Exception($"Test failures in: {string.Join(", ", failures)}");
+    if (!totals.TryGetValue("kernel", out var kernel) || kernel.Passed == 0)
+        throw new Exception("No kernel test ran: they need root (sudo ./build.sh --target=Test).");
+    if (all.Skipped > 0) throw new Exception($"{all.Skipped} tests were skipped; none may be.");
+});
+
+Task("Pack")
+    .IsDependentOn("Build")
+    .Does(() =>
+{
+    DotNetPack("plugin-sdk/Kubebpf.Sdk/Kubebpf.Sdk.csproj", new DotNetPackSettings
+    {
+        Configuration = configuration, NoBuild = true, OutputDirectory = artifacts.Combine("packages"),
+    });
+});
+
+RunTarget(target);
+
+// Passed/failed/skipped per pass, read from the TRX files (file name: <project>.<pass>.trx).
+Dictionary<string, (int Passed, int Failed, int Skipped)> Summarise(DirectoryPath directory)
+{
+    var totals = new Dictionary<string, (int Passed, int Failed, int Skipped)>();
+    foreach (var trx in GetFiles(directory.FullPath + "/*.trx"))
+    {
+        var pass = trx.GetFilenameWithoutExtension().GetExtension().TrimStart('.');
+        XNamespace ns = "http://microsoft.com/schemas/VisualStudio/TeamTest/2010";
+        var counters = XDocument.Load(trx.FullPath).Descendants(ns + "Counters").Single();
+        int Read(string attribute) => int.Parse(counters.Attribute(attribute)?.Value ?? "0");
+        totals.TryGetValue(pass, out var sum);
+        totals[pass] = (sum.Passed + Read("passed"), sum.Failed + Read("failed"), sum.Skipped + Read("notExecuted"));
+    }
+    return totals;
+}

@@ -1,0 +1,43 @@
+namespace Kubebpf.Agent;
+
+/// <summary>The <c>Agent</c> configuration section.</summary>
+public sealed class AgentOptions
+{
+    public const string SectionName = "Agent";
+
+    /// <summary>Folders searched for plugins (<c>&lt;folder&gt;/&lt;Name&gt;/&lt;Name&gt;.dll</c>); relative paths are relative to the agent's own folder.</summary>
+    public List<string> PluginDirectories { get; set; } = ["plugins"];
+
+    /// <summary>How often aggregators flush and self-metrics are written.</summary>
+    public TimeSpan FlushInterval { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>The node name written on self-metrics; defaults to <c>NODE_NAME</c>, else the host name.</summary>
+    public string NodeName { get; set; } = Environment.GetEnvironmentVariable("NODE_NAME") ?? Environment.MachineName;
+
+    /// <summary>How long shutdown waits for probes to stop and sinks to drain.</summary>
+    public TimeSpan ShutdownTimeout { get; set; } = TimeSpan.FromSeconds(15);
+
+    /// <summary>Check (and mount) what eBPF probes need before starting them.</summary>
+    public bool CheckKernel { get; set; } = true;
+
+    internal void Validate()
+    {
+        if (FlushInterval < TimeSpan.FromMilliseconds(100))
+        {
+            throw new ConfigurationException($"Agent:FlushInterval must be at least 100 ms; it is {FlushInterval}.");
+        }
+
+        if (ShutdownTimeout <= TimeSpan.Zero)
+        {
+            throw new ConfigurationException($"Agent:ShutdownTimeout must be positive; it is {ShutdownTimeout}.");
+        }
+
+        if (PluginDirectories.Count == 0)
+        {
+            throw new ConfigurationException("Agent:PluginDirectories is empty: name at least one folder holding plugins.");
+        }
+    }
+}
+
+/// <summary>A configuration error the user must fix; its message says what and where.</summary>
+public sealed class ConfigurationException(string message) : Exception(message);

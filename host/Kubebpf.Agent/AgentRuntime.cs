@@ -1,0 +1,298 @@
+using Kubebpf.Agent.Pipeline;
+using Kubebpf.Agent.Plugins;
+using Kubebpf.Agent.SelfMetrics;
+using Kubebpf.Agent.Sinks;
+using Kubebpf.Sdk.Metadata;
+using Kubebpf.Sdk.Pipeline;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace Kubebpf.Agent;
+
+/// <summary>
+/// Builds the configured plugin instances, wires them (metadata, events, sinks), runs them and stops them.
+/// Knows no protocol: everything it runs comes from plugins.
+/// </summary>
+internal sealed partial class AgentRuntime : IAsyncDisposable
+{
+    private readonly IConfiguration _configuration;
+    private readonly AgentOptions _options;
+    private readonly ILoggerFactory _loggerFactory;
+    private readonly ILogger _logger;
+    private readonly TimeProvider _time;
+    private readonly string _baseDirectory;
+    private readonly PluginFactory _factory = new();
+    private readonly AgentMetricsRegistry _metrics = new();
+    private readonly EventBus _bus = new();
+    private readonly CompositeWorkloadResolver _resolver = new();
+    private readonly PointRouter _router = new();
+    private readonly List<PluginInstance> _instances = [];
+    private readonly List<SinkPump> _pumps = [];
+    private readonly List<Task> _probeTasks = [];
+    private readonly List<Task> _pumpTasks = [];
+    private readonly CancellationTokenSource _stopProbes = new();
+    private readonly CancellationTokenSource _stopPumps = new();
+    private readonly Counter _pluginFailures;
+    private Task _flushLoop = Task.CompletedTask;
+
+    public AgentRuntime(IConfiguration configuration, AgentOptions options, ILoggerFactory loggerFactory, TimeProvider time, string baseDirectory)
+    {
+        _configuration = configuration;
+        _options = options;
+        _loggerFactory = loggerFactory;
+        _logger = loggerFactory.CreateLogger<AgentRuntime>();
+        _time = time;
+        _baseDirectory = baseDirectory;
+        _pluginFailures = _metrics.For("agent").Counter("plugin_failures", "plugin instances stopped after an error");
+    }
+
+    public IReadOnlyList<PluginInstance> Instances => _instances;
+
+    public IReadOnlyList<PluginDescriptor> Discovered { get; private set; } = [];
+
+    internal AgentMetricsRegistry Metrics => _metrics;
+
+    /// <summary>Discovers plugins and builds every configured instance; failures are recorded per instance.</summary>
+    public void Build()
+    {
+        _options.Validate();
+        Discovered = PluginCatalog.Discover(_options.PluginDirectories, _baseDirectory);
+        var sections = _configuration.GetSection("Plugins").GetChildren().ToList();
+        if (sections.Count == 0)
+        {
+            throw new ConfigurationException("No plugin is configured: add a 'Plugins' section naming at least one plugin instance (see kubebpf.json).");
+        }
+
+        foreach (var section in sections)
+        {
+            _instances.Add(BuildInstance(section));
+        }
+    }
+
+    private PluginInstance BuildInstance(IConfigurationSection section)
+    {
+        if (!section.GetValue("Enabled", true))
+        {
+            return PluginInstance.Disabled(section.Key);
+        }
+
+        var pluginName = section["Plugin"] ?? section.Key;
+        var descriptor = PluginCatalog.Find(Discovered, pluginName);
+        if (descriptor is null)
+        {
+            var known = Discovered.Count == 0 ? "none" : string.Join(", ", Discovered.Select(d => d.Name));
+            var error = $"no plugin folder named '{pluginName}' in {string.Join(", ", _options.PluginDirectories)} (found: {known})";
+            LogPluginMissing(section.Key, error);
+            return PluginInstance.Missing(section.Key, error);
+        }
+
+        var instance = new PluginInstance(section.Key, descriptor);
+        try
+        {
+            var plugin = _factory.Create(descriptor);
+            var services = new ServiceCollection();
+            var context = new PluginContext(section.Key, descriptor.Directory, section);
+            AddHostServices(services, context);
+            plugin.ConfigureServices(services, context);
+            instance.Attach(services.BuildServiceProvider(new ServiceProviderOptions { ValidateOnBuild = true, ValidateScopes = true }));
+            _metrics.For(section.Key).Gauge("running", "1 while the plugin instance runs, 0 once it stopped or failed", () => instance.State == PluginState.Running ? 1 : 0);
+        }
+        catch (Exception ex)
+        {
+            Fail(instance, "loading", ex);
+        }
+
+        return instance;
+    }
+
+    private void AddHostServices(IServiceCollection services, PluginContext context)
+    {
+        services.AddSingleton(context);
+        services.AddSingleton(_loggerFactory);
+        services.AddSingleton(typeof(ILogger<>), typeof(Logger<>));
+        services.AddSingleton(_time);
+        services.AddSingleton<IAgentMetrics>(_metrics.For(context.InstanceName));
+        services.AddSingleton<IPointWriter>(_router);
+        services.AddSingleton<IWorkloadResolver>(_resolver);
+        services.AddSingleton(_bus);
+        services.AddSingleton(typeof(IEventPublisher<>), typeof(BusPublisher<>));
+        services.AddOptions();
+    }
+
+    /// <summary>Wires and starts everything built by <see cref="Build"/>.</summary>
+    public void Start()
+    {
+        var active = _instances.Where(i => i.IsActive).ToList();
+        _resolver.SetSources(active.SelectMany(i => i.MetadataSources));
+        foreach (var instance in active)
+        {
+            foreach (var subscription in instance.Subscriptions)
+            {
+                var subscriber = instance.Services!.GetRequiredService(subscription.SubscriberType);
+                _bus.Subscribe(subscription.EventType, subscriber, ex => Fail(instance, $"handling {subscription.EventType.Name} events", ex));
+            }
+
+            foreach (var sink in instance.Sinks)
+            {
+                var options = instance.Services!.GetRequiredService<PluginContext>().Configuration.GetSection("Buffer").Get<SinkPumpOptions>() ?? new SinkPumpOptions();
+                _pumps.Add(new SinkPump(instance.InstanceName, sink, options, _metrics.For(instance.InstanceName), _loggerFactory.CreateLogger<SinkPump>(), _time));
+            }
+        }
+
+        if (_pumps.Count == 0)
+        {
+            LogNoSink();
+        }
+
+        _router.SetPumps(_pumps);
+        foreach (var pump in _pumps)
+        {
+            _pumpTasks.Add(pump.RunAsync(_stopPumps.Token));
+        }
+
+        foreach (var instance in active)
+        {
+            instance.MarkRunning();
+            foreach (var probe in instance.Probes)
+            {
+                _probeTasks.Add(RunProbeAsync(instance, probe));
+            }
+        }
+
+        _flushLoop = FlushLoopAsync(_stopProbes.Token);
+    }
+
+    private Task RunProbeAsync(PluginInstance instance, IProbe probe)
+    {
+        var stopping = CancellationTokenSource.CreateLinkedTokenSource(_stopProbes.Token, instance.Stopping.Token);
+        return Task.Factory.StartNew(
+                () => probe.RunAsync(stopping.Token),
+                CancellationToken.None,
+                TaskCreationOptions.LongRunning,
+                TaskScheduler.Default)
+            .Unwrap()
+            .ContinueWith(
+                task =>
+                {
+                    if (task.Exception is { } error && !stopping.IsCancellationRequested)
+                    {
+                        Fail(instance, $"running probe {probe.GetType().Name}", error.GetBaseException());
+                    }
+                    else if (task.Exception is { } late && late.GetBaseException() is not OperationCanceledException)
+                    {
+                        Fail(instance, $"stopping probe {probe.GetType().Name}", late.GetBaseException());
+                    }
+
+                    stopping.Dispose();
+                },
+                TaskScheduler.Default);
+    }
+
+    private async Task FlushLoopAsync(CancellationToken stopping)
+    {
+        using var timer = new PeriodicTimer(_options.FlushInterval, _time);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(stopping))
+            {
+                FlushAll();
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // shutdown: the final flush happens in StopAsync, after the probes have stopped
+        }
+    }
+
+    /// <summary>Flushes every aggregator, then writes the self-metrics, stamped with one window end.</summary>
+    internal void FlushAll()
+    {
+        var windowEnd = UnixNanoseconds(_time.GetUtcNow());
+        foreach (var instance in _instances.Where(i => i.IsActive))
+        {
+            foreach (var flushable in instance.Flushables)
+            {
+                try
+                {
+                    flushable.Flush(windowEnd, _router);
+                }
+                catch (Exception ex)
+                {
+                    Fail(instance, "flushing", ex);
+                }
+            }
+        }
+
+        _router.Write(_metrics.Snapshot(_options.NodeName, windowEnd));
+    }
+
+    public async Task StopAsync()
+    {
+        var deadline = _time.GetUtcNow() + _options.ShutdownTimeout;
+        await _stopProbes.CancelAsync();
+        await WaitAsync(Task.WhenAll(_probeTasks), _options.ShutdownTimeout, "probes to stop");
+        await _flushLoop;
+        FlushAll();
+        foreach (var instance in _instances)
+        {
+            instance.MarkStopped();
+        }
+
+        var remaining = deadline - _time.GetUtcNow();
+        await Task.WhenAll(_pumps.Select(p => p.DrainAsync(remaining > TimeSpan.Zero ? remaining : TimeSpan.Zero)));
+        await _stopPumps.CancelAsync();
+        await WaitAsync(Task.WhenAll(_pumpTasks), TimeSpan.FromSeconds(2), "sinks to stop");
+    }
+
+    private async Task WaitAsync(Task task, TimeSpan timeout, string what)
+    {
+        try
+        {
+            await task.WaitAsync(timeout);
+        }
+        catch (TimeoutException)
+        {
+            LogShutdownTimeout(what, timeout);
+        }
+        catch (Exception)
+        {
+            // failures were already reported per instance
+        }
+    }
+
+    private void Fail(PluginInstance instance, string phase, Exception error)
+    {
+        if (instance.Fail(phase, error))
+        {
+            _pluginFailures.Increment();
+            LogPluginFailed(error, instance.InstanceName, phase);
+        }
+    }
+
+    internal static long UnixNanoseconds(DateTimeOffset time) => (time.UtcTicks - DateTimeOffset.UnixEpoch.UtcTicks) * 100;
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var instance in _instances)
+        {
+            await instance.DisposeAsync();
+        }
+
+        _factory.Dispose();
+        _stopProbes.Dispose();
+        _stopPumps.Dispose();
+    }
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Plugin instance {Instance} failed while {Phase}; it is stopped, the other plugins keep running")]
+    private partial void LogPluginFailed(Exception error, string instance, string phase);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Plugin instance {Instance} not started: {Error}")]
+    private partial void LogPluginMissing(string instance, string error);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "No sink is configured: points are computed but go nowhere. Add e.g. a Console or InfluxDb plugin instance.")]
+    private partial void LogNoSink();
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Shutdown: gave up waiting for {What} after {Timeout}")]
+    private partial void LogShutdownTimeout(string what, TimeSpan timeout);
+}
