@@ -1,3 +1,5 @@
+using Kubebpf.Sdk.Bpf;
+
 namespace Kubebpf.Agent;
 
 /// <summary>The <c>Agent</c> configuration section.</summary>
@@ -41,3 +43,10 @@ public sealed class AgentOptions
 
 /// <summary>A configuration error the user must fix; its message says what and where.</summary>
 public sealed class ConfigurationException(string message) : Exception(message);
+
+/// <summary>The kernel or the process lacks what the configured probes need; the report says what and how to fix it.</summary>
+public sealed class KernelRequirementsException(KernelRequirementsReport report)
+    : Exception("The kernel or this process lacks what the probes need:" + Environment.NewLine + report)
+{
+    public KernelRequirementsReport Report { get; } = report;
+}

@@ -2,6 +2,7 @@ using Kubebpf.Agent.Pipeline;
 using Kubebpf.Agent.Plugins;
 using Kubebpf.Agent.SelfMetrics;
 using Kubebpf.Agent.Sinks;
+using Kubebpf.Sdk.Bpf;
 using Kubebpf.Sdk.Metadata;
 using Kubebpf.Sdk.Pipeline;
 using Microsoft.Extensions.Configuration;
@@ -121,9 +122,11 @@ internal sealed partial class AgentRuntime : IAsyncDisposable
     }
 
     /// <summary>Wires and starts everything built by <see cref="Build"/>.</summary>
+    /// <exception cref="KernelRequirementsException">A probe needs something the kernel or the process lacks.</exception>
     public void Start()
     {
         var active = _instances.Where(i => i.IsActive).ToList();
+        CheckKernel(active.SelectMany(i => i.Probes).ToList());
         _resolver.SetSources(active.SelectMany(i => i.MetadataSources));
         foreach (var instance in active)
         {
@@ -161,6 +164,21 @@ internal sealed partial class AgentRuntime : IAsyncDisposable
         }
 
         _flushLoop = FlushLoopAsync(_stopProbes.Token);
+    }
+
+    private void CheckKernel(IReadOnlyList<IProbe> probes)
+    {
+        if (!_options.CheckKernel || probes.Count == 0)
+        {
+            return;
+        }
+
+        var features = probes.OfType<IRequiresKernelFeatures>().Aggregate(KernelFeatures.None, (all, p) => all | p.RequiredKernelFeatures);
+        var report = KernelRequirements.Check(features, mountMissing: true);
+        if (!report.AllOk)
+        {
+            throw new KernelRequirementsException(report);
+        }
     }
 
     private Task RunProbeAsync(PluginInstance instance, IProbe probe)

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Kubebpf.Agent;
+using Kubebpf.Sdk.Bpf;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -28,15 +29,19 @@ var plugins = new Command("plugins", "List the plugins found in the plugin folde
 };
 plugins.SetAction((result, _) => Cli.GuardAsync(() => Cli.ListPluginsAsync(result.GetValue(configOption), result.GetValue(setOption) ?? [])));
 
+var check = new Command("check", "Check (and mount where possible) what the eBPF probes need: privileges, memlock, BTF, bpffs, tracefs.");
+check.SetAction(_ => Cli.Check());
+
 var root = new RootCommand("kubebpf: zero-instrumentation HTTP observability with eBPF. Start with 'kubebpf run' (as root).")
 {
-    run, plugins,
+    run, plugins, check,
 };
 return await root.Parse(args).InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = null });
 
 internal static class Cli
 {
     public const int ConfigurationError = 2;
+    public const int KernelRequirementsUnmet = 3;
 
     public static async Task<int> GuardAsync(Func<Task<int>> command)
     {
@@ -49,6 +54,19 @@ internal static class Cli
             await Console.Error.WriteLineAsync($"kubebpf: configuration error: {ex.Message}");
             return ConfigurationError;
         }
+        catch (KernelRequirementsException ex)
+        {
+            await Console.Error.WriteLineAsync($"kubebpf: {ex.Message}");
+            return KernelRequirementsUnmet;
+        }
+    }
+
+    public static int Check()
+    {
+        var report = KernelRequirements.Check(
+            KernelFeatures.Btf | KernelFeatures.BpfFs | KernelFeatures.TraceFs, mountMissing: true);
+        Console.WriteLine(report);
+        return report.AllOk ? 0 : KernelRequirementsUnmet;
     }
 
     public static async Task<int> RunAsync(string? configFile, string[] overrides)

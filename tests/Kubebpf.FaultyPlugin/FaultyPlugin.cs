@@ -9,6 +9,7 @@ namespace Kubebpf.FaultyPlugin;
 /// <summary>Where the plugin throws, from its <c>FailIn</c> setting.</summary>
 public enum FailurePhase
 {
+    None,
     Loading,
     Running,
     Events,
