@@ -1,0 +1,35 @@
+using System.Text;
+
+namespace Kubebpf.Http.Parsing;
+
+/// <summary>Shared strings for the values that repeat on every exchange, so that only the path allocates.</summary>
+internal static class HttpStrings
+{
+    public const string Http10 = "HTTP/1.0";
+    public const string Http11 = "HTTP/1.1";
+
+    public static string Version(HttpVersion version) => version == HttpVersion.Http10 ? Http10 : Http11;
+
+    /// <summary>The standard method names (RFC 9110, RFC 5789) as literals; any other token goes through <paramref name="others"/>.</summary>
+    public static string Method(ReadOnlySpan<byte> method, StringInterner others) => method switch
+    {
+        [(byte)'G', (byte)'E', (byte)'T'] => "GET",
+        [(byte)'P', (byte)'U', (byte)'T'] => "PUT",
+        [(byte)'P', (byte)'O', (byte)'S', (byte)'T'] => "POST",
+        [(byte)'H', (byte)'E', (byte)'A', (byte)'D'] => "HEAD",
+        _ when method.SequenceEqual("DELETE"u8) => "DELETE",
+        _ when method.SequenceEqual("OPTIONS"u8) => "OPTIONS",
+        _ when method.SequenceEqual("PATCH"u8) => "PATCH",
+        _ when method.SequenceEqual("CONNECT"u8) => "CONNECT",
+        _ when method.SequenceEqual("TRACE"u8) => "TRACE",
+        _ => others.Intern(method),
+    };
+
+    /// <summary>Splits a request-target at the first <c>?</c>; the query string is decoded only when asked for.</summary>
+    public static string Path(ReadOnlySpan<byte> target, bool withQuery, out string? query)
+    {
+        var mark = target.IndexOf((byte)'?');
+        query = mark >= 0 && withQuery ? Encoding.UTF8.GetString(target[(mark + 1)..]) : null;
+        return Encoding.UTF8.GetString(mark >= 0 ? target[..mark] : target);
+    }
+}
