@@ -1,0 +1,82 @@
+using Kubebpf.Sdk.Metrics;
+using Kubebpf.Sdk.Pipeline;
+using Spectre.Console;
+
+namespace Kubebpf.Console;
+
+/// <summary>
+/// Shows the newest R.E.D. window as a table each time a batch brings one, with the agent's loss counters in the
+/// header, and optionally prints the call log. The host calls <see cref="WriteAsync"/> one batch at a time.
+/// </summary>
+public sealed class ConsoleSink : IPointSink
+{
+    private readonly ConsoleSinkOptions _options;
+    private readonly IAnsiConsole _console;
+    private readonly TimeZoneInfo _zone;
+    private readonly RedWindow _window = new();
+    private readonly AgentLosses _losses;
+    private readonly RedTableRenderer _renderer;
+    private readonly bool _redraw;
+
+    /// <summary>Creates the sink writing to <paramref name="console"/>.</summary>
+    public ConsoleSink(ConsoleSinkOptions options, IAnsiConsole console, TimeProvider time)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(console);
+        ArgumentNullException.ThrowIfNull(time);
+        _options = options;
+        _console = console;
+        _zone = time.LocalTimeZone;
+        _losses = new AgentLosses(options.LossCounterKeywords ?? ConsoleSinkOptions.DefaultLossCounterKeywords);
+        var ansi = console.Profile.Capabilities.Ansi;
+        _renderer = new RedTableRenderer(options.MaxRows, _zone, asciiBorders: !console.Profile.Capabilities.Unicode);
+        // Redrawing in place would wipe the call-log lines printed between two tables.
+        _redraw = ansi && options.ClearScreen && !options.ShowCallLog;
+    }
+
+    /// <inheritdoc />
+    public ValueTask WriteAsync(IReadOnlyList<MetricPoint> batch, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(batch);
+        var windowChanged = false;
+        var agentSeen = false;
+        foreach (var point in batch)
+        {
+            if (point.Measurement == _options.RedMeasurement)
+            {
+                windowChanged |= _window.Add(point);
+            }
+            else if (point.Measurement == _options.AgentMeasurement)
+            {
+                _losses.Add(point);
+                agentSeen = true;
+            }
+            else if (_options.ShowCallLog && point.Measurement == _options.CallLogMeasurement)
+            {
+                _console.WriteLine(CallLogLine.Format(point, _zone));
+            }
+        }
+
+        // Before the first window, the agent's own points at each flush keep the header (and losses) current.
+        if (windowChanged || (agentSeen && _window.IsEmpty))
+        {
+            Render();
+        }
+
+        return ValueTask.CompletedTask;
+    }
+
+    private void Render()
+    {
+        if (_redraw)
+        {
+            _console.Clear(home: true);
+        }
+        else
+        {
+            _console.WriteLine();
+        }
+
+        _console.Write(_renderer.Render(_window, _losses));
+    }
+}

@@ -1,0 +1,157 @@
+using Kubebpf.Sdk.Metrics;
+using Microsoft.Extensions.Time.Testing;
+
+namespace Kubebpf.Console.Tests;
+
+public sealed class ConsoleSinkTests
+{
+    private readonly StringWriter _output = new();
+    private readonly FakeTimeProvider _time = new();
+
+    public ConsoleSinkTests() => _time.SetLocalTimeZone(TimeZoneInfo.Utc);
+
+    private ConsoleSink Sink(ConsoleSinkOptions? options = null) =>
+        new(options ?? new ConsoleSinkOptions(), ConsoleOutput.Create(_output, isTerminal: false, width: 200), _time);
+
+    private async Task<string> Write(ConsoleSink sink, params MetricPoint[] points)
+    {
+        await sink.WriteAsync(points, CancellationToken.None);
+        return _output.ToString();
+    }
+
+    [Fact]
+    public async Task The_table_shows_the_exact_figures_of_each_series()
+    {
+        var text = await Write(Sink(),
+            Points.Red("api", "in", "GET", "/users/{id}", requests: 200, rate: 20, errors4xx: 10, errors5xx: 3, p50: 1.234, p90: 12.5, p99: 203.7),
+            Points.Red("web", "out", "POST", "/orders", requests: 5, rate: 0.5, p50: 0.42, p90: 0.9, p99: 1));
+
+        var api = Line(text, "shop/api/api-0");
+        Assert.Equal(["shop/api/api-0", "in", "GET", "/users/{id}", "20.0", "5.0%", "1.5%", "1.23", "12.5", "204"], Cells(api));
+        Assert.Equal(["shop/web/web-0", "out", "POST", "/orders", "0.50", "0.0%", "0.0%", "0.42", "0.90", "1.00"], Cells(Line(text, "shop/web/web-0")));
+        Assert.Contains("| namespace/workload/pod | dir | method | route", text, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task The_header_totals_the_window_from_the_rollups()
+    {
+        var text = await Write(Sink(),
+            Points.Red("api", "in", "GET", "/a", requests: 60, rate: 6, errors4xx: 6),
+            Points.Red("api", "in", "GET", "/b", requests: 40, rate: 4, errors5xx: 2),
+            Points.Red("api", "in", "*", "*", requests: 100, rate: 10, errors4xx: 6, errors5xx: 2));
+
+        Assert.Contains("HTTP R.E.D. window ending 12:00:10 (10.0 s)  |  2 series  |  100 requests, 10.0 req/s  |  4xx 6.0%  |  5xx 2.0%", text, StringComparison.Ordinal);
+        Assert.DoesNotContain("| *", text, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Rows_are_sorted_by_rate_and_capped_at_max_rows()
+    {
+        var text = await Write(Sink(new ConsoleSinkOptions { MaxRows = 2 }),
+            Points.Red("slow", "in", "GET", "/", requests: 10, rate: 1),
+            Points.Red("fast", "in", "GET", "/", requests: 500, rate: 50),
+            Points.Red("mid", "in", "GET", "/", requests: 100, rate: 10));
+
+        Assert.True(text.IndexOf("shop/fast", StringComparison.Ordinal) < text.IndexOf("shop/mid", StringComparison.Ordinal));
+        Assert.DoesNotContain("shop/slow", text, StringComparison.Ordinal);
+        Assert.Contains("... 1 more series not shown (MaxRows 2)", text, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Only_the_newest_window_is_shown()
+    {
+        var sink = Sink();
+        await Write(sink, Points.Red("old", "in", "GET", "/", requests: 1, rate: 0.1, at: Points.WindowEnd - 10_000_000_000));
+        _output.GetStringBuilder().Clear();
+
+        var text = await Write(sink,
+            Points.Red("new", "in", "GET", "/", requests: 30, rate: 3),
+            Points.Red("late", "in", "GET", "/", requests: 9, rate: 0.9, at: Points.WindowEnd - 10_000_000_000));
+
+        Assert.Contains("shop/new/new-0", text, StringComparison.Ordinal);
+        Assert.DoesNotContain("shop/old", text, StringComparison.Ordinal);
+        Assert.DoesNotContain("shop/late", text, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_window_split_over_two_batches_is_shown_whole()
+    {
+        var sink = Sink();
+        await Write(sink, Points.Red("a", "in", "GET", "/", requests: 10, rate: 1));
+        _output.GetStringBuilder().Clear();
+
+        var text = await Write(sink, Points.Red("b", "in", "GET", "/", requests: 20, rate: 2));
+
+        Assert.Contains("shop/a/a-0", text, StringComparison.Ordinal);
+        Assert.Contains("shop/b/b-0", text, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task The_header_lists_non_zero_loss_counters_of_the_agent()
+    {
+        var text = await Write(Sink(),
+            Points.Agent("Http", ("ringbuf_drops", 3), ("parser_desyncs", 0), ("exchanges", 1000)),
+            Points.Agent("InfluxDb", ("overflow_dropped", 12), ("written", 5000)),
+            Points.Red("api", "in", "GET", "/", requests: 10, rate: 1));
+
+        Assert.Contains("agent losses: Http.ringbuf_drops=3  InfluxDb.overflow_dropped=12", text, StringComparison.Ordinal);
+        Assert.DoesNotContain("parser_desyncs", text, StringComparison.Ordinal);
+        Assert.DoesNotContain("exchanges=", text, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Before_any_traffic_the_agent_points_show_a_waiting_header()
+    {
+        var text = await Write(Sink(), Points.Agent("Http", ("ringbuf_drops", 0)));
+
+        Assert.Contains("HTTP R.E.D. window ending -  |  0 series  |  0 requests, 0.00 req/s", text, StringComparison.Ordinal);
+        Assert.Contains("agent: no data lost", text, StringComparison.Ordinal);
+        Assert.Contains("waiting for the first R.E.D. window ...", text, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task The_call_log_prints_one_compact_line_per_exchange_when_enabled()
+    {
+        var text = await Write(Sink(new ConsoleSinkOptions { ShowCallLog = true }),
+            Points.Call("in", "GET", "/users/42", 200, 3_456_000, peer: "frontend"),
+            Points.Call("out", "POST", "/orders", 503, 210_000_000));
+
+        Assert.Contains("12:00:10.123 in  shop/api/api-0 GET /users/42 200 3.46 ms <- shop/frontend", text, StringComparison.Ordinal);
+        Assert.Contains("12:00:10.123 out shop/api/api-0 POST /orders 503 210 ms", text, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task The_call_log_is_off_by_default()
+    {
+        var text = await Write(Sink(), Points.Call("in", "GET", "/users/42", 200, 3_456_000));
+
+        Assert.Equal("", text);
+    }
+
+    [Fact]
+    public async Task Measurement_names_are_configurable()
+    {
+        var options = new ConsoleSinkOptions { RedMeasurement = "red" };
+        var point = Points.Red("api", "in", "GET", "/", requests: 10, rate: 1);
+        var renamed = new MetricPoint("red", [.. point.Tags], [.. point.Fields], point.TimestampUnixNs);
+
+        Assert.Equal("", await Write(Sink(options), point));
+        Assert.Contains("shop/api/api-0", await Write(Sink(options), renamed), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Redirected_output_is_plain_text_without_escape_sequences()
+    {
+        var text = await Write(Sink(), Points.Red("api", "in", "GET", "/", requests: 10, rate: 1, errors5xx: 1));
+
+        Assert.DoesNotContain('\u001b', text);
+        Assert.All(text, c => Assert.True(c < 128, $"non-ASCII character U+{(int)c:X4} in plain output"));
+        Assert.Contains("+---", text, StringComparison.Ordinal);
+    }
+
+    private static string Line(string text, string start) =>
+        text.Split('\n').Single(l => l.TrimStart('|', ' ').StartsWith(start, StringComparison.Ordinal));
+
+    private static string[] Cells(string line) =>
+        [.. line.Trim().Trim('|').Split('|').Select(c => c.Trim())];
+}
