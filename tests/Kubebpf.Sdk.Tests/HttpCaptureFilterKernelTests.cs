@@ -87,14 +87,7 @@ public sealed class HttpCaptureFilterKernelTests
         }
     }
 
-    internal static BpfObject OpenFilter()
-    {
-        using var stream = typeof(SegmentHeader).Assembly.GetManifestResourceStream("http_capture.bpf.o")
-            ?? throw new InvalidOperationException("http_capture.bpf.o is not embedded in Kubebpf.Http.");
-        var elf = new byte[stream.Length];
-        stream.ReadExactly(elf);
-        return BpfObject.OpenMemory(elf, "http_capture", new ListLogger());
-    }
+    internal static BpfObject OpenFilter() => BpfObject.OpenMemory(SegmentCapture.LoadObject(), "http_capture", new ListLogger());
 
     private struct Counting : IRecordHandler
     {

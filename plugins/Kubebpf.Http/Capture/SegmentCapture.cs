@@ -1,0 +1,290 @@
+using System.IO.Enumeration;
+using System.Runtime.InteropServices;
+using Kubebpf.Sdk.Bpf;
+using Microsoft.Extensions.Logging;
+
+namespace Kubebpf.Http.Capture;
+
+/// <summary>
+/// Captures TCP segments with the <c>http_capture</c> socket filter on every interface matching
+/// <see cref="SegmentCaptureOptions.Interfaces"/>, and hands them to an <see cref="ISegmentConsumer"/>.
+/// </summary>
+/// <remarks>
+/// Threading: call <see cref="Start"/> once, then <see cref="Run"/> on one dedicated thread; <see cref="Dispose"/>
+/// after <see cref="Run"/> returned. A timer rescans <c>/sys/class/net</c> every
+/// <see cref="SegmentCaptureOptions.RescanInterval"/> on a pool thread, attaching to new interfaces and releasing
+/// vanished ones. <see cref="ReadCounters"/>, <see cref="AttachedInterfaces"/> and
+/// <see cref="MonotonicToUnixOffsetNs"/> may be read from any thread.
+/// </remarks>
+public sealed class SegmentCapture : IDisposable
+{
+    /// <summary>HTTP_CAPTURE_MAX_BYTES of <c>http_capture.h</c>: the largest <see cref="SegmentCaptureOptions.CaptureBytes"/>.</summary>
+    public const int MaxCaptureBytes = 4096;
+
+    internal const string ObjectResourceName = "http_capture.bpf.o";
+    private const string ProgramName = "http_capture";
+    private const string SysClassNet = "/sys/class/net";
+
+    private readonly SegmentCaptureOptions _options;
+    private readonly ILogger _logger;
+    private readonly Lock _scanLock = new();
+    private readonly Dictionary<string, Attachment> _attached = new(StringComparer.Ordinal);
+    private BpfObject? _object;
+    private RingBufferReader? _ring;
+    private BpfMap? _counters;
+    private Timer? _rescanTimer;
+    private volatile Dictionary<int, InterfaceInfo> _byIndex = [];
+    private Dictionary<int, InterfaceInfo> _released = [];
+    private long _droppedRecords;
+    private long _attachFailures;
+    private long _unixOffsetNs;
+    private bool _disposed;
+
+    /// <summary>Creates the capture; nothing touches the kernel before <see cref="Start"/>.</summary>
+    public SegmentCapture(SegmentCaptureOptions options, ILogger logger)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(logger);
+        ArgumentOutOfRangeException.ThrowIfNegative(options.CaptureBytes);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(options.CaptureBytes, MaxCaptureBytes);
+        if (options.RingBufferBytes < Environment.SystemPageSize || !int.IsPow2(options.RingBufferBytes))
+        {
+            throw new ArgumentException($"RingBufferBytes must be a power of two of at least {Environment.SystemPageSize}, not {options.RingBufferBytes}.", nameof(options));
+        }
+
+        _options = options;
+        _logger = logger;
+    }
+
+    /// <summary>The names of the interfaces observed now (a snapshot).</summary>
+    public IReadOnlyCollection<string> AttachedInterfaces
+    {
+        get
+        {
+            lock (_scanLock)
+            {
+                return [.. _attached.Keys];
+            }
+        }
+    }
+
+    /// <summary>
+    /// Add to <see cref="SegmentHeader.TimestampNs"/> (CLOCK_MONOTONIC) to get Unix nanoseconds. Re-sampled at
+    /// every rescan, since the wall clock is slewed.
+    /// </summary>
+    public long MonotonicToUnixOffsetNs => Volatile.Read(ref _unixOffsetNs);
+
+    /// <summary>
+    /// Checks the kernel requirements, loads the socket filter (capture size and ring size from the options),
+    /// maps the ring buffer and attaches to the matching interfaces present now.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">Privileges or kernel support are missing (the message says what to do).</exception>
+    /// <exception cref="BpfException">Loading failed.</exception>
+    public void Start()
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        if (_object is not null)
+        {
+            throw new InvalidOperationException("SegmentCapture is already started.");
+        }
+
+        KernelRequirements.Check(KernelFeatures.None).ThrowIfUnmet();
+        _object = BpfObject.OpenMemory(LoadObject(), ProgramName, _logger);
+        _object.SetReadOnlyVariable("capture_bytes", (uint)_options.CaptureBytes);
+        _object.SetMaxEntries("segments", (uint)_options.RingBufferBytes);
+        _object.Load();
+        _ring = new RingBufferReader(_object.Map("segments"));
+        _counters = _object.Map("counters");
+        Rescan();
+        _rescanTimer = new Timer(_ => Rescan(), null, _options.RescanInterval, _options.RescanInterval);
+    }
+
+    /// <summary>
+    /// Drains the ring buffer into <paramref name="consumer"/> until <paramref name="cancellationToken"/> is cancelled:
+    /// drains, calls <see cref="ISegmentConsumer.OnBatchEnd"/> after each non-empty batch, sleeps
+    /// <see cref="SegmentCaptureOptions.PollInterval"/> when the ring is empty. Returns after a last drain once
+    /// cancelled. Runs on the calling thread; an exception from the consumer ends it.
+    /// </summary>
+    public void Run(ISegmentConsumer consumer, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(consumer);
+        var ring = _ring ?? throw new InvalidOperationException("Call Start() before Run().");
+        var dispatcher = new Dispatcher(this, consumer);
+        new RingBufferPoller { PollInterval = _options.PollInterval }.Run(ring, ref dispatcher, cancellationToken);
+    }
+
+    /// <summary>Reads the kernel's and the capture's counters (a few syscalls). Zero before <see cref="Start"/>.</summary>
+    public CaptureCounters ReadCounters()
+    {
+        var counters = _counters;
+        ulong Kernel(uint index) => counters?.SumPerCpu(index) ?? 0;
+        return new CaptureCounters(
+            Kernel(0), Kernel(1), Kernel(2), Kernel(3),
+            Interlocked.Read(ref _droppedRecords),
+            Interlocked.Read(ref _attachFailures),
+            _byIndex.Values.Count(i => i.Attached));
+    }
+
+    /// <summary>Stops rescanning, closes every raw socket, unmaps the ring buffer and unloads the filter.</summary>
+    public void Dispose()
+    {
+        if (_disposed)
+        {
+            return;
+        }
+
+        _disposed = true;
+        if (_rescanTimer is not null)
+        {
+            using var stopped = new ManualResetEvent(false);
+            if (_rescanTimer.Dispose(stopped))
+            {
+                stopped.WaitOne();
+            }
+        }
+
+        lock (_scanLock)
+        {
+            foreach (var attachment in _attached.Values)
+            {
+                attachment.Socket.Dispose();
+            }
+
+            _attached.Clear();
+        }
+
+        _ring?.Dispose();
+        _object?.Dispose();
+    }
+
+    /// <summary>The embedded <c>http_capture.bpf.o</c>.</summary>
+    internal static byte[] LoadObject()
+    {
+        using var stream = typeof(SegmentCapture).Assembly.GetManifestResourceStream(ObjectResourceName)
+            ?? throw new InvalidOperationException($"{ObjectResourceName} is not embedded in {typeof(SegmentCapture).Assembly.GetName().Name}: build it with clang (see plugins/Bpf.targets).");
+        var elf = new byte[stream.Length];
+        stream.ReadExactly(elf);
+        return elf;
+    }
+
+    /// <summary>Attaches to new matching interfaces and releases vanished (or re-created) ones.</summary>
+    internal void Rescan()
+    {
+        lock (_scanLock)
+        {
+            if (_disposed || _object is null)
+            {
+                return;
+            }
+
+            Volatile.Write(ref _unixOffsetNs, MonotonicClock.UnixOffsetNanoseconds());
+            var present = new Dictionary<string, int>(StringComparer.Ordinal);
+            foreach (var directory in Directory.EnumerateDirectories(SysClassNet))
+            {
+                var name = Path.GetFileName(directory);
+                if (Matches(_options.Interfaces, name) && TryReadIfIndex(directory, out var index))
+                {
+                    present[name] = index;
+                }
+            }
+
+            // Records already in the ring may name an interface released now: keep its name until the next rescan.
+            _released = [];
+            foreach (var (name, attachment) in _attached.ToList())
+            {
+                if (!present.TryGetValue(name, out var index) || index != attachment.Info.Index)
+                {
+                    attachment.Socket.Dispose();
+                    _attached.Remove(name);
+                    _released[attachment.Info.Index] = attachment.Info with { Attached = false };
+                    _logger.LogInformation("Released interface {Interface} (ifindex {IfIndex})", name, attachment.Info.Index);
+                }
+            }
+
+            var programFd = _object.Program(ProgramName).Fd;
+            foreach (var (name, index) in present)
+            {
+                if (_attached.ContainsKey(name))
+                {
+                    continue;
+                }
+
+                try
+                {
+                    var info = new InterfaceInfo(name, index, Matches(_options.PeerSideInterfaces, name), Attached: true);
+                    _attached[name] = new Attachment(info, RawPacketSocket.Open(index, programFd, name));
+                    _logger.LogInformation("Observing interface {Interface} (ifindex {IfIndex}, {Side} side)", name, index, info.PeerSide ? "peer" : "local");
+                }
+                catch (BpfException e)
+                {
+                    Interlocked.Increment(ref _attachFailures);
+                    _logger.LogWarning("Cannot observe interface {Interface}: {Error}", name, e.Message);
+                }
+            }
+
+            var byIndex = new Dictionary<int, InterfaceInfo>(_released);
+
+            foreach (var attachment in _attached.Values)
+            {
+                byIndex[attachment.Info.Index] = attachment.Info;
+            }
+
+            _byIndex = byIndex;
+        }
+    }
+
+    private static bool Matches(string[] patterns, string name)
+    {
+        foreach (var pattern in patterns)
+        {
+            if (FileSystemName.MatchesSimpleExpression(pattern, name, ignoreCase: false))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private static bool TryReadIfIndex(string directory, out int index)
+    {
+        index = 0;
+        try
+        {
+            return int.TryParse(File.ReadAllText(Path.Combine(directory, "ifindex")), out index);
+        }
+        catch (IOException)
+        {
+            return false; // vanished while scanning
+        }
+    }
+
+    private sealed record InterfaceInfo(string Name, int Index, bool PeerSide, bool Attached);
+
+    private sealed record Attachment(InterfaceInfo Info, RawPacketSocket Socket);
+
+    private readonly struct Dispatcher(SegmentCapture owner, ISegmentConsumer consumer) : IBatchRecordHandler
+    {
+        public void OnRecord(ReadOnlySpan<byte> record)
+        {
+            if (record.Length < SegmentHeader.Size)
+            {
+                Interlocked.Increment(ref owner._droppedRecords);
+                return;
+            }
+
+            ref readonly var header = ref MemoryMarshal.AsRef<SegmentHeader>(record);
+            var payload = record[SegmentHeader.Size..];
+            if (header.CapturedLength > payload.Length || !owner._byIndex.TryGetValue((int)header.IfIndex, out var info))
+            {
+                Interlocked.Increment(ref owner._droppedRecords);
+                return;
+            }
+
+            var outgoing = header.PacketType == SegmentHeader.PacketOutgoing;
+            consumer.OnSegment(in header, payload[..header.CapturedLength], info.PeerSide ? outgoing : !outgoing, info.Name);
+        }
+
+        public void OnBatchEnd() => consumer.OnBatchEnd();
+    }
+}

@@ -1,0 +1,26 @@
+namespace Kubebpf.Http.Capture;
+
+/// <summary>Configuration of <see cref="SegmentCapture"/> (binds from the plugin's configuration section).</summary>
+public sealed class SegmentCaptureOptions
+{
+    /// <summary>Name patterns (<c>*</c>, <c>?</c>) of the interfaces to observe; read at every rescan.</summary>
+    public string[] Interfaces { get; set; } = ["veth*", "lo"];
+
+    /// <summary>
+    /// Patterns of interfaces whose observed endpoint is on the far side: a pod's host-side veth, where traffic
+    /// towards the pod leaves the host (PACKET_OUTGOING). Other interfaces (lo, eth0) deliver to this host's stack.
+    /// </summary>
+    public string[] PeerSideInterfaces { get; set; } = ["veth*"];
+
+    /// <summary>Payload bytes copied per segment, 0 to <see cref="SegmentCapture.MaxCaptureBytes"/>.</summary>
+    public int CaptureBytes { get; set; } = 1024;
+
+    /// <summary>Ring-buffer size in bytes: a power of two, at least a page.</summary>
+    public int RingBufferBytes { get; set; } = 8 << 20;
+
+    /// <summary>How often <c>/sys/class/net</c> is rescanned for new and vanished interfaces.</summary>
+    public TimeSpan RescanInterval { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>Sleep between polls of an empty ring buffer.</summary>
+    public TimeSpan PollInterval { get; set; } = TimeSpan.FromMilliseconds(5);
+}
