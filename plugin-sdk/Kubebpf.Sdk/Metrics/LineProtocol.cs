@@ -16,13 +16,14 @@ namespace Kubebpf.Sdk.Metrics;
 /// <item>string field values: double quote and backslash; newlines stay as they are (inside quotes the server reads them as text);</item>
 /// <item>line protocol has no escape for CR, LF or TAB in names, tags or field keys: they are written as the two characters
 /// <c>\r</c>, <c>\n</c>, <c>\t</c> (as Telegraf does) and stored that way;</item>
-/// <item>a backslash in a name is written as is, except that a run of backslashes with odd length that ends the name or
-/// precedes an escaped character gets one more, so that it cannot swallow the separator; InfluxDB stores that extra backslash
-/// (there is no exact form for it).</item>
+/// <item>backslashes in names are written as they are: InfluxDB treats a character as escaped when a backslash precedes it,
+/// so <c>a\,b</c> (written <c>a\\,b</c>) round-trips; only a trailing backslash has no form (it would escape the separator),
+/// so trailing backslashes are trimmed, and a tag value or field key left empty is treated as empty.</item>
 /// </list>
 /// <para>
 /// Tags are written sorted by key (ordinal), which is the order InfluxDB stores them in and makes its writes cheaper.
-/// Tags with an empty key or value are left out (InfluxDB rejects them). Floats are written in shortest round-trip form;
+/// Tags with an empty key or value are left out (InfluxDB rejects them). The measurement is written as given: a measurement
+/// starting with <c>#</c> would make the line a comment, so producers must not use one. Floats are written in shortest round-trip form;
 /// NaN and infinities have no line-protocol form, so such fields are left out and counted in <see cref="LineProtocolStats"/>,
 /// as are fields with an empty key; a point left with no field is left out entirely. The timestamp is always written, in nanoseconds.
 /// </para>
@@ -34,8 +35,8 @@ public static class LineProtocol
     private const int MaxTimestampBytes = 20;
     private const int StackSortLimit = 64;
 
-    private static readonly SearchValues<char> MeasurementSpecials = SearchValues.Create(", \\\n\r\t");
-    private static readonly SearchValues<char> KeySpecials = SearchValues.Create(",= \\\n\r\t");
+    private static readonly SearchValues<char> MeasurementSpecials = SearchValues.Create(", \n\r\t");
+    private static readonly SearchValues<char> KeySpecials = SearchValues.Create(",= \n\r\t");
     private static readonly SearchValues<char> StringFieldSpecials = SearchValues.Create("\"\\");
 
     /// <summary>Writes one point as one line (with its trailing newline), unless it has no writable field.</summary>
@@ -49,7 +50,7 @@ public static class LineProtocol
         options ??= LineProtocolOptions.Default;
 
         var skippedFields = CountUnwritableFields(point);
-        if (skippedFields == point.Fields.Count)
+        if (skippedFields == point.Fields.Count || Trim(point.Measurement).IsEmpty)
         {
             return new LineProtocolStats(0, 1, skippedFields);
         }
@@ -87,7 +88,10 @@ public static class LineProtocol
     }
 
     private static bool IsWritable(in Field field) =>
-        field.Key.Length > 0 && (field.Value.Kind != FieldKind.Float || double.IsFinite(field.Value.AsDouble));
+        !Trim(field.Key).IsEmpty && (field.Value.Kind != FieldKind.Float || double.IsFinite(field.Value.AsDouble));
+
+    // A trailing backslash would escape the separator after it, and line protocol has no other form for it.
+    private static ReadOnlySpan<char> Trim(string name) => name.AsSpan().TrimEnd('\\');
 
     private static int CountUnwritableFields(MetricPoint point)
     {
@@ -168,7 +172,7 @@ public static class LineProtocol
             foreach (var index in order)
             {
                 var tag = tags[index];
-                if (tag.Key.Length == 0 || tag.Value.Length == 0)
+                if (Trim(tag.Key).IsEmpty || Trim(tag.Value).IsEmpty)
                 {
                     continue;
                 }
@@ -207,8 +211,9 @@ public static class LineProtocol
         }
     }
 
-    private static int WriteName(ReadOnlySpan<char> text, Span<byte> span, SearchValues<char> specials)
+    private static int WriteName(string name, Span<byte> span, SearchValues<char> specials)
     {
+        var text = Trim(name);
         var pos = 0;
         while (true)
         {
@@ -219,32 +224,15 @@ public static class LineProtocol
             }
 
             pos += Encoding.UTF8.GetBytes(text[..next], span[pos..]);
-            text = text[next..];
-            if (text[0] == '\\')
-            {
-                var run = text.IndexOfAnyExcept('\\');
-                var length = run < 0 ? text.Length : run;
-                span.Slice(pos, length).Fill((byte)'\\');
-                pos += length;
-                // The parser pairs a backslash with the byte after it: keep the pairing even before an escape or the separator.
-                if (length % 2 == 1 && (run < 0 || specials.Contains(text[run])))
-                {
-                    span[pos++] = (byte)'\\';
-                }
-
-                text = text[length..];
-                continue;
-            }
-
             span[pos++] = (byte)'\\';
-            span[pos++] = text[0] switch
+            span[pos++] = text[next] switch
             {
                 '\n' => (byte)'n',
                 '\r' => (byte)'r',
                 '\t' => (byte)'t',
                 var c => (byte)c,
             };
-            text = text[1..];
+            text = text[(next + 1)..];
         }
     }
 

@@ -1,0 +1,186 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Text;
+using Kubebpf.Sdk.Metrics;
+using Kubebpf.Sdk.Pipeline;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Kubebpf.InfluxDb;
+
+/// <summary>
+/// Writes to InfluxDB 1.x: <c>POST /write?db=&amp;rp=&amp;precision=ns</c> with line protocol (unsigned values as integers,
+/// which 1.x requires). Creates the database and its retention policy at the first write and whenever the server says they are missing.
+/// One request per batch, no retries of its own: the host's pump retries what this throws as <see cref="SinkWriteException"/>.
+/// </summary>
+internal sealed partial class InfluxDbV1Sink : IPointSink, IDisposable
+{
+    private readonly InfluxDbSinkOptions _options;
+    private readonly string _instance;
+    private readonly HttpClient _http;
+    private readonly Uri _writeUri;
+    private readonly Uri _queryUri;
+    private readonly LineProtocolBody _body;
+    private readonly Counter _rejected;
+    private readonly ILogger _logger;
+    private readonly TimeProvider _time;
+    private bool _databaseReady;
+
+    public InfluxDbV1Sink(IOptions<InfluxDbSinkOptions> options, PluginContext context, IAgentMetrics metrics, ILogger<InfluxDbV1Sink> logger, TimeProvider time)
+        : this(options.Value, context.InstanceName, metrics, logger, time, new HttpClientHandler())
+    {
+    }
+
+    internal InfluxDbV1Sink(InfluxDbSinkOptions options, string instance, IAgentMetrics metrics, ILogger logger, TimeProvider time, HttpMessageHandler handler)
+    {
+        _options = options;
+        _instance = instance;
+        _logger = logger;
+        _time = time;
+        _http = new HttpClient(handler) { Timeout = options.Timeout };
+        if (InfluxDbSinkOptions.HasText(options.Username))
+        {
+            var credentials = Convert.ToBase64String(Encoding.UTF8.GetBytes($"{options.Username}:{options.Password}"));
+            _http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Basic", credentials);
+        }
+
+        var root = options.Url.TrimEnd('/');
+        var rp = InfluxDbSinkOptions.HasText(options.RetentionPolicy) ? $"&rp={Uri.EscapeDataString(options.RetentionPolicy)}" : "";
+        _writeUri = new Uri($"{root}/write?db={Uri.EscapeDataString(options.Database)}{rp}&precision=ns");
+        _queryUri = new Uri($"{root}/query");
+        _body = new LineProtocolBody(LineProtocolOptions.InfluxDb1, metrics);
+        _rejected = metrics.Counter("points_rejected", "points InfluxDB refused (400: field type conflict, unparsable, beyond retention); not retried");
+        _databaseReady = !options.CreateDatabase;
+    }
+
+    public async ValueTask WriteAsync(IReadOnlyList<MetricPoint> batch, CancellationToken cancellationToken)
+    {
+        if (_body.Encode(batch) == 0)
+        {
+            return;
+        }
+
+        if (!_databaseReady)
+        {
+            await CreateDatabaseAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        var (status, message, retryAfter) = await PostAsync(cancellationToken).ConfigureAwait(false);
+        if (_options.CreateDatabase && IsMissingDatabase(status, message))
+        {
+            // Dropped by someone (or the server lost its meta data): create it again and resend once.
+            LogDatabaseMissing(_instance, _options.Database, message);
+            await CreateDatabaseAsync(cancellationToken).ConfigureAwait(false);
+            (status, message, retryAfter) = await PostAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        HandleAnswer(status, message, retryAfter, batch.Count);
+    }
+
+    public void Dispose() => _http.Dispose();
+
+    private void HandleAnswer(HttpStatusCode status, string message, TimeSpan? retryAfter, int batchSize)
+    {
+        switch ((int)status)
+        {
+            case 204 or 200:
+                return;
+            case 400:
+                var rejected = InfluxResponses.RejectedPoints(message, batchSize);
+                _rejected.Add(rejected);
+                LogRejected(_instance, rejected, batchSize, message);
+                return;
+            case 401 or 403:
+                throw new InvalidOperationException(
+                    $"InfluxDB answered {(int)status} {status} to {_writeUri.GetLeftPart(UriPartial.Path)}: {message}. " +
+                    $"Check Plugins:{_instance}:Username and Plugins:{_instance}:Password (or {InfluxDbSinkOptions.PasswordEnvironmentVariable}).");
+            case 429 or 503:
+                throw new SinkWriteException($"InfluxDB answered {(int)status} {status}: {message}", retryAfter);
+            case >= 500:
+                throw new SinkWriteException($"InfluxDB answered {(int)status} {status}: {message}");
+            default:
+                throw new InvalidOperationException($"InfluxDB answered {(int)status} {status} to a write of {batchSize} points: {message}");
+        }
+    }
+
+    private async Task<(HttpStatusCode Status, string Message, TimeSpan? RetryAfter)> PostAsync(CancellationToken cancellationToken)
+    {
+        using var content = _body.ToContent(_options.GzipThresholdBytes);
+        using var response = await SendAsync(_writeUri, content, cancellationToken).ConfigureAwait(false);
+        if (response.StatusCode == HttpStatusCode.NoContent)
+        {
+            return (response.StatusCode, "", null);
+        }
+
+        var body = await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
+        var retryAfter = InfluxResponses.ParseRetryAfter(response.Headers.TryGetValues("Retry-After", out var values) ? values.FirstOrDefault() : null, _time.GetUtcNow());
+        return (response.StatusCode, InfluxResponses.ErrorMessage(body), retryAfter);
+    }
+
+    private async Task CreateDatabaseAsync(CancellationToken cancellationToken)
+    {
+        var statement = $"CREATE DATABASE {Identifier(_options.Database)} WITH DURATION {_options.RetentionDuration} REPLICATION 1 NAME {Identifier(_options.RetentionPolicy)}";
+        using var form = new FormUrlEncodedContent([new KeyValuePair<string, string>("q", statement)]);
+        using var response = await SendAsync(_queryUri, form, cancellationToken).ConfigureAwait(false);
+        var body = await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
+        var message = InfluxResponses.ErrorMessage(body);
+        switch ((int)response.StatusCode)
+        {
+            case 401 or 403:
+                throw new InvalidOperationException(
+                    $"InfluxDB answered {(int)response.StatusCode} to CREATE DATABASE: {message}. Check Plugins:{_instance}:Username and Plugins:{_instance}:Password " +
+                    $"(the user needs admin rights to create the database), or create it yourself and set Plugins:{_instance}:CreateDatabase to false.");
+            case >= 500 or 429:
+                throw new SinkWriteException($"Creating database {_options.Database} failed: InfluxDB answered {(int)response.StatusCode}: {message}");
+            case >= 300:
+                throw new InvalidOperationException($"Creating database {_options.Database} failed: InfluxDB answered {(int)response.StatusCode}: {message}");
+        }
+
+        // Typically "retention policy conflicts with an existing policy": the user changed it on purpose, and writing still works.
+        if (InfluxResponses.StatementError(body) is { } error)
+        {
+            LogCreateStatementError(_instance, _options.Database, error);
+        }
+        else
+        {
+            LogDatabaseCreated(_instance, _options.Database, _options.RetentionPolicy, _options.RetentionDuration);
+        }
+
+        _databaseReady = true;
+    }
+
+    private async Task<HttpResponseMessage> SendAsync(Uri uri, HttpContent content, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await _http.PostAsync(uri, content, cancellationToken).ConfigureAwait(false);
+        }
+        catch (HttpRequestException ex)
+        {
+            throw new SinkWriteException($"InfluxDB at {uri.GetLeftPart(UriPartial.Authority)} is unreachable: {ex.Message}", inner: ex);
+        }
+        catch (TaskCanceledException ex) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw new SinkWriteException($"InfluxDB at {uri.GetLeftPart(UriPartial.Authority)} did not answer within {_options.Timeout}", inner: ex);
+        }
+    }
+
+    // "database not found" is a 404; a missing retention policy is a 500 "retention policy not found".
+    private static bool IsMissingDatabase(HttpStatusCode status, string message) =>
+        (status == HttpStatusCode.NotFound && message.Contains("database not found", StringComparison.Ordinal)) ||
+        (status == HttpStatusCode.InternalServerError && message.Contains("retention policy not found", StringComparison.Ordinal));
+
+    private static string Identifier(string name) => "\"" + name.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\"", "\\\"", StringComparison.Ordinal) + "\"";
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "InfluxDb {Instance}: database {Database} ready with retention policy {Policy} ({Duration})")]
+    private partial void LogDatabaseCreated(string instance, string database, string policy, string duration);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "InfluxDb {Instance}: CREATE DATABASE {Database} answered '{Error}'; the existing database and policy are kept")]
+    private partial void LogCreateStatementError(string instance, string database, string error);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "InfluxDb {Instance}: database {Database} is missing ({Message}); creating it again")]
+    private partial void LogDatabaseMissing(string instance, string database, string message);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "InfluxDb {Instance}: InfluxDB rejected {Rejected} of {Count} points (not retried): {Message}")]
+    private partial void LogRejected(string instance, int rejected, int count, string message);
+}

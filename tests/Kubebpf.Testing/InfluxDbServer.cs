@@ -1,0 +1,244 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using System.Runtime.InteropServices;
+using System.Text.Json;
+using Xunit;
+
+namespace Kubebpf.Testing;
+
+/// <summary>One row of an InfluxQL answer: the series it belongs to and its values by column name.</summary>
+/// <param name="Series">The series (measurement) name, or e.g. <c>measurements</c> for SHOW statements.</param>
+/// <param name="Tags">The series' tags when the query groups by tag; empty otherwise.</param>
+/// <param name="Values">Column name to value; times are integers (nanoseconds) because queries ask for <c>epoch=ns</c>.</param>
+public sealed record InfluxRow(string Series, IReadOnlyDictionary<string, string> Tags, IReadOnlyDictionary<string, JsonElement> Values);
+
+/// <summary>
+/// A real InfluxDB 1.x server (Debian's <c>influxd</c>) on free loopback ports, with its data in a temporary folder.
+/// Can be stopped and started again with the same data (outage tests). Use as an xunit class fixture.
+/// </summary>
+public sealed partial class InfluxDbServer : IAsyncLifetime
+{
+    private const int SigTerm = 15;
+    private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(30);
+    private readonly string _directory = Path.Combine(Path.GetTempPath(), "kubebpf-influxdb-" + Guid.NewGuid().ToString("N"));
+    private readonly HttpClient _http = new() { Timeout = TimeSpan.FromSeconds(10) };
+    private readonly int _httpPort = FreePort();
+    private readonly int _rpcPort = FreePort();
+    private Process? _process;
+
+    /// <summary>The HTTP API, e.g. <c>http://127.0.0.1:41234</c>; stays the same across restarts.</summary>
+    public string Url => $"http://127.0.0.1:{_httpPort}";
+
+    private string ConfigPath => Path.Combine(_directory, "influxdb.conf");
+
+    private string LogPath => Path.Combine(_directory, "influxd.log");
+
+    /// <inheritdoc />
+    public Task InitializeAsync()
+    {
+        Directory.CreateDirectory(_directory);
+        File.WriteAllText(ConfigPath, Config());
+        return StartAsync();
+    }
+
+    /// <summary>Starts influxd (again) and waits until <c>/ping</c> answers 204.</summary>
+    /// <exception cref="InvalidOperationException">influxd is not installed, exited, or did not answer in time (its log is in the message).</exception>
+    public async Task StartAsync()
+    {
+        if (_process is { HasExited: false })
+        {
+            return;
+        }
+
+        var influxd = FindInfluxd() ?? throw new InvalidOperationException(
+            "influxd is not installed: apt-get install influxdb (./build.sh installs it). InfluxDB tests never skip.");
+        var start = new ProcessStartInfo("/bin/sh") { UseShellExecute = false };
+        start.ArgumentList.Add("-c");
+        start.ArgumentList.Add($"exec '{influxd}' -config '{ConfigPath}' >>'{LogPath}' 2>&1");
+        _process = Process.Start(start)!;
+
+        var deadline = Stopwatch.StartNew();
+        while (deadline.Elapsed < StartTimeout)
+        {
+            if (_process.HasExited)
+            {
+                throw new InvalidOperationException($"influxd exited with code {_process.ExitCode}:\n{LogTail()}");
+            }
+
+            try
+            {
+                using var ping = await _http.GetAsync(new Uri($"{Url}/ping"));
+                if (ping.StatusCode == HttpStatusCode.NoContent)
+                {
+                    return;
+                }
+            }
+            catch (HttpRequestException)
+            {
+                // not listening yet
+            }
+
+            await Task.Delay(100);
+        }
+
+        Stop();
+        throw new InvalidOperationException($"influxd did not answer /ping within {StartTimeout}:\n{LogTail()}");
+    }
+
+    /// <summary>Stops influxd gracefully (SIGTERM, SIGKILL after 10 s); the data stays for <see cref="StartAsync"/>.</summary>
+    public void Stop()
+    {
+        if (_process is null)
+        {
+            return;
+        }
+
+        if (!_process.HasExited)
+        {
+            _ = Kill(_process.Id, SigTerm);
+            if (!_process.WaitForExit(TimeSpan.FromSeconds(10)))
+            {
+                _process.Kill();
+                _process.WaitForExit();
+            }
+        }
+
+        _process.Dispose();
+        _process = null;
+    }
+
+    /// <summary>Runs an InfluxQL statement (SELECT or SHOW) against <paramref name="database"/> and returns its rows.</summary>
+    /// <exception cref="InvalidOperationException">The server answered with an error.</exception>
+    public async Task<IReadOnlyList<InfluxRow>> QueryAsync(string database, string influxQl)
+    {
+        var uri = new Uri($"{Url}/query?epoch=ns&db={Uri.EscapeDataString(database)}&q={Uri.EscapeDataString(influxQl)}");
+        using var response = await _http.GetAsync(uri);
+        var body = await response.Content.ReadAsStringAsync();
+        using var json = JsonDocument.Parse(body);
+        var root = json.RootElement;
+        if (root.TryGetProperty("error", out var error))
+        {
+            throw new InvalidOperationException($"InfluxDB rejected '{influxQl}': {error.GetString()}");
+        }
+
+        var result = root.GetProperty("results")[0];
+        if (result.TryGetProperty("error", out error))
+        {
+            throw new InvalidOperationException($"InfluxDB rejected '{influxQl}': {error.GetString()}");
+        }
+
+        var rows = new List<InfluxRow>();
+        if (!result.TryGetProperty("series", out var seriesList))
+        {
+            return rows;
+        }
+
+        foreach (var series in seriesList.EnumerateArray())
+        {
+            var name = series.TryGetProperty("name", out var n) ? n.GetString()! : "";
+            var tags = series.TryGetProperty("tags", out var t)
+                ? t.EnumerateObject().ToDictionary(p => p.Name, p => p.Value.GetString()!)
+                : new Dictionary<string, string>();
+            var columns = series.GetProperty("columns").EnumerateArray().Select(c => c.GetString()!).ToArray();
+            foreach (var values in series.GetProperty("values").EnumerateArray())
+            {
+                var row = new Dictionary<string, JsonElement>();
+                var i = 0;
+                foreach (var value in values.EnumerateArray())
+                {
+                    row[columns[i++]] = value.Clone();
+                }
+
+                rows.Add(new InfluxRow(name, tags, row));
+            }
+        }
+
+        return rows;
+    }
+
+    /// <summary>The number of points of <paramref name="measurement"/> (counting field <paramref name="field"/>).</summary>
+    public async Task<long> CountAsync(string database, string measurement, string field)
+    {
+        var rows = await QueryAsync(database, $"SELECT COUNT(\"{field}\") FROM \"{measurement}\"");
+        return rows.Count == 0 ? 0 : rows[0].Values["count"].GetInt64();
+    }
+
+    /// <inheritdoc />
+    public Task DisposeAsync()
+    {
+        Stop();
+        _http.Dispose();
+        try
+        {
+            Directory.Delete(_directory, recursive: true);
+        }
+        catch (IOException)
+        {
+            // best effort: the folder is in the temp dir
+        }
+
+        return Task.CompletedTask;
+    }
+
+    private string Config() => $"""
+        reporting-disabled = true
+        bind-address = "127.0.0.1:{_rpcPort}"
+
+        [meta]
+          dir = "{Path.Combine(_directory, "meta")}"
+
+        [data]
+          dir = "{Path.Combine(_directory, "data")}"
+          wal-dir = "{Path.Combine(_directory, "wal")}"
+          query-log-enabled = false
+
+        [monitor]
+          store-enabled = false
+
+        [http]
+          enabled = true
+          bind-address = "127.0.0.1:{_httpPort}"
+          log-enabled = false
+
+        [subscriber]
+          enabled = false
+
+        [continuous_queries]
+          enabled = false
+
+        [[graphite]]
+          enabled = false
+
+        [[collectd]]
+          enabled = false
+
+        [[opentsdb]]
+          enabled = false
+
+        [[udp]]
+          enabled = false
+        """;
+
+    private string LogTail()
+    {
+        var lines = File.Exists(LogPath) ? File.ReadAllLines(LogPath) : [];
+        return string.Join('\n', lines.TakeLast(20));
+    }
+
+    private static string? FindInfluxd() =>
+        (Environment.GetEnvironmentVariable("PATH") ?? "")
+            .Split(':', StringSplitOptions.RemoveEmptyEntries)
+            .Select(dir => Path.Combine(dir, "influxd"))
+            .FirstOrDefault(File.Exists);
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    [LibraryImport("libc", EntryPoint = "kill", SetLastError = true)]
+    private static partial int Kill(int pid, int signal);
+}
