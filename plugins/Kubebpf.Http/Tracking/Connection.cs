@@ -1,0 +1,91 @@
+using Kubebpf.Sdk.Events;
+using Kubebpf.Sdk.Net;
+
+namespace Kubebpf.Http.Tracking;
+
+/// <summary>One tracked TCP connection: both half-streams, the requests awaiting responses, and its place in the LRU list.</summary>
+internal sealed class Connection(int maxPipelinedRequests)
+{
+    public const int UnknownSide = -1;
+
+    private readonly HalfStream[] _halves = [new(), new()];
+
+    public ConnectionKey Key;
+    public long LastSeenNs;
+
+    /// <summary>0 when the client sends from <see cref="ConnectionKey.Low"/>, 1 from High, or <see cref="UnknownSide"/>.</summary>
+    public int ClientSide = UnknownSide;
+
+    /// <summary>The first segment was not HTTP: later segments are ignored unless one starts with a request line.</summary>
+    public bool IsNonHttp;
+
+    /// <summary>A request or response head was seen: later malformed heads are losses, not a sign of another protocol.</summary>
+    public bool HasSeenHttp;
+
+    public long NextRequestId;
+
+    /// <summary>The response whose body is being read; emitted when the body ends.</summary>
+    public HttpExchange? OpenExchange;
+
+    /// <summary>Body size of <see cref="OpenExchange"/>'s response, once known; -1 until then.</summary>
+    public long ResponseBodyBytes = -1;
+
+    /// <summary>The connection ends after the current response (Connection: close, HTTP/1.0).</summary>
+    public bool ClosesAfterResponse;
+
+    public Connection? Newer;
+    public Connection? Older;
+
+    public RequestQueue Requests { get; } = new(maxPipelinedRequests);
+
+    public HalfStream Half(int side) => _halves[side];
+
+    public NetworkEndpoint Endpoint(int side) => side == 0 ? Key.Low : Key.High;
+
+    public void Reset(in ConnectionKey key, long nowNs)
+    {
+        Key = key;
+        LastSeenNs = nowNs;
+        ClientSide = UnknownSide;
+        IsNonHttp = false;
+        HasSeenHttp = false;
+        NextRequestId = 0;
+        OpenExchange = null;
+        ResponseBodyBytes = -1;
+        ClosesAfterResponse = false;
+        Requests.Clear();
+        _halves[0].Reset();
+        _halves[1].Reset();
+    }
+
+    public void BecomeNonHttp()
+    {
+        IsNonHttp = true;
+        ClientSide = UnknownSide;
+        _halves[0].Reset();
+        _halves[1].Reset();
+    }
+
+    /// <summary>A non-HTTP connection sent a request line from <paramref name="clientSide"/>: follow it from here.</summary>
+    public void BecomeHttp(int clientSide)
+    {
+        IsNonHttp = false;
+        ClientSide = clientSide;
+    }
+
+    /// <summary>After an upgrade or a tunnel both directions carry another protocol.</summary>
+    public void BecomeOpaque()
+    {
+        _halves[0].ResetMessage(StreamState.Opaque);
+        _halves[1].ResetMessage(StreamState.Opaque);
+    }
+
+    /// <summary>Returns pooled buffers; the connection can then be reused.</summary>
+    public void Release()
+    {
+        _halves[0].ReleaseHead();
+        _halves[1].ReleaseHead();
+        OpenExchange = null;
+        Requests.Clear();
+    }
+}
