@@ -102,6 +102,7 @@ public sealed class PluginIsolationTests : IDisposable
     private AgentRuntime CreateRuntime(Dictionary<string, string?> settings)
     {
         settings["Agent:PluginDirectories:0"] = _pluginRoot;
+        settings["Agent:CheckKernel"] = "false"; // these probes need nothing from the kernel
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(settings).Build();
         var options = AgentConfiguration.Options(configuration);
         return new AgentRuntime(configuration, options, NullLoggerFactory.Instance, TimeProvider.System, AppContext.BaseDirectory);
