@@ -1,0 +1,380 @@
+#!/usr/bin/env bash
+# The kubebpf demo: a Kubernetes-node-like setup on one Debian 12 machine (network-namespace "pods" on a Linux
+# bridge, real nginx servers, a traffic generator, a local InfluxDB), watched by the agent. See README.md.
+#
+# usage: sudo samples/demo/run.sh [--duration SECONDS] [--rate REQ_PER_S] [--call-log] [--no-agent] [--no-build]
+#        sudo samples/demo/run.sh --down
+set -euo pipefail
+
+demo_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+root=$(cd "$demo_dir/../.." && pwd)
+state=$root/.demo
+agent=$root/artifacts/agent/kubebpf
+
+bridge=kbdemo0
+subnet4=10.213.0.0/24
+bridge_ip4=10.213.0.1
+subnet6_prefix=fd00:10:213:
+netns_prefix=kbdemo-
+pods=(frontend gateway api users)
+declare -A pod_ip=([frontend]=10.213.0.10 [gateway]=10.213.0.20 [api]=10.213.0.30 [users]=10.213.0.40)
+declare -A pod_ip6=([frontend]=fd00:10:213::10 [gateway]=fd00:10:213::20 [api]=fd00:10:213::30 [users]=fd00:10:213::40)
+declare -A pod_name=([frontend]=frontend-6f7c9d8b5-q2x4m [gateway]=gateway-5b8d7f6c4-k9z3p [api]=api-7c6d5b9f8-m4n8r [users]=users-0)
+declare -A pod_kind=([frontend]=Deployment [gateway]=Deployment [api]=Deployment [users]=StatefulSet)
+slow_port=9000
+slow_ms=200
+
+duration=0
+rate=50
+call_log=false
+run_agent=1
+build=1
+only_down=0
+
+if [[ -t 2 ]]; then bold=$'\033[1m' plain=$'\033[0m'; else bold='' plain=''; fi
+say() { printf '%sdemo:%s %s\n' "$bold" "$plain" "$*" >&2; }
+die() { printf 'demo: error: %s\n' "$*" >&2; exit 1; }
+
+usage() {
+  sed -n '2,6s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"
+  cat <<'EOF'
+
+  --duration N   stop by itself after N seconds (default: run until Ctrl-C)
+  --rate N       requests per second the traffic generator aims at (default 50)
+  --call-log     also print every HTTP call (the console sink's ShowCallLog)
+  --no-agent     set up pods, servers, InfluxDB and traffic, but do not build or run the agent
+  --no-build     run the agent already published in artifacts/agent
+  --down         only tear down what a previous run left behind
+EOF
+}
+
+while (($#)); do
+  case $1 in
+    --duration) duration=${2:?--duration needs a number of seconds}; shift ;;
+    --rate) rate=${2:?--rate needs a number}; shift ;;
+    --call-log) call_log=true ;;
+    --no-agent) run_agent=0 ;;
+    --no-build) build=0 ;;
+    --down) only_down=1 ;;
+    -h | --help) usage; exit 0 ;;
+    *) usage >&2; die "unknown argument: $1" ;;
+  esac
+  shift
+done
+[[ $duration =~ ^[0-9]+$ ]] || die "--duration takes whole seconds, not '$duration'"
+[[ $rate =~ ^[1-9][0-9]*$ ]] || die "--rate takes a positive whole number, not '$rate'"
+((EUID == 0)) || die "run as root (network namespaces, veths and the eBPF probes need it): sudo $0 $*"
+
+# ---------------------------------------------------------------------------------------------------------------
+# Teardown: everything is found by name or by pid file, so it also cleans up after a crashed or killed run.
+
+# Kills a process recorded in a pid file, if it is still the one we started (its command line names the state folder).
+stop_pidfile() {
+  local file=$1 pid
+  [[ -f $file ]] || return 0
+  pid=$(<"$file")
+  if [[ -r /proc/$pid/cmdline ]] && tr '\0' ' ' <"/proc/$pid/cmdline" | grep -qF -- "$2"; then
+    kill -TERM "$pid" 2>/dev/null || true
+    for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL "$pid" 2>/dev/null || true
+  fi
+  rm -f "$file"
+}
+
+down() {
+  local ns link pids
+  stop_pidfile "$state/agent.pid" "$state/kubebpf.json"
+  stop_pidfile "$state/influxdb.pid" "$state/influxdb.conf"
+  for ns in $(ip netns list 2>/dev/null | awk -v p="$netns_prefix" 'index($1, p) == 1 {print $1}'); do
+    pids=$(ip netns pids "$ns" 2>/dev/null || true)
+    if [[ -n $pids ]]; then
+      # shellcheck disable=SC2086 # one pid per word
+      kill -TERM $pids 2>/dev/null || true
+      sleep 0.5
+      pids=$(ip netns pids "$ns" 2>/dev/null || true)
+      # shellcheck disable=SC2086
+      [[ -z $pids ]] || kill -KILL $pids 2>/dev/null || true
+    fi
+    ip netns delete "$ns"
+  done
+  for link in $(ip -o link show 2>/dev/null | awk -F': ' '{sub(/@.*/, "", $2); print $2}' | grep -E '^vethkb-' || true); do
+    ip link delete "$link" 2>/dev/null || true
+  done
+  if ip link show "$bridge" >/dev/null 2>&1; then
+    ip link delete "$bridge"
+  fi
+}
+
+if ((only_down)); then
+  down
+  say "torn down: no ${netns_prefix}* namespaces, vethkb-* links, $bridge bridge or demo processes are left"
+  exit 0
+fi
+
+# ---------------------------------------------------------------------------------------------------------------
+# Set-up
+
+need() { command -v "$1" >/dev/null || die "'$1' is missing: run ./build.sh once as root, it installs what the demo needs"; }
+for command in ip nginx python3 curl influxd shuf; do need "$command"; done
+
+# One demo at a time: a second one would tear the first one's pods down as leftovers.
+exec 9>/run/kubebpf-demo.lock
+flock -n 9 || die "another demo is running (see /run/kubebpf-demo.lock); stop it first, or tear it down with --down"
+
+say "cleaning up leftovers of earlier runs"
+down
+
+if ((run_agent && build)); then
+  say "building and publishing the agent (./build.sh --target=Publish)"
+  "$root/build.sh" --target=Publish
+fi
+if ((run_agent)) && [[ ! -x $agent ]]; then
+  die "$agent does not exist: run ./build.sh --target=Publish, or drop --no-build"
+fi
+
+if route=$(ip -4 route show "$subnet4" 2>/dev/null) && [[ -n $route ]]; then
+  die "$subnet4 is already routed on this machine ($route); the demo would collide with it"
+fi
+
+rm -rf "$state"
+mkdir -p "$state"
+
+agent_pid=
+on_exit() {
+  local status=$?
+  trap - EXIT INT TERM
+  if [[ -n $agent_pid ]] && kill -0 "$agent_pid" 2>/dev/null; then
+    kill -TERM "$agent_pid" 2>/dev/null || true
+    wait "$agent_pid" 2>/dev/null || true
+  fi
+  summary || true
+  say "tearing down the pods, the bridge and the servers"
+  down
+  exit "$status"
+}
+trap on_exit EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+say "creating bridge $bridge ($subnet4, ${subnet6_prefix}:/64) and pods: ${pods[*]}"
+ip link add "$bridge" type bridge
+ip addr add "$bridge_ip4/24" dev "$bridge"
+ip -6 addr add "${subnet6_prefix}:1/64" dev "$bridge" nodad
+ip link set "$bridge" up
+for pod in "${pods[@]}"; do
+  ns=$netns_prefix$pod
+  host_if=vethkb-$pod
+  ip netns add "$ns"
+  ip link add "$host_if" type veth peer name eth0 netns "$ns"
+  ip link set "$host_if" master "$bridge" up
+  ip -n "$ns" link set lo up
+  ip -n "$ns" addr add "${pod_ip[$pod]}/24" dev eth0
+  ip -n "$ns" -6 addr add "${pod_ip6[$pod]}/64" dev eth0 nodad
+  ip -n "$ns" link set eth0 up
+done
+
+# nginx: one instance per serving pod, with its own prefix, logs and temp folders under .demo/pods/<pod>/.
+write_nginx_conf() {
+  local pod=$1 listen=$2 upstreams=$3 dir=$state/pods/$1 locations
+  locations=$(cat)
+  mkdir -p "$dir/tmp"
+  cat >"$dir/nginx.conf" <<EOF
+# Generated by samples/demo/run.sh for the $pod pod.
+daemon on;
+worker_processes 1;
+user nobody nogroup;
+pid $dir/nginx.pid;
+error_log $dir/error.log warn;
+events { worker_connections 512; }
+http {
+  log_format demo '\$time_iso8601 \$remote_addr "\$request" \$status \$body_bytes_sent \$request_time';
+  access_log $dir/access.log demo;
+  client_body_temp_path $dir/tmp/body;
+  proxy_temp_path $dir/tmp/proxy;
+  fastcgi_temp_path $dir/tmp/fastcgi;
+  uwsgi_temp_path $dir/tmp/uwsgi;
+  scgi_temp_path $dir/tmp/scgi;
+  default_type application/json;
+  keepalive_timeout 30s;
+  keepalive_requests 10000;
+$upstreams
+  server {
+    listen $listen;
+    listen [::]:$listen;
+    location = /healthz { access_log off; return 204; }
+$locations
+  }
+}
+EOF
+}
+
+write_nginx_conf gateway 80 "
+  upstream api { server ${pod_ip[api]}:8080; keepalive 8; }
+  upstream users { server ${pod_ip[users]}:8080; keepalive 8; }" <<'EOF'
+    location = / { return 200 '{"service": "gateway", "routes": ["/api/", "/users/"]}\n'; }
+    location /api/ { proxy_pass http://api; proxy_http_version 1.1; proxy_set_header Connection ""; }
+    location /users/ { proxy_pass http://users; proxy_http_version 1.1; proxy_set_header Connection ""; }
+    location / { return 404 '{"error": "no route"}\n'; }
+EOF
+
+write_nginx_conf api 8080 "" <<EOF
+    location = /api/orders {
+      if (\$request_method = POST) { return 201 '{"id": 1234, "status": "created"}\n'; }
+      return 200 '[{"id": 1, "status": "shipped"}, {"id": 2, "status": "open"}]\n';
+    }
+    location ~ ^/api/orders/[0-9]+\$ { return 200 '{"id": 42, "status": "shipped"}\n'; }
+    location = /api/cart { return 204; }
+    location = /api/fail { return 500 '{"error": "internal error"}\n'; }
+    location = /api/busy { return 503 '{"error": "overloaded, retry later"}\n'; }
+    location = /api/slow { proxy_pass http://127.0.0.1:$slow_port; proxy_http_version 1.1; proxy_set_header Connection ""; }
+    location / { return 404 '{"error": "not found"}\n'; }
+EOF
+
+write_nginx_conf users 8080 "" <<'EOF'
+    location ~ ^/users/9[0-9][0-9]$ { return 404 '{"error": "no such user"}\n'; }
+    location ~ ^/users/[0-9]+$ { return 200 '{"id": 7, "name": "Ada", "plan": "pro"}\n'; }
+    location / { return 404 '{"error": "not found"}\n'; }
+EOF
+
+say "starting nginx in gateway, api and users, and a ${slow_ms} ms backend behind /api/slow"
+for pod in gateway api users; do
+  ip netns exec "$netns_prefix$pod" nginx -q -p "$state/pods/$pod" -c "$state/pods/$pod/nginx.conf" \
+    || die "nginx did not start in $pod: see $state/pods/$pod/error.log"
+done
+ip netns exec "${netns_prefix}api" python3 "$demo_dir/slow_backend.py" "$slow_port" "$slow_ms" \
+  >"$state/pods/api/slow_backend.log" 2>&1 &
+
+# Wait until every server answers from the client pod, over the bridge like all demo traffic.
+wait_http() {
+  local url=$1
+  for _ in $(seq 50); do
+    ip netns exec "${netns_prefix}frontend" curl -sf -o /dev/null -m 1 "$url" && return 0
+    sleep 0.2
+  done
+  die "$url does not answer from the frontend pod"
+}
+wait_http "http://${pod_ip[gateway]}/healthz"
+wait_http "http://${pod_ip[api]}:8080/healthz"
+wait_http "http://[${pod_ip6[users]}]:8080/healthz"
+wait_http "http://${pod_ip[gateway]}/api/slow"
+
+# InfluxDB 1.x on loopback: 8086 unless taken, then the next free port.
+port_free() { ! ss -Htln "sport = :$1" | grep -q .; }
+influx_port=8086
+while ! port_free "$influx_port" || ! port_free $((influx_port + 2)); do influx_port=$((influx_port + 10)); done
+mkdir -p "$state/influxdb"
+cat >"$state/influxdb.conf" <<EOF
+# Generated by samples/demo/run.sh: the demo's InfluxDB, on loopback only.
+reporting-disabled = true
+bind-address = "127.0.0.1:$((influx_port + 2))"
+[meta]
+  dir = "$state/influxdb/meta"
+[data]
+  dir = "$state/influxdb/data"
+  wal-dir = "$state/influxdb/wal"
+  query-log-enabled = false
+[http]
+  bind-address = "127.0.0.1:$influx_port"
+  log-enabled = false
+[monitor]
+  store-enabled = false
+EOF
+say "starting InfluxDB on 127.0.0.1:$influx_port (data in .demo/influxdb)"
+influxd -config "$state/influxdb.conf" >"$state/influxdb.log" 2>&1 &
+echo $! >"$state/influxdb.pid"
+for _ in $(seq 100); do
+  curl -s -o /dev/null -m 1 "http://127.0.0.1:$influx_port/ping" && break
+  sleep 0.2
+done
+curl -sf -o /dev/null -m 5 "http://127.0.0.1:$influx_port/query" \
+  --data-urlencode "q=CREATE DATABASE kubebpf WITH DURATION 2d REPLICATION 1 NAME kubebpf_2d" \
+  || die "InfluxDB did not start: see $state/influxdb.log"
+
+# The static metadata file: the pods as a Kubernetes API would describe them, by host-side veth and address.
+{
+  echo "# Generated by samples/demo/run.sh: the demo's pods for the static metadata plugin."
+  echo "workloads:"
+  for pod in "${pods[@]}"; do
+    workload=$pod
+    cat <<EOF
+  - namespace: shop
+    pod: ${pod_name[$pod]}
+    workload: { kind: ${pod_kind[$pod]}, name: $workload }
+    service: $([[ $pod == frontend ]] || echo "$pod")
+    node: $(hostname)
+    labels: { app: $pod, demo: kubebpf }
+    interfaces: [vethkb-$pod]
+    ips: [${pod_ip[$pod]}, "${pod_ip6[$pod]}"]
+EOF
+  done
+} >"$state/workloads.yaml"
+
+cat >"$state/kubebpf.json" <<EOF
+{
+  "Agent": {
+    "PluginDirectories": [ "$root/artifacts/agent/plugins" ],
+    "FlushInterval": "00:00:05"
+  },
+  "Plugins": {
+    "StaticMetadata": { "File": "$state/workloads.yaml" },
+    "Http": { "Interfaces": [ "vethkb-*" ] },
+    "Red": {},
+    "InfluxDb": {
+      "Url": "http://127.0.0.1:$influx_port",
+      "ApiVersion": 1,
+      "Database": "kubebpf",
+      "RetentionPolicy": "kubebpf_2d",
+      "RetentionDuration": "2d"
+    },
+    "Console": { "ShowCallLog": $call_log }
+  },
+  "Logging": {
+    "LogLevel": { "Default": "Information", "Microsoft": "Warning", "System": "Warning" }
+  }
+}
+EOF
+
+traffic_seconds=$((duration > 0 ? duration : 3600))
+say "traffic: about $rate req/s from frontend to gateway (and users over IPv6) for up to ${traffic_seconds}s; log in .demo/traffic.log"
+ip netns exec "${netns_prefix}frontend" "$demo_dir/traffic.sh" "http://${pod_ip[gateway]}" "http://[${pod_ip6[users]}]:8080" \
+  "$rate" "$traffic_seconds" 1000000 >"$state/traffic.log" 2>&1 &
+
+summary() {
+  [[ -f $state/traffic.log ]] || return 0
+  local total
+  total=$(grep -cE '^[0-9]{3} ' "$state/traffic.log" || true)
+  ((total > 0)) || return 0
+  say "traffic sent $total requests; status mix seen by the client (000: no answer):"
+  grep -oE '^[0-9]{3} ' "$state/traffic.log" | sort | uniq -c | awk -v t="$total" '{printf "    %s  %6d  %5.1f%%\n", $2, $1, 100 * $1 / t}' >&2
+  for pod in gateway api users; do
+    [[ -f $state/pods/$pod/access.log ]] && say "$pod access log: $(wc -l <"$state/pods/$pod/access.log") requests ($state/pods/$pod/access.log)"
+  done
+  if [[ -n ${influx_port:-} ]]; then
+    say "data: InfluxDB database 'kubebpf' (retention policy kubebpf_2d, 2 days) in $state/influxdb"
+    say "to look at it after the demo, start that InfluxDB again and query it:"
+    echo "    influxd -config $state/influxdb.conf >/dev/null 2>&1 &" >&2
+    echo "    influx -port $influx_port -database kubebpf -execute 'SELECT workload, direction, method, route, rate, errors_4xx, errors_5xx, latency_p99_ms FROM kubebpf_2d.http_red WHERE time > now() - 1h'" >&2
+  fi
+}
+
+if ((run_agent)); then
+  say "starting the agent: $agent run --config .demo/kubebpf.json"
+  "$agent" run --config "$state/kubebpf.json" &
+  agent_pid=$!
+  echo "$agent_pid" >"$state/agent.pid"
+fi
+
+# Wait for Ctrl-C, the duration, or the agent's end. Without the agent, print the traffic's status mix every 10 s.
+started=$SECONDS
+while ((duration == 0 || SECONDS - started < duration)); do
+  if [[ -n $agent_pid ]] && ! kill -0 "$agent_pid" 2>/dev/null; then
+    wait "$agent_pid" && agent_status=0 || agent_status=$?
+    agent_pid=
+    die "the agent stopped (exit code $agent_status)"
+  fi
+  sleep 1
+  if ((!run_agent && (SECONDS - started) % 10 == 0)); then
+    say "requests by status so far: $(grep -oE '^[0-9]{3} ' "$state/traffic.log" | sort | uniq -c | awk '{printf "%s: %d  ", $2, $1}')"
+  fi
+done
+say "--duration $duration reached"
