@@ -17,12 +17,12 @@ internal sealed partial class InfluxDbV2Sink : IPointSink, IDisposable
 {
     private readonly InfluxDbSinkOptions _options;
     private readonly string _instance;
+    private readonly HttpClient _http;
     private readonly InfluxDBClient _client;
     private readonly WriteApiAsync _writeApi;
     private readonly LineProtocolBody _body;
     private readonly Counter _rejected;
     private readonly ILogger _logger;
-    private readonly TimeProvider _time;
 
     public InfluxDbV2Sink(IOptions<InfluxDbSinkOptions> options, PluginContext context, IAgentMetrics metrics, ILogger<InfluxDbV2Sink> logger, TimeProvider time)
         : this(options.Value, context.InstanceName, metrics, logger, time)
@@ -34,13 +34,14 @@ internal sealed partial class InfluxDbV2Sink : IPointSink, IDisposable
         _options = options;
         _instance = instance;
         _logger = logger;
-        _time = time;
+        _http = new HttpClient(new RetryAfterSecondsHandler(time)) { Timeout = options.Timeout };
         _client = new InfluxDBClient(new InfluxDBClientOptions(options.Url)
         {
             Token = options.Token,
             Org = options.Org,
             Bucket = options.Bucket,
             Timeout = options.Timeout,
+            HttpClient = _http,
         });
         _writeApi = _client.GetWriteApiAsync();
         _body = new LineProtocolBody(LineProtocolOptions.Default, metrics);
@@ -103,13 +104,14 @@ internal sealed partial class InfluxDbV2Sink : IPointSink, IDisposable
         }
     }
 
-    public void Dispose() => _client.Dispose();
+    public void Dispose()
+    {
+        _client.Dispose();
+        _http.Dispose();
+    }
 
-    // The client parses only the seconds form into HttpException.RetryAfter; an HTTP date is read from the headers.
-    private TimeSpan? RetryAfter(HttpException ex) =>
-        ex.RetryAfter is { } seconds
-            ? TimeSpan.FromSeconds(seconds)
-            : InfluxResponses.ParseRetryAfter(ex.Headers?.FirstOrDefault(h => string.Equals(h.Name, "Retry-After", StringComparison.OrdinalIgnoreCase))?.Value?.ToString(), _time.GetUtcNow());
+    // RetryAfterSecondsHandler has turned an HTTP date into seconds, the only form the client parses.
+    private static TimeSpan? RetryAfter(HttpException ex) => ex.RetryAfter is { } seconds ? TimeSpan.FromSeconds(seconds) : null;
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "InfluxDb {Instance}: InfluxDB rejected {Rejected} of {Count} points (not retried): {Message}")]
     private partial void LogRejected(string instance, int rejected, int count, string message);

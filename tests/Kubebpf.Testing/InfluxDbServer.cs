@@ -157,6 +157,19 @@ public sealed partial class InfluxDbServer : IAsyncLifetime
         return rows;
     }
 
+    /// <summary>Runs a statement that changes something (CREATE, DROP) with POST, as InfluxDB requires.</summary>
+    /// <exception cref="InvalidOperationException">The server answered with an error.</exception>
+    public async Task ExecuteAsync(string influxQl)
+    {
+        using var form = new FormUrlEncodedContent([new KeyValuePair<string, string>("q", influxQl)]);
+        using var response = await _http.PostAsync(new Uri($"{Url}/query"), form);
+        var body = await response.Content.ReadAsStringAsync();
+        if (!response.IsSuccessStatusCode || body.Contains("\"error\"", StringComparison.Ordinal))
+        {
+            throw new InvalidOperationException($"InfluxDB rejected '{influxQl}': {body}");
+        }
+    }
+
     /// <summary>The number of points of <paramref name="measurement"/> (counting field <paramref name="field"/>).</summary>
     public async Task<long> CountAsync(string database, string measurement, string field)
     {
