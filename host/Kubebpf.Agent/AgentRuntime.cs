@@ -17,6 +17,8 @@ namespace Kubebpf.Agent;
 /// </summary>
 internal sealed partial class AgentRuntime : IAsyncDisposable
 {
+    private static readonly string[] HostKeys = ["Plugin", "Enabled", "Buffer"];
+
     private readonly IConfiguration _configuration;
     private readonly AgentOptions _options;
     private readonly ILoggerFactory _loggerFactory;
@@ -88,12 +90,12 @@ internal sealed partial class AgentRuntime : IAsyncDisposable
             return PluginInstance.Missing(section.Key, error);
         }
 
-        var instance = new PluginInstance(section.Key, descriptor);
+        var instance = new PluginInstance(section.Key, descriptor) { Buffer = ReadBufferOptions(section) };
         try
         {
             var plugin = _factory.Create(descriptor);
             var services = new ServiceCollection();
-            var context = new PluginContext(section.Key, descriptor.Directory, section);
+            var context = new PluginContext(section.Key, descriptor.Directory, WithoutHostKeys(section));
             AddHostServices(services, context);
             plugin.ConfigureServices(services, context);
             instance.Attach(services.BuildServiceProvider(new ServiceProviderOptions { ValidateOnBuild = true, ValidateScopes = true }));
@@ -105,6 +107,35 @@ internal sealed partial class AgentRuntime : IAsyncDisposable
         }
 
         return instance;
+    }
+
+    /// <summary>
+    /// The instance's section without the keys the host reads (<c>Plugin</c>, <c>Enabled</c>, <c>Buffer</c>), so a plugin
+    /// may reject keys it does not know.
+    /// </summary>
+    private static IConfiguration WithoutHostKeys(IConfigurationSection section) =>
+        new ConfigurationBuilder().AddInMemoryCollection(section.AsEnumerable(makePathsRelative: true)
+            .Where(setting => setting.Value is not null && !HostKeys.Any(host =>
+                setting.Key.Equals(host, StringComparison.OrdinalIgnoreCase) ||
+                setting.Key.StartsWith(host + ConfigurationPath.KeyDelimiter, StringComparison.OrdinalIgnoreCase))))
+            .Build();
+
+    private static SinkPumpOptions ReadBufferOptions(IConfigurationSection section)
+    {
+        try
+        {
+            var options = section.GetSection("Buffer").Get<SinkPumpOptions>() ?? new SinkPumpOptions();
+            options.Validate(section.Key);
+            return options;
+        }
+        catch (InvalidOperationException ex)
+        {
+            throw new ConfigurationException($"Plugins:{section.Key}:Buffer: {ex.Message} {ex.InnerException?.Message}");
+        }
+        catch (ArgumentException ex)
+        {
+            throw new ConfigurationException(ex.Message);
+        }
     }
 
     private void AddHostServices(IServiceCollection services, PluginContext context)
@@ -138,8 +169,7 @@ internal sealed partial class AgentRuntime : IAsyncDisposable
 
             foreach (var sink in instance.Sinks)
             {
-                var options = instance.Services!.GetRequiredService<PluginContext>().Configuration.GetSection("Buffer").Get<SinkPumpOptions>() ?? new SinkPumpOptions();
-                _pumps.Add(new SinkPump(instance.InstanceName, sink, options, _metrics.For(instance.InstanceName), _loggerFactory.CreateLogger<SinkPump>(), _time));
+                _pumps.Add(new SinkPump(instance.InstanceName, sink, instance.Buffer, _metrics.For(instance.InstanceName), _loggerFactory.CreateLogger<SinkPump>(), _time));
             }
         }
 

@@ -33,6 +33,7 @@ public sealed class PluginIsolationTests : IDisposable
             ["Plugins:Broken:Plugin"] = "FaultyPlugin",
             ["Plugins:Broken:FailIn"] = failIn,
             ["Plugins:Healthy:Plugin"] = "Kubebpf.FaultyPlugin",
+            ["Plugins:Healthy:Buffer:BufferLimit"] = "10000",
         });
         runtime.Build();
         runtime.Start();

@@ -17,11 +17,19 @@ public enum FailurePhase
     Writing,
 }
 
+public sealed class FaultyOptions
+{
+    public FailurePhase FailIn { get; set; }
+}
+
 public sealed class FaultyPlugin : IPlugin
 {
     public void ConfigureServices(IServiceCollection services, PluginContext context)
     {
-        var phase = context.Configuration.GetValue<FailurePhase>("FailIn");
+        // Strict like a real plugin: an unknown key fails, which proves the host strips its own keys (Plugin, Enabled, Buffer).
+        var options = new FaultyOptions();
+        context.Configuration.Bind(options, binder => binder.ErrorOnUnknownConfiguration = true);
+        var phase = options.FailIn;
         if (phase == FailurePhase.Loading)
         {
             throw new InvalidOperationException("faulty plugin: failing while loading, as configured");

@@ -1,3 +1,4 @@
+using Kubebpf.Agent.Sinks;
 using Kubebpf.Sdk.Metadata;
 using Kubebpf.Sdk.Pipeline;
 using Microsoft.Extensions.DependencyInjection;
@@ -33,6 +34,9 @@ internal sealed class PluginInstance(string instanceName, PluginDescriptor? desc
     public string? Error { get; private set; }
 
     public ServiceProvider? Services { get; private set; }
+
+    /// <summary>The buffering of this instance's sinks (its <c>Buffer</c> section).</summary>
+    public SinkPumpOptions Buffer { get; init; } = new();
 
     public IReadOnlyList<IProbe> Probes { get; private set; } = [];
 
