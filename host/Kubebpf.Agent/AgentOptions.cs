@@ -7,8 +7,14 @@ public sealed class AgentOptions
 {
     public const string SectionName = "Agent";
 
-    /// <summary>Folders searched for plugins (<c>&lt;folder&gt;/&lt;Name&gt;/&lt;Name&gt;.dll</c>); relative paths are relative to the agent's own folder.</summary>
-    public List<string> PluginDirectories { get; set; } = ["plugins"];
+    /// <summary>
+    /// Folders searched for plugins (<c>&lt;folder&gt;/&lt;Name&gt;/&lt;Name&gt;.dll</c>); relative paths are relative to the
+    /// agent's own folder. Empty means <c>plugins</c> (not set here: the configuration binder appends to lists).
+    /// </summary>
+    public List<string> PluginDirectories { get; set; } = [];
+
+    /// <summary>The plugin folders in force.</summary>
+    public IReadOnlyList<string> PluginFolders => PluginDirectories.Count > 0 ? PluginDirectories : ["plugins"];
 
     /// <summary>How often aggregators flush and self-metrics are written.</summary>
     public TimeSpan FlushInterval { get; set; } = TimeSpan.FromSeconds(10);
@@ -32,11 +38,6 @@ public sealed class AgentOptions
         if (ShutdownTimeout <= TimeSpan.Zero)
         {
             throw new ConfigurationException($"Agent:ShutdownTimeout must be positive; it is {ShutdownTimeout}.");
-        }
-
-        if (PluginDirectories.Count == 0)
-        {
-            throw new ConfigurationException("Agent:PluginDirectories is empty: name at least one folder holding plugins.");
         }
     }
 }

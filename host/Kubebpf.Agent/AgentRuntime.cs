@@ -60,7 +60,7 @@ internal sealed partial class AgentRuntime : IAsyncDisposable
     public void Build()
     {
         _options.Validate();
-        Discovered = PluginCatalog.Discover(_options.PluginDirectories, _baseDirectory);
+        Discovered = PluginCatalog.Discover(_options.PluginFolders, _baseDirectory);
         var sections = _configuration.GetSection("Plugins").GetChildren().ToList();
         if (sections.Count == 0)
         {
@@ -85,7 +85,7 @@ internal sealed partial class AgentRuntime : IAsyncDisposable
         if (descriptor is null)
         {
             var known = Discovered.Count == 0 ? "none" : string.Join(", ", Discovered.Select(d => d.Name));
-            var error = $"no plugin folder named '{pluginName}' in {string.Join(", ", _options.PluginDirectories)} (found: {known})";
+            var error = $"no plugin folder named '{pluginName}' in {string.Join(", ", _options.PluginFolders)} (found: {known})";
             LogPluginMissing(section.Key, error);
             return PluginInstance.Missing(section.Key, error);
         }
@@ -314,7 +314,8 @@ internal sealed partial class AgentRuntime : IAsyncDisposable
         if (instance.Fail(phase, error))
         {
             _pluginFailures.Increment();
-            LogPluginFailed(error, instance.InstanceName, phase);
+            LogPluginFailed(instance.InstanceName, phase, Reason(error));
+            LogPluginFailureDetail(error, instance.InstanceName);
         }
     }
 
@@ -332,8 +333,23 @@ internal sealed partial class AgentRuntime : IAsyncDisposable
         _stopPumps.Dispose();
     }
 
-    [LoggerMessage(Level = LogLevel.Error, Message = "Plugin instance {Instance} failed while {Phase}; it is stopped, the other plugins keep running")]
-    private partial void LogPluginFailed(Exception error, string instance, string phase);
+    /// <summary>The messages of an exception and its inner exceptions, which is what a user can act on.</summary>
+    private static string Reason(Exception error)
+    {
+        var reasons = new List<string>();
+        for (Exception? e = error; e is not null; e = e.InnerException)
+        {
+            reasons.Add(e.Message);
+        }
+
+        return string.Join(" <- ", reasons.Distinct());
+    }
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Plugin instance {Instance} failed while {Phase}: {Reason}. It is stopped; the other plugins keep running.")]
+    private partial void LogPluginFailed(string instance, string phase, string reason);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Plugin instance {Instance}: failure details")]
+    private partial void LogPluginFailureDetail(Exception error, string instance);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Plugin instance {Instance} not started: {Error}")]
     private partial void LogPluginMissing(string instance, string error);

@@ -102,7 +102,7 @@ internal static class Cli
             .AddFilter<ConsoleLoggerProvider>(_ => true));
         await using var runtime = new AgentRuntime(configuration, options, loggerFactory, TimeProvider.System, AppContext.BaseDirectory);
         runtime.Build();
-        Console.WriteLine($"Plugin folders searched: {string.Join(", ", options.PluginDirectories.Select(d => Path.GetFullPath(d, AppContext.BaseDirectory)))}");
+        Console.WriteLine($"Plugin folders searched: {string.Join(", ", options.PluginFolders.Select(d => Path.GetFullPath(d, AppContext.BaseDirectory)))}");
         Console.WriteLine();
         Console.WriteLine($"{"PLUGIN",-28} FOLDER");
         foreach (var plugin in runtime.Discovered)

@@ -34,7 +34,7 @@ internal sealed partial class HttpProbe(
         using var capture = new SegmentCapture(captureOptions, logger);
         capture.Start();
         RegisterCaptureGauges();
-        LogStarted(string.Join(", ", capture.AttachedInterfaces.Order(StringComparer.Ordinal)), string.Join(", ", captureOptions.Interfaces));
+        LogStarted(string.Join(", ", capture.AttachedInterfaces.Order(StringComparer.Ordinal)), string.Join(", ", captureOptions.InterfacePatterns));
         var tracker = new HttpConnectionTracker(trackerOptions, metrics, capture.MonotonicToUnixOffsetNs);
         var assembler = new ExchangeAssembler(tracker, publisher, resolver);
         var housekeeping = Environment.TickCount64;
@@ -61,7 +61,7 @@ internal sealed partial class HttpProbe(
     {
         metrics.Gauge("segments", "TCP segments the socket filter delivered", () => (long)Last.Segments);
         metrics.Gauge("ringbuf_full", "segments lost in the kernel: the ring buffer was full", () => (long)Last.RingBufferFull);
-        metrics.Gauge("truncated_segments", "segments longer than CaptureBytes (the rest was not copied)", () => (long)Last.Truncated);
+        metrics.Gauge("partial_segments", "segments longer than CaptureBytes: the rest was skipped by sequence number, a loss only where it cut a head (see desyncs)", () => (long)Last.Truncated);
         metrics.Gauge("unsupported_ip", "IPv4 fragments and IPv6 extension-header packets not parsed", () => (long)Last.UnsupportedIp);
         metrics.Gauge("dropped_records", "ring-buffer records user space could not use", () => Last.DroppedRecords);
         metrics.Gauge("attach_failures", "failed attempts to attach to an interface", () => Last.AttachFailures);

@@ -164,8 +164,12 @@ internal sealed class WorkloadFileParser
             ? text
             : throw Error(map.Line, $"{where}: '{key}' is required");
 
-    private string? OptionalText(MappingNode map, string key, string where) =>
-        Find(map, key) is { } node ? Text(node, $"{where}.{key}") : null;
+    // An empty value (`service:`) reads as absent, as YAML users expect.
+    private string? OptionalText(MappingNode map, string key, string where) => Find(map, key) switch
+    {
+        null or ScalarNode { Value: null } => null,
+        var node => Text(node, $"{where}.{key}"),
+    };
 
     private string Text(DocumentNode node, string where) => node is ScalarNode { Value: { } value }
         ? value

@@ -182,7 +182,7 @@ public sealed class SegmentCapture : IDisposable
             foreach (var directory in Directory.EnumerateDirectories(SysClassNet))
             {
                 var name = Path.GetFileName(directory);
-                if (Matches(_options.Interfaces, name) && TryReadIfIndex(directory, out var index))
+                if (Matches(_options.InterfacePatterns, name) && TryReadIfIndex(directory, out var index))
                 {
                     present[name] = index;
                 }
@@ -211,7 +211,7 @@ public sealed class SegmentCapture : IDisposable
 
                 try
                 {
-                    var info = new InterfaceInfo(name, index, Matches(_options.PeerSideInterfaces, name), Attached: true);
+                    var info = new InterfaceInfo(name, index, Matches(_options.PeerSidePatterns, name), Attached: true);
                     _attached[name] = new Attachment(info, RawPacketSocket.Open(index, programFd, name));
                     _logger.LogInformation("Observing interface {Interface} (ifindex {IfIndex}, {Side} side)", name, index, info.PeerSide ? "peer" : "local");
                 }
@@ -233,7 +233,7 @@ public sealed class SegmentCapture : IDisposable
         }
     }
 
-    private static bool Matches(string[] patterns, string name)
+    private static bool Matches(IReadOnlyList<string> patterns, string name)
     {
         foreach (var pattern in patterns)
         {

@@ -3,14 +3,24 @@ namespace Kubebpf.Http.Capture;
 /// <summary>Configuration of <see cref="SegmentCapture"/> (binds from the plugin's configuration section).</summary>
 public sealed class SegmentCaptureOptions
 {
-    /// <summary>Name patterns (<c>*</c>, <c>?</c>) of the interfaces to observe; read at every rescan.</summary>
-    public string[] Interfaces { get; set; } = ["veth*", "lo"];
+    /// <summary>
+    /// Name patterns (<c>*</c>, <c>?</c>) of the interfaces to observe; read at every rescan. Empty means
+    /// <c>veth*</c> and <c>lo</c>. (Defaults are not put here: the configuration binder appends to an array, it does not replace it.)
+    /// </summary>
+    public string[] Interfaces { get; set; } = [];
 
     /// <summary>
     /// Patterns of interfaces whose observed endpoint is on the far side: a pod's host-side veth, where traffic
     /// towards the pod leaves the host (PACKET_OUTGOING). Other interfaces (lo, eth0) deliver to this host's stack.
     /// </summary>
-    public string[] PeerSideInterfaces { get; set; } = ["veth*"];
+    /// <remarks>Empty means <c>veth*</c>.</remarks>
+    public string[] PeerSideInterfaces { get; set; } = [];
+
+    /// <summary>The interface patterns in force.</summary>
+    public IReadOnlyList<string> InterfacePatterns => Interfaces.Length > 0 ? Interfaces : ["veth*", "lo"];
+
+    /// <summary>The peer-side patterns in force.</summary>
+    public IReadOnlyList<string> PeerSidePatterns => PeerSideInterfaces.Length > 0 ? PeerSideInterfaces : ["veth*"];
 
     /// <summary>Payload bytes copied per segment, 0 to <see cref="SegmentCapture.MaxCaptureBytes"/>.</summary>
     public int CaptureBytes { get; set; } = 1024;
