@@ -119,6 +119,7 @@ internal static class Cli
                 Describe(instance.Probes.Count, "probe"), Describe(instance.Sinks.Count, "sink"),
                 Describe(instance.MetadataSources.Count, "metadata source"), Describe(instance.Subscriptions.Count, "subscriber"),
                 Describe(instance.Flushables.Count, "aggregator"),
+                instance.Outputs.Count == 0 ? "" : "writes " + string.Join(" ", instance.Outputs.Select(o => o.Name)),
             }.Where(s => s.Length > 0));
             Console.WriteLine($"{instance.InstanceName,-16} {instance.Descriptor?.Name ?? "-",-24} {instance.State,-9} {detail}");
         }

@@ -1,5 +1,6 @@
 using Kubebpf.Red.Aggregation;
 using Kubebpf.Red.CallLog;
+using Kubebpf.Red.Contract;
 using Kubebpf.Sdk.Events;
 using Kubebpf.Sdk.Pipeline;
 using Microsoft.Extensions.DependencyInjection;
@@ -23,6 +24,11 @@ public sealed class RedPlugin : IPlugin
         services.AddSingleton(Options.Create(options));
         services.AddEventSubscriber<HttpExchange, RedAggregator>();
         services.AddFlushable<RedAggregator>();
+        foreach (var contract in RedOutputContract.Measurements)
+        {
+            services.AddSingleton(contract);
+        }
+
         if (options.CallLog.Enabled)
         {
             services.AddEventSubscriber<HttpExchange, CallLogWriter>();

@@ -1,7 +1,7 @@
 using Kubebpf.Red.CallLog;
 using Kubebpf.Red.Contract;
-using Kubebpf.Sdk.Events;
 using Kubebpf.Sdk.Metrics;
+using Kubebpf.Sdk.Events;
 using Kubebpf.Testing;
 using Microsoft.Extensions.Options;
 using static Kubebpf.Red.Tests.Exchanges;

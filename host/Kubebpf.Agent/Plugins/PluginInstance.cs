@@ -1,5 +1,6 @@
 using Kubebpf.Agent.Sinks;
 using Kubebpf.Sdk.Metadata;
+using Kubebpf.Sdk.Metrics;
 using Kubebpf.Sdk.Pipeline;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -48,6 +49,9 @@ internal sealed class PluginInstance(string instanceName, PluginDescriptor? desc
 
     public IReadOnlyList<EventSubscription> Subscriptions { get; private set; } = [];
 
+    /// <summary>The measurements the instance declares it writes.</summary>
+    public IReadOnlyList<MeasurementContract> Outputs { get; private set; } = [];
+
     /// <summary>Cancelled when the instance fails, so its probes stop.</summary>
     public CancellationTokenSource Stopping { get; } = new();
 
@@ -65,6 +69,7 @@ internal sealed class PluginInstance(string instanceName, PluginDescriptor? desc
         MetadataSources = [.. services.GetServices<IWorkloadMetadataSource>()];
         Flushables = [.. services.GetServices<IFlushable>()];
         Subscriptions = [.. services.GetServices<EventSubscription>()];
+        Outputs = [.. services.GetServices<MeasurementContract>()];
     }
 
     public void MarkRunning()

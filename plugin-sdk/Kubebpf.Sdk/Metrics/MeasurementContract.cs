@@ -1,6 +1,4 @@
-using Kubebpf.Sdk.Metrics;
-
-namespace Kubebpf.Red.Contract;
+namespace Kubebpf.Sdk.Metrics;
 
 /// <summary>A tag a measurement may carry. Tags with an empty value are omitted, so every tag is optional.</summary>
 /// <param name="Key">The tag key.</param>
@@ -17,7 +15,8 @@ public sealed record FieldContract(string Key, FieldKind Kind, string Unit, stri
 
 /// <summary>
 /// The declared shape of one measurement a plugin emits: documentation users can read (and the README mirrors)
-/// and a check that emitted points keep to it.
+/// and a check that emitted points keep to it. Register a plugin's contracts in its container
+/// (<c>services.AddSingleton(contract)</c>) and <c>kubebpf plugins</c> lists them.
 /// </summary>
 /// <param name="Name">The measurement name.</param>
 /// <param name="Description">What one point means.</param>
