@@ -4,7 +4,7 @@ using System.Xml.Linq;
 
 var target = Argument("target", "Build");
 var configuration = Argument("configuration", "Release");
-var artifacts = MakeAbsolute(Directory("artifacts"));
+var artifacts = MakeAbsolute(Directory(EnvironmentVariable("KUBEBPF_ARTIFACTS") ?? "artifacts"));
 var agentDir = artifacts.Combine("agent");
 var resultsDir = artifacts.Combine("test-results");
 

@@ -13,8 +13,7 @@ public sealed class PluginIsolationTests : IDisposable
     public PluginIsolationTests()
     {
         // The build output of the faulty plugin, laid out as a drop-in folder: <root>/<Name>/<Name>.dll
-        var configuration = new DirectoryInfo(AppContext.BaseDirectory).Name;
-        var built = Path.Combine(RepositoryPaths.Root, "artifacts", "bin", "Kubebpf.FaultyPlugin", configuration);
+        var built = RepositoryPaths.BuildOutput("Kubebpf.FaultyPlugin");
         var target = Directory.CreateDirectory(Path.Combine(_pluginRoot, "Kubebpf.FaultyPlugin")).FullName;
         foreach (var file in Directory.EnumerateFiles(built))
         {

@@ -5,8 +5,17 @@ public static class RepositoryPaths
 {
     public static string Root { get; } = FindRoot();
 
+    /// <summary>Build output: <c>artifacts/</c>, or <c>KUBEBPF_ARTIFACTS</c> when set (as for the build).</summary>
+    public static string Artifacts => Environment.GetEnvironmentVariable("KUBEBPF_ARTIFACTS") is { Length: > 0 } moved
+        ? Path.GetFullPath(moved)
+        : Path.Combine(Root, "artifacts");
+
     /// <summary>The agent as <c>./build.sh --target=Publish</c> lays it out.</summary>
-    public static string PublishedAgent => Path.Combine(Root, "artifacts", "agent");
+    public static string PublishedAgent => Path.Combine(Artifacts, "agent");
+
+    /// <summary>A project's build output folder for the configuration the tests were built in.</summary>
+    public static string BuildOutput(string project) =>
+        Path.Combine(Artifacts, "bin", project, new DirectoryInfo(AppContext.BaseDirectory).Name);
 
     private static string FindRoot()
     {
