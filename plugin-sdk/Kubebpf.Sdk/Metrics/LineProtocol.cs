@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
 using System.Text;
 
@@ -43,6 +44,7 @@ public static class LineProtocol
     /// <param name="point">The point.</param>
     /// <param name="output">Where the UTF-8 bytes go.</param>
     /// <param name="options">Formatting options; <see cref="LineProtocolOptions.Default"/> when null.</param>
+    [SuppressMessage("ApiDesign", "RS0026", Justification = "The overloads differ in their first parameter's type, so no call is ambiguous.")]
     public static LineProtocolStats Write(MetricPoint point, IBufferWriter<byte> output, LineProtocolOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(point);
@@ -65,6 +67,7 @@ public static class LineProtocol
     /// <param name="points">The points.</param>
     /// <param name="output">Where the UTF-8 bytes go.</param>
     /// <param name="options">Formatting options; <see cref="LineProtocolOptions.Default"/> when null.</param>
+    [SuppressMessage("ApiDesign", "RS0026", Justification = "The overloads differ in their first parameter's type, so no call is ambiguous.")]
     public static LineProtocolStats Write(IReadOnlyList<MetricPoint> points, IBufferWriter<byte> output, LineProtocolOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(points);
