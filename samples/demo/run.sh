@@ -9,7 +9,8 @@ set -euo pipefail
 demo_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root=$(cd "$demo_dir/../.." && pwd)
 state=$root/.demo
-agent=$root/artifacts/agent/kubebpf
+# KUBEBPF_ARTIFACTS moves the build output, as for ./build.sh
+agent=${KUBEBPF_ARTIFACTS:-$root/artifacts}/agent/kubebpf
 
 bridge=kbdemo0
 subnet4=10.213.0.0/24
@@ -312,7 +313,6 @@ EOF
 cat >"$state/kubebpf.json" <<EOF
 {
   "Agent": {
-    "PluginDirectories": [ "$root/artifacts/agent/plugins" ],
     "FlushInterval": "00:00:05"
   },
   "Plugins": {
