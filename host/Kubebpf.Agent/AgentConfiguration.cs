@@ -33,7 +33,7 @@ internal static class AgentConfiguration
         }
         catch (Exception ex) when (ex is InvalidDataException or FormatException or System.Text.Json.JsonException)
         {
-            throw new ConfigurationException($"Cannot read the configuration: {ex.Message}{(ex.InnerException is null ? "" : " " + ex.InnerException.Message)}");
+            throw new ConfigurationException($"Cannot read the configuration: {ConfigurationException.Reasons(ex)}");
         }
     }
 
@@ -47,7 +47,7 @@ internal static class AgentConfiguration
         }
         catch (InvalidOperationException ex)
         {
-            throw new ConfigurationException($"Invalid '{AgentOptions.SectionName}' section: {ex.Message}{(ex.InnerException is null ? "" : " " + ex.InnerException.Message)}");
+            throw new ConfigurationException($"Invalid '{AgentOptions.SectionName}' section: {ConfigurationException.Reasons(ex)}");
         }
     }
 

@@ -43,7 +43,20 @@ public sealed class AgentOptions
 }
 
 /// <summary>A configuration error the user must fix; its message says what and where.</summary>
-public sealed class ConfigurationException(string message) : Exception(message);
+public sealed class ConfigurationException(string message) : Exception(message)
+{
+    /// <summary>The messages of an exception and its inner exceptions: the innermost often holds the line number or the cause.</summary>
+    public static string Reasons(Exception error)
+    {
+        var reasons = new List<string>();
+        for (Exception? e = error; e is not null; e = e.InnerException)
+        {
+            reasons.Add(e.Message);
+        }
+
+        return string.Join(" <- ", reasons.Distinct());
+    }
+}
 
 /// <summary>The kernel or the process lacks what the configured probes need; the report says what and how to fix it.</summary>
 public sealed class KernelRequirementsException(KernelRequirementsReport report)

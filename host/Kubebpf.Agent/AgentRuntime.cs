@@ -130,7 +130,7 @@ internal sealed partial class AgentRuntime : IAsyncDisposable
         }
         catch (InvalidOperationException ex)
         {
-            throw new ConfigurationException($"Plugins:{section.Key}:Buffer: {ex.Message} {ex.InnerException?.Message}");
+            throw new ConfigurationException($"Plugins:{section.Key}:Buffer: {ConfigurationException.Reasons(ex)}");
         }
         catch (ArgumentException ex)
         {
@@ -314,7 +314,7 @@ internal sealed partial class AgentRuntime : IAsyncDisposable
         if (instance.Fail(phase, error))
         {
             _pluginFailures.Increment();
-            LogPluginFailed(instance.InstanceName, phase, Reason(error));
+            LogPluginFailed(instance.InstanceName, phase, ConfigurationException.Reasons(error));
             LogPluginFailureDetail(error, instance.InstanceName);
         }
     }
@@ -331,18 +331,6 @@ internal sealed partial class AgentRuntime : IAsyncDisposable
         _factory.Dispose();
         _stopProbes.Dispose();
         _stopPumps.Dispose();
-    }
-
-    /// <summary>The messages of an exception and its inner exceptions, which is what a user can act on.</summary>
-    private static string Reason(Exception error)
-    {
-        var reasons = new List<string>();
-        for (Exception? e = error; e is not null; e = e.InnerException)
-        {
-            reasons.Add(e.Message);
-        }
-
-        return string.Join(" <- ", reasons.Distinct());
     }
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Plugin instance {Instance} failed while {Phase}: {Reason}. It is stopped; the other plugins keep running.")]

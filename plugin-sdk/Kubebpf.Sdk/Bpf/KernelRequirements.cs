@@ -111,12 +111,18 @@ public static unsafe class KernelRequirements
 
     private static KernelCheck RaiseMemlock()
     {
-        // Kernels since 5.11 charge BPF memory to the cgroup instead; raising the limit is harmless there and needed before.
         var unlimited = new LibC.rlimit { rlim_cur = ulong.MaxValue, rlim_max = ulong.MaxValue };
-        return LibC.setrlimit(LibC.RLIMIT_MEMLOCK, &unlimited) == 0
-            ? new KernelCheck("memlock", true, "RLIMIT_MEMLOCK unlimited")
-            : new KernelCheck("memlock", Environment.OSVersion.Version >= new Version(5, 11),
-                $"setrlimit(RLIMIT_MEMLOCK) failed: {Errno.Name(Marshal.GetLastPInvokeError())}; run ulimit -l unlimited before starting (kernels < 5.11)");
+        if (LibC.setrlimit(LibC.RLIMIT_MEMLOCK, &unlimited) == 0)
+        {
+            return new KernelCheck("memlock", true, "RLIMIT_MEMLOCK unlimited");
+        }
+
+        // Read errno before anything else makes a call that may overwrite it (Environment.OSVersion does).
+        var errno = Errno.Name(Marshal.GetLastPInvokeError());
+        // Since 5.11 the kernel charges BPF memory to the cgroup, and the memlock limit no longer applies.
+        return Environment.OSVersion.Version >= new Version(5, 11)
+            ? new KernelCheck("memlock", true, $"not needed: kernel {Environment.OSVersion.Version} charges BPF memory to the cgroup (raising RLIMIT_MEMLOCK failed: {errno})")
+            : new KernelCheck("memlock", false, $"setrlimit(RLIMIT_MEMLOCK) failed: {errno}; run 'ulimit -l unlimited' before starting, or grant CAP_SYS_RESOURCE");
     }
 
     private static KernelCheck EnsureMounted(string name, string fsType, string path, bool mountMissing)
