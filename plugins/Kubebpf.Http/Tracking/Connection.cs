@@ -24,6 +24,9 @@ internal sealed class Connection(int maxPipelinedRequests)
 
     public long NextRequestId;
 
+    /// <summary>When the latest request started (see <c>HttpConnectionTracker.OnRequest</c>); <see cref="long.MinValue"/> before the first.</summary>
+    public long LastRequestStartNs = long.MinValue;
+
     /// <summary>The response whose body is being read; emitted when the body ends.</summary>
     public HttpExchange? OpenExchange;
 
@@ -50,6 +53,7 @@ internal sealed class Connection(int maxPipelinedRequests)
         IsNonHttp = false;
         HasSeenHttp = false;
         NextRequestId = 0;
+        LastRequestStartNs = long.MinValue;
         OpenExchange = null;
         ResponseBodyBytes = -1;
         ClosesAfterResponse = false;

@@ -359,10 +359,13 @@ internal sealed class HttpConnectionTracker
     {
         connection.HasSeenHttp = true;
         var method = HttpStrings.Method(head.Method, _interner);
+        // Pipelined requests read from one segment share its timestamp, and a time-series store keeps one point per
+        // series and timestamp: each request of a connection starts at least 1 ns after the one before.
+        connection.LastRequestStartNs = Math.Max(half.MessageStartNs, connection.LastRequestStartNs + 1);
         var request = new PendingRequest
         {
             Id = ++connection.NextRequestId,
-            StartNs = half.MessageStartNs,
+            StartNs = connection.LastRequestStartNs,
             Method = method,
             Path = HttpStrings.Path(head.Target, _options.RecordQueryStrings, out var query),
             Query = query,
