@@ -5,9 +5,9 @@ namespace Kubebpf.Agent;
 /// <summary>Runs the <see cref="AgentRuntime"/> under the generic host's lifetime (Ctrl-C, SIGTERM).</summary>
 internal sealed class AgentHostedService(AgentRuntime runtime) : IHostedService
 {
+    /// <summary>Starts the runtime, which the caller has built (see <c>Cli.RunAsync</c>).</summary>
     public Task StartAsync(CancellationToken cancellationToken)
     {
-        runtime.Build();
         runtime.Start();
         return Task.CompletedTask;
     }

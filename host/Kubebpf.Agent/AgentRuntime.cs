@@ -73,6 +73,17 @@ internal sealed partial class AgentRuntime : IAsyncDisposable
         }
     }
 
+    /// <summary>After <see cref="Build"/>: an instance naming a plugin that is not there is a typo to fix, not a failure to isolate.</summary>
+    /// <exception cref="ConfigurationException">Names every such instance and the plugins that were found.</exception>
+    public void RequireAllPluginsFound()
+    {
+        var missing = _instances.Where(i => i.State == PluginState.NotFound).Select(i => $"Plugins:{i.InstanceName}: {i.Error}").ToList();
+        if (missing.Count > 0)
+        {
+            throw new ConfigurationException(string.Join(Environment.NewLine, missing));
+        }
+    }
+
     private PluginInstance BuildInstance(IConfigurationSection section)
     {
         if (!section.GetValue("Enabled", true))

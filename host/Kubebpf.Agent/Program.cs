@@ -90,6 +90,10 @@ internal static class Cli
             configuration, options, sp.GetRequiredService<ILoggerFactory>(), TimeProvider.System, AppContext.BaseDirectory));
         builder.Services.AddHostedService<AgentHostedService>();
         using var host = builder.Build();
+        // Plugins are found and built before the host starts, so that a configuration error ends with its message alone.
+        var runtime = host.Services.GetRequiredService<AgentRuntime>();
+        runtime.Build();
+        runtime.RequireAllPluginsFound();
         await host.RunAsync();
         return 0;
     }
