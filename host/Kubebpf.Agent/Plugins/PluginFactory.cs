@@ -1,5 +1,7 @@
 using System.Collections.Concurrent;
 using System.Reflection;
+using System.Reflection.Metadata;
+using System.Reflection.PortableExecutable;
 using Kubebpf.Sdk.Pipeline;
 using McMaster.NETCore.Plugins;
 using Microsoft.Extensions.Configuration;
@@ -21,11 +23,15 @@ internal sealed class PluginFactory : IDisposable
         typeof(IOptions<>), typeof(ConfigurationBinder),
     ];
 
+    private static readonly string SdkAssemblyName = typeof(IPlugin).Assembly.GetName().Name!;
+
     private readonly ConcurrentDictionary<string, PluginLoader> _loaders = new(StringComparer.OrdinalIgnoreCase);
 
     /// <summary>Creates the plugin's entry point: the one public concrete <see cref="IPlugin"/> type of its assembly.</summary>
+    /// <exception cref="PluginVersionException">The plugin was built against a newer SDK major version than the host's.</exception>
     public IPlugin Create(PluginDescriptor descriptor)
     {
+        CheckSdkVersion(descriptor.AssemblyPath, ReferencedSdkVersion(descriptor.AssemblyPath), HostSdkVersion);
         var loader = _loaders.GetOrAdd(descriptor.Name, _ => PluginLoader.CreateFromAssemblyFile(
             descriptor.AssemblyPath, SharedTypes, config => config.PreferSharedTypes = true));
         var assembly = loader.LoadDefaultAssembly();
@@ -41,6 +47,41 @@ internal sealed class PluginFactory : IDisposable
         };
     }
 
+    /// <summary>The SDK version the host was built with (its assembly version: major.minor.patch).</summary>
+    internal static Version HostSdkVersion { get; } = typeof(IPlugin).Assembly.GetName().Version!;
+
+    /// <summary>
+    /// SemVer: a plugin built against an older or equal SDK major runs on this host; one built against a newer major may use
+    /// contracts the host lacks, so it is refused before any of its code is loaded.
+    /// </summary>
+    internal static void CheckSdkVersion(string assemblyPath, Version? pluginSdk, Version hostSdk)
+    {
+        if (pluginSdk is not null && pluginSdk.Major > hostSdk.Major)
+        {
+            throw new PluginVersionException(
+                $"{Path.GetFileName(assemblyPath)} was built against Kubebpf.Sdk {pluginSdk.ToString(3)}, but this agent has Kubebpf.Sdk {hostSdk.ToString(3)}: " +
+                $"a newer major version is not supported. Upgrade the agent to SDK {pluginSdk.Major}.x, or build the plugin against Kubebpf.Sdk {hostSdk.Major}.x.");
+        }
+    }
+
+    /// <summary>The Kubebpf.Sdk version the assembly references, read from its metadata without loading it; null when it references none.</summary>
+    internal static Version? ReferencedSdkVersion(string assemblyPath)
+    {
+        using var stream = File.OpenRead(assemblyPath);
+        using var pe = new PEReader(stream);
+        var metadata = pe.GetMetadataReader();
+        foreach (var handle in metadata.AssemblyReferences)
+        {
+            var reference = metadata.GetAssemblyReference(handle);
+            if (metadata.StringComparer.Equals(reference.Name, SdkAssemblyName))
+            {
+                return reference.Version;
+            }
+        }
+
+        return null;
+    }
+
     private static List<Type> EntryPoints(Assembly assembly) =>
         [.. assembly.GetExportedTypes().Where(t => t is { IsClass: true, IsAbstract: false } && typeof(IPlugin).IsAssignableFrom(t))];
 
@@ -52,3 +93,6 @@ internal sealed class PluginFactory : IDisposable
         }
     }
 }
+
+/// <summary>A plugin needs a newer SDK than the host has.</summary>
+internal sealed class PluginVersionException(string message) : Exception(message);

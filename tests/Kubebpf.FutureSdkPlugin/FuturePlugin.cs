@@ -1,0 +1,5 @@
+using Kubebpf.Sdk.Pipeline;
+
+namespace Kubebpf.FutureSdkPlugin;
+
+public sealed class FuturePlugin : IPlugin;
