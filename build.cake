@@ -1,4 +1,4 @@
-// Thin, linear build: Bpf -> Build -> Publish -> Test, and Pack for the SDK package.
+// Thin, linear build: Bpf -> Build -> Publish -> Test, Pack for the SDK package, and Benchmark (not run by CI).
 // Run through ./build.sh, which installs the Debian packages and the .NET tools first.
 using System.Xml.Linq;
 
@@ -74,18 +74,35 @@ Task("Test")
     }
 
     var totals = Summarise(resultsDir);
-    Information("");
+    // Plain console output (no colours), so that CI can read the closing line.
+    Console.WriteLine();
     foreach (var pass in totals)
     {
-        Information($"{pass.Key} tests: {pass.Value.Passed} passed, {pass.Value.Failed} failed, {pass.Value.Skipped} skipped");
+        Console.WriteLine($"{pass.Key} tests - {pass.Value.Passed} passed, {pass.Value.Failed} failed, {pass.Value.Skipped} skipped");
     }
     var all = (Passed: totals.Values.Sum(t => t.Passed), Failed: totals.Values.Sum(t => t.Failed), Skipped: totals.Values.Sum(t => t.Skipped));
-    Information($"Tests: {all.Passed} passed, {all.Failed} failed, {all.Skipped} skipped");
+    Console.WriteLine($"Tests: {all.Passed} passed, {all.Failed} failed, {all.Skipped} skipped");
 
     if (failures.Count > 0) throw new Exception($"Test failures in: {string.Join(", ", failures)}");
     if (!totals.TryGetValue("kernel", out var kernel) || kernel.Passed == 0)
         throw new Exception("No kernel test ran: they need root (sudo ./build.sh --target=Test).");
     if (all.Skipped > 0) throw new Exception($"{all.Skipped} tests were skipped; none may be.");
+});
+
+Task("Benchmark")
+    .Description("End-to-end overhead (not part of Test): netns pods, nginx and wrk with no agent, the socket filter alone, and the full agent, interleaved; writes BENCHMARKS.md. --full=true runs every size and client mode.")
+    .IsDependentOn("Publish")
+    .Does(() =>
+{
+    var arguments = new ProcessArgumentBuilder()
+        .Append("tests/Kubebpf.Benchmarks/overhead/overhead.py")
+        .Append("--agent").AppendQuoted(agentDir.FullPath)
+        .Append("--loader").AppendQuoted(artifacts.CombineWithFilePath($"bin/Kubebpf.Benchmarks/{configuration.ToLowerInvariant()}/Kubebpf.Benchmarks.dll").FullPath);
+    if (Argument("full", false)) arguments.Append("--full");
+    // The committed figures from before the optimisations, shown beside the new ones.
+    if (FileExists("tests/Kubebpf.Benchmarks/overhead/baseline.json")) arguments.Append("--baseline tests/Kubebpf.Benchmarks/overhead/baseline.json");
+    var exit = StartProcess("python3", new ProcessSettings { Arguments = arguments });
+    if (exit != 0) throw new Exception($"The overhead benchmark failed (exit code {exit}).");
 });
 
 Task("Pack")
