@@ -1,0 +1,11 @@
+namespace JsonLinesSink;
+
+/// <summary>The plugin instance's configuration section.</summary>
+public sealed class JsonLinesOptions
+{
+    /// <summary>The file points are appended to; created with its folder when missing. Required.</summary>
+    public string Path { get; set; } = "";
+
+    /// <summary>Measurements to write; empty writes all.</summary>
+    public List<string> Measurements { get; set; } = [];
+}
