@@ -1,0 +1,61 @@
+using Kubebpf.Sdk.Bpf;
+using Kubebpf.Sdk.Pipeline;
+using Microsoft.Extensions.Logging;
+
+namespace MyProbe;
+
+/// <summary>Loads the embedded forks.bpf.o, attaches it, and feeds every drained record to the <see cref="ForkCounter"/>.</summary>
+public sealed partial class ForkProbe(ProbeOptions options, ForkCounter counter, IAgentMetrics metrics, ILogger<ForkProbe> logger)
+    : IProbe, IRequiresKernelFeatures
+{
+    private const string ObjectName = "forks.bpf.o";
+
+    private readonly Counter _badRecords = metrics.Counter("bad_records", "ring-buffer records that were not a fork_event (dropped)");
+
+    /// <summary>Tracepoints need tracefs; the agent mounts it when it can.</summary>
+    public KernelFeatures RequiredKernelFeatures => KernelFeatures.TraceFs;
+
+    public Task RunAsync(CancellationToken stoppingToken)
+    {
+        using var bpf = BpfObject.OpenMemory(EmbeddedObject(), "forks", logger);
+        bpf.Load();
+        using var ring = new RingBufferReader(bpf.Map("events"));
+        using var link = bpf.Program("on_fork").AttachTracepoint("sched", "sched_process_fork");
+        LogAttached();
+
+        var handler = new Handler(counter, _badRecords);
+        new RingBufferPoller { PollInterval = options.PollInterval }.Run(ring, ref handler, stoppingToken);
+        return Task.CompletedTask;
+    }
+
+    private static byte[] EmbeddedObject()
+    {
+        using var stream = typeof(ForkProbe).Assembly.GetManifestResourceStream(ObjectName)
+            ?? throw new InvalidOperationException($"{ObjectName} is not embedded: the build compiles bpf/forks.bpf.c with clang.");
+        var elf = new byte[stream.Length];
+        stream.ReadExactly(elf);
+        return elf;
+    }
+
+    private readonly struct Handler(ForkCounter counter, Counter badRecords) : IBatchRecordHandler
+    {
+        public void OnRecord(ReadOnlySpan<byte> record)
+        {
+            if (ForkDecoder.TryDecode(record, out var fork))
+            {
+                counter.Add(fork);
+            }
+            else
+            {
+                badRecords.Increment();
+            }
+        }
+
+        public void OnBatchEnd()
+        {
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Fork probe attached to tracepoint sched:sched_process_fork")]
+    private partial void LogAttached();
+}

@@ -1,0 +1,8 @@
+namespace MyProbe;
+
+/// <summary>The plugin instance's configuration section (<c>Plugins:&lt;instance&gt;</c>).</summary>
+public sealed class ProbeOptions
+{
+    /// <summary>How long the probe sleeps when the ring buffer is empty.</summary>
+    public TimeSpan PollInterval { get; set; } = TimeSpan.FromMilliseconds(10);
+}
