@@ -16,6 +16,7 @@ internal sealed partial class ExecTracepointProbe(ExecProbeOptions options, IPoi
 
     private readonly Counter _execs = metrics.Counter("execs", "exec records decoded into points");
     private readonly Counter _badRecords = metrics.Counter("bad_records", "ring-buffer records that were not an exec_event (dropped)");
+    private long _ringbufFull;
 
     public KernelFeatures RequiredKernelFeatures => KernelFeatures.TraceFs;
 
@@ -24,13 +25,15 @@ internal sealed partial class ExecTracepointProbe(ExecProbeOptions options, IPoi
         using var bpf = BpfObject.OpenMemory(EmbeddedObject(), "exec", logger);
         bpf.Load();
         var counters = bpf.Map("counters");
-        metrics.Gauge("ringbuf_full", "execs lost in the kernel: the ring buffer was full", () => (long)counters.SumPerCpu(0));
         using var ring = new RingBufferReader(bpf.Map("events"));
         using var link = bpf.Program("on_exec").AttachTracepoint("sched", "sched_process_exec");
         LogAttached();
 
-        var handler = new BatchHandler(new Batch(output, _execs, _badRecords));
+        // The gauge reads a copy: the map is closed once the probe returns, but the host flushes once more after that.
+        metrics.Gauge("ringbuf_full", "execs lost in the kernel: the ring buffer was full", () => Interlocked.Read(ref _ringbufFull));
+        var handler = new BatchHandler(new Batch(output, _execs, _badRecords), () => Interlocked.Exchange(ref _ringbufFull, (long)counters.SumPerCpu(0)));
         new RingBufferPoller { PollInterval = options.PollInterval }.Run(ring, ref handler, stoppingToken);
+        Interlocked.Exchange(ref _ringbufFull, (long)counters.SumPerCpu(0));
         return Task.CompletedTask;
     }
 
@@ -70,11 +73,15 @@ internal sealed partial class ExecTracepointProbe(ExecProbeOptions options, IPoi
         }
     }
 
-    private readonly struct BatchHandler(Batch batch) : IBatchRecordHandler
+    private readonly struct BatchHandler(Batch batch, Action readKernelCounters) : IBatchRecordHandler
     {
         public void OnRecord(ReadOnlySpan<byte> record) => batch.Add(record);
 
-        public void OnBatchEnd() => batch.End();
+        public void OnBatchEnd()
+        {
+            batch.End();
+            readKernelCounters();
+        }
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Exec probe attached to tracepoint sched:sched_process_exec")]

@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace Kubebpf.Testing;
 
 /// <summary>Where the repository and the published agent are, found from the test assembly's location.</summary>
@@ -17,13 +19,17 @@ public static class RepositoryPaths
     public static string BuildOutput(string project) =>
         Path.Combine(Artifacts, "bin", project, new DirectoryInfo(AppContext.BaseDirectory).Name);
 
-    private static string FindRoot()
+    // Above the test assembly, or (when KUBEBPF_ARTIFACTS put the build output outside the tree) above this source file.
+    private static string FindRoot([CallerFilePath] string sourceFile = "")
     {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        foreach (var start in new[] { AppContext.BaseDirectory, Path.GetDirectoryName(sourceFile) ?? "" })
         {
-            if (File.Exists(Path.Combine(dir.FullName, "kubebpf.slnx")))
+            for (var dir = new DirectoryInfo(start); dir is not null; dir = dir.Parent)
             {
-                return dir.FullName;
+                if (File.Exists(Path.Combine(dir.FullName, "kubebpf.slnx")))
+                {
+                    return dir.FullName;
+                }
             }
         }
 
