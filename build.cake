@@ -106,12 +106,18 @@ Task("Benchmark")
 });
 
 Task("Pack")
+    .Description("The plugin author's packages in artifacts/packages: Kubebpf.Sdk and the dotnet new templates (Kubebpf.Templates).")
     .IsDependentOn("Build")
     .Does(() =>
 {
     DotNetPack("plugin-sdk/Kubebpf.Sdk/Kubebpf.Sdk.csproj", new DotNetPackSettings
     {
         Configuration = configuration, NoBuild = true, OutputDirectory = artifacts.Combine("packages"),
+    });
+    // Not in the solution (it has no code): packing builds it.
+    DotNetPack("plugin-sdk/templates/Kubebpf.Templates.csproj", new DotNetPackSettings
+    {
+        Configuration = configuration, OutputDirectory = artifacts.Combine("packages"),
     });
 });
 

@@ -1,0 +1,61 @@
+using Kubebpf.Http.Capture;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Kubebpf.Benchmarks;
+
+/// <summary>
+/// The overhead benchmark's "eBPF attached, user space idle" state: the agent's own socket filter on the given
+/// interfaces, and a drain that consumes every record without looking at it. Draining keeps the ring from filling,
+/// so the kernel side does exactly the work it does under the full agent (a full ring would make the filter cheaper).
+/// Runs until stdin closes or SIGINT/SIGTERM; prints one line once attached and the capture counters at exit.
+/// </summary>
+internal static class CaptureOnly
+{
+    public const string Command = "capture-only";
+
+    public static int Run(string[] interfaces)
+    {
+        if (interfaces.Length == 0)
+        {
+            Console.Error.WriteLine($"usage: {Command} INTERFACE_PATTERN...");
+            return 2;
+        }
+
+        using var stop = new CancellationTokenSource();
+        Console.CancelKeyPress += (_, e) =>
+        {
+            e.Cancel = true;
+            stop.Cancel();
+        };
+        using var term = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGTERM, context =>
+        {
+            context.Cancel = true;
+            stop.Cancel();
+        });
+        var options = new SegmentCaptureOptions { Interfaces = interfaces };
+        using var capture = new SegmentCapture(options, NullLogger.Instance);
+        capture.Start();
+        Console.WriteLine($"capture-only attached to {string.Join(", ", capture.AttachedInterfaces.Order(StringComparer.Ordinal))}");
+        Console.Out.Flush();
+        _ = Task.Run(() =>
+        {
+            Console.In.ReadToEnd();
+            stop.Cancel();
+        });
+        capture.Run(new Discard(), stop.Token);
+        var counters = capture.ReadCounters();
+        Console.WriteLine($"segments={counters.Segments} ringbuf_full={counters.RingBufferFull} dropped_records={counters.DroppedRecords}");
+        return 0;
+    }
+
+    private sealed class Discard : ISegmentConsumer
+    {
+        public void OnSegment(in SegmentHeader header, ReadOnlySpan<byte> payload, bool towardsEndpoint, string interfaceName)
+        {
+        }
+
+        public void OnBatchEnd()
+        {
+        }
+    }
+}

@@ -1,0 +1,699 @@
+#!/usr/bin/env python3
+"""End-to-end overhead of the agent on the workload it watches (issue 5), written to BENCHMARKS.md.
+
+Two network-namespace pods on a bridge (a Kubernetes node as the socket filter sees it): nginx with one worker in
+the server pod, wrk in the client pod. Each scenario (response size x client mode) runs in three states, interleaved
+and in alternating order in every repetition because these machines drift:
+
+  none  - no agent;
+  idle  - the agent's socket filter attached to the pods' veths, user space only consuming the ring buffer
+          (`Kubebpf.Benchmarks capture-only`): the kernel-side cost;
+  full  - the published agent: HTTP probe, R.E.D., call log, InfluxDB sink to a local influxd.
+
+Figures per scenario: throughput (wrk) and its loss against `none` in the same repetition, p99 latency added, the
+agent's CPU seconds per million requests (utime+stime from /proc/<pid>/stat over the measured run plus a settle
+period, divided by the requests nginx served in it), its peak RSS (VmHWM), completeness (requests in the agent's own
+R.E.D. output in InfluxDB / requests nginx served while the agent ran, per direction), and every loss counter of
+the agent's self-metrics. Run as root; `./build.sh --target=Benchmark` builds, publishes and runs it.
+"""
+
+import argparse
+import datetime
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.parse
+import urllib.request
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", ".."))
+ARTIFACTS = os.path.abspath(os.environ.get("KUBEBPF_ARTIFACTS") or os.path.join(ROOT, "artifacts"))
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+SIZES = {"20B": 20, "1KB": 1024, "16KB": 16384}
+# name -> (connections, extra wrk arguments); "rate" is paced to --rate by wrk's delay() hook.
+CLIENTS = {"ka50": (50, []), "ka1000": (1000, []), "close": (50, ["-H", "Connection: close"])}
+DEFAULT_SCENARIOS = ["20B/ka50", "20B/ka1000", "20B/close", "1KB/ka50", "16KB/ka50"]
+FULL_SCENARIOS = [f"{s}/{c}" for s in SIZES for c in CLIENTS]
+STATES = ["none", "idle", "full"]
+RATE_PACE_MS = 10
+# Self-metrics that count something lost or refused; anything else (segments, exchanges, gauges) is informational.
+LOSS_PATTERN = re.compile(r"drop|full|overflow|fail|error|desync|unmatched|unanswered|evicted|rejected|invalid|oversized|collapsed|partial|unsupported")
+
+
+def log(message):
+    print(f"[{datetime.datetime.now():%H:%M:%S}] {message}", file=sys.stderr, flush=True)
+
+
+def run(args, check=True, **kwargs):
+    result = subprocess.run(args, capture_output=True, text=True, **kwargs)
+    if check and result.returncode != 0:
+        raise RuntimeError(f"{' '.join(args)} exited with {result.returncode}: {result.stderr.strip()}")
+    return result
+
+
+def cpu_seconds(pid):
+    with open(f"/proc/{pid}/stat") as stat:
+        fields = stat.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS  # utime, stime (fields 14 and 15)
+
+
+def peak_rss_mb(pid):
+    with open(f"/proc/{pid}/status") as status:
+        for line in status:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def stop_process(process, timeout=30):
+    """SIGINT (the agent flushes and exits), then SIGKILL after the timeout."""
+    if process.poll() is None:
+        process.send_signal(signal.SIGINT)
+        try:
+            process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+            return False
+    return True
+
+
+class Pods:
+    """A bridge and two pods (server, client) with unique names and a free 10.214.x.0/24 subnet."""
+
+    def __init__(self):
+        self.prefix = f"kbo{os.getpid() % 4096:03x}"
+        used = run(["ip", "-o", "addr"], check=False).stdout + run(["ip", "-all", "netns", "exec", "ip", "-o", "addr"], check=False).stdout
+        self.subnet = next(n for n in range(1, 255) if f"10.214.{n}." not in used)
+        self.bridge = self.prefix + "br"
+        self.server = (self.prefix + "-srv", self.prefix + "h0", f"10.214.{self.subnet}.1")
+        self.client = (self.prefix + "-cli", self.prefix + "h1", f"10.214.{self.subnet}.2")
+        self.created = []
+
+    @property
+    def interface_pattern(self):
+        return self.prefix + "h*"
+
+    def up(self):
+        run(["ip", "link", "add", self.bridge, "type", "bridge"])
+        self.created.append(("link", self.bridge))
+        run(["ip", "link", "set", self.bridge, "up"])
+        for i, (ns, host_if, ip) in enumerate([self.server, self.client]):
+            run(["ip", "netns", "add", ns])
+            self.created.append(("netns", ns))
+            peer = f"{self.prefix}p{i}"
+            run(["ip", "link", "add", host_if, "type", "veth", "peer", "name", peer])
+            run(["ip", "link", "set", peer, "netns", ns])
+            run(["ip", "link", "set", host_if, "master", self.bridge, "up"])
+            run(["ip", "-n", ns, "link", "set", "lo", "up"])
+            run(["ip", "-n", ns, "link", "set", peer, "name", "eth0"])
+            run(["ip", "-n", ns, "addr", "add", f"{ip}/24", "dev", "eth0"])
+            run(["ip", "-n", ns, "link", "set", "eth0", "up"])
+            # 1000 connections and Connection: close at full speed need a deep backlog and reusable ports.
+            for setting in ["net.core.somaxconn=8192", "net.ipv4.tcp_max_syn_backlog=8192", "net.ipv4.tcp_tw_reuse=1",
+                            "net.ipv4.ip_local_port_range=1024 65535"]:
+                run(["ip", "netns", "exec", ns, "sysctl", "-qw", setting])
+
+    def down(self):
+        for kind, name in reversed(self.created):
+            if kind == "netns":
+                run(["ip", "netns", "del", name], check=False)
+            else:
+                run(["ip", "link", "del", name], check=False)
+        self.created.clear()
+
+
+class Nginx:
+    """nginx with one worker in the server pod serving /20B, /1KB, /16KB; stub_status on the pod's own loopback."""
+
+    def __init__(self, pods, directory):
+        self.pods = pods
+        self.directory = directory
+        self.status_reads = 0
+        os.makedirs(os.path.join(directory, "www"))
+        for name, size in SIZES.items():
+            with open(os.path.join(directory, "www", name), "wb") as body:
+                body.write((b"0123456789abcdef" * (size // 16 + 1))[:size])
+        with open(os.path.join(directory, "nginx.conf"), "w") as conf:
+            conf.write(f"""daemon off;
+master_process off;
+worker_processes 1;
+worker_rlimit_nofile 8192;
+pid {directory}/nginx.pid;
+error_log {directory}/error.log;
+events {{ worker_connections 4096; }}
+http {{
+    access_log off;
+    sendfile on;
+    keepalive_requests 100000000;
+    keepalive_timeout 120s;
+    open_file_cache max=16 inactive=600s;
+    open_file_cache_valid 600s;
+    default_type application/octet-stream;
+    client_body_temp_path {directory}/body;
+    proxy_temp_path {directory}/proxy;
+    fastcgi_temp_path {directory}/fastcgi;
+    uwsgi_temp_path {directory}/uwsgi;
+    scgi_temp_path {directory}/scgi;
+    server {{
+        listen 80 backlog=8192;
+        root {directory}/www;
+    }}
+    server {{
+        listen 127.0.0.1:8081;
+        location = /status {{ stub_status; }}
+    }}
+}}
+""")
+        self.process = None
+
+    def start(self):
+        ns = self.pods.server[0]
+        self.process = subprocess.Popen(
+            ["ip", "netns", "exec", ns, "nginx", "-e", f"{self.directory}/error.log", "-p", self.directory, "-c", f"{self.directory}/nginx.conf"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            if run(["ip", "netns", "exec", ns, "curl", "-sf", "-o", "/dev/null", "http://127.0.0.1:8081/status"], check=False).returncode == 0:
+                return
+            time.sleep(0.1)
+        raise RuntimeError("nginx did not start: " + open(f"{self.directory}/error.log").read())
+
+    def requests(self):
+        """nginx's request counter, not counting the status requests themselves (read over the pod's own loopback,
+        which the agent does not observe)."""
+        out = run(["ip", "netns", "exec", self.pods.server[0], "curl", "-sf", "http://127.0.0.1:8081/status"]).stdout
+        self.status_reads += 1
+        return int(out.splitlines()[2].split()[2]) - self.status_reads
+
+    def stop(self):
+        if self.process:
+            stop_process(self.process, 10)
+
+
+class InfluxDb:
+    def __init__(self, directory):
+        self.directory = directory
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        os.makedirs(directory)
+        with open(os.path.join(directory, "influxdb.conf"), "w") as conf:
+            conf.write(f"""reporting-disabled = true
+bind-address = "127.0.0.1:{free_port()}"
+[meta]
+  dir = "{directory}/meta"
+[data]
+  dir = "{directory}/data"
+  wal-dir = "{directory}/wal"
+  query-log-enabled = false
+[http]
+  bind-address = "127.0.0.1:{self.port}"
+  log-enabled = false
+[monitor]
+  store-enabled = false
+[continuous_queries]
+  enabled = false
+""")
+        self.process = None
+
+    def start(self):
+        self.process = subprocess.Popen(["influxd", "-config", os.path.join(self.directory, "influxdb.conf")],
+                                        stdout=open(os.path.join(self.directory, "influxd.log"), "w"), stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                urllib.request.urlopen(self.url + "/ping", timeout=1)
+                return
+            except OSError:
+                time.sleep(0.2)
+        raise RuntimeError("influxd did not answer /ping")
+
+    def query(self, database, statement):
+        url = f"{self.url}/query?db={urllib.parse.quote(database)}&q={urllib.parse.quote(statement)}"
+        with urllib.request.urlopen(url, timeout=30) as response:
+            result = json.load(response)["results"][0]
+        if "error" in result:
+            raise RuntimeError(f"InfluxDB: {statement}: {result['error']}")
+        rows = []
+        for series in result.get("series", []):
+            for values in series["values"]:
+                rows.append((series.get("tags", {}), dict(zip(series["columns"], values))))
+        return rows
+
+    def stop(self):
+        if self.process:
+            self.process.terminate()
+            self.process.wait(20)
+
+
+def parse_wrk(output):
+    def duration_ms(text):
+        value, unit = re.match(r"([\d.]+)(us|ms|s|m)", text).groups()
+        return float(value) * {"us": 0.001, "ms": 1, "s": 1000, "m": 60000}[unit]
+
+    requests, seconds = re.search(r"(\d+) requests in ([\d.]+)(\w+)", output).groups()[:2]
+    p99 = re.search(r"^\s+99%\s+(\S+)", output, re.M)
+    errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output)
+    non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
+    return {
+        "requests": int(requests),
+        "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1)),
+        "p99_ms": duration_ms(p99.group(1)) if p99 else float("nan"),
+        "socket_errors": sum(int(g) for g in errors.groups()) if errors else 0,
+        "non_2xx": int(non2xx.group(1)) if non2xx else 0,
+    }
+
+
+class Bench:
+    def __init__(self, args, work):
+        self.args = args
+        self.work = work
+        self.pods = Pods()
+        self.nginx = None
+        self.influx = None
+        self.pace_script = os.path.join(work, "pace.lua")
+        self.run_index = 0
+
+    def wrk(self, scenario, seconds):
+        size, client = scenario.split("/")
+        url = f"http://{self.pods.server[2]}/{size}"
+        if client == "rate":
+            # wrk has no rate limit: each connection waits RATE_PACE_MS after every response, so the rate is about
+            # connections / (pace + latency). The report shows the rate actually reached.
+            connections = max(1, round(self.args.rate * RATE_PACE_MS / 1000))
+            extra = ["-s", self.pace_script]
+        else:
+            connections, extra = CLIENTS[client]
+        command = ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--timeout", "5s", "--latency", *extra, url]
+        shell = 'ulimit -n "$(ulimit -Hn)" && exec ' + " ".join(f"'{a}'" for a in command)
+        out = run(["ip", "netns", "exec", self.pods.client[0], "sh", "-c", shell], timeout=seconds + 60).stdout
+        return parse_wrk(out)
+
+    def agent_config(self, database):
+        workloads = os.path.join(self.work, "workloads.yaml")
+        with open(workloads, "w") as f:
+            f.write("workloads:\n")
+            for name, (_, host_if, ip) in {"server": self.pods.server, "client": self.pods.client}.items():
+                f.write(f"  - {{ namespace: bench, pod: {name}-0, workload: {{ kind: Deployment, name: {name} }}, "
+                        f"service: {name}, interfaces: [{host_if}], ips: [{ip}] }}\n")
+        return {
+            "Agent": {"NodeName": "bench"},
+            "Plugins": {
+                "StaticMetadata": {"File": workloads},
+                "Http": {"Interfaces": [self.pods.interface_pattern], "PeerSideInterfaces": [self.pods.interface_pattern]},
+                "Red": {},
+                "InfluxDb": {"Url": self.influx.url, "ApiVersion": 1, "Database": database},
+            },
+            "Logging": {"LogLevel": {"Default": "Warning", "Kubebpf": "Information"}},
+        }
+
+    def start_observer(self, state, database):
+        """Starts the agent (full) or the capture-only loader (idle); returns the process once it observes the pods."""
+        log_path = os.path.join(self.work, f"{state}-{self.run_index}.log")
+        if state == "full":
+            config = os.path.join(self.work, "kubebpf.json")
+            with open(config, "w") as f:
+                json.dump(self.agent_config(database), f, indent=2)
+            command = [os.path.join(self.args.agent, "kubebpf"), "run", "--config", config]
+            ready = "HTTP probe attached to"
+        else:
+            command = ["dotnet", self.args.loader, "capture-only", self.pods.interface_pattern]
+            ready = "capture-only attached to"
+        process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=open(log_path, "w"), stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            with open(log_path) as f:
+                text = f.read()
+            if ready in text:
+                if self.pods.server[1] not in text or self.pods.client[1] not in text:
+                    raise RuntimeError(f"{state}: not attached to both pods' veths:\n{text}")
+                return process, log_path
+            if process.poll() is not None:
+                raise RuntimeError(f"{state} exited with {process.returncode}:\n{text}")
+            time.sleep(0.1)
+        process.kill()
+        raise RuntimeError(f"{state} did not attach within 60 s:\n{open(log_path).read()}")
+
+    def measure(self, scenario, state, rep):
+        self.run_index += 1
+        database = f"run{self.run_index}"
+        served_before = self.nginx.requests()
+        process = None
+        if state != "none":
+            process, log_path = self.start_observer(state, database)
+        try:
+            self.wrk(scenario, self.args.warmup)
+            window_start = self.nginx.requests()
+            cpu0 = cpu_seconds(process.pid) if process else 0.0
+            influx0 = cpu_seconds(self.influx.process.pid)
+            result = self.wrk(scenario, self.args.duration)
+            served = self.nginx.requests() - window_start
+            result.update(scenario=scenario, state=state, rep=rep, served=served)
+            if process:
+                time.sleep(self.args.settle)  # what the agent does for these requests after wrk ends
+                result["cpu_s"] = cpu_seconds(process.pid) - cpu0
+                result["cpu_s_per_million"] = result["cpu_s"] / served * 1e6
+                result["peak_rss_mb"] = peak_rss_mb(process.pid)
+            if state == "full":
+                result["influxd_cpu_s_per_million"] = (cpu_seconds(self.influx.process.pid) - influx0) / served * 1e6
+        finally:
+            if process:
+                if not stop_process(process):
+                    log(f"{state} did not stop within 30 s of SIGINT; killed (see {log_path})")
+        if state == "full":
+            result.update(self.agent_output(database, self.nginx.requests() - served_before))
+        return result
+
+    def agent_output(self, database, served):
+        """Completeness and self-metrics from what the agent wrote to InfluxDB (not its logs)."""
+        red = {tags["direction"]: row["sum"] for tags, row in self.influx.query(
+            database, "SELECT sum(\"requests\") FROM \"kubebpf_2d\".\"http_red\" WHERE \"route\" <> '*' GROUP BY \"direction\"")}
+        calls = {tags["direction"]: row["count"] for tags, row in self.influx.query(
+            database, "SELECT count(\"status\") FROM \"kubebpf_2d\".\"http_requests\" GROUP BY \"direction\"")}
+        counters = {}
+        for tags, row in self.influx.query(database, "SELECT last(*) FROM \"kubebpf_2d\".\"kubebpf_agent\" GROUP BY \"component\""):
+            for column, value in row.items():
+                if column.startswith("last_") and value is not None:
+                    counters[f"{tags['component']}.{column[5:]}"] = value
+        return {
+            "served_while_agent_ran": served,
+            "red_in": red.get("in", 0), "red_out": red.get("out", 0),
+            "calls_in": calls.get("in", 0), "calls_out": calls.get("out", 0),
+            "completeness_in": red.get("in", 0) / served, "completeness_out": red.get("out", 0) / served,
+            "completeness_call_log": (calls.get("in", 0) + calls.get("out", 0)) / (2 * served),
+            "counters": counters,
+        }
+
+    def run(self, scenarios):
+        with open(self.pace_script, "w") as f:
+            f.write(f"function delay()\n  return {RATE_PACE_MS}\nend\n")
+        self.pods.up()
+        self.nginx = Nginx(self.pods, os.path.join(self.work, "nginx"))
+        self.nginx.start()
+        self.influx = InfluxDb(os.path.join(self.work, "influxdb"))
+        self.influx.start()
+        results = []
+        plan = [(s, STATES if not s.endswith("/rate") else ["none", "full"]) for s in scenarios]
+        total = sum(len(states) for _, states in plan) * self.args.reps
+        for rep in range(1, self.args.reps + 1):
+            for scenario, states in plan:
+                # Alternate the order every repetition, so drift does not favour one state.
+                for state in (states if rep % 2 else list(reversed(states))):
+                    result = self.measure(scenario, state, rep)
+                    results.append(result)
+                    log(f"{len(results)}/{total} rep {rep} {scenario:11} {state:4}: {result['rps']:9.0f} req/s, p99 {result['p99_ms']:.2f} ms"
+                        + (f", {result['cpu_s_per_million']:.2f} CPU-s/M, {result['peak_rss_mb']:.0f} MB" if "cpu_s" in result else "")
+                        + (f", completeness in {result['completeness_in']:.5f} out {result['completeness_out']:.5f}" if state == "full" else ""))
+        return results
+
+    def close(self):
+        for part in (self.nginx, self.influx):
+            try:
+                if part:
+                    part.stop()
+            except Exception as error:  # teardown goes on
+                log(f"teardown: {error}")
+        self.pods.down()
+
+
+def micro_benchmarks(args, work):
+    """The parser and tracker micro-benchmarks (BenchmarkDotNet, short job, in process): their GitHub tables."""
+    artifacts = os.path.join(work, "bdn")
+    run(["dotnet", args.loader, "--filter", "*HeadParserBenchmarks*", "*TrackerBenchmarks*", "--job", "short", "--inProcess",
+         "--artifacts", artifacts, "--exporters", "github"], cwd=work, timeout=1800)
+    tables = []
+    for name in sorted(os.listdir(os.path.join(artifacts, "results"))):
+        if name.endswith("-report-github.md"):
+            with open(os.path.join(artifacts, "results", name)) as f:
+                table = [line for line in f.read().splitlines() if line.startswith("|")]
+            tables.append("\n".join(table))
+    return tables
+
+
+def summary(values):
+    values = [v for v in values if v == v]
+    if not values:
+        return None
+    return {"median": statistics.median(values), "min": min(values), "max": max(values), "n": len(values)}
+
+
+def analyse(results):
+    by_scenario = {}
+    for r in results:
+        by_scenario.setdefault(r["scenario"], []).append(r)
+    analysis = {}
+    for scenario, runs in by_scenario.items():
+        def of(state, key):
+            return {r["rep"]: r[key] for r in runs if r["state"] == state and key in r}
+
+        a = {"states": {}}
+        for state in STATES:
+            if not of(state, "rps"):
+                continue
+            a["states"][state] = {key: summary(list(of(state, key).values())) for key in ("rps", "p99_ms", "cpu_s_per_million", "peak_rss_mb")}
+        none_rps, none_p99 = of("none", "rps"), of("none", "p99_ms")
+        for state in ("idle", "full"):
+            rps, p99 = of(state, "rps"), of(state, "p99_ms")
+            a[f"loss_{state}"] = summary([100 * (1 - rps[i] / none_rps[i]) for i in rps if i in none_rps])
+            a[f"p99_added_{state}"] = summary([p99[i] - none_p99[i] for i in p99 if i in none_p99])
+        full = [r for r in runs if r["state"] == "full"]
+        for key in ("completeness_in", "completeness_out", "completeness_call_log", "influxd_cpu_s_per_million"):
+            a[key] = summary([r[key] for r in full])
+        counters = {}
+        for r in full:
+            for name, value in r["counters"].items():
+                if LOSS_PATTERN.search(name.split(".", 1)[1]):
+                    counters[name] = counters.get(name, 0) + value
+        a["loss_counters"] = counters
+        a["socket_errors"] = sum(r["socket_errors"] + r["non_2xx"] for r in runs)
+        analysis[scenario] = a
+    return analysis
+
+
+def fmt(s, digits=1, suffix=""):
+    if not s:
+        return "-"
+    return f"{s['median']:.{digits}f}{suffix} ({s['min']:.{digits}f} to {s['max']:.{digits}f})"
+
+
+def machine():
+    with open("/proc/cpuinfo") as f:
+        model = next((line.split(":", 1)[1].strip() for line in f if line.startswith("model name")), "?")
+    with open("/proc/meminfo") as f:
+        memory = int(f.readline().split()[1]) / 1024 / 1024
+
+    def first_line(args):
+        try:
+            result = run(args, check=False)
+            return (result.stdout + result.stderr).strip().splitlines()[0]
+        except (OSError, IndexError):
+            return "?"
+
+    commit = first_line(["git", "-C", ROOT, "rev-parse", "--short", "HEAD"])
+    dirty = run(["git", "-C", ROOT, "status", "--porcelain", "--untracked-files=no"], check=False).stdout.strip()
+    return {
+        "nproc": os.cpu_count(), "cpu": model, "memory_gib": round(memory, 1), "kernel": os.uname().release,
+        "dotnet": first_line(["dotnet", "--version"]), "nginx": first_line(["nginx", "-v"]),
+        "wrk": first_line(["wrk", "--version"]).split(" [")[0], "influxd": first_line(["influxd", "version"]),
+        "libbpf": first_line(["dpkg-query", "-W", "-f", "${Version}", "libbpf1"]),
+        "commit": commit + (" (with uncommitted changes)" if dirty else ""),
+    }
+
+
+def target_rows(analysis):
+    primary = analysis.get("20B/ka50", {})
+    rate = next((a for s, a in analysis.items() if s.endswith("/rate")), None)
+    cpu = [a["states"]["full"]["cpu_s_per_million"]["median"] for a in analysis.values() if "full" in a["states"]]
+    rss = [a["states"]["full"]["peak_rss_mb"]["max"] for a in analysis.values() if "full" in a["states"]]
+    rows = []
+
+    def row(name, target, value, ok):
+        rows.append(f"| {name} | {target} | {value} | {'yes' if ok else 'no'} |")
+
+    if primary.get("loss_full"):
+        row("throughput loss at saturation, 20 B, 50 keep-alive connections (median)", "<= 5%", fmt(primary["loss_full"], 1, "%"), primary["loss_full"]["median"] <= 5)
+    if cpu:
+        row("agent CPU per million requests (worst scenario median)", "<= 2 CPU-s", f"{max(cpu):.2f}", max(cpu) <= 2)
+    if rate and rate.get("completeness_in"):
+        worst = min(rate["completeness_in"]["min"], rate["completeness_out"]["min"])
+        drops = sum(rate["loss_counters"].values())
+        row(f"completeness at {rate['states']['full']['rps']['median']:.0f} req/s (worst run, both directions)", ">= 99.99%, zero drops",
+            f"{100 * worst:.3f}%, loss counters total {drops}", worst >= 0.9999 and drops == 0)
+    if rss:
+        row("agent peak RSS (worst run)", "<= 80 MB", f"{max(rss):.0f} MB", max(rss) <= 80)
+    return rows
+
+
+def write_report(path, args, info, analysis, micro, baseline, command):
+    lines = [
+        "# Benchmarks",
+        "",
+        f"Generated by `tests/Kubebpf.Benchmarks/overhead/overhead.py` on {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC. Do not edit by hand: run it again.",
+        "",
+        "Reproduce (as root): `" + command + "`",
+        "",
+        "## Machine and versions",
+        "",
+        f"- {info['nproc']} CPUs ({info['cpu']}), {info['memory_gib']} GiB, Linux {info['kernel']}",
+        f"- {info['background']} (the machine is shared: other work shows up as noise)",
+        f"- kubebpf {info['commit']}; .NET SDK {info['dotnet']}; {info['nginx']}; {info['wrk']}; InfluxDB {info['influxd']}; libbpf {info['libbpf']}",
+        "",
+        "## Method",
+        "",
+        "Two network-namespace pods on a bridge; nginx (one worker, sendfile, no access log) in one, wrk (one thread) in the other, "
+        "all on the same cores as the agent and InfluxDB. States: **none** (no agent), **idle** (the agent's socket filter on both "
+        "pods' veths and a user-space loop that only consumes the ring buffer: the kernel-side cost), **full** (the published agent: "
+        "HTTP probe, R.E.D., call log, static metadata, InfluxDB 1.x sink to a local influxd). "
+        f"{args.reps} repetitions; in each, every scenario runs every state, in alternating order, {args.duration} s per run after a "
+        f"{args.warmup} s warm-up. Loss and added latency are paired within a repetition; figures are median (min to max).",
+        "",
+        f"- agent CPU: utime+stime of the agent process over the measured run plus {args.settle} s, divided by the requests nginx served in the run;",
+        "- peak RSS: the agent's VmHWM; InfluxDB's CPU is shown separately (it runs on the same cores and is part of the loss);",
+        "- completeness: requests in the agent's R.E.D. output in InfluxDB (`http_red`, route level) per direction, divided by the requests "
+        "nginx counted (stub_status) while the agent ran; `in` is seen on the server pod's veth, `out` on the client's;",
+        f"- the `rate` scenario paces wrk (each connection waits {RATE_PACE_MS} ms after each response): wrk has no fixed-rate mode, so the rate reached is shown.",
+        "",
+        "## Targets",
+        "",
+        "| figure | target | measured | met |",
+        "|---|---|---|---|",
+        *target_rows(analysis),
+        "",
+        "## Throughput and latency",
+        "",
+        "| scenario | none req/s | idle req/s | full req/s | loss idle | loss full | p99 none ms | p99 added idle ms | p99 added full ms |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for scenario, a in analysis.items():
+        s = a["states"]
+        lines.append(f"| {scenario} | {fmt(s.get('none', {}).get('rps'), 0)} | {fmt(s.get('idle', {}).get('rps'), 0)} | {fmt(s.get('full', {}).get('rps'), 0)} "
+                     f"| {fmt(a.get('loss_idle'), 1, '%')} | {fmt(a.get('loss_full'), 1, '%')} | {fmt(s.get('none', {}).get('p99_ms'), 2)} "
+                     f"| {fmt(a.get('p99_added_idle'), 2)} | {fmt(a.get('p99_added_full'), 2)} |")
+    lines += [
+        "",
+        "## Cost and completeness of the full agent",
+        "",
+        "| scenario | agent CPU-s per million | influxd CPU-s per million | agent peak RSS MB | completeness in | completeness out | call log | loss counters (sum over runs) |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for scenario, a in analysis.items():
+        full = a["states"].get("full")
+        if not full:
+            continue
+        counters = ", ".join(f"{k}={v}" for k, v in sorted(a["loss_counters"].items()) if v) or "all zero"
+        pct = lambda s: f"{100 * s['median']:.3f}% ({100 * s['min']:.3f}% to {100 * s['max']:.3f}%)" if s else "-"
+        lines.append(f"| {scenario} | {fmt(full['cpu_s_per_million'], 2)} | {fmt(a['influxd_cpu_s_per_million'], 2)} | {fmt(full['peak_rss_mb'], 0)} "
+                     f"| {pct(a['completeness_in'])} | {pct(a['completeness_out'])} | {pct(a['completeness_call_log'])} | {counters} |")
+    counter_names = sorted({k for a in analysis.values() for k in a["loss_counters"]})
+    lines += ["", "Loss counters read (all runs): " + ", ".join(f"`{n}`" for n in counter_names) + ".",
+              f"wrk socket errors and non-2xx answers, all runs: {sum(a['socket_errors'] for a in analysis.values())}."]
+    if baseline:
+        lines += ["", f"## Before and after (baseline: {baseline['machine']['commit']}, {baseline['generated']})", "",
+                  "| scenario | figure | before | after |", "|---|---|---|---|"]
+        before = baseline["analysis"]
+        for scenario, a in analysis.items():
+            if scenario not in before:
+                continue
+            b = before[scenario]
+            pairs = [("loss full %", b.get("loss_full"), a.get("loss_full"), 1),
+                     ("p99 added full ms", b.get("p99_added_full"), a.get("p99_added_full"), 2)]
+            if "full" in a["states"] and "full" in b["states"]:
+                pairs += [("agent CPU-s per million", b["states"]["full"]["cpu_s_per_million"], a["states"]["full"]["cpu_s_per_million"], 2),
+                          ("agent peak RSS MB", b["states"]["full"]["peak_rss_mb"], a["states"]["full"]["peak_rss_mb"], 0),
+                          ("completeness in", b.get("completeness_in"), a.get("completeness_in"), 5)]
+            for name, x, y, digits in pairs:
+                lines.append(f"| {scenario} | {name} | {fmt(x, digits)} | {fmt(y, digits)} |")
+    if micro:
+        lines += ["", "## Micro-benchmarks (BenchmarkDotNet, short job, in process)", ""]
+        for table in micro:
+            lines += [table, ""]
+    with open(path, "w") as f:
+        f.write("\n".join(lines).rstrip() + "\n")
+
+
+def interrupt(signum, frame):
+    raise KeyboardInterrupt  # tear down the pods and servers as on Ctrl-C
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--full", action="store_true", help="every size with every client mode, 10 s runs")
+    parser.add_argument("--scenarios", nargs="+", help=f"SIZE/CLIENT items; sizes {list(SIZES)}, clients {list(CLIENTS)} or rate")
+    parser.add_argument("--reps", type=int, default=5, help="repetitions (default 5)")
+    parser.add_argument("--duration", type=int, help="seconds per measured wrk run (default 8, 10 with --full)")
+    parser.add_argument("--warmup", type=int, default=1, help="seconds of wrk before each measured run")
+    parser.add_argument("--settle", type=int, default=2, help="seconds the agent's CPU is still counted after wrk ends")
+    parser.add_argument("--rate", type=int, default=20000, help="requests/s aimed at by the rate scenario (0: no rate scenario)")
+    parser.add_argument("--agent", default=os.path.join(ARTIFACTS, "agent"), help="the published agent's folder")
+    parser.add_argument("--loader", default=os.path.join(ARTIFACTS, "bin", "Kubebpf.Benchmarks", "release", "Kubebpf.Benchmarks.dll"))
+    parser.add_argument("--no-micro", action="store_true", help="skip the BenchmarkDotNet parser and tracker benchmarks")
+    parser.add_argument("--baseline", help="results JSON of an earlier run, shown as 'before'")
+    parser.add_argument("--output", default=os.path.join(ROOT, "BENCHMARKS.md"))
+    parser.add_argument("--results", default=os.path.join(ARTIFACTS, "benchmarks", "overhead.json"), help="where the raw results go")
+    args = parser.parse_args()
+    args.duration = args.duration or (10 if args.full else 8)
+    scenarios = args.scenarios or (FULL_SCENARIOS if args.full else DEFAULT_SCENARIOS)
+    if args.rate and not args.scenarios:
+        scenarios = scenarios + ["20B/rate"]
+    if os.geteuid() != 0:
+        sys.exit("overhead.py: run as root (network namespaces, eBPF)")
+    for tool in ("ip", "nginx", "wrk", "influxd", "curl", "dotnet"):
+        if not shutil.which(tool):
+            sys.exit(f"overhead.py: {tool} is missing; ./build.sh installs what the benchmark needs")
+    for path in (os.path.join(args.agent, "kubebpf"), args.loader):
+        if not os.path.exists(path):
+            sys.exit(f"overhead.py: {path} is missing: ./build.sh --target=Publish first (the Benchmark target does it)")
+
+    command = "sudo ./build.sh --target=Benchmark" + (" --full=true" if args.full else "")
+    # Options that only name places on this machine are left out of the report.
+    shown, skip = [], False
+    for argument in sys.argv[1:]:
+        if skip or argument in ("--agent", "--loader", "--output", "--results", "--baseline"):
+            skip = not skip
+            continue
+        shown.append(argument)
+    if shown and shown != ["--full"]:
+        command += " (this run: overhead.py " + " ".join(shown) + ")"
+    work = tempfile.mkdtemp(prefix="kubebpf-overhead-")
+    bench = Bench(args, work)
+    signal.signal(signal.SIGTERM, interrupt)
+    try:
+        started, load_before = time.monotonic(), os.getloadavg()[1]
+        results = bench.run(scenarios)
+        minutes, load_after = (time.monotonic() - started) / 60, os.getloadavg()[1]
+        log(f"load runs took {minutes:.1f} min")
+    finally:
+        bench.close()
+    micro = [] if args.no_micro else micro_benchmarks(args, work)
+    analysis = analyse(results)
+    info = machine()
+    info["background"] = f"{minutes:.0f} min of load runs; 5-minute load average {load_before:.1f} before, {load_after:.1f} after"
+    baseline = None
+    if args.baseline:
+        with open(args.baseline) as f:
+            baseline = json.load(f)
+    os.makedirs(os.path.dirname(args.results), exist_ok=True)
+    with open(args.results, "w") as f:
+        json.dump({"generated": f"{datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC", "machine": info,
+                   "settings": {k: v for k, v in vars(args).items() if k not in ("agent", "loader", "output", "results", "baseline")},
+                   "analysis": analysis, "runs": results}, f, indent=1)
+    write_report(args.output, args, info, analysis, micro, baseline, command)
+    shutil.rmtree(work, ignore_errors=True)
+    log(f"wrote {args.output} and {args.results}")
+
+
+if __name__ == "__main__":
+    main()
