@@ -25,6 +25,7 @@ public sealed class PluginIsolationTests : IDisposable
     [InlineData("Loading", "loading")]
     [InlineData("Running", "running probe")]
     [InlineData("Flushing", "flushing")]
+    [InlineData("Events", "handling HttpExchange events")]
     public async Task A_failing_instance_is_stopped_and_reported_while_another_keeps_running(string failIn, string expectedPhase)
     {
         await using var runtime = CreateRuntime(new()
@@ -52,6 +53,88 @@ public sealed class PluginIsolationTests : IDisposable
         Assert.Equal(1, PluginFailures(runtime));
         await runtime.StopAsync();
         Assert.Equal(PluginState.Stopped, healthy.State);
+    }
+
+    [Fact]
+    public async Task A_sink_failing_to_write_loses_only_its_own_batches_counted_and_the_other_sinks_get_every_point()
+    {
+        // A sink exception other than SinkWriteException means "this batch cannot be written" (IPointSink): the pump drops
+        // the batch, counts it and logs it, and keeps the sink for the next batch; other sinks have their own pumps.
+        await using var runtime = CreateRuntime(new()
+        {
+            ["Plugins:Broken:Plugin"] = "FaultyPlugin",
+            ["Plugins:Broken:FailIn"] = "Writing",
+            ["Plugins:Broken:Buffer:FlushInterval"] = "00:00:00.020",
+            ["Plugins:Healthy:Plugin"] = "FaultyPlugin",
+            ["Plugins:Healthy:Buffer:FlushInterval"] = "00:00:00.020",
+        });
+        runtime.Build();
+        runtime.Start();
+
+        runtime.FlushAll(); // one self-metrics point per component: agent, Broken, Healthy
+        await WaitUntilAsync(() => Counter(runtime, "Broken", "write_errors") == 1 && Counter(runtime, "Healthy", "points_written") == 3);
+
+        Assert.Equal(1, Counter(runtime, "Broken", "write_errors"));
+        Assert.Equal(3, Counter(runtime, "Broken", "points_dropped_error"));
+        Assert.Equal(0, Counter(runtime, "Broken", "points_written"));
+        Assert.Equal(3, Counter(runtime, "Healthy", "points_written"));
+        Assert.Equal(0, Counter(runtime, "Healthy", "points_dropped_error"));
+        Assert.All(runtime.Instances, i => Assert.Equal(PluginState.Running, i.State));
+        await runtime.StopAsync();
+    }
+
+    [Fact]
+    public async Task One_plugin_runs_as_several_named_instances_each_with_its_own_configuration()
+    {
+        await using var runtime = CreateRuntime(new()
+        {
+            ["Plugins:First:Plugin"] = "FaultyPlugin",
+            ["Plugins:First:Marker"] = "11",
+            ["Plugins:Second:Plugin"] = "Kubebpf.FaultyPlugin",
+            ["Plugins:Second:Marker"] = "22",
+            ["Plugins:Kubebpf.FaultyPlugin:Marker"] = "33", // the instance name is the plugin name
+        });
+        runtime.Build();
+        runtime.Start();
+
+        Assert.Equal(["First", "Kubebpf.FaultyPlugin", "Second"], runtime.Instances.Select(i => i.InstanceName).Order(StringComparer.Ordinal));
+        Assert.All(runtime.Instances, i => Assert.Equal(PluginState.Running, i.State));
+        Assert.Equal(11, Counter(runtime, "First", "marker"));
+        Assert.Equal(22, Counter(runtime, "Second", "marker"));
+        Assert.Equal(33, Counter(runtime, "Kubebpf.FaultyPlugin", "marker"));
+        // One load context per plugin folder, one container and one set of components per instance.
+        Assert.Single(runtime.Instances.Select(i => i.Probes[0].GetType()).Distinct());
+        Assert.Equal(3, runtime.Instances.Select(i => i.Probes[0]).Distinct().Count());
+        await runtime.StopAsync();
+    }
+
+    [Fact]
+    [Trait("Category", "Kernel")]
+    public async Task An_ebpf_object_the_verifier_rejects_fails_its_instance_with_the_verifier_log()
+    {
+        Assert.True(Environment.IsPrivilegedProcess, "Kernel tests run as root (sudo ./build.sh --target=Test).");
+        await using var runtime = CreateRuntime(new()
+        {
+            ["Plugins:Rejected:Plugin"] = "FaultyPlugin",
+            ["Plugins:Rejected:FailIn"] = "Verifier",
+            ["Plugins:Healthy:Plugin"] = "FaultyPlugin",
+        });
+        runtime.Build();
+        runtime.Start();
+
+        var rejected = runtime.Instances.Single(i => i.InstanceName == "Rejected");
+        await WaitUntilAsync(() => rejected.State == PluginState.Failed);
+
+        Assert.Equal(PluginState.Failed, rejected.State);
+        Assert.StartsWith(
+            "running probe FaultyComponent: BpfException: bpf_object__load (rejected) failed: EACCES (Permission denied). " +
+            "The kernel verifier rejected the program; see the log below." + Environment.NewLine + "Verifier log (end):" + Environment.NewLine,
+            rejected.Error, StringComparison.Ordinal);
+        // The verifier's own words: the line that names the unchecked dereference.
+        Assert.Contains("R0 invalid mem access 'map_value_or_null'", rejected.Error, StringComparison.Ordinal);
+        Assert.Equal(PluginState.Running, runtime.Instances.Single(i => i.InstanceName == "Healthy").State);
+        Assert.Equal(1, PluginFailures(runtime));
+        await runtime.StopAsync();
     }
 
     [Fact]
@@ -108,8 +191,10 @@ public sealed class PluginIsolationTests : IDisposable
         return new AgentRuntime(configuration, options, NullLoggerFactory.Instance, TimeProvider.System, AppContext.BaseDirectory);
     }
 
-    private static long PluginFailures(AgentRuntime runtime) =>
-        runtime.Metrics.For("agent").Read().Single(m => m.Name == "plugin_failures").Value;
+    private static long PluginFailures(AgentRuntime runtime) => Counter(runtime, "agent", "plugin_failures");
+
+    private static long Counter(AgentRuntime runtime, string component, string name) =>
+        runtime.Metrics.For(component).Read().Single(m => m.Name == name).Value;
 
     private static async Task WaitUntilAsync(Func<bool> condition)
     {

@@ -1,8 +1,12 @@
+using System.Net;
+using Kubebpf.Sdk.Bpf;
 using Kubebpf.Sdk.Events;
 using Kubebpf.Sdk.Metrics;
+using Kubebpf.Sdk.Net;
 using Kubebpf.Sdk.Pipeline;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 
 namespace Kubebpf.FaultyPlugin;
 
@@ -15,11 +19,17 @@ public enum FailurePhase
     Events,
     Flushing,
     Writing,
+
+    /// <summary>The probe loads an eBPF object the kernel verifier rejects (needs root).</summary>
+    Verifier,
 }
 
 public sealed class FaultyOptions
 {
     public FailurePhase FailIn { get; set; }
+
+    /// <summary>Reported as the <c>marker</c> gauge: shows which configuration an instance got.</summary>
+    public long Marker { get; set; }
 }
 
 public sealed class FaultyPlugin : IPlugin
@@ -29,13 +39,13 @@ public sealed class FaultyPlugin : IPlugin
         // Strict like a real plugin: an unknown key fails, which proves the host strips its own keys (Plugin, Enabled, Buffer).
         var options = new FaultyOptions();
         context.Configuration.Bind(options, binder => binder.ErrorOnUnknownConfiguration = true);
-        var phase = options.FailIn;
-        if (phase == FailurePhase.Loading)
+        if (options.FailIn == FailurePhase.Loading)
         {
             throw new InvalidOperationException("faulty plugin: failing while loading, as configured");
         }
 
-        services.AddSingleton(new FaultyComponent(phase));
+        services.AddSingleton(options);
+        services.AddSingleton<FaultyComponent>();
         services.AddSingleton<IProbe>(sp => sp.GetRequiredService<FaultyComponent>());
         services.AddSingleton<IPointSink>(sp => sp.GetRequiredService<FaultyComponent>());
         services.AddFlushable<FaultyComponent>();
@@ -44,13 +54,46 @@ public sealed class FaultyPlugin : IPlugin
 }
 
 /// <summary>Every kind of component at once, each throwing only in the configured phase.</summary>
-public sealed class FaultyComponent(FailurePhase phase) : IProbe, IPointSink, IFlushable, IEventSubscriber<HttpExchange>
+public sealed class FaultyComponent : IProbe, IPointSink, IFlushable, IEventSubscriber<HttpExchange>
 {
+    private static readonly HttpExchange Exchange = new()
+    {
+        StartUnixNs = 1, DurationNs = 1, Direction = TrafficDirection.In, Method = "GET", Path = "/", Status = 200, Version = "1.1",
+        Client = NetworkEndpoint.From(IPAddress.Loopback, 40000), Server = NetworkEndpoint.From(IPAddress.Loopback, 80), Interface = "lo",
+    };
+
+    private readonly FailurePhase _phase;
+    private readonly IEventPublisher<HttpExchange> _publisher;
+    private readonly ILogger<FaultyComponent> _logger;
+
+    public FaultyComponent(FaultyOptions options, IEventPublisher<HttpExchange> publisher, IAgentMetrics metrics, ILogger<FaultyComponent> logger)
+    {
+        _phase = options.FailIn;
+        _publisher = publisher;
+        _logger = logger;
+        metrics.Gauge("marker", "the Marker setting of this instance", () => options.Marker);
+    }
+
     public async Task RunAsync(CancellationToken stoppingToken)
     {
+        if (_phase == FailurePhase.Verifier)
+        {
+            LoadRejectedObject();
+        }
+
         await Task.Delay(TimeSpan.FromMilliseconds(200), stoppingToken).ConfigureAwait(false);
         Throw(FailurePhase.Running);
+        _publisher.Publish([Exchange]); // every instance's subscriber gets one batch
         await Task.Delay(Timeout.Infinite, stoppingToken).ConfigureAwait(false);
+    }
+
+    private void LoadRejectedObject()
+    {
+        using var stream = typeof(FaultyComponent).Assembly.GetManifestResourceStream("rejected.bpf.o")!;
+        var elf = new byte[stream.Length];
+        stream.ReadExactly(elf);
+        using var bpf = BpfObject.OpenMemory(elf, "rejected", _logger);
+        bpf.Load();
     }
 
     public ValueTask WriteAsync(IReadOnlyList<MetricPoint> batch, CancellationToken cancellationToken)
@@ -65,7 +108,7 @@ public sealed class FaultyComponent(FailurePhase phase) : IProbe, IPointSink, IF
 
     private void Throw(FailurePhase when)
     {
-        if (phase == when)
+        if (_phase == when)
         {
             throw new InvalidOperationException($"faulty plugin: failing while {when}, as configured");
         }
