@@ -36,12 +36,18 @@ internal sealed class Connection(int maxPipelinedRequests)
     /// <summary>The connection ends after the current response (Connection: close, HTTP/1.0).</summary>
     public bool ClosesAfterResponse;
 
+    /// <summary>The client sent a FIN while responses were due: the connection ends once they are in.</summary>
+    public bool ClientFinished;
+
     public Connection? Newer;
     public Connection? Older;
 
     public RequestQueue Requests { get; } = new(maxPipelinedRequests);
 
     public HalfStream Half(int side) => _halves[side];
+
+    /// <summary>Requests wait for their responses, or a response's body is still being read.</summary>
+    public bool AwaitsResponse => Requests.Count > 0 || OpenExchange is not null;
 
     public NetworkEndpoint Endpoint(int side) => side == 0 ? Key.Low : Key.High;
 
@@ -57,6 +63,7 @@ internal sealed class Connection(int maxPipelinedRequests)
         OpenExchange = null;
         ResponseBodyBytes = -1;
         ClosesAfterResponse = false;
+        ClientFinished = false;
         Requests.Clear();
         _halves[0].Reset();
         _halves[1].Reset();

@@ -72,9 +72,21 @@ internal sealed class HttpConnectionTracker
             return;
         }
 
-        if ((header.TcpFlags & (SegmentHeader.Fin | SegmentHeader.Rst)) != 0)
+        if ((header.TcpFlags & SegmentHeader.Rst) != 0)
         {
             EndConnection(connection, completed);
+        }
+        else if ((header.TcpFlags & SegmentHeader.Fin) != 0)
+        {
+            // A FIN closes one direction only: a client that sent its last requests and closed still gets the answers.
+            if ((fromLow ? 0 : 1) == connection.ClientSide && connection.AwaitsResponse)
+            {
+                connection.ClientFinished = true;
+            }
+            else
+            {
+                EndConnection(connection, completed);
+            }
         }
     }
 
@@ -504,7 +516,8 @@ internal sealed class HttpConnectionTracker
         }
 
         half.ResetMessage(StreamState.AwaitingHead);
-        var closes = connection.ClosesAfterResponse && connection.OpenExchange is not null;
+        var closes = (connection.ClosesAfterResponse && connection.OpenExchange is not null)
+            || (connection.ClientFinished && connection.Requests.Count == 0);
         EmitOpenExchange(connection, segment.Completed);
         if (closes)
         {
