@@ -11,7 +11,7 @@ internal static class WorkloadTags
     public const string UnknownWorkload = "unknown";
 
     /// <summary>The most tags any point of this plugin has.</summary>
-    public const int MaxTags = 12;
+    public const int MaxTags = 13;
 
     /// <summary>The tag value of a direction.</summary>
     public static string Direction(TrafficDirection direction) => direction == TrafficDirection.In ? "in" : "out";

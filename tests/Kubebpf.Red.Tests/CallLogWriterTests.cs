@@ -33,6 +33,7 @@ public class CallLogWriterTests
                 new Tag("method", "POST"),
                 new Tag("status_class", "2xx"),
                 new Tag("peer_namespace", "shop"),
+                new Tag("peer_pod", "payments-0"),
                 new Tag("peer_workload", "payments"),
             ],
             point.Tags);

@@ -117,6 +117,7 @@ internal sealed class CallLogWriter : IEventSubscriber<HttpExchange>
         count = WorkloadTags.Append(tags, count, "method", key.Method);
         count = WorkloadTags.Append(tags, count, "status_class", key.StatusClass);
         count = WorkloadTags.Append(tags, count, "peer_namespace", key.Peer?.Namespace);
+        count = WorkloadTags.Append(tags, count, "peer_pod", key.Peer?.Pod);
         count = WorkloadTags.Append(tags, count, "peer_workload", key.Peer?.WorkloadName);
         count = WorkloadTags.Append(tags, count, "peer_service", key.Peer?.Service);
         var array = tags[..count].ToArray();

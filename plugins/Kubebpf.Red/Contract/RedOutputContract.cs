@@ -25,6 +25,7 @@ public static class RedOutputContract
             .. WorkloadTags,
             new("status_class", "1xx, 2xx, 3xx, 4xx, 5xx, or \"other\" for codes outside 100-599."),
             new("peer_namespace", "Namespace of the other side, when it resolves."),
+            new("peer_pod", "Pod of the other side, when it resolves to a pod."),
             new("peer_workload", "Workload of the other side, when it resolves."),
             new("peer_service", "Service of the other side, when it resolves."),
         ],
