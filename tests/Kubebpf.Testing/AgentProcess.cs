@@ -49,8 +49,15 @@ public sealed partial class AgentProcess : IDisposable
 
     public int ExitCode => _process.ExitCode;
 
+    /// <summary>The agent's process id.</summary>
+    public int Id => _process.Id;
+
     /// <summary>Starts <c>kubebpf run</c> with <paramref name="configuration"/> serialised to a temporary JSON file.</summary>
-    public static AgentProcess Start(object configuration, string workDirectory)
+    public static AgentProcess Start(object configuration, string workDirectory) =>
+        StartWithConfigText(JsonSerializer.Serialize(configuration, new JsonSerializerOptions { WriteIndented = true }), workDirectory);
+
+    /// <summary>Starts <c>kubebpf run</c> with <paramref name="configurationText"/> as its configuration file, as is (e.g. invalid JSON).</summary>
+    public static AgentProcess StartWithConfigText(string configurationText, string workDirectory)
     {
         var executable = Path.Combine(RepositoryPaths.PublishedAgent, "kubebpf");
         if (!File.Exists(executable))
@@ -60,7 +67,7 @@ public sealed partial class AgentProcess : IDisposable
 
         Directory.CreateDirectory(workDirectory);
         var configPath = Path.Combine(workDirectory, "kubebpf.json");
-        File.WriteAllText(configPath, JsonSerializer.Serialize(configuration, new JsonSerializerOptions { WriteIndented = true }));
+        File.WriteAllText(configPath, configurationText);
         var start = new ProcessStartInfo(executable)
         {
             ArgumentList = { "run", "--config", configPath },
@@ -98,6 +105,23 @@ public sealed partial class AgentProcess : IDisposable
         }
 
         throw new TimeoutException($"The agent did not log '{text}' within {timeout}:\n{StandardError}\n{StandardOutput}");
+    }
+
+    /// <summary>Waits for the agent to exit on its own (e.g. after a configuration error); returns the exit code.</summary>
+    public async Task<int> WaitForExitAsync(TimeSpan timeout)
+    {
+        using var cts = new CancellationTokenSource(timeout);
+        try
+        {
+            await _process.WaitForExitAsync(cts.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            throw new TimeoutException($"The agent did not exit within {timeout}:\n{StandardError}\n{StandardOutput}");
+        }
+
+        _process.WaitForExit(); // drains the redirected streams
+        return _process.ExitCode;
     }
 
     /// <summary>Sends SIGINT and waits for a clean exit; returns the exit code.</summary>

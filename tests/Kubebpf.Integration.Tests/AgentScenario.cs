@@ -1,0 +1,203 @@
+using System.Text.Json;
+using Kubebpf.Testing;
+
+namespace Kubebpf.Integration.Tests;
+
+/// <summary>One <c>http_requests</c> point as stored in InfluxDB; <paramref name="TimeNs"/> is the request's start.</summary>
+public sealed record CallLogPoint(
+    long TimeNs, string Pod, string Workload, string Direction, string Method, string StatusClass, int Status, string Path,
+    string? PeerNamespace, string? PeerWorkload, string? PeerService, long DurationNs);
+
+/// <summary>
+/// Two pods, <c>server</c> and <c>client</c>, named in a static metadata file, and the published agent observing
+/// exactly their host-side veths (so parallel tests never see each other's traffic) and writing to its own database.
+/// </summary>
+public sealed class AgentScenario : IAsyncDisposable
+{
+    public const string Namespace = "shop";
+    public const string ServerWorkload = "server";
+    public const string ClientWorkload = "client";
+    public const string ServerService = "server-svc";
+
+    private static readonly TimeSpan AttachTimeout = TimeSpan.FromSeconds(30);
+    private readonly InfluxDbServer _influx;
+    private readonly string _workDirectory = Directory.CreateTempSubdirectory("kubebpf-e2e-").FullName;
+
+    private AgentScenario(InfluxDbServer influx, NetworkPods pods)
+    {
+        _influx = influx;
+        Pods = pods;
+        Database = "e2e_" + Guid.NewGuid().ToString("N")[..12];
+        File.WriteAllText(MetadataFile, $"""
+            workloads:
+              - namespace: {Namespace}
+                pod: {ServerPod}
+                workload: {"{"} kind: Deployment, name: {ServerWorkload} {"}"}
+                service: {ServerService}
+                interfaces: [{Server.HostInterface}]
+                ips: [{Server.IPv4}, "{Server.IPv6}"]
+              - namespace: {Namespace}
+                pod: {ClientPod}
+                workload: {"{"} kind: Deployment, name: {ClientWorkload} {"}"}
+                interfaces: [{Client.HostInterface}]
+                ips: [{Client.IPv4}, "{Client.IPv6}"]
+            """);
+    }
+
+    public NetworkPods Pods { get; }
+
+    public Pod Server => Pods.Pods[0];
+
+    public Pod Client => Pods.Pods[1];
+
+    public string ServerPod => $"server-{Pods.Prefix}";
+
+    public string ClientPod => $"client-{Pods.Prefix}";
+
+    /// <summary>The InfluxDB database of this scenario alone.</summary>
+    public string Database { get; }
+
+    public AgentProcess? Agent { get; private set; }
+
+    public string WorkDirectory => _workDirectory;
+
+    private string MetadataFile => Path.Combine(_workDirectory, "workloads.yaml");
+
+    /// <summary>Creates the pods (this needs root: it fails, never skips, without it).</summary>
+    public static AgentScenario Create(InfluxDbServer influx) => new(influx, NetworkPods.Create(2));
+
+    /// <summary>
+    /// Starts the published agent with the Http, Red, StaticMetadata and InfluxDb plugins, flushing every second, and
+    /// waits until the probe is attached, so that all traffic from now on is observed.
+    /// </summary>
+    /// <param name="extraPlugins">More plugin instances, by instance name.</param>
+    /// <param name="extraPluginDirectories">Plugin folders searched after the published one.</param>
+    public async Task<AgentProcess> StartAgentAsync(
+        IReadOnlyDictionary<string, object>? extraPlugins = null, IReadOnlyList<string>? extraPluginDirectories = null)
+    {
+        var interfaces = new[] { Server.HostInterface, Client.HostInterface };
+        var plugins = new Dictionary<string, object>
+        {
+            ["Metadata"] = new { Plugin = "StaticMetadata", File = MetadataFile },
+            // Host-side veths see a pod's traffic from the far side, whatever their names.
+            ["Http"] = new { Interfaces = interfaces, PeerSideInterfaces = interfaces },
+            ["Red"] = new { },
+            ["InfluxDb"] = new { Url = _influx.Url, Database, Buffer = new { FlushInterval = "00:00:00.200" } },
+        };
+        foreach (var (name, settings) in extraPlugins ?? new Dictionary<string, object>())
+        {
+            plugins[name] = settings;
+        }
+
+        var configuration = new
+        {
+            Agent = new
+            {
+                PluginDirectories = (string[])[Path.Combine(RepositoryPaths.PublishedAgent, "plugins"), .. extraPluginDirectories ?? []],
+                FlushInterval = "00:00:01",
+                NodeName = "e2e-node",
+            },
+            Plugins = plugins,
+            Logging = new { LogLevel = new { Default = "Information" } },
+        };
+        Agent = AgentProcess.Start(configuration, _workDirectory);
+        await Agent.WaitForLogAsync("HTTP probe attached to", AttachTimeout);
+        return Agent;
+    }
+
+    /// <summary>SIGINT (the agent flushes and drains its sinks), then the exit code.</summary>
+    public Task<int> StopAgentAsync() =>
+        (Agent ?? throw new InvalidOperationException("The agent was not started.")).StopAsync(TimeSpan.FromSeconds(30));
+
+    /// <summary>Waits until InfluxDB holds at least <paramref name="expected"/> call-log points, or <paramref name="timeout"/> passed.</summary>
+    public async Task WaitForCallLogAsync(long expected, TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (DateTime.UtcNow < deadline && await CountOrZeroAsync() < expected)
+        {
+            await Task.Delay(200);
+        }
+
+        async Task<long> CountOrZeroAsync()
+        {
+            try
+            {
+                return await CountAsync("http_requests", "duration_ns");
+            }
+            catch (InvalidOperationException e) when (e.Message.Contains("database not found", StringComparison.Ordinal))
+            {
+                return 0; // the sink creates it with its first write
+            }
+        }
+    }
+
+    /// <summary>Every <c>http_requests</c> point of this scenario.</summary>
+    public async Task<IReadOnlyList<CallLogPoint>> CallLogAsync()
+    {
+        var rows = await _influx.QueryAsync(Database, "SELECT * FROM http_requests GROUP BY *");
+        return [.. rows.Select(row => new CallLogPoint(
+            row.Values["time"].GetInt64(), row.Tags["pod"], row.Tags["workload"], row.Tags["direction"], row.Tags["method"], row.Tags["status_class"],
+            row.Values["status"].GetInt32(), row.Values["path"].GetString()!,
+            Tag(row, "peer_namespace"), Tag(row, "peer_workload"), Tag(row, "peer_service"),
+            row.Values["duration_ns"].GetInt64()))];
+    }
+
+    /// <summary>
+    /// Asserts that the call log holds <paramref name="served"/> exactly once as the server's <c>in</c> and once as the
+    /// client's <c>out</c> (method, path, status), nothing else, and that both ends are named.
+    /// </summary>
+    public async Task AssertCallLogAsync(IReadOnlyList<PlannedRequest> served)
+    {
+        var expected = TrafficPlan.Sorted(served);
+        var calls = await CallLogAsync();
+        var serverIn = calls.Where(c => c.Pod == ServerPod && c.Direction == "in").ToList();
+        var clientOut = calls.Where(c => c.Pod == ClientPod && c.Direction == "out").ToList();
+        Assert.Equal(expected, TrafficPlan.Sorted(serverIn.Select(c => new PlannedRequest(c.Method, c.Path, c.Status))));
+        Assert.Equal(expected, TrafficPlan.Sorted(clientOut.Select(c => new PlannedRequest(c.Method, c.Path, c.Status))));
+        Assert.Equal(2 * served.Count, calls.Count);
+
+        Assert.All(calls, c => Assert.Equal($"{c.Status / 100}xx", c.StatusClass));
+        Assert.All(serverIn, c => Assert.Equal(
+            (ServerWorkload, Namespace, ClientWorkload, (string?)null),
+            (c.Workload, c.PeerNamespace, c.PeerWorkload, c.PeerService)));
+        Assert.All(clientOut, c => Assert.Equal(
+            (ClientWorkload, Namespace, ServerWorkload, ServerService),
+            (c.Workload, c.PeerNamespace, c.PeerWorkload, c.PeerService)));
+    }
+
+    /// <summary>Every point of <paramref name="measurement"/>, tags and fields together by name, in time order.</summary>
+    public async Task<IReadOnlyList<IReadOnlyDictionary<string, JsonElement>>> PointsAsync(string measurement, string where = "")
+    {
+        var rows = await _influx.QueryAsync(Database, $"SELECT * FROM \"{measurement}\" {where}");
+        return [.. rows.Select(row => (IReadOnlyDictionary<string, JsonElement>)row.Values.Where(v => v.Value.ValueKind != JsonValueKind.Null).ToDictionary())];
+    }
+
+    /// <summary>The last <c>kubebpf_agent</c> point of <paramref name="component"/>: its counters by name.</summary>
+    public async Task<IReadOnlyDictionary<string, long>> LastAgentMetricsAsync(string component)
+    {
+        var points = await PointsAsync("kubebpf_agent", $"WHERE component = '{component}'");
+        Assert.NotEmpty(points);
+        return points[^1].Where(p => p.Value.ValueKind == JsonValueKind.Number && p.Key != "time").ToDictionary(p => p.Key, p => p.Value.GetInt64());
+    }
+
+    public Task<long> CountAsync(string measurement, string field) => _influx.CountAsync(Database, measurement, field);
+
+    public async ValueTask DisposeAsync()
+    {
+        try
+        {
+            if (Agent is { HasExited: false })
+            {
+                await Agent.StopAsync(TimeSpan.FromSeconds(30));
+            }
+        }
+        finally
+        {
+            Agent?.Dispose();
+            Pods.Dispose();
+            Directory.Delete(_workDirectory, recursive: true);
+        }
+    }
+
+    private static string? Tag(InfluxRow row, string name) => row.Tags.TryGetValue(name, out var value) && value.Length > 0 ? value : null;
+}
