@@ -7,7 +7,7 @@ public static class ForkContract
 {
     public static MeasurementContract ProcessForks { get; } = new(
         "process_forks",
-        "forks per command name during one flush window",
+        "forks (new threads included) per command name during one flush window",
         [new TagContract("comm", "the forking process's command name (at most 15 bytes)")],
         [new FieldContract("count", FieldKind.Integer, "", "forks in the window")]);
 }
