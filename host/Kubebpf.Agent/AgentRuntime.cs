@@ -163,12 +163,10 @@ internal sealed partial class AgentRuntime : IAsyncDisposable
         services.AddOptions();
     }
 
-    /// <summary>Wires and starts everything built by <see cref="Build"/>.</summary>
-    /// <exception cref="KernelRequirementsException">A probe needs something the kernel or the process lacks.</exception>
+    /// <summary>Wires and starts everything built by <see cref="Build"/> (after <see cref="CheckKernel"/>).</summary>
     public void Start()
     {
         var active = _instances.Where(i => i.IsActive).ToList();
-        CheckKernel(active.SelectMany(i => i.Probes).ToList());
         _resolver.SetSources(active.SelectMany(i => i.MetadataSources));
         foreach (var instance in active)
         {
@@ -207,8 +205,11 @@ internal sealed partial class AgentRuntime : IAsyncDisposable
         _flushLoop = FlushLoopAsync(_stopProbes.Token);
     }
 
-    private void CheckKernel(IReadOnlyList<IProbe> probes)
+    /// <summary>Checks (and mounts what it can of) what the built probes need from the kernel.</summary>
+    /// <exception cref="KernelRequirementsException">A probe needs something the kernel or the process lacks.</exception>
+    public void CheckKernel()
     {
+        var probes = _instances.Where(i => i.IsActive).SelectMany(i => i.Probes).ToList();
         if (!_options.CheckKernel || probes.Count == 0)
         {
             return;

@@ -90,10 +90,12 @@ internal static class Cli
             configuration, options, sp.GetRequiredService<ILoggerFactory>(), TimeProvider.System, AppContext.BaseDirectory));
         builder.Services.AddHostedService<AgentHostedService>();
         using var host = builder.Build();
-        // Plugins are found and built before the host starts, so that a configuration error ends with its message alone.
+        // Plugins are found and built, and the kernel checked, before the host starts, so that a configuration or
+        // kernel error ends with its message alone.
         var runtime = host.Services.GetRequiredService<AgentRuntime>();
         runtime.Build();
         runtime.RequireAllPluginsFound();
+        runtime.CheckKernel();
         await host.RunAsync();
         return 0;
     }
