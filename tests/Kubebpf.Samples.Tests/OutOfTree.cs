@@ -17,9 +17,18 @@ public sealed class OutOfTree : IDisposable
         Root = Directory.CreateTempSubdirectory("kubebpf-out-of-tree-").FullName;
         Packages = Directory.CreateDirectory(Path.Combine(Root, "artifacts", "packages")).FullName;
         SdkVersion = $"{typeof(IPlugin).Assembly.GetName().Version!.ToString(3)}-test.{DateTime.UtcNow:yyyyMMddHHmmssfff}";
-        DotNet.Run(RepositoryPaths.Root, "pack", "plugin-sdk/Kubebpf.Sdk/Kubebpf.Sdk.csproj", "-c", Configuration, "--no-build",
-            $"-p:PackageVersion={SdkVersion}", "-o", Packages);
-        DotNet.Run(RepositoryPaths.Root, "pack", "plugin-sdk/templates/Kubebpf.Templates.csproj", "-c", Configuration, "-o", Packages);
+        try
+        {
+            DotNet.Run(RepositoryPaths.Root, "pack", "plugin-sdk/Kubebpf.Sdk/Kubebpf.Sdk.csproj", "-c", Configuration, "--no-build",
+                $"-p:PackageVersion={SdkVersion}", "-o", Packages);
+            DotNet.Run(RepositoryPaths.Root, "pack", "plugin-sdk/templates/Kubebpf.Templates.csproj", "-c", Configuration, "-o", Packages);
+        }
+        catch
+        {
+            Directory.Delete(Root, recursive: true); // xunit does not dispose a fixture whose constructor failed
+            throw;
+        }
+
         _dropIn = new Lazy<string>(PublishSamples);
     }
 
