@@ -41,8 +41,10 @@ public sealed class SimulatedNodeTests(InfluxDbServer influx, ITestOutputHelper 
 
         // The frontend pod's "pause" process, the two servers, each in its pod's cgroup.
         cgroups.Add(FrontendUid, pods.Start(frontend, "sleep", "600").Id);
-        cgroups.Add(ApiUid, StartNginx(pods, server, work).Id);
-        cgroups.Add(UsersUid, StartNginx(pods, late, work).Id);
+        using var serverNginx = PodNginx.Start(pods, server, Locations);
+        cgroups.Add(ApiUid, serverNginx.Process.Id);
+        using var lateNginx = PodNginx.Start(pods, late, Locations);
+        cgroups.Add(UsersUid, lateNginx.Process.Id);
 
         api.Apply(ReplicaSets, Objects.ReplicaSet("shop", "frontend-6f7c9d8b5", "frontend"));
         api.Apply(ReplicaSets, Objects.ReplicaSet("shop", "api-7c6d5b9f8", "api"));
@@ -193,38 +195,6 @@ public sealed class SimulatedNodeTests(InfluxDbServer influx, ITestOutputHelper 
                 NetworkPods.Exec(client, $"curl -s -o /dev/null --max-time 5 http://{server.IPv4}{path}");
             }
         }
-    }
-
-    private static Process StartNginx(NetworkPods pods, Pod pod, string work)
-    {
-        var directory = Directory.CreateDirectory(Path.Combine(work, pod.Namespace)).FullName;
-        var config = Path.Combine(directory, "nginx.conf");
-        File.WriteAllText(config, $$"""
-            daemon off;
-            master_process off;
-            worker_processes 1;
-            pid {{directory}}/nginx.pid;
-            error_log {{directory}}/error.log;
-            events { worker_connections 64; }
-            http {
-                access_log off;
-                client_body_temp_path {{directory}}/body;
-                proxy_temp_path {{directory}}/proxy;
-                fastcgi_temp_path {{directory}}/fastcgi;
-                uwsgi_temp_path {{directory}}/uwsgi;
-                scgi_temp_path {{directory}}/scgi;
-                server { listen 80; {{Locations}} }
-            }
-            """);
-        var process = pods.Start(pod, "nginx", "-e", Path.Combine(directory, "error.log"), "-p", directory, "-c", config);
-        var deadline = DateTime.UtcNow.AddSeconds(10);
-        while (NetworkPods.Exec(pod, "curl -s -o /dev/null http://127.0.0.1/ok", check: false).ExitCode != 0)
-        {
-            Assert.True(DateTime.UtcNow < deadline, $"nginx in {pod.Namespace} does not answer");
-            Thread.Sleep(50);
-        }
-
-        return process;
     }
 
     private static async Task RunAsync(string file, params string[] arguments)

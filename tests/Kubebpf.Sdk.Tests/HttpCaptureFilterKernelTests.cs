@@ -20,7 +20,7 @@ public sealed class HttpCaptureFilterKernelTests
         KernelRequirements.Check(KernelFeatures.None).ThrowIfUnmet();
         using var pods = NetworkPods.Create(2);
         var (server, client) = (pods.Pods[0], pods.Pods[1]);
-        pods.StartNginx(server);
+        using var nginx = PodNginx.Start(pods, server, """location / { return 200 "hello"; }""");
 
         using var obj = OpenFilter();
         obj.SetReadOnlyVariable("capture_bytes", 256u);

@@ -17,7 +17,7 @@ public sealed class SegmentCaptureKernelTests
         KernelTest.RequireRoot();
         using var pods = NetworkPods.Create(2);
         var (server, client) = (pods.Pods[0], pods.Pods[1]);
-        pods.StartNginx(server);
+        using var nginx = PodNginx.Start(pods, server, """location / { return 200 "hello"; }""");
         var options = new SegmentCaptureOptions { Interfaces = [pods.Prefix + "h*"], PeerSideInterfaces = [pods.Prefix + "h*"], CaptureBytes = 512, RingBufferBytes = 1 << 20 };
         using var capture = new SegmentCapture(options, new ListLogger());
         capture.Start();

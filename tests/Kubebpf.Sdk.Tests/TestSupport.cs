@@ -14,7 +14,7 @@ internal static class KernelTest
     }
 
     /// <summary>The repository root (the folder holding kubebpf.slnx).</summary>
-    public static string RepositoryRoot { get; } = FindRoot();
+    public static string RepositoryRoot => Kubebpf.Testing.RepositoryPaths.Root;
 
     /// <summary>Compiles a BPF C source with clang into a temp .o file and returns its path.</summary>
     public static string CompileBpf(string source)
@@ -47,19 +47,6 @@ internal static class KernelTest
         }
 
         return output;
-    }
-
-    private static string FindRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "kubebpf.slnx")))
-            {
-                return dir.FullName;
-            }
-        }
-
-        throw new InvalidOperationException("kubebpf.slnx not found above the test folder.");
     }
 }
 

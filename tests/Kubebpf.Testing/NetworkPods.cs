@@ -13,7 +13,6 @@ public sealed class NetworkPods : IDisposable
 {
     private static int _instances;
     private readonly List<Process> _processes = [];
-    private readonly List<string> _tempDirectories = [];
     private readonly List<Pod> _pods = [];
     private bool _disposed;
 
@@ -77,41 +76,6 @@ public sealed class NetworkPods : IDisposable
         return process;
     }
 
-    /// <summary>
-    /// Starts nginx in <paramref name="pod"/> on port 80 (IPv4 and IPv6), answering every request with 200 and
-    /// <paramref name="body"/>, and waits until it listens.
-    /// </summary>
-    public void StartNginx(Pod pod, string body = "hello")
-    {
-        ArgumentNullException.ThrowIfNull(pod);
-        var directory = Directory.CreateTempSubdirectory("kubebpf-nginx-").FullName;
-        _tempDirectories.Add(directory);
-        var config = $$"""
-            daemon off;
-            master_process off;
-            worker_processes 1;
-            pid {{directory}}/nginx.pid;
-            error_log {{directory}}/error.log;
-            events { worker_connections 256; }
-            http {
-                access_log off;
-                client_body_temp_path {{directory}}/body;
-                proxy_temp_path {{directory}}/proxy;
-                fastcgi_temp_path {{directory}}/fastcgi;
-                uwsgi_temp_path {{directory}}/uwsgi;
-                scgi_temp_path {{directory}}/scgi;
-                server {
-                    listen 80;
-                    listen [::]:80;
-                    location / { return 200 "{{body}}"; }
-                }
-            }
-            """;
-        File.WriteAllText(Path.Combine(directory, "nginx.conf"), config);
-        Start(pod, "nginx", "-e", Path.Combine(directory, "error.log"), "-p", directory, "-c", Path.Combine(directory, "nginx.conf"));
-        WaitForListener(pod, 80, Path.Combine(directory, "error.log"));
-    }
-
     /// <summary>Runs a command inside a pod and returns its exit code and output; throws when it fails and <paramref name="check"/>.</summary>
     public static CommandResult Exec(Pod pod, string command, bool check = true)
     {
@@ -153,17 +117,6 @@ public sealed class NetworkPods : IDisposable
         }
 
         Run("ip", ["link", "del", Bridge], check: false);
-        foreach (var directory in _tempDirectories)
-        {
-            try
-            {
-                Directory.Delete(directory, recursive: true);
-            }
-            catch (IOException)
-            {
-                // a leftover temp directory is harmless
-            }
-        }
     }
 
     private void Setup(int count)
@@ -194,24 +147,6 @@ public sealed class NetworkPods : IDisposable
     private static void Ip(params string[] arguments) => Run("ip", arguments);
 
     private static void InPod(Pod pod, params string[] arguments) => Run("ip", ["-n", pod.Namespace, .. arguments]);
-
-    private static void WaitForListener(Pod pod, int port, string errorLog)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(10);
-        while (DateTime.UtcNow < deadline)
-        {
-            var sockets = Exec(pod, "ss -ltnH", check: false).Output;
-            if (sockets.Contains($":{port} ", StringComparison.Ordinal))
-            {
-                return;
-            }
-
-            Thread.Sleep(50);
-        }
-
-        var log = File.Exists(errorLog) ? File.ReadAllText(errorLog) : "(no error log)";
-        throw new TimeoutException($"Nothing listens on port {port} in {pod.Namespace} after 10 s. nginx error log:\n{log}");
-    }
 
     private static int FreeSubnet(int instance)
     {

@@ -16,6 +16,9 @@ public sealed class PodNginx : IDisposable
 
     private PodNginx(string directory) => _directory = directory;
 
+    /// <summary>The nginx process (owned by the pods), e.g. to move it into a cgroup.</summary>
+    public System.Diagnostics.Process Process { get; private set; } = null!;
+
     /// <summary>The access log, one line per request, written when the request ends.</summary>
     public string AccessLogPath => Path.Combine(_directory, "access.log");
 
@@ -57,7 +60,7 @@ public sealed class PodNginx : IDisposable
             var configPath = Path.Combine(directory, "nginx.conf");
             File.WriteAllText(configPath, config);
             var errorLog = Path.Combine(directory, "error.log");
-            pods.Start(pod, "nginx", "-e", errorLog, "-p", directory, "-c", configPath);
+            nginx.Process = pods.Start(pod, "nginx", "-e", errorLog, "-p", directory, "-c", configPath);
             PodSockets.WaitForListener(pod, port, TimeSpan.FromSeconds(10), () => File.Exists(errorLog) ? File.ReadAllText(errorLog) : "(no error log)");
             return nginx;
         }
