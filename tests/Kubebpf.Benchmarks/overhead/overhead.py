@@ -43,6 +43,9 @@ CLIENTS = {"ka50": (50, []), "ka1000": (1000, []), "close": (50, ["-H", "Connect
 DEFAULT_SCENARIOS = ["20B/ka50", "20B/ka1000", "20B/close", "1KB/ka50", "16KB/ka50"]
 FULL_SCENARIOS = [f"{s}/{c}" for s in SIZES for c in CLIENTS]
 STATES = ["none", "idle", "full"]
+# Not in the default matrix: the full agent without the call log (R.E.D. only), to split its cost.
+OPTIONAL_STATES = ["redonly"]
+AGENT_STATES = ("full", "redonly")
 RATE_PACE_MS = 10
 # Self-metrics that count something lost or refused; anything else (segments, exchanges, gauges) is informational.
 LOSS_PATTERN = re.compile(r"drop|full|overflow|fail|error|desync|unmatched|unanswered|evicted|rejected|invalid|oversized|collapsed|partial|unsupported")
@@ -319,6 +322,7 @@ class Bench:
         self.pace_script = os.path.join(work, "pace.lua")
         self.run_index = 0
         self.bpf_stats = None
+        self.kept_logs = False
 
     def wrk(self, scenario, seconds):
         size, client = scenario.split("/")
@@ -335,7 +339,7 @@ class Bench:
         out = run(["ip", "netns", "exec", self.pods.client[0], "sh", "-c", shell], timeout=seconds + 60).stdout
         return parse_wrk(out)
 
-    def agent_config(self, database):
+    def agent_config(self, database, state):
         workloads = os.path.join(self.work, "workloads.yaml")
         with open(workloads, "w") as f:
             f.write("workloads:\n")
@@ -347,7 +351,7 @@ class Bench:
             "Plugins": {
                 "StaticMetadata": {"File": workloads},
                 "Http": {"Interfaces": [self.pods.interface_pattern], "PeerSideInterfaces": [self.pods.interface_pattern]},
-                "Red": {},
+                "Red": {"CallLog": {"Enabled": state == "full"}},
                 "InfluxDb": {"Url": self.influx.url, "ApiVersion": 1, "Database": database},
             },
             "Logging": {"LogLevel": {"Default": "Warning", "Kubebpf": "Information"}},
@@ -356,10 +360,10 @@ class Bench:
     def start_observer(self, state, database):
         """Starts the agent (full) or the capture-only loader (idle); returns the process once it observes the pods."""
         log_path = os.path.join(self.work, f"{state}-{self.run_index}.log")
-        if state == "full":
+        if state in AGENT_STATES:
             config = os.path.join(self.work, "kubebpf.json")
             with open(config, "w") as f:
-                json.dump(self.agent_config(database), f, indent=2)
+                json.dump(self.agent_config(database, state), f, indent=2)
             command = [os.path.join(self.args.agent, "kubebpf"), "run", "--config", config]
             ready = "HTTP probe attached to"
         else:
@@ -414,13 +418,14 @@ class Bench:
                 result["cpu_s_per_million"] = result["cpu_s"] / served * 1e6
                 result["peak_rss_mb"] = peak_rss_mb(process.pid)
                 result["peak_private_mb"] = sampler.stop()
-            if state == "full":
+            if state in AGENT_STATES:
                 result["influxd_cpu_s_per_million"] = (cpu_seconds(self.influx.process.pid) - influx0) / served * 1e6
         finally:
             if process:
                 if not stop_process(process):
+                    self.kept_logs = True
                     log(f"{state} did not stop within 30 s of SIGINT; killed (see {log_path})")
-        if state == "full":
+        if state in AGENT_STATES:
             result.update(self.agent_output(database, self.nginx.requests() - served_before))
         return result
 
@@ -456,7 +461,7 @@ class Bench:
         self.influx = InfluxDb(os.path.join(self.work, "influxdb"))
         self.influx.start()
         results = []
-        plan = [(s, STATES if not s.endswith("/rate") else ["none", "full"]) for s in scenarios]
+        plan = [(s, self.args.states if not s.endswith("/rate") else ["none", "full"]) for s in scenarios]
         total = sum(len(states) for _, states in plan) * self.args.reps
         for rep in range(1, self.args.reps + 1):
             for scenario, states in plan:
@@ -466,7 +471,7 @@ class Bench:
                     results.append(result)
                     log(f"{len(results)}/{total} rep {rep} {scenario:11} {state:4}: {result['rps']:9.0f} req/s, p99 {result['p99_ms']:.2f} ms"
                         + (f", {result['cpu_s_per_million']:.2f} CPU-s/M, {result['peak_rss_mb']:.0f} MB" if "cpu_s" in result else "")
-                        + (f", completeness in {result['completeness_in']:.5f} out {result['completeness_out']:.5f}" if state == "full" else ""))
+                        + (f", completeness in {result['completeness_in']:.5f} out {result['completeness_out']:.5f}" if state in AGENT_STATES else ""))
         return results
 
     def close(self):
@@ -513,12 +518,12 @@ def analyse(results):
             return {r["rep"]: r[key] for r in runs if r["state"] == state and key in r}
 
         a = {"states": {}}
-        for state in STATES:
+        for state in STATES + OPTIONAL_STATES:
             if not of(state, "rps"):
                 continue
             a["states"][state] = {key: summary(list(of(state, key).values())) for key in ("rps", "p99_ms", "cpu_s_per_million", "peak_rss_mb", "peak_private_mb", "filter_ns_per_run", "filter_cpu_s_per_million")}
         none_rps, none_p99 = of("none", "rps"), of("none", "p99_ms")
-        for state in ("idle", "full"):
+        for state in ["idle", "full"] + OPTIONAL_STATES:
             rps, p99 = of(state, "rps"), of(state, "p99_ms")
             a[f"loss_{state}"] = summary([100 * (1 - rps[i] / none_rps[i]) for i in rps if i in none_rps])
             a[f"p99_added_{state}"] = summary([p99[i] - none_p99[i] for i in p99 if i in none_p99])
@@ -656,6 +661,12 @@ def write_report(path, args, info, analysis, micro, baseline, command, generated
         lines.append(f"| {scenario} | {fmt(full['cpu_s_per_million'], 2)} | {fmt(full['filter_ns_per_run'], 0)} | {fmt(full['filter_cpu_s_per_million'], 2)} "
                      f"| {fmt(a['influxd_cpu_s_per_million'], 2)} | {fmt(full['peak_rss_mb'], 0)} | {fmt(full['peak_private_mb'], 0)} "
                      f"| {pct(a['completeness_in'])} | {pct(a['completeness_out'])} | {pct(a['completeness_call_log'])} | {counters} |")
+    optional = [(scenario, state, a) for scenario, a in analysis.items() for state in OPTIONAL_STATES if state in a["states"]]
+    if optional:
+        lines += ["", "| scenario | state | req/s | loss | agent CPU-s per million | agent peak RSS MB |", "|---|---|---|---|---|---|"]
+        for scenario, state, a in optional:
+            st = a["states"][state]
+            lines.append(f"| {scenario} | {state} | {fmt(st['rps'], 0)} | {fmt(a.get('loss_' + state), 1, '%')} | {fmt(st['cpu_s_per_million'], 2)} | {fmt(st['peak_rss_mb'], 0)} |")
     counter_names = sorted({k for a in analysis.values() for k in a["loss_counters"]})
     lines += ["", "Loss counters read (all runs): " + ", ".join(f"`{n}`" for n in counter_names) + ".",
               f"wrk socket errors and non-2xx answers, all runs: {sum(a['socket_errors'] for a in analysis.values())}."]
@@ -663,9 +674,10 @@ def write_report(path, args, info, analysis, micro, baseline, command, generated
         lines += ["", f"## Before and after (baseline: {baseline['machine']['commit']}, {baseline['generated']})", "",
                   "| scenario | figure | before | after |", "|---|---|---|---|"]
         before = baseline["analysis"]
-        changed = [f"`{k}` {baseline['settings'].get(k, 'absent')} -> {vars(args).get(k, 'absent')}"
-                   for k in sorted(set(baseline["settings"]) | set(vars(args)))
-                   if k not in ("agent", "loader", "output", "results", "baseline", "report_only") and baseline["settings"].get(k) != vars(args).get(k)]
+        before_settings = {"states": STATES, **baseline["settings"]}  # runs from before --states had these
+        changed = [f"`{k}` {before_settings.get(k, 'absent')} -> {vars(args).get(k, 'absent')}"
+                   for k in sorted(set(before_settings) | set(vars(args)))
+                   if k not in ("agent", "loader", "output", "results", "baseline", "report_only") and before_settings.get(k) != vars(args).get(k)]
         if changed:
             lines[-2:-2] = ["Settings that differ from the baseline run: " + ", ".join(changed) + ". (Without `agent_warmup`, runs with the agent "
                             "had the same warm-up as runs without it, so more of its JIT start-up fell into the measured window.)", ""]
@@ -697,6 +709,8 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--full", action="store_true", help="every size with every client mode, 10 s runs")
     parser.add_argument("--scenarios", nargs="+", help=f"SIZE/CLIENT items; sizes {list(SIZES)}, clients {list(CLIENTS)} or rate")
+    parser.add_argument("--states", nargs="+", default=STATES, choices=STATES + OPTIONAL_STATES,
+                        help="states to compare (default none idle full; redonly: the full agent without the call log)")
     parser.add_argument("--reps", type=int, default=5, help="repetitions (default 5)")
     parser.add_argument("--duration", type=int, help="seconds per measured wrk run (default 8, 10 with --full)")
     parser.add_argument("--warmup", type=int, default=1, help="seconds of wrk before each measured run")
@@ -772,8 +786,9 @@ def main():
                    "micro": micro, "command": command,
                    "analysis": analysis, "runs": results}, f, indent=1)
     write_report(args.output, args, info, analysis, micro, baseline, command, generated)
-    shutil.rmtree(work, ignore_errors=True)
-    log(f"wrote {args.output} and {args.results}")
+    if not bench.kept_logs:
+        shutil.rmtree(work, ignore_errors=True)
+    log(f"wrote {args.output} and {args.results}" + (f"; logs kept in {work}" if bench.kept_logs else ""))
 
 
 if __name__ == "__main__":
