@@ -1,5 +1,4 @@
 using System.Collections.Frozen;
-using System.Net.Sockets;
 using Kubebpf.Kubernetes.Cache;
 using Kubebpf.Sdk.Metadata;
 using Kubebpf.Sdk.Net;
@@ -128,7 +127,7 @@ internal sealed class MetadataSnapshot
 
     public WorkloadIdentity? ResolveEndpoint(in NetworkEndpoint endpoint)
     {
-        var key = Normalize(endpoint);
+        var key = endpoint.Canonical();
         return _byEndpoint.TryGetValue(key, out var identity)
             || (key.Port != AnyPort && _byEndpoint.TryGetValue(key.WithPort(AnyPort), out identity))
             ? identity
@@ -137,12 +136,6 @@ internal sealed class MetadataSnapshot
 
     public WorkloadIdentity? ResolveInterface(string interfaceName) =>
         _byInterface.TryGetValue(interfaceName, out var identity) ? identity : null;
-
-    /// <summary>Dual-stack sockets report IPv4 peers as <c>::ffff:a.b.c.d</c>; the API names them as IPv4.</summary>
-    private static NetworkEndpoint Normalize(in NetworkEndpoint endpoint) =>
-        endpoint.Family == AddressFamily.InterNetworkV6 && endpoint.Address >> 32 == 0xFFFF
-            ? new NetworkEndpoint(AddressFamily.InterNetwork, endpoint.Address & uint.MaxValue, endpoint.Port)
-            : endpoint;
 
     /// <summary>The service of each pod behind one: the first by name when several select it.</summary>
     private static Dictionary<(string, string), string> ServicesByPod(SliceRecord[] slices)

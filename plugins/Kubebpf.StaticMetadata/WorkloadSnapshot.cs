@@ -1,5 +1,4 @@
 using System.Collections.Frozen;
-using System.Net.Sockets;
 using Kubebpf.Sdk.Metadata;
 using Kubebpf.Sdk.Net;
 
@@ -80,7 +79,7 @@ internal sealed class WorkloadSnapshot
 
     public WorkloadIdentity? ResolveEndpoint(in NetworkEndpoint endpoint)
     {
-        var key = Normalize(endpoint);
+        var key = endpoint.Canonical();
         if (_byEndpoint.TryGetValue(key, out var identity)
             || (key.Port != AnyPort && _byEndpoint.TryGetValue(key.WithPort(AnyPort), out identity)))
         {
@@ -100,12 +99,6 @@ internal sealed class WorkloadSnapshot
 
     public WorkloadIdentity? ResolveInterface(string interfaceName) =>
         _byInterface.TryGetValue(interfaceName, out var identity) ? identity : null;
-
-    /// <summary>Dual-stack sockets report IPv4 peers as <c>::ffff:a.b.c.d</c>; the file names them as IPv4.</summary>
-    private static NetworkEndpoint Normalize(in NetworkEndpoint endpoint) =>
-        endpoint.Family == AddressFamily.InterNetworkV6 && endpoint.Address >> 32 == 0xFFFF
-            ? new NetworkEndpoint(AddressFamily.InterNetwork, endpoint.Address & uint.MaxValue, endpoint.Port)
-            : endpoint;
 
     private static void Claim<TKey>(Dictionary<TKey, WorkloadEntry> table, TKey key, WorkloadEntry entry, string path, string what)
         where TKey : notnull

@@ -32,6 +32,15 @@ public readonly record struct NetworkEndpoint(AddressFamily Family, UInt128 Addr
             : new(AddressFamily.InterNetworkV6, BinaryPrimitives.ReadUInt128BigEndian(bytes), port);
     }
 
+    /// <summary>
+    /// The endpoint with an IPv4-mapped IPv6 address (<c>::ffff:a.b.c.d</c>, as dual-stack sockets report IPv4 peers)
+    /// written as plain IPv4, so that it matches how metadata names the address; any other endpoint unchanged.
+    /// </summary>
+    public NetworkEndpoint Canonical() =>
+        Family == AddressFamily.InterNetworkV6 && Address >> 32 == 0xFFFF
+            ? new NetworkEndpoint(AddressFamily.InterNetwork, Address & uint.MaxValue, Port)
+            : this;
+
     /// <summary>The same address with another port (0 for "any port").</summary>
     public NetworkEndpoint WithPort(ushort port) => this with { Port = port };
 
