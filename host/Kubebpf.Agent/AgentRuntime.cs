@@ -102,6 +102,8 @@ internal sealed partial class AgentRuntime : IAsyncDisposable
         }
 
         var instance = new PluginInstance(section.Key, descriptor) { Buffer = ReadBufferOptions(section) };
+        // Registered first, so that an instance failing while loading still reports running = 0.
+        _metrics.For(section.Key).Gauge("running", "1 while the plugin instance runs, 0 once it stopped or failed", () => instance.State == PluginState.Running ? 1 : 0);
         try
         {
             var plugin = _factory.Create(descriptor);
@@ -110,7 +112,6 @@ internal sealed partial class AgentRuntime : IAsyncDisposable
             AddHostServices(services, context);
             plugin.ConfigureServices(services, context);
             instance.Attach(services.BuildServiceProvider(new ServiceProviderOptions { ValidateOnBuild = true, ValidateScopes = true }));
-            _metrics.For(section.Key).Gauge("running", "1 while the plugin instance runs, 0 once it stopped or failed", () => instance.State == PluginState.Running ? 1 : 0);
         }
         catch (Exception ex)
         {
