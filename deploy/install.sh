@@ -216,6 +216,27 @@ spec:
 EOF
 }
 
+# A local persistent volume on one node's folder: name suffix, size, host folder, node.
+render_local_pv() {
+  cat <<EOF
+apiVersion: v1
+kind: PersistentVolume
+metadata:
+  name: $NAMESPACE-$1
+spec:
+  capacity: { storage: $2 }
+  accessModes: [ ReadWriteOnce ]
+  persistentVolumeReclaimPolicy: Retain
+  storageClassName: $NAMESPACE-local
+  local: { path: $3 }
+  nodeAffinity:
+    required:
+      nodeSelectorTerms:
+        - matchExpressions: [ { key: kubernetes.io/hostname, operator: In, values: [ $4 ] } ]
+---
+EOF
+}
+
 render_influxdb() {
   cat <<EOF
 apiVersion: v1
@@ -246,21 +267,9 @@ data:
     influx v1 auth create --username kubebpf-grafana --password "\$GRAFANA_PASSWORD" --read-bucket "\$bucket" --description "Grafana (read)"
     influx v1 dbrp create --db kubebpf --rp autogen --bucket-id "\$bucket" --default
 ---
-apiVersion: v1
-kind: PersistentVolume
-metadata:
-  name: $NAMESPACE-influxdb
-spec:
-  capacity: { storage: 20Gi }
-  accessModes: [ ReadWriteOnce ]
-  persistentVolumeReclaimPolicy: Retain
-  storageClassName: $NAMESPACE-local
-  local: { path: $INFLUXDB_PV_PATH }
-  nodeAffinity:
-    required:
-      nodeSelectorTerms:
-        - matchExpressions: [ { key: kubernetes.io/hostname, operator: In, values: [ $INFLUXDB_HOST ] } ]
----
+EOF
+  render_local_pv influxdb 20Gi "$INFLUXDB_PV_PATH" "$INFLUXDB_HOST"
+  cat <<EOF
 apiVersion: v1
 kind: Service
 metadata:
@@ -384,21 +393,9 @@ EOF
   done
   cat <<EOF
 ---
-apiVersion: v1
-kind: PersistentVolume
-metadata:
-  name: $NAMESPACE-grafana
-spec:
-  capacity: { storage: 2Gi }
-  accessModes: [ ReadWriteOnce ]
-  persistentVolumeReclaimPolicy: Retain
-  storageClassName: $NAMESPACE-local
-  local: { path: $GRAFANA_PV_PATH }
-  nodeAffinity:
-    required:
-      nodeSelectorTerms:
-        - matchExpressions: [ { key: kubernetes.io/hostname, operator: In, values: [ $GRAFANA_HOST ] } ]
----
+EOF
+  render_local_pv grafana 2Gi "$GRAFANA_PV_PATH" "$GRAFANA_HOST"
+  cat <<EOF
 apiVersion: v1
 kind: PersistentVolumeClaim
 metadata:
