@@ -105,7 +105,7 @@ public sealed class AgentScenario : IAsyncDisposable
         return Agent;
     }
 
-    /// <summary>SIGINT (the agent flushes and drains its sinks), then the exit code.</summary>
+    /// <summary>SIGTERM (the agent flushes and drains its sinks), then the exit code.</summary>
     public Task<int> StopAgentAsync() =>
         (Agent ?? throw new InvalidOperationException("The agent was not started.")).StopAsync(TimeSpan.FromSeconds(30));
 

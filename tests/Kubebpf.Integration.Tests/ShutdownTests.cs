@@ -5,7 +5,7 @@ using Kubebpf.Testing;
 
 namespace Kubebpf.Integration.Tests;
 
-/// <summary>SIGINT: the agent writes what it saw, exits 0 in time, and leaves no socket filter or BPF object behind.</summary>
+/// <summary>SIGTERM: the agent writes what it saw, exits 0 in time, and leaves no socket filter or BPF object behind.</summary>
 [Collection(KernelCollection.Name)]
 [Trait("Category", "Kernel")]
 public sealed class ShutdownTests(InfluxDbServer influx)

@@ -7,11 +7,12 @@ namespace Kubebpf.Testing;
 
 /// <summary>
 /// The published agent (<c>artifacts/agent/kubebpf</c>) run as a child process with a generated configuration,
-/// stopped with SIGINT like a user's Ctrl-C so that shutdown flushes everything.
+/// stopped with SIGTERM as the kubelet or systemd stops it, so that shutdown flushes everything. Not SIGINT: a test
+/// run started in the background of a non-interactive shell inherits SIGINT ignored, and .NET then keeps ignoring it.
 /// </summary>
 public sealed partial class AgentProcess : IDisposable
 {
-    private const int SigInt = 2;
+    private const int SigTerm = 15;
     private readonly Process _process;
     private readonly StringBuilder _stdout = new();
     private readonly StringBuilder _stderr = new();
@@ -124,12 +125,12 @@ public sealed partial class AgentProcess : IDisposable
         return _process.ExitCode;
     }
 
-    /// <summary>Sends SIGINT and waits for a clean exit; returns the exit code.</summary>
+    /// <summary>Sends SIGTERM and waits for a clean exit; returns the exit code.</summary>
     public async Task<int> StopAsync(TimeSpan timeout)
     {
         if (!_process.HasExited)
         {
-            _ = Kill(_process.Id, SigInt);
+            _ = Kill(_process.Id, SigTerm);
             using var cts = new CancellationTokenSource(timeout);
             try
             {
@@ -138,7 +139,7 @@ public sealed partial class AgentProcess : IDisposable
             catch (OperationCanceledException)
             {
                 _process.Kill(entireProcessTree: true);
-                throw new TimeoutException($"The agent did not stop within {timeout} of SIGINT:\n{StandardError}");
+                throw new TimeoutException($"The agent did not stop within {timeout} of SIGTERM:\n{StandardError}");
             }
         }
 

@@ -114,9 +114,12 @@ def free_port():
 
 
 def stop_process(process, timeout=30):
-    """SIGINT (the agent flushes and exits), then SIGKILL after the timeout."""
+    """SIGTERM (the agent flushes and exits, as when the kubelet stops it), then SIGKILL after the timeout.
+
+    Not SIGINT: started in the background of a non-interactive shell, this script and its children inherit SIGINT
+    ignored, and .NET keeps an ignored SIGINT ignored, so the agent would never stop."""
     if process.poll() is None:
-        process.send_signal(signal.SIGINT)
+        process.send_signal(signal.SIGTERM)
         try:
             process.wait(timeout)
         except subprocess.TimeoutExpired:
@@ -424,7 +427,7 @@ class Bench:
             if process:
                 if not stop_process(process):
                     self.kept_logs = True
-                    log(f"{state} did not stop within 30 s of SIGINT; killed (see {log_path})")
+                    log(f"{state} did not stop within 30 s of SIGTERM; killed (see {log_path})")
         if state in AGENT_STATES:
             result.update(self.agent_output(database, self.nginx.requests() - served_before))
         return result
