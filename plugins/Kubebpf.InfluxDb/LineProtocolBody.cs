@@ -9,19 +9,19 @@ namespace Kubebpf.InfluxDb;
 
 /// <summary>
 /// The request body of one write: the batch as line protocol in a buffer reused from batch to batch (the host never
-/// writes concurrently to one sink), gzip-compressed above a threshold. Counts what line protocol cannot carry.
+/// writes concurrently to one sink, so one encoder serves it), gzip-compressed above a threshold. Counts what line protocol cannot carry.
 /// </summary>
 internal sealed class LineProtocolBody
 {
     private readonly ArrayBufferWriter<byte> _text = new(64 * 1024);
     private readonly MemoryStream _compressed = new();
-    private readonly LineProtocolOptions _format;
+    private readonly LineProtocolEncoder _encoder;
     private readonly Counter _fieldsSkipped;
     private readonly Counter _pointsSkipped;
 
     public LineProtocolBody(LineProtocolOptions format, IAgentMetrics metrics)
     {
-        _format = format;
+        _encoder = new LineProtocolEncoder(format);
         _fieldsSkipped = metrics.Counter("fields_skipped", "fields left out: NaN or infinite floats, empty keys (line protocol has no form for them)");
         _pointsSkipped = metrics.Counter("points_skipped", "points left out because none of their fields could be written");
     }
@@ -33,7 +33,7 @@ internal sealed class LineProtocolBody
     public int Encode(IReadOnlyList<MetricPoint> batch)
     {
         _text.ResetWrittenCount();
-        var stats = LineProtocol.Write(batch, _text, _format);
+        var stats = _encoder.Write(batch, _text);
         _fieldsSkipped.Add(stats.FieldsSkipped);
         _pointsSkipped.Add(stats.PointsSkipped);
         return stats.PointsWritten;

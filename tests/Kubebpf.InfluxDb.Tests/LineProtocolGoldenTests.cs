@@ -7,7 +7,7 @@ using Kubebpf.Sdk.Metrics;
 namespace Kubebpf.InfluxDb.Tests;
 
 /// <summary>
-/// Golden cases of <see cref="LineProtocol"/>: <c>testcases/line-protocol/&lt;case&gt;/input.json</c> holds points (fields typed,
+/// Golden cases of <see cref="LineProtocol"/> and <see cref="LineProtocolEncoder"/>: <c>testcases/line-protocol/&lt;case&gt;/input.json</c> holds points (fields typed,
 /// values as text so NaN and 64-bit extremes are exact), <c>expected.lp</c> the exact bytes. Every escaping rule has a case.
 /// </summary>
 public sealed class LineProtocolGoldenTests
@@ -31,11 +31,21 @@ public sealed class LineProtocolGoldenTests
         var buffer = new ArrayBufferWriter<byte>();
         var stats = LineProtocol.Write(points, buffer, options);
 
-        Assert.Equal(File.ReadAllText(Path.Combine(directory, "expected.lp"), Encoding.UTF8), Encoding.UTF8.GetString(buffer.WrittenSpan));
+        var expectedText = File.ReadAllText(Path.Combine(directory, "expected.lp"), Encoding.UTF8);
+        Assert.Equal(expectedText, Encoding.UTF8.GetString(buffer.WrittenSpan));
         var expected = root.GetProperty("stats");
-        Assert.Equal(
-            new LineProtocolStats(expected.GetProperty("pointsWritten").GetInt32(), expected.GetProperty("pointsSkipped").GetInt32(), expected.GetProperty("fieldsSkipped").GetInt32()),
-            stats);
+        var expectedStats = new LineProtocolStats(
+            expected.GetProperty("pointsWritten").GetInt32(), expected.GetProperty("pointsSkipped").GetInt32(), expected.GetProperty("fieldsSkipped").GetInt32());
+        Assert.Equal(expectedStats, stats);
+
+        // The sink's encoder, which caches series and field keys: the same bytes whether they come from its caches or not.
+        var encoder = new LineProtocolEncoder(options);
+        for (var pass = 0; pass < 3; pass++)
+        {
+            buffer.ResetWrittenCount();
+            Assert.Equal(expectedStats, encoder.Write(points, buffer));
+            Assert.Equal(expectedText, Encoding.UTF8.GetString(buffer.WrittenSpan));
+        }
     }
 
     [Fact]

@@ -12,6 +12,9 @@ public readonly record struct Field(string Key, FieldValue Value);
 /// </summary>
 public sealed class MetricPoint
 {
+    private readonly Tag[] _tags;
+    private readonly Field[] _fields;
+
     /// <summary>Creates a point. Tags and fields are taken as given (not copied); callers must not mutate them afterwards.</summary>
     /// <exception cref="ArgumentException">The measurement is empty or there is no field (line protocol needs one).</exception>
     public MetricPoint(string measurement, Tag[] tags, Field[] fields, long timestampUnixNs)
@@ -25,8 +28,8 @@ public sealed class MetricPoint
         }
 
         Measurement = measurement;
-        Tags = tags;
-        Fields = fields;
+        _tags = tags;
+        _fields = fields;
         TimestampUnixNs = timestampUnixNs;
     }
 
@@ -34,18 +37,27 @@ public sealed class MetricPoint
     public string Measurement { get; }
 
     /// <summary>Tags in the order the producer gave them.</summary>
-    public IReadOnlyList<Tag> Tags { get; }
+    public IReadOnlyList<Tag> Tags => _tags;
 
     /// <summary>Fields in the order the producer gave them; never empty.</summary>
-    public IReadOnlyList<Field> Fields { get; }
+    public IReadOnlyList<Field> Fields => _fields;
 
     /// <summary>Nanoseconds since the Unix epoch (UTC).</summary>
     public long TimestampUnixNs { get; }
 
+    /// <summary>The array the producer gave: the encoder caches a series by this instance, since arrays never change.</summary>
+    internal Tag[] TagArray => _tags;
+
+    /// <summary>The tags without interface dispatch, for the encoder.</summary>
+    internal ReadOnlySpan<Tag> TagSpan => _tags;
+
+    /// <summary>The fields without interface dispatch, for the encoder.</summary>
+    internal ReadOnlySpan<Field> FieldSpan => _fields;
+
     /// <summary>The value of a tag, or null when the point has no such tag.</summary>
     public string? Tag(string key)
     {
-        foreach (var tag in Tags)
+        foreach (var tag in _tags)
         {
             if (tag.Key == key)
             {
@@ -59,7 +71,7 @@ public sealed class MetricPoint
     /// <summary>The value of a field, or null when the point has no such field.</summary>
     public FieldValue? Field(string key)
     {
-        foreach (var field in Fields)
+        foreach (var field in _fields)
         {
             if (field.Key == key)
             {
