@@ -35,15 +35,14 @@ internal sealed partial class HttpProbe(
         capture.Start();
         RegisterCaptureGauges();
         LogStarted(string.Join(", ", capture.AttachedInterfaces.Order(StringComparer.Ordinal)), string.Join(", ", captureOptions.InterfacePatterns));
-        var tracker = new HttpConnectionTracker(trackerOptions, metrics, capture.MonotonicToUnixOffsetNs);
-        var assembler = new ExchangeAssembler(tracker, publisher, resolver);
+        var assembler = new ExchangeAssembler(trackerOptions, metrics, capture.MonotonicToUnixOffsetNs, publisher, resolver);
         var housekeeping = Environment.TickCount64;
         assembler.BatchEnded += () =>
         {
             if (Environment.TickCount64 - housekeeping >= HousekeepingInterval.TotalMilliseconds)
             {
                 housekeeping = Environment.TickCount64;
-                tracker.MonotonicToUnixOffsetNs = capture.MonotonicToUnixOffsetNs;
+                assembler.Tracker.MonotonicToUnixOffsetNs = capture.MonotonicToUnixOffsetNs;
                 assembler.EvictIdle((long)MonotonicClock.NowNanoseconds());
                 Volatile.Write(ref _lastCounters, new StrongBox<CaptureCounters>(capture.ReadCounters()));
             }

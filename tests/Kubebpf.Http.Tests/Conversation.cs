@@ -14,11 +14,11 @@ internal sealed class Conversation
 {
     private readonly Dictionary<(int Connection, bool FromClient), uint> _nextSeq = [];
 
-    public Conversation(HttpTrackerOptions? options = null, bool ipv6 = false)
+    public Conversation(HttpTrackerOptions? options = null, bool ipv6 = false, IExchangeNamer? namer = null)
     {
         Options = options ?? new HttpTrackerOptions();
         IPv6 = ipv6;
-        Tracker = new HttpConnectionTracker(Options, Metrics, monotonicToUnixOffsetNs: 0);
+        Tracker = new HttpConnectionTracker(Options, Metrics, monotonicToUnixOffsetNs: 0, namer);
     }
 
     public HttpTrackerOptions Options { get; }

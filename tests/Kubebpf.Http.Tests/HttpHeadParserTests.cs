@@ -185,7 +185,28 @@ public class HttpHeadParserTests
     [InlineData("*", true, "*", null)]
     public void Splits_the_query_string_off_the_path(string target, bool withQuery, string path, string? query)
     {
-        Assert.Equal(path, HttpStrings.Path(Encoding.ASCII.GetBytes(target), withQuery, out var actualQuery));
+        string? recent = null;
+        Assert.Equal(path, HttpStrings.Path(Encoding.ASCII.GetBytes(target), withQuery, ref recent, out var actualQuery));
         Assert.Equal(query, actualQuery);
+        Assert.Same(recent, HttpStrings.Path(Encoding.ASCII.GetBytes(target), withQuery, ref recent, out _));
+    }
+
+    [Fact]
+    public void The_recent_path_is_reused_only_for_the_same_text()
+    {
+        string? recent = null;
+        var first = HttpStrings.Path("/a/b?x=1"u8, withQuery: false, ref recent, out _);
+        Assert.Same(first, recent);
+        Assert.Same(first, HttpStrings.Path("/a/b?y=2"u8, withQuery: false, ref recent, out _));
+
+        var other = HttpStrings.Path("/a/c"u8, withQuery: false, ref recent, out _);
+        Assert.Equal("/a/c", other);
+        Assert.Same(other, recent);
+
+        // Non-ASCII bytes are decoded every time (and still equal).
+        var accented = HttpStrings.Path("/caf\u00e9"u8, withQuery: false, ref recent, out _);
+        Assert.Equal("/caf\u00e9", accented);
+        Assert.Equal(accented, HttpStrings.Path("/caf\u00e9"u8, withQuery: false, ref recent, out _));
+        Assert.Equal("/a/c", HttpStrings.Path("/a/c"u8, withQuery: false, ref recent, out _));
     }
 }

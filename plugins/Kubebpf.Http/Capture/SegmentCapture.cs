@@ -263,8 +263,14 @@ public sealed class SegmentCapture : IDisposable
 
     private sealed record Attachment(InterfaceInfo Info, RawPacketSocket Socket);
 
-    private readonly struct Dispatcher(SegmentCapture owner, ISegmentConsumer consumer) : IBatchRecordHandler
+    /// <summary>Mutable: <see cref="Run"/> hands it to the poller by reference.</summary>
+    private struct Dispatcher(SegmentCapture owner, ISegmentConsumer consumer) : IBatchRecordHandler
     {
+        // The previous record's interface and the map it was found in: records come in runs from one interface, and a
+        // rescan replaces the map, which makes the remembered interface stale.
+        private Dictionary<int, InterfaceInfo>? _map;
+        private InterfaceInfo? _last;
+
         public void OnRecord(ReadOnlySpan<byte> record)
         {
             if (record.Length < SegmentHeader.Size)
@@ -275,7 +281,7 @@ public sealed class SegmentCapture : IDisposable
 
             ref readonly var header = ref MemoryMarshal.AsRef<SegmentHeader>(record);
             var payload = record[SegmentHeader.Size..];
-            if (header.CapturedLength > payload.Length || !owner._byIndex.TryGetValue((int)header.IfIndex, out var info))
+            if (header.CapturedLength > payload.Length || !TryGetInterface((int)header.IfIndex, out var info))
             {
                 Interlocked.Increment(ref owner._droppedRecords);
                 return;
@@ -286,5 +292,24 @@ public sealed class SegmentCapture : IDisposable
         }
 
         public void OnBatchEnd() => consumer.OnBatchEnd();
+
+        private bool TryGetInterface(int index, out InterfaceInfo info)
+        {
+            var map = owner._byIndex;
+            if (_last is { } last && last.Index == index && ReferenceEquals(map, _map))
+            {
+                info = last;
+                return true;
+            }
+
+            if (!map.TryGetValue(index, out info!))
+            {
+                return false;
+            }
+
+            _map = map;
+            _last = info;
+            return true;
+        }
     }
 }

@@ -250,29 +250,32 @@ internal static class HttpHeadParser
             return HeadError.HeaderLine;
         }
 
+        // Most lines are skipped: length and first letter rule out most names before a full comparison (as User-Agent
+        // and Connection, or Date and Host, have the same length), and only the values of the headers kept are trimmed.
         var name = line[..colon];
-        var value = line[(colon + 1)..].Trim(" \t"u8);
-        switch (name.Length)
+        switch ((name.Length, name[0] | 0x20))
         {
-            case 4 when Ascii.EqualsIgnoreCase(name, "host"u8):
-                fields.Host = value;
+            case (4, 'h') when Ascii.EqualsIgnoreCase(name, "host"u8):
+                fields.Host = Value(line, colon);
                 break;
-            case 6 when Ascii.EqualsIgnoreCase(name, "expect"u8):
-                fields.ExpectContinue = Ascii.EqualsIgnoreCase(value, "100-continue"u8);
+            case (6, 'e') when Ascii.EqualsIgnoreCase(name, "expect"u8):
+                fields.ExpectContinue = Ascii.EqualsIgnoreCase(Value(line, colon), "100-continue"u8);
                 break;
-            case 10 when Ascii.EqualsIgnoreCase(name, "connection"u8):
-                ReadConnectionOptions(value, ref fields);
+            case (10, 'c') when Ascii.EqualsIgnoreCase(name, "connection"u8):
+                ReadConnectionOptions(Value(line, colon), ref fields);
                 break;
-            case 14 when Ascii.EqualsIgnoreCase(name, "content-length"u8):
-                return ReadContentLength(value, ref fields);
-            case 17 when Ascii.EqualsIgnoreCase(name, "transfer-encoding"u8):
+            case (14, 'c') when Ascii.EqualsIgnoreCase(name, "content-length"u8):
+                return ReadContentLength(Value(line, colon), ref fields);
+            case (17, 't') when Ascii.EqualsIgnoreCase(name, "transfer-encoding"u8):
                 fields.HasTransferEncoding = true;
-                fields.Chunked = Ascii.EqualsIgnoreCase(LastListItem(value), "chunked"u8);
+                fields.Chunked = Ascii.EqualsIgnoreCase(LastListItem(Value(line, colon)), "chunked"u8);
                 break;
         }
 
         return HeadError.None;
     }
+
+    private static ReadOnlySpan<byte> Value(ReadOnlySpan<byte> line, int colon) => line[(colon + 1)..].Trim(" \t"u8);
 
     private static void ReadConnectionOptions(ReadOnlySpan<byte> value, ref HeadFields fields)
     {

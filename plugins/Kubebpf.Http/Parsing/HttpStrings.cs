@@ -2,7 +2,7 @@ using System.Text;
 
 namespace Kubebpf.Http.Parsing;
 
-/// <summary>Shared strings for the values that repeat on every exchange, so that only the path allocates.</summary>
+/// <summary>Shared strings for the values that repeat on every exchange, so that only a path that changed allocates.</summary>
 internal static class HttpStrings
 {
     public const string Http10 = "HTTP/1.0";
@@ -25,11 +25,16 @@ internal static class HttpStrings
         _ => others.Intern(method),
     };
 
-    /// <summary>Splits a request-target at the first <c>?</c>; the query string is decoded only when asked for.</summary>
-    public static string Path(ReadOnlySpan<byte> target, bool withQuery, out string? query)
+    /// <summary>
+    /// Splits a request-target at the first <c>?</c>; the query string is decoded only when asked for. The path is
+    /// <paramref name="recentPath"/> when that holds the same text, else a new string that becomes the recent one.
+    /// </summary>
+    public static string Path(ReadOnlySpan<byte> target, bool withQuery, ref string? recentPath, out string? query)
     {
         var mark = target.IndexOf((byte)'?');
         query = mark >= 0 && withQuery ? Encoding.UTF8.GetString(target[(mark + 1)..]) : null;
-        return Encoding.UTF8.GetString(mark >= 0 ? target[..mark] : target);
+        var path = mark >= 0 ? target[..mark] : target;
+        // Ascii.Equals is false for any non-ASCII byte: such paths are decoded every time.
+        return recentPath is not null && Ascii.Equals(path, recentPath) ? recentPath : recentPath = Encoding.UTF8.GetString(path);
     }
 }

@@ -27,11 +27,35 @@ internal sealed class Connection(int maxPipelinedRequests)
     /// <summary>When the latest request started (see <c>HttpConnectionTracker.OnRequest</c>); <see cref="long.MinValue"/> before the first.</summary>
     public long LastRequestStartNs = long.MinValue;
 
-    /// <summary>The response whose body is being read; emitted when the body ends.</summary>
-    public HttpExchange? OpenExchange;
+    /// <summary>A response whose body is being read: the exchange is emitted when the body ends.</summary>
+    /// <remarks>
+    /// The exchange is kept as its parts (the request, the <c>Open*</c> fields) and built once when it is emitted:
+    /// an <see cref="HttpExchange"/> is large and full of references, and every copy of one into the heap costs.
+    /// </remarks>
+    public bool HasOpenExchange;
 
-    /// <summary>Body size of <see cref="OpenExchange"/>'s response, once known; -1 until then.</summary>
+    /// <summary>The request of the open exchange.</summary>
+    public PendingRequest OpenRequest;
+
+    public int OpenStatus;
+    public long OpenStartUnixNs;
+    public long OpenDurationNs;
+
+    /// <summary>The side the open exchange's response comes from.</summary>
+    public int OpenServerSide;
+
+    /// <summary>Body size of the open exchange's response, once known; -1 until then.</summary>
     public long ResponseBodyBytes = -1;
+
+    /// <summary>
+    /// The latest path and Host value of this connection's requests: a keep-alive connection mostly repeats them, and
+    /// reusing the string saves decoding and allocating it. Kept when the connection is reused for another one, since
+    /// it is only a guess that is checked against the bytes.
+    /// </summary>
+    public string? RecentPath;
+
+    /// <inheritdoc cref="RecentPath"/>
+    public string? RecentHost;
 
     /// <summary>The connection ends after the current response (Connection: close, HTTP/1.0).</summary>
     public bool ClosesAfterResponse;
@@ -47,7 +71,7 @@ internal sealed class Connection(int maxPipelinedRequests)
     public HalfStream Half(int side) => _halves[side];
 
     /// <summary>Requests wait for their responses, or a response's body is still being read.</summary>
-    public bool AwaitsResponse => Requests.Count > 0 || OpenExchange is not null;
+    public bool AwaitsResponse => Requests.Count > 0 || HasOpenExchange;
 
     public NetworkEndpoint Endpoint(int side) => side == 0 ? Key.Low : Key.High;
 
@@ -60,7 +84,7 @@ internal sealed class Connection(int maxPipelinedRequests)
         HasSeenHttp = false;
         NextRequestId = 0;
         LastRequestStartNs = long.MinValue;
-        OpenExchange = null;
+        HasOpenExchange = false;
         ResponseBodyBytes = -1;
         ClosesAfterResponse = false;
         ClientFinished = false;
@@ -96,7 +120,8 @@ internal sealed class Connection(int maxPipelinedRequests)
     {
         _halves[0].ReleaseHead();
         _halves[1].ReleaseHead();
-        OpenExchange = null;
+        HasOpenExchange = false;
+        OpenRequest = default;
         Requests.Clear();
     }
 }

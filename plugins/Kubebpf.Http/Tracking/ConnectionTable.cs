@@ -17,7 +17,18 @@ internal sealed class ConnectionTable(int maxPipelinedRequests)
     /// <summary>The least recently active connection.</summary>
     public Connection? Oldest { get; private set; }
 
-    public bool TryGet(in ConnectionKey key, out Connection connection) => _connections.TryGetValue(key, out connection!);
+    public bool TryGet(in ConnectionKey key, out Connection connection)
+    {
+        // The newest is the connection of the latest segment, and segments often follow one of their own connection
+        // (a response in several segments): then the hash lookup is skipped. The newest is always in the table.
+        if (_newest is { } newest && newest.Key.Equals(key))
+        {
+            connection = newest;
+            return true;
+        }
+
+        return _connections.TryGetValue(key, out connection!);
+    }
 
     public Connection Add(in ConnectionKey key, long nowNs)
     {

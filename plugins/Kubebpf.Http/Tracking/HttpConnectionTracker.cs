@@ -1,3 +1,4 @@
+using System.Text;
 using Kubebpf.Http.Capture;
 using Kubebpf.Http.Parsing;
 using Kubebpf.Sdk.Events;
@@ -24,10 +25,13 @@ internal sealed class HttpConnectionTracker
     private readonly HttpTrackerCounters _counters;
     private readonly ConnectionTable _table;
     private readonly StringInterner _interner;
+    private readonly IExchangeNamer? _namer;
 
-    public HttpConnectionTracker(HttpTrackerOptions options, IAgentMetrics metrics, long monotonicToUnixOffsetNs)
+    /// <summary>Creates a tracker; without <paramref name="namer"/>, exchanges have no interface and no workloads.</summary>
+    public HttpConnectionTracker(HttpTrackerOptions options, IAgentMetrics metrics, long monotonicToUnixOffsetNs, IExchangeNamer? namer = null)
     {
         _options = options;
+        _namer = namer;
         _counters = new HttpTrackerCounters(metrics);
         _table = new ConnectionTable(options.MaxPipelinedRequests);
         _interner = new StringInterner(options.MaxInternedStrings);
@@ -44,7 +48,7 @@ internal sealed class HttpConnectionTracker
     /// Follows one captured segment. <paramref name="payload"/> holds the captured bytes (at most
     /// <see cref="SegmentHeader.PayloadLength"/>); <paramref name="towardsEndpoint"/> says the segment travels towards the
     /// observed workload. Exchanges completed by this segment (or by evicting a connection to make room) are appended
-    /// to <paramref name="completed"/>.
+    /// to <paramref name="completed"/>, named by the namer as they complete.
     /// </summary>
     public void OnSegment(in SegmentHeader header, ReadOnlySpan<byte> payload, bool towardsEndpoint, List<HttpExchange> completed)
     {
@@ -379,10 +383,10 @@ internal sealed class HttpConnectionTracker
             Id = ++connection.NextRequestId,
             StartNs = connection.LastRequestStartNs,
             Method = method,
-            Path = HttpStrings.Path(head.Target, _options.RecordQueryStrings, out var query),
+            Path = HttpStrings.Path(head.Target, _options.RecordQueryStrings, ref connection.RecentPath, out var query),
             Query = query,
             Version = HttpStrings.Version(head.Version),
-            Host = head.Fields.Host.IsEmpty ? null : _interner.Intern(head.Fields.Host),
+            Host = head.Fields.Host.IsEmpty ? null : InternHost(connection, head.Fields.Host),
             Direction = segment.TowardsEndpoint ? TrafficDirection.In : TrafficDirection.Out,
             IsHead = method == "HEAD",
             IsConnect = method == "CONNECT",
@@ -415,6 +419,10 @@ internal sealed class HttpConnectionTracker
         }
     }
 
+    // A connection mostly repeats its Host: comparing with the latest one is cheaper than a lookup in the interner.
+    private string InternHost(Connection connection, ReadOnlySpan<byte> host) =>
+        connection.RecentHost is { } recent && Ascii.Equals(host, recent) ? recent : connection.RecentHost = _interner.Intern(host);
+
     /// <summary>Pairs a final response with the oldest pending request; false when it ended the connection.</summary>
     private bool OnResponse(Connection connection, int side, scoped in ResponseHead head, bool framed, in SegmentContext segment)
     {
@@ -427,29 +435,19 @@ internal sealed class HttpConnectionTracker
             return true;
         }
 
-        if (!connection.Requests.TryDequeue(out var request))
+        // No exchange is open here: every path that opens one emits it before the server side reads another head.
+        if (!connection.Requests.TryDequeue(out connection.OpenRequest))
         {
             _counters.UnmatchedResponses.Increment();
             return !framed || FrameResponseBody(connection, side, head, hasNoBody: false, segment);
         }
 
-        connection.OpenExchange = new HttpExchange
-        {
-            StartUnixNs = request.StartNs + MonotonicToUnixOffsetNs,
-            DurationNs = half.MessageStartNs - request.StartNs,
-            Direction = request.Direction,
-            Method = request.Method,
-            Path = request.Path,
-            Query = request.Query,
-            Status = status,
-            Version = request.Version,
-            Host = request.Host,
-            RequestBodyBytes = request.BodyBytes,
-            ResponseBodyBytes = -1,
-            Client = connection.Endpoint(connection.ClientSide),
-            Server = connection.Endpoint(side),
-            Interface = string.Empty,
-        };
+        ref readonly var request = ref connection.OpenRequest;
+        connection.HasOpenExchange = true;
+        connection.OpenStatus = status;
+        connection.OpenStartUnixNs = request.StartNs + MonotonicToUnixOffsetNs;
+        connection.OpenDurationNs = half.MessageStartNs - request.StartNs;
+        connection.OpenServerSide = side;
         connection.ClosesAfterResponse = request.ClosesConnection || !head.Fields.KeepsAlive(head.Version);
         if (!framed)
         {
@@ -516,7 +514,7 @@ internal sealed class HttpConnectionTracker
         }
 
         half.ResetMessage(StreamState.AwaitingHead);
-        var closes = (connection.ClosesAfterResponse && connection.OpenExchange is not null)
+        var closes = (connection.ClosesAfterResponse && connection.HasOpenExchange)
             || (connection.ClientFinished && connection.Requests.Count == 0);
         EmitOpenExchange(connection, segment.Completed);
         if (closes)
@@ -549,13 +547,39 @@ internal sealed class HttpConnectionTracker
 
     private void EmitOpenExchange(Connection connection, List<HttpExchange> completed)
     {
-        if (connection.OpenExchange is { } exchange)
+        if (!connection.HasOpenExchange)
         {
-            completed.Add(exchange with { ResponseBodyBytes = connection.ResponseBodyBytes });
-            connection.OpenExchange = null;
-            connection.ResponseBodyBytes = -1;
-            _counters.Exchanges.Increment();
+            return;
         }
+
+        ref readonly var request = ref connection.OpenRequest;
+        var server = connection.Endpoint(connection.OpenServerSide);
+        var client = connection.Endpoint(1 - connection.OpenServerSide);
+        var names = _namer is null
+            ? ExchangeNames.None
+            : request.Direction == TrafficDirection.In ? _namer.Name(server, client) : _namer.Name(client, server);
+        completed.Add(new HttpExchange
+        {
+            StartUnixNs = connection.OpenStartUnixNs,
+            DurationNs = connection.OpenDurationNs,
+            Direction = request.Direction,
+            Method = request.Method,
+            Path = request.Path,
+            Query = request.Query,
+            Status = connection.OpenStatus,
+            Version = request.Version,
+            Host = request.Host,
+            RequestBodyBytes = request.BodyBytes,
+            ResponseBodyBytes = connection.ResponseBodyBytes,
+            Client = client,
+            Server = server,
+            Interface = names.Interface,
+            Workload = names.Workload,
+            Peer = names.Peer,
+        });
+        connection.HasOpenExchange = false;
+        connection.ResponseBodyBytes = -1;
+        _counters.Exchanges.Increment();
     }
 
     private readonly record struct SegmentContext(long TimestampNs, bool TowardsEndpoint, List<HttpExchange> Completed);

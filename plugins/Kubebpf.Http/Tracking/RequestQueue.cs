@@ -20,7 +20,7 @@ internal sealed class RequestQueue(int capacity)
             Grow();
         }
 
-        _items[(_head + Count) % _items.Length] = request;
+        _items[Wrap(_head + Count)] = request;
         Count++;
         return true;
     }
@@ -35,7 +35,7 @@ internal sealed class RequestQueue(int capacity)
 
         request = _items[_head];
         _items[_head] = default;
-        _head = (_head + 1) % _items.Length;
+        _head = Wrap(_head + 1);
         Count--;
         return true;
     }
@@ -43,8 +43,13 @@ internal sealed class RequestQueue(int capacity)
     /// <summary>Sets the body size of request <paramref name="id"/> if it is still the newest one waiting.</summary>
     public void SetBodyBytesOfNewest(long id, long bodyBytes)
     {
-        ref var newest = ref _items[(_head + Count - 1 + _items.Length) % _items.Length];
-        if (Count > 0 && newest.Id == id)
+        if (Count == 0)
+        {
+            return;
+        }
+
+        ref var newest = ref _items[Wrap(_head + Count - 1)];
+        if (newest.Id == id)
         {
             newest.BodyBytes = bodyBytes;
         }
@@ -56,6 +61,9 @@ internal sealed class RequestQueue(int capacity)
         _head = 0;
         Count = 0;
     }
+
+    // Indexes given stay below twice the length: a subtraction instead of a division (the length need not be a power of two).
+    private int Wrap(int index) => index >= _items.Length ? index - _items.Length : index;
 
     private void Grow()
     {
