@@ -58,6 +58,13 @@ public readonly record struct NetworkEndpoint(AddressFamily Family, UInt128 Addr
         return new IPAddress(bytes);
     }
 
+    /// <summary>Field by field: the generated record equality goes through a comparer per field, and endpoints key the
+    /// metadata and call-log lookups done for every exchange.</summary>
+    public bool Equals(NetworkEndpoint other) => Address == other.Address && Port == other.Port && Family == other.Family;
+
+    /// <summary>A hash of all three parts, folding the 128-bit address into 64 bits first.</summary>
+    public override int GetHashCode() => HashCode.Combine((ulong)Address ^ (ulong)(Address >> 64), Port, Family);
+
     /// <summary>The address without the port, e.g. <c>10.1.0.2</c> or <c>fd00::2</c>.</summary>
     public string AddressText => ToIPAddress().ToString();
 
