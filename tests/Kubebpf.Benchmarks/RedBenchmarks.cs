@@ -1,12 +1,9 @@
-using System.Net;
 using BenchmarkDotNet.Attributes;
 using Kubebpf.Red;
 using Kubebpf.Red.Aggregation;
 using Kubebpf.Red.CallLog;
 using Kubebpf.Sdk.Events;
-using Kubebpf.Sdk.Metadata;
 using Kubebpf.Sdk.Metrics;
-using Kubebpf.Sdk.Net;
 using Kubebpf.Sdk.Pipeline;
 using Microsoft.Extensions.Options;
 
@@ -21,7 +18,7 @@ public class RedBenchmarks
 {
     private const int BatchSize = 256;
 
-    private readonly HttpExchange[] _batch = new HttpExchange[BatchSize];
+    private HttpExchange[] _batch = [];
     private readonly NullPointWriter _discard = new();
     private RedAggregator _aggregator = null!;
     private CallLogWriter _callLog = null!;
@@ -29,29 +26,7 @@ public class RedBenchmarks
     [GlobalSetup]
     public void Setup()
     {
-        var cart = new WorkloadIdentity("shop", "cart-7d9f-x2b4q", "Deployment", "cart", "cart-svc", "node-1");
-        var payments = new WorkloadIdentity("shop", "payments-0", "StatefulSet", "payments", "payments", "node-1");
-        string[] paths = ["/users/1234", "/users/1234/orders", "/api/v1/items", "/orders/550e8400-e29b-41d4-a716-446655440000"];
-        var random = new Random(42);
-        for (var i = 0; i < BatchSize; i++)
-        {
-            _batch[i] = new HttpExchange
-            {
-                StartUnixNs = 1_700_000_000_000_000_000 + i,
-                DurationNs = random.NextInt64(100_000, 50_000_000),
-                Direction = i % 3 == 0 ? TrafficDirection.Out : TrafficDirection.In,
-                Method = i % 5 == 0 ? "POST" : "GET",
-                Path = paths[i % paths.Length],
-                Status = i % 20 == 0 ? 500 : 200,
-                Version = "HTTP/1.1",
-                Host = "cart.shop",
-                Client = NetworkEndpoint.From(IPAddress.Parse("10.1.0.5"), (ushort)(40000 + i)),
-                Server = NetworkEndpoint.From(IPAddress.Parse("10.1.0.2"), 8080),
-                Interface = "veth1",
-                Workload = i % 2 == 0 ? cart : payments,
-            };
-        }
-
+        _batch = SampleExchanges.Create(BatchSize);
         var options = Options.Create(new RedOptions());
         _aggregator = new RedAggregator(options, new NullAgentMetrics(), TimeProvider.System);
         _callLog = new CallLogWriter(_discard, options);
