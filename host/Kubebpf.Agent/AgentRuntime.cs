@@ -5,6 +5,7 @@ using Kubebpf.Agent.Sinks;
 using Kubebpf.Sdk.Bpf;
 using Kubebpf.Sdk.Metadata;
 using Kubebpf.Sdk.Pipeline;
+using Kubebpf.Sdk.Protocols;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -30,6 +31,7 @@ internal sealed partial class AgentRuntime : IAsyncDisposable
     private readonly EventBus _bus = new();
     private readonly CompositeWorkloadResolver _resolver = new();
     private readonly PointRouter _router = new();
+    private readonly ProtocolCatalog _protocols = new();
     private readonly List<PluginInstance> _instances = [];
     private readonly List<SinkPump> _pumps = [];
     private readonly List<Task> _probeTasks = [];
@@ -159,6 +161,7 @@ internal sealed partial class AgentRuntime : IAsyncDisposable
         services.AddSingleton<IAgentMetrics>(_metrics.For(context.InstanceName));
         services.AddSingleton<IPointWriter>(_router);
         services.AddSingleton<IWorkloadResolver>(_resolver);
+        services.AddSingleton<IProtocolCatalog>(_protocols);
         services.AddSingleton(_bus);
         services.AddSingleton(typeof(IEventPublisher<>), typeof(BusPublisher<>));
         services.AddOptions();
@@ -169,6 +172,9 @@ internal sealed partial class AgentRuntime : IAsyncDisposable
     {
         var active = _instances.Where(i => i.IsActive).ToList();
         _resolver.SetSources(active.SelectMany(i => i.MetadataSources));
+        _protocols.Set(
+            [.. active.SelectMany(i => i.StreamProtocols.Select(p => Registration(i, p)))],
+            [.. active.SelectMany(i => i.DatagramProtocols.Select(p => Registration(i, p)))]);
         foreach (var instance in active)
         {
             foreach (var subscription in instance.Subscriptions)
@@ -205,6 +211,10 @@ internal sealed partial class AgentRuntime : IAsyncDisposable
 
         _flushLoop = FlushLoopAsync(_stopProbes.Token);
     }
+
+    private ProtocolRegistration<T> Registration<T>(PluginInstance instance, T protocol)
+        where T : class =>
+        new(protocol, instance.InstanceName, ex => Fail(instance, $"parsing {protocol.GetType().Name} traffic", ex));
 
     /// <summary>Checks (and mounts what it can of) what the built probes need from the kernel.</summary>
     /// <exception cref="KernelRequirementsException">A probe needs something the kernel or the process lacks.</exception>

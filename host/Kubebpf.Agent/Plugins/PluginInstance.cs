@@ -2,6 +2,7 @@ using Kubebpf.Agent.Sinks;
 using Kubebpf.Sdk.Metadata;
 using Kubebpf.Sdk.Metrics;
 using Kubebpf.Sdk.Pipeline;
+using Kubebpf.Sdk.Protocols;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Kubebpf.Agent.Plugins;
@@ -47,6 +48,10 @@ internal sealed class PluginInstance(string instanceName, PluginDescriptor? desc
 
     public IReadOnlyList<IFlushable> Flushables { get; private set; } = [];
 
+    public IReadOnlyList<IStreamProtocol> StreamProtocols { get; private set; } = [];
+
+    public IReadOnlyList<IDatagramProtocol> DatagramProtocols { get; private set; } = [];
+
     public IReadOnlyList<EventSubscription> Subscriptions { get; private set; } = [];
 
     /// <summary>The measurements the instance declares it writes.</summary>
@@ -68,6 +73,8 @@ internal sealed class PluginInstance(string instanceName, PluginDescriptor? desc
         Sinks = [.. services.GetServices<IPointSink>()];
         MetadataSources = [.. services.GetServices<IWorkloadMetadataSource>()];
         Flushables = [.. services.GetServices<IFlushable>()];
+        StreamProtocols = [.. services.GetServices<IStreamProtocol>()];
+        DatagramProtocols = [.. services.GetServices<IDatagramProtocol>()];
         Subscriptions = [.. services.GetServices<EventSubscription>()];
         Outputs = [.. services.GetServices<MeasurementContract>()];
     }

@@ -2,7 +2,7 @@ namespace Kubebpf.Sdk.Pipeline;
 
 /// <summary>
 /// Publishes events of type <typeparamref name="T"/> to every subscriber, across plugins. Provided by the host.
-/// Event types that cross plugins must live in the SDK (see <see cref="Events.HttpExchange"/>).
+/// Event types that cross plugins must live in the SDK (see <see cref="Events.Exchange"/>).
 /// </summary>
 public interface IEventPublisher<T>
 {

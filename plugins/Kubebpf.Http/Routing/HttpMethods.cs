@@ -1,4 +1,4 @@
-namespace Kubebpf.Red.Routing;
+namespace Kubebpf.Http.Routing;
 
 /// <summary>Bounds the method tag: the nine standard methods keep their name, any other token becomes <see cref="Other"/>.</summary>
 internal static class HttpMethods

@@ -1,6 +1,6 @@
-namespace Kubebpf.Http.Capture;
+namespace Kubebpf.Capture.Capture;
 
-/// <summary>A reading of <see cref="SegmentCapture"/>'s counters, for self-metrics. All are totals since start.</summary>
+/// <summary>A reading of <see cref="PacketCapture"/>'s counters, for self-metrics. All are totals since start.</summary>
 /// <param name="Segments">Segments the filter wrote into the ring buffer.</param>
 /// <param name="RingBufferFull">Segments lost because the ring buffer was full.</param>
 /// <param name="Truncated">Segments whose payload exceeded the capture size.</param>

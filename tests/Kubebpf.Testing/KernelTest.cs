@@ -1,10 +1,11 @@
 using System.Diagnostics;
 using Microsoft.Extensions.Logging;
+using Xunit;
 
-namespace Kubebpf.Sdk.Tests;
+namespace Kubebpf.Testing;
 
 /// <summary>Helpers for tests that need the kernel: they fail, never skip, when the machine cannot run them.</summary>
-internal static class KernelTest
+public static class KernelTest
 {
     /// <summary>Fails the test with a clear message unless running as root.</summary>
     public static void RequireRoot()
@@ -14,7 +15,7 @@ internal static class KernelTest
     }
 
     /// <summary>The repository root (the folder holding kubebpf.slnx).</summary>
-    public static string RepositoryRoot => Kubebpf.Testing.RepositoryPaths.Root;
+    public static string RepositoryRoot => RepositoryPaths.Root;
 
     /// <summary>Compiles a BPF C source with clang into a temp .o file and returns its path.</summary>
     public static string CompileBpf(string source)
@@ -51,7 +52,7 @@ internal static class KernelTest
 }
 
 /// <summary>A logger that keeps every message.</summary>
-internal sealed class ListLogger : ILogger
+public sealed class ListLogger : ILogger
 {
     private readonly List<(LogLevel Level, string Message)> _entries = [];
 

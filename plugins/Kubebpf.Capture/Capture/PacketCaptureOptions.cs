@@ -1,7 +1,7 @@
-namespace Kubebpf.Http.Capture;
+namespace Kubebpf.Capture.Capture;
 
-/// <summary>Configuration of <see cref="SegmentCapture"/> (binds from the plugin's configuration section).</summary>
-public sealed class SegmentCaptureOptions
+/// <summary>Configuration of <see cref="PacketCapture"/> (binds from the plugin's configuration section).</summary>
+public sealed class PacketCaptureOptions
 {
     /// <summary>
     /// Name patterns (<c>*</c>, <c>?</c>) of the interfaces to observe; read at every rescan. Empty means
@@ -22,7 +22,7 @@ public sealed class SegmentCaptureOptions
     /// <summary>The peer-side patterns in force.</summary>
     public IReadOnlyList<string> PeerSidePatterns => PeerSideInterfaces.Length > 0 ? PeerSideInterfaces : ["veth*"];
 
-    /// <summary>Payload bytes copied per segment, 0 to <see cref="SegmentCapture.MaxCaptureBytes"/>.</summary>
+    /// <summary>Payload bytes copied per segment, 0 to <see cref="PacketCapture.MaxCaptureBytes"/>.</summary>
     public int CaptureBytes { get; set; } = 1024;
 
     /// <summary>Ring-buffer size in bytes: a power of two, at least a page.</summary>

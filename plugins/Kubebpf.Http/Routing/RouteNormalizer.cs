@@ -1,4 +1,4 @@
-namespace Kubebpf.Red.Routing;
+namespace Kubebpf.Http.Routing;
 
 /// <summary>
 /// Turns a request path into a low-cardinality route by replacing segments that look like identifiers with

@@ -1,6 +1,6 @@
-using Kubebpf.Red.Routing;
+using Kubebpf.Http.Routing;
 
-namespace Kubebpf.Red.Tests;
+namespace Kubebpf.Http.Tests;
 
 public class RouteNormalizerTests
 {

@@ -3,29 +3,29 @@ using System.Runtime.InteropServices;
 using Kubebpf.Sdk.Bpf;
 using Microsoft.Extensions.Logging;
 
-namespace Kubebpf.Http.Capture;
+namespace Kubebpf.Capture.Capture;
 
 /// <summary>
 /// Captures TCP segments with the <c>http_capture</c> socket filter on every interface matching
-/// <see cref="SegmentCaptureOptions.Interfaces"/>, and hands them to an <see cref="ISegmentConsumer"/>.
+/// <see cref="PacketCaptureOptions.Interfaces"/>, and hands them to an <see cref="IPacketConsumer"/>.
 /// </summary>
 /// <remarks>
 /// Threading: call <see cref="Start"/> once, then <see cref="Run"/> on one dedicated thread; <see cref="Dispose"/>
 /// after <see cref="Run"/> returned. A timer rescans <c>/sys/class/net</c> every
-/// <see cref="SegmentCaptureOptions.RescanInterval"/> on a pool thread, attaching to new interfaces and releasing
+/// <see cref="PacketCaptureOptions.RescanInterval"/> on a pool thread, attaching to new interfaces and releasing
 /// vanished ones. <see cref="ReadCounters"/>, <see cref="AttachedInterfaces"/> and
 /// <see cref="MonotonicToUnixOffsetNs"/> may be read from any thread.
 /// </remarks>
-public sealed class SegmentCapture : IDisposable
+public sealed class PacketCapture : IDisposable
 {
-    /// <summary>HTTP_CAPTURE_MAX_BYTES of <c>http_capture.h</c>: the largest <see cref="SegmentCaptureOptions.CaptureBytes"/>.</summary>
+    /// <summary>HTTP_CAPTURE_MAX_BYTES of <c>http_capture.h</c>: the largest <see cref="PacketCaptureOptions.CaptureBytes"/>.</summary>
     public const int MaxCaptureBytes = 4096;
 
     internal const string ObjectResourceName = "http_capture.bpf.o";
     private const string ProgramName = "http_capture";
     private const string SysClassNet = "/sys/class/net";
 
-    private readonly SegmentCaptureOptions _options;
+    private readonly PacketCaptureOptions _options;
     private readonly ILogger _logger;
     private readonly Lock _scanLock = new();
     private readonly Dictionary<string, Attachment> _attached = new(StringComparer.Ordinal);
@@ -41,7 +41,7 @@ public sealed class SegmentCapture : IDisposable
     private bool _disposed;
 
     /// <summary>Creates the capture; nothing touches the kernel before <see cref="Start"/>.</summary>
-    public SegmentCapture(SegmentCaptureOptions options, ILogger logger)
+    public PacketCapture(PacketCaptureOptions options, ILogger logger)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(logger);
@@ -69,7 +69,7 @@ public sealed class SegmentCapture : IDisposable
     }
 
     /// <summary>
-    /// Add to <see cref="SegmentHeader.TimestampNs"/> (CLOCK_MONOTONIC) to get Unix nanoseconds. Re-sampled at
+    /// Add to <see cref="PacketHeader.TimestampNs"/> (CLOCK_MONOTONIC) to get Unix nanoseconds. Re-sampled at
     /// every rescan, since the wall clock is slewed.
     /// </summary>
     public long MonotonicToUnixOffsetNs => Volatile.Read(ref _unixOffsetNs);
@@ -85,7 +85,7 @@ public sealed class SegmentCapture : IDisposable
         ObjectDisposedException.ThrowIf(_disposed, this);
         if (_object is not null)
         {
-            throw new InvalidOperationException("SegmentCapture is already started.");
+            throw new InvalidOperationException("PacketCapture is already started.");
         }
 
         KernelRequirements.Check(KernelFeatures.None).ThrowIfUnmet();
@@ -101,11 +101,11 @@ public sealed class SegmentCapture : IDisposable
 
     /// <summary>
     /// Drains the ring buffer into <paramref name="consumer"/> until <paramref name="cancellationToken"/> is cancelled:
-    /// drains, calls <see cref="ISegmentConsumer.OnBatchEnd"/> after each non-empty batch, sleeps
-    /// <see cref="SegmentCaptureOptions.PollInterval"/> when the ring is empty. Returns after a last drain once
+    /// drains, calls <see cref="IPacketConsumer.OnBatchEnd"/> after each non-empty batch, sleeps
+    /// <see cref="PacketCaptureOptions.PollInterval"/> when the ring is empty. Returns after a last drain once
     /// cancelled. Runs on the calling thread; an exception from the consumer ends it.
     /// </summary>
-    public void Run(ISegmentConsumer consumer, CancellationToken cancellationToken)
+    public void Run(IPacketConsumer consumer, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(consumer);
         var ring = _ring ?? throw new InvalidOperationException("Call Start() before Run().");
@@ -160,8 +160,8 @@ public sealed class SegmentCapture : IDisposable
     /// <summary>The embedded <c>http_capture.bpf.o</c>.</summary>
     internal static byte[] LoadObject()
     {
-        using var stream = typeof(SegmentCapture).Assembly.GetManifestResourceStream(ObjectResourceName)
-            ?? throw new InvalidOperationException($"{ObjectResourceName} is not embedded in {typeof(SegmentCapture).Assembly.GetName().Name}: build it with clang (see plugins/Bpf.targets).");
+        using var stream = typeof(PacketCapture).Assembly.GetManifestResourceStream(ObjectResourceName)
+            ?? throw new InvalidOperationException($"{ObjectResourceName} is not embedded in {typeof(PacketCapture).Assembly.GetName().Name}: build it with clang (see plugins/Bpf.targets).");
         var elf = new byte[stream.Length];
         stream.ReadExactly(elf);
         return elf;
@@ -264,7 +264,7 @@ public sealed class SegmentCapture : IDisposable
     private sealed record Attachment(InterfaceInfo Info, RawPacketSocket Socket);
 
     /// <summary>Mutable: <see cref="Run"/> hands it to the poller by reference.</summary>
-    private struct Dispatcher(SegmentCapture owner, ISegmentConsumer consumer) : IBatchRecordHandler
+    private struct Dispatcher(PacketCapture owner, IPacketConsumer consumer) : IBatchRecordHandler
     {
         // The previous record's interface and the map it was found in: records come in runs from one interface, and a
         // rescan replaces the map, which makes the remembered interface stale.
@@ -273,22 +273,22 @@ public sealed class SegmentCapture : IDisposable
 
         public void OnRecord(ReadOnlySpan<byte> record)
         {
-            if (record.Length < SegmentHeader.Size)
+            if (record.Length < PacketHeader.Size)
             {
                 Interlocked.Increment(ref owner._droppedRecords);
                 return;
             }
 
-            ref readonly var header = ref MemoryMarshal.AsRef<SegmentHeader>(record);
-            var payload = record[SegmentHeader.Size..];
+            ref readonly var header = ref MemoryMarshal.AsRef<PacketHeader>(record);
+            var payload = record[PacketHeader.Size..];
             if (header.CapturedLength > payload.Length || !TryGetInterface((int)header.IfIndex, out var info))
             {
                 Interlocked.Increment(ref owner._droppedRecords);
                 return;
             }
 
-            var outgoing = header.PacketType == SegmentHeader.PacketOutgoing;
-            consumer.OnSegment(in header, payload[..header.CapturedLength], info.PeerSide ? outgoing : !outgoing, info.Name);
+            var outgoing = header.PacketType == PacketHeader.PacketOutgoing;
+            consumer.OnPacket(in header, payload[..header.CapturedLength], info.PeerSide ? outgoing : !outgoing, info.Name);
         }
 
         public void OnBatchEnd() => consumer.OnBatchEnd();

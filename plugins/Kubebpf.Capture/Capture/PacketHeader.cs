@@ -1,13 +1,13 @@
 using System.Runtime.InteropServices;
 
-namespace Kubebpf.Http.Capture;
+namespace Kubebpf.Capture.Capture;
 
 /// <summary>
 /// Mirror of <c>struct segment_event</c> in <c>bpf/http/http_capture.h</c>: one TCP segment seen by the socket filter.
 /// The captured payload bytes follow it in the ring-buffer record.
 /// </summary>
 [StructLayout(LayoutKind.Sequential, Pack = 1)]
-public struct SegmentHeader
+public struct PacketHeader
 {
     /// <summary>Size of the header in bytes.</summary>
     public const int Size = 72;

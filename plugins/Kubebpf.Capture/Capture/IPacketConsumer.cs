@@ -1,19 +1,19 @@
-namespace Kubebpf.Http.Capture;
+namespace Kubebpf.Capture.Capture;
 
-/// <summary>Receives the TCP segments drained by <see cref="SegmentCapture.Run"/>.</summary>
-public interface ISegmentConsumer
+/// <summary>Receives the TCP segments drained by <see cref="PacketCapture.Run"/>.</summary>
+public interface IPacketConsumer
 {
     /// <summary>
     /// One segment, on the capture thread. <paramref name="header"/> and <paramref name="payload"/> point into the
     /// ring buffer and are valid only during the call: copy what must outlive it. Must not throw (an exception ends
-    /// <see cref="SegmentCapture.Run"/>): count bad input instead.
+    /// <see cref="PacketCapture.Run"/>): count bad input instead.
     /// </summary>
     /// <param name="header">The segment's header.</param>
-    /// <param name="payload">The captured payload bytes (<see cref="SegmentHeader.CapturedLength"/>; possibly fewer than <see cref="SegmentHeader.PayloadLength"/>).</param>
+    /// <param name="payload">The captured payload bytes (<see cref="PacketHeader.CapturedLength"/>; possibly fewer than <see cref="PacketHeader.PayloadLength"/>).</param>
     /// <param name="towardsEndpoint">True when the packet travels towards the observed endpoint (into the pod behind a
     /// peer-side interface, or into this host's stack on a local-side one).</param>
     /// <param name="interfaceName">The interface the segment was seen on (a cached string, no allocation).</param>
-    void OnSegment(in SegmentHeader header, ReadOnlySpan<byte> payload, bool towardsEndpoint, string interfaceName);
+    void OnPacket(in PacketHeader header, ReadOnlySpan<byte> payload, bool towardsEndpoint, string interfaceName);
 
     /// <summary>Called on the capture thread after each drained batch that delivered at least one segment: publish here.</summary>
     void OnBatchEnd();

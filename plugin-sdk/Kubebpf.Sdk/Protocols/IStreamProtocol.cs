@@ -1,0 +1,72 @@
+namespace Kubebpf.Sdk.Protocols;
+
+/// <summary>The two sides of a connection, as the protocol that classified it decided.</summary>
+public enum StreamSide : byte
+{
+    /// <summary>The side that sends requests.</summary>
+    Client,
+
+    /// <summary>The side that answers.</summary>
+    Server,
+}
+
+/// <summary>Where and when bytes handed to <see cref="IStreamParser.OnData"/> were seen.</summary>
+/// <param name="Side">Who sent them.</param>
+/// <param name="FirstByteNs">When the first byte of the data was captured (CLOCK_MONOTONIC ns): for bytes kept from
+/// before, the time of the segment that brought them.</param>
+/// <param name="TimestampNs">When the newest bytes (the segment being delivered) were captured.</param>
+public readonly record struct StreamChunk(StreamSide Side, long FirstByteNs, long TimestampNs);
+
+/// <summary>
+/// A TCP protocol: registered by a parser plugin as a singleton (<c>services.AddSingleton&lt;IStreamProtocol, ...&gt;()</c>).
+/// The capture reassembles every TCP connection once (sequence numbers, retransmissions, gaps, FIN/RST, idle
+/// eviction) and offers each new one to the registered protocols; the first to claim it gets a parser for it.
+/// </summary>
+/// <remarks>All members are called on the capture thread; <see cref="Descriptor"/> and <see cref="Match"/> once, at start.</remarks>
+public interface IStreamProtocol
+{
+    /// <summary>The protocol's name and measurement naming.</summary>
+    ProtocolDescriptor Descriptor { get; }
+
+    /// <summary>Which connections are offered to <see cref="Sniff"/>.</summary>
+    ProtocolMatch Match { get; }
+
+    /// <summary>
+    /// Bytes the capture keeps per direction when the parser leaves them unconsumed (an incomplete message head); what
+    /// does not fit is dropped, counted, and reported to the parser as a gap.
+    /// </summary>
+    int MaxBufferedBytes { get; }
+
+    /// <summary>Whether the first bytes one side sent belong to this protocol, and if so which side sent them.</summary>
+    SniffResult Sniff(ReadOnlySpan<byte> data, in SniffContext context);
+
+    /// <summary>A parser for one connection; its exchanges go to <paramref name="output"/>.</summary>
+    IStreamParser CreateParser(IExchangeOutput output);
+}
+
+/// <summary>
+/// Parses one TCP connection of its protocol. Called on the capture thread only, never concurrently. Must not
+/// throw on bad input: count it (a parser that throws is disabled with its plugin instance, and the capture goes on).
+/// </summary>
+public interface IStreamParser
+{
+    /// <summary>
+    /// The next bytes of one side, in stream order: first what the parser left unconsumed last time, then the new
+    /// bytes. Returns how many it consumed (0 to <c>data.Length</c>); the rest is kept and offered again with the
+    /// next bytes of that side. The span is valid during the call only.
+    /// </summary>
+    int OnData(in StreamChunk chunk, ReadOnlySpan<byte> data);
+
+    /// <summary>
+    /// <paramref name="bytes"/> of <paramref name="side"/>'s stream will never be seen (lost in the kernel, beyond the
+    /// capture size, or beyond <see cref="IStreamProtocol.MaxBufferedBytes"/>); kept bytes were dropped with them.
+    /// The next bytes of that side start a captured segment.
+    /// </summary>
+    void OnGap(StreamSide side, long bytes, long timestampNs);
+
+    /// <summary><paramref name="side"/> closed its direction (FIN). Return true to keep the connection while answers are still due.</summary>
+    bool OnFin(StreamSide side, long timestampNs);
+
+    /// <summary>The connection ended (RST, FINs, eviction, idleness, shutdown): emit what is complete, count what is lost.</summary>
+    void OnClose(long timestampNs);
+}
