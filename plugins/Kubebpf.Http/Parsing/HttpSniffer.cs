@@ -12,11 +12,11 @@ internal static class HttpSniffer
     /// </summary>
     public static SniffResult Sniff(ReadOnlySpan<byte> data, int maxHeadBytes)
     {
-        var start = HttpHeadParser.SkipEmptyLines(data, out _);
+        var start = HttpHeadParser.SkipEmptyLines(data, out var endsInCarriageReturn);
         data = data[start..];
         var statusPrefix = "HTTP/1."u8;
         var compared = Math.Min(data.Length, statusPrefix.Length);
-        if (data.IsEmpty || (compared < statusPrefix.Length && data.SequenceEqual(statusPrefix[..compared])))
+        if (data.IsEmpty || endsInCarriageReturn || (compared < statusPrefix.Length && data.SequenceEqual(statusPrefix[..compared])))
         {
             return SniffResult.NeedMoreData;
         }
