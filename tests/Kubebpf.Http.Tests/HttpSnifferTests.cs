@@ -10,6 +10,12 @@ public class HttpSnifferTests
     [InlineData("GET / HTTP/1.1\r\n\r\n", SniffResult.SenderIsClient)]
     [InlineData("GET ", SniffResult.SenderIsClient)]
     [InlineData("M-SEARCH * HTTP/1.1\r\n", SniffResult.SenderIsClient)]
+    [InlineData("PROPFIND /dav HTTP/1.", SniffResult.SenderIsClient)]
+    [InlineData("PROPFIND /dav", SniffResult.NeedMoreData)]
+    [InlineData("rest of", SniffResult.NeedMoreData)]
+    [InlineData("220 ", SniffResult.NeedMoreData)]
+    [InlineData("220 mail.example ESMTP\r\n", SniffResult.NotThisProtocol)]
+    [InlineData("+OK ready\r\n", SniffResult.NotThisProtocol)]
     [InlineData("\r\n\r\nPOST /x HTTP/1.0\r\n", SniffResult.SenderIsClient)]
     [InlineData("\n\nDELETE /x HT", SniffResult.SenderIsClient)]
     [InlineData("HTTP/1.1 200 OK\r\n", SniffResult.SenderIsServer)]
@@ -34,6 +40,15 @@ public class HttpSnifferTests
     {
         var protocol = new HttpProtocol(new HttpOptions(), new Kubebpf.Testing.TestAgentMetrics());
         Assert.Equal(expected, protocol.Sniff(Encoding.Latin1.GetBytes(start), new SniffContext(40000, 8080, SenderOpened: null)));
+    }
+
+    [Fact]
+    public void Another_method_with_a_target_too_long_to_wait_for_is_a_request_at_the_sniffing_bound()
+    {
+        var start = Encoding.ASCII.GetBytes("PROPFIND /" + new string('a', ProtocolMatch.MaxSniffBytes));
+
+        Assert.Equal(SniffResult.NeedMoreData, HttpSniffer.Sniff(start.AsSpan(0, ProtocolMatch.MaxSniffBytes - 1), 16384));
+        Assert.Equal(SniffResult.SenderIsClient, HttpSniffer.Sniff(start.AsSpan(0, ProtocolMatch.MaxSniffBytes), 16384));
     }
 
     [Fact]

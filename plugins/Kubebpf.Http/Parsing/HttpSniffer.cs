@@ -6,9 +6,10 @@ namespace Kubebpf.Http.Parsing;
 internal static class HttpSniffer
 {
     /// <summary>
-    /// After empty lines (RFC 9112 2.2): a method token and a space, with nothing after them that a request line
-    /// cannot hold, is a request (the sender is the client); <c>HTTP/1.</c> and a plausible rest of a status line is a
-    /// response (the sender is the server). Too few bytes to tell is <see cref="SniffResult.NeedMoreData"/>.
+    /// After empty lines (RFC 9112 2.2): a standard method token and a space, with nothing after them that a request
+    /// line cannot hold, is a request (the sender is the client), as is any other method token once the version
+    /// follows its target; <c>HTTP/1.</c> and a plausible rest of a status line is a response (the sender is the
+    /// server). Too few bytes to be sure is <see cref="SniffResult.NeedMoreData"/>.
     /// </summary>
     public static SniffResult Sniff(ReadOnlySpan<byte> data, int maxHeadBytes)
     {
@@ -40,6 +41,20 @@ internal static class HttpSniffer
 
         // The rest of the request line, as far as it was sent, must fit: "rest of a body" is not "METHOD target HTTP/1.x".
         var head = HttpHeadParser.ParseRequest(data, maxHeadBytes);
-        return head.HasStartLine || head.Status != HeadParseStatus.Invalid ? SniffResult.SenderIsClient : SniffResult.NotThisProtocol;
+        if (head.HasStartLine)
+        {
+            return SniffResult.SenderIsClient;
+        }
+
+        if (head.Status == HeadParseStatus.Invalid)
+        {
+            return SniffResult.NotThisProtocol;
+        }
+
+        // A standard method and a space are sure enough; any other word and a space starts much text, so another
+        // token needs the version after its target (or a target too long to wait for).
+        return HttpStrings.IsStandardMethod(data[..methodEnd]) || data.IndexOf(" HTTP/1."u8) > methodEnd || data.Length >= ProtocolMatch.MaxSniffBytes
+            ? SniffResult.SenderIsClient
+            : SniffResult.NeedMoreData;
     }
 }

@@ -111,12 +111,24 @@ internal sealed class HttpStreamParser : IStreamParser
                 case StreamState.UntilClose:
                     half.UntilCloseBytes += data.Length - offset;
                     return data.Length;
-                case StreamState.Desynced when offset == 0 && StartsWithStartLine(side, data):
+                case StreamState.Desynced:
+                    var resumeAt = Resynchronise(side, data, offset, kept, out var wait);
+                    if (wait)
+                    {
+                        half.Kept = data.Length - resumeAt;
+                        return resumeAt;
+                    }
+
+                    if (resumeAt == data.Length)
+                    {
+                        return data.Length;
+                    }
+
                     half.State = StreamState.AwaitingHead;
+                    offset = resumeAt;
                     break;
                 default:
-                    // Tunnel data, or a desynced stream whose data does not start with a start line.
-                    return data.Length;
+                    return data.Length; // tunnel data
             }
         }
 
@@ -177,13 +189,46 @@ internal sealed class HttpStreamParser : IStreamParser
 
     private ref HalfStream Half(StreamSide side) => ref side == StreamSide.Client ? ref _client : ref _server;
 
-    private bool StartsWithStartLine(StreamSide side, ReadOnlySpan<byte> data)
+    /// <summary>
+    /// A lost stream resumes at a start line where captured bytes start a segment: at the start of the data (from
+    /// <paramref name="offset"/> 0), or where the newest bytes start, after the <paramref name="kept"/> ones. Returns
+    /// where it resumes, or <c>data.Length</c> to skip the rest; <paramref name="wait"/>: the bytes from there may
+    /// begin a start line that has not ended yet, to be kept and offered again.
+    /// </summary>
+    private int Resynchronise(StreamSide side, ReadOnlySpan<byte> data, int offset, int kept, out bool wait)
+    {
+        wait = false;
+        // Bytes were kept only when they could begin a standard start line: joined with the newest ones, anything
+        // else ("x" + "GET /a ...") is not the start line it seems, and the newest segment's start is tried instead.
+        if (offset == 0 && IsStartLine(side, data, standardOnly: kept > 0, out wait))
+        {
+            return 0;
+        }
+
+        return kept >= offset && kept > 0 && kept < data.Length && IsStartLine(side, data[kept..], standardOnly: false, out wait)
+            ? kept
+            : data.Length;
+    }
+
+    /// <summary>
+    /// Whether <paramref name="data"/> starts (after empty lines) with a start line, or <paramref name="possibly"/>
+    /// with the start of one that has not ended yet (a request line only when its method is a standard one).
+    /// </summary>
+    private bool IsStartLine(StreamSide side, ReadOnlySpan<byte> data, bool standardOnly, out bool possibly)
     {
         data = data[HttpHeadParser.SkipEmptyLines(data, out _)..];
         var maxHeadBytes = _protocol.Options.MaxHeadBytes;
-        return side == StreamSide.Client
-            ? HttpHeadParser.ParseRequest(data, maxHeadBytes).HasStartLine
-            : HttpHeadParser.ParseResponse(data, maxHeadBytes).HasStartLine;
+        if (side == StreamSide.Server)
+        {
+            var response = HttpHeadParser.ParseResponse(data, maxHeadBytes);
+            possibly = !response.HasStartLine && response.Status == HeadParseStatus.Incomplete && !data.IsEmpty;
+            return response.HasStartLine || possibly;
+        }
+
+        var request = HttpHeadParser.ParseRequest(data, maxHeadBytes);
+        possibly = !request.HasStartLine && request.Status == HeadParseStatus.Incomplete && !data.IsEmpty
+            && HttpStrings.StartsWithStandardMethod(data);
+        return (request.HasStartLine && (!standardOnly || HttpStrings.IsStandardMethod(request.Method))) || possibly;
     }
 
     /// <summary>
@@ -235,7 +280,7 @@ internal sealed class HttpStreamParser : IStreamParser
                 }
 
                 LoseHead(StreamSide.Client, head.Status);
-                offset = data.Length;
+                offset++; // resynchronise past this head's start
                 return true;
         }
     }
@@ -262,7 +307,7 @@ internal sealed class HttpStreamParser : IStreamParser
                 }
 
                 LoseHead(StreamSide.Server, head.Status);
-                offset = data.Length;
+                offset++;
                 return true;
         }
     }
