@@ -180,7 +180,7 @@ internal sealed class RespReader
         consumed = 0;
         var type = rest[0];
         var topLevel = _depth == 0;
-        if (_commands && !(topLevel ? type == '*' || (!InValue && char.IsAsciiLetter((char)type)) : type == '$'))
+        if (_commands && !(topLevel ? type == '*' || (!InValue && IsInlineStart(type)) : type == '$'))
         {
             return RespStep.Invalid; // a server reads commands as arrays of bulk strings, or inline lines
         }
@@ -397,6 +397,9 @@ internal sealed class RespReader
         offset += count;
         Size += count;
     }
+
+    // An inline command (telnet style) starts with a letter; an empty line is one too, which Redis ignores.
+    private static bool IsInlineStart(byte first) => char.IsAsciiLetter((char)first) || first is (byte)'\r' or (byte)'\n';
 
     private static bool IsInteger(ReadOnlySpan<byte> content) =>
         Utf8Parser.TryParse(content, out long _, out var used) && used == content.Length;
