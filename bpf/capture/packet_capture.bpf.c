@@ -11,7 +11,7 @@
 #include <linux/tcp.h>
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_endian.h>
-#include "http_capture.h"
+#include "packet_capture.h"
 
 #define VLAN_HLEN 4
 #define IP_MF 0x2000

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Kubebpf.Agent;
+using Kubebpf.Agent.Plugins;
 using Kubebpf.Sdk.Bpf;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -125,12 +126,19 @@ internal static class Cli
                 Describe(instance.Probes.Count, "probe"), Describe(instance.Sinks.Count, "sink"),
                 Describe(instance.MetadataSources.Count, "metadata source"), Describe(instance.Subscriptions.Count, "subscriber"),
                 Describe(instance.Flushables.Count, "aggregator"),
+                Protocols(instance),
                 instance.Outputs.Count == 0 ? "" : "writes " + string.Join(" ", instance.Outputs.Select(o => o.Name)),
             }.Where(s => s.Length > 0));
             Console.WriteLine($"{instance.InstanceName,-16} {instance.Descriptor?.Name ?? "-",-24} {instance.State,-9} {detail}");
         }
 
         return runtime.Instances.Any(i => i.Error is not null) ? 1 : 0;
+    }
+
+    private static string Protocols(PluginInstance instance)
+    {
+        var names = instance.StreamProtocols.Select(p => p.Descriptor.Name + "/tcp").Concat(instance.DatagramProtocols.Select(p => p.Descriptor.Name + "/udp")).ToList();
+        return names.Count == 0 ? "" : "parses " + string.Join(" ", names);
     }
 
     private static string Describe(int count, string noun) => count switch

@@ -31,6 +31,9 @@ public sealed class PacketCaptureOptions
     /// <summary>How often <c>/sys/class/net</c> is rescanned for new and vanished interfaces.</summary>
     public TimeSpan RescanInterval { get; set; } = TimeSpan.FromSeconds(2);
 
+    /// <summary>Bounds of the flow tracker (the <c>Flows</c> subsection).</summary>
+    public Flows.FlowTrackerOptions Flows { get; set; } = new();
+
     /// <summary>Sleep between polls of an empty ring buffer.</summary>
     public TimeSpan PollInterval { get; set; } = TimeSpan.FromMilliseconds(5);
 }

@@ -21,6 +21,15 @@ public struct PacketHeader
     /// <summary>TCP RST flag.</summary>
     public const byte Rst = 0x04;
 
+    /// <summary>TCP ACK flag.</summary>
+    public const byte Ack = 0x10;
+
+    /// <summary><see cref="Protocol"/> of a TCP record.</summary>
+    public const byte ProtocolTcp = 6;
+
+    /// <summary><see cref="Protocol"/> of a UDP record.</summary>
+    public const byte ProtocolUdp = 17;
+
     /// <summary><c>PACKET_OUTGOING</c>: the packet was sent out of the interface.</summary>
     public const byte PacketOutgoing = 4;
 
@@ -34,7 +43,7 @@ public struct PacketHeader
     public uint Seq;
 
     /// <summary>Acknowledgement number.</summary>
-    public uint Ack;
+    public uint AckNumber;
 
     /// <summary>TCP payload bytes in the packet (may exceed <see cref="CapturedLength"/>).</summary>
     public uint PayloadLength;
@@ -57,7 +66,10 @@ public struct PacketHeader
     /// <summary>skb pkt_type.</summary>
     public byte PacketType;
 
-    private Padding7 _pad;
+    /// <summary><see cref="ProtocolTcp"/> or <see cref="ProtocolUdp"/>.</summary>
+    public byte Protocol;
+
+    private Padding6 _pad;
 
     /// <summary>Source address: IPv4 in the first 4 bytes.</summary>
     public Address16 SourceAddress;
@@ -72,8 +84,8 @@ public struct PacketHeader
         private byte _element0;
     }
 
-    [System.Runtime.CompilerServices.InlineArray(7)]
-    private struct Padding7
+    [System.Runtime.CompilerServices.InlineArray(6)]
+    private struct Padding6
     {
         private byte _element0;
     }
