@@ -38,7 +38,7 @@ public sealed partial class RedisSampleTests(OutOfTree outOfTree)
         var (server, client) = (pods.Pods[0], pods.Pods[1]);
         pods.Start(server, "redis-server", "--port", "6379", "--bind", "0.0.0.0", "--protected-mode", "no", "--save", "", "--appendonly", "no");
         // Setup and statistics go over the server pod's own loopback, which the agent does not observe.
-        await WaitUntilAsync(() => Loopback(server, "ping", check: false) == "PONG", "redis-server answers PING");
+        Poll.Until(() => Loopback(server, "ping", check: false) == "PONG", "redis-server to answer PING", timeout: Deadline);
         Loopback(server, "config resetstat");
 
         using var agent = AgentProcess.Start(Configuration(work, server.HostInterface), work);
@@ -51,26 +51,24 @@ public sealed partial class RedisSampleTests(OutOfTree outOfTree)
             "get missing",
         })
         {
-            NetworkPods.Exec(client, $"redis-cli -h {server.IPv4} {command}");
+            NetworkPods.Exec(client, $"redis-cli -h {server.IPv4} {command}", check: false); // exits 1 after an error reply
         }
 
         // Pipelined: 42 commands in one write (a 300 KB value among them), the replies read back in as few as come.
-        var script = Path.Combine(work, "pipeline.py");
-        File.WriteAllText(script, PipelineScript);
-        NetworkPods.Exec(client, $"python3 {script} {server.IPv4}");
+        PodPython.Run(client, PipelineScript, server.IPv4);
 
         var expected = ServerCommandStats(server);
-        var total = expected.Values.Sum(c => c.Seen);
-        await WaitUntilAsync(() => ParserCounter(work, "exchanges") >= total, $"the parser's exchanges counter reaches {total}");
-        var exitCode = await agent.StopAsync(Deadline);
-        Assert.True(exitCode == 0, $"The agent exited with {exitCode}:\n{agent.StandardError}");
-
         Assert.Equal(
             new Dictionary<string, (long Seen, long Errors)>
             {
                 ["GET"] = (13, 1), ["SET"] = (12, 0), ["INCR"] = (24, 1), ["LPUSH"] = (2, 1), ["PING"] = (1, 0),
             },
             expected);
+        var total = expected.Values.Sum(c => c.Seen);
+        Poll.Until(() => ParserCounter(work, "exchanges") >= total, $"the parser's exchanges counter to reach {total}", () => SelfMetrics(work), Deadline);
+        var exitCode = await agent.StopAsync(Deadline);
+        Assert.True(exitCode == 0, $"The agent exited with {exitCode}:\n{agent.StandardError}");
+
         var points = File.ReadLines(Path.Combine(work, "redis.jsonl")).Select(l => JsonDocument.Parse(l).RootElement).ToList();
         Assert.Equal(expected, CallLog(points));
         Assert.Equal(expected, Red(points));
@@ -131,18 +129,20 @@ public sealed partial class RedisSampleTests(OutOfTree outOfTree)
     /// <summary>
     /// What the server executed or refused, per command (upper case): <c>calls</c> counts executed commands, failed
     /// ones among them (<c>failed_calls</c>); <c>rejected_calls</c> were refused before running (wrong arity). Both kinds
-    /// were answered with an error. The loopback's own CONFIG and INFO are left out.
+    /// were answered with an error. The loopback's own CONFIG RESETSTAT and INFO are left out.
     /// </summary>
     private static Dictionary<string, (long Seen, long Errors)> ServerCommandStats(Pod server)
     {
         var stats = new Dictionary<string, (long Seen, long Errors)>();
         foreach (Match line in CommandStat().Matches(Loopback(server, "info commandstats")))
         {
-            var name = line.Groups["name"].Value.ToUpperInvariant();
+            // Subcommands have their own lines (config|resetstat); the agent names a call by its command.
+            var name = line.Groups["name"].Value.Split('|')[0].ToUpperInvariant();
             long Read(string group) => long.Parse(line.Groups[group].Value, CultureInfo.InvariantCulture);
             if (name is not ("CONFIG" or "INFO"))
             {
-                stats[name] = (Read("calls") + Read("rejected"), Read("failed") + Read("rejected"));
+                var (seen, errors) = stats.GetValueOrDefault(name);
+                stats[name] = (seen + Read("calls") + Read("rejected"), errors + Read("failed") + Read("rejected"));
             }
         }
 
@@ -164,32 +164,20 @@ public sealed partial class RedisSampleTests(OutOfTree outOfTree)
                 g => (g.Sum(p => p.GetProperty("fields").GetProperty("requests").GetInt64()), g.Sum(p => p.GetProperty("fields").GetProperty("errors").GetInt64())));
 
     /// <summary>The parser instance's counter in its last self-metrics point; 0 before the first.</summary>
-    private static long ParserCounter(string work, string name)
+    private static long ParserCounter(string work, string name) =>
+        LastSelfMetrics(work, ParserInstance) is { } last ? last.GetProperty("fields").GetProperty(name).GetInt64() : 0;
+
+    private static JsonElement? LastSelfMetrics(string work, string component)
     {
         var path = Path.Combine(work, "agent.jsonl");
-        if (!File.Exists(path))
-        {
-            return 0;
-        }
-
-        var last = File.ReadLines(path).Select(l => JsonDocument.Parse(l).RootElement)
-            .LastOrDefault(p => p.GetProperty("tags").GetProperty("component").GetString() == ParserInstance);
-        return last.ValueKind == JsonValueKind.Undefined ? 0 : last.GetProperty("fields").GetProperty(name).GetInt64();
+        return File.Exists(path)
+            ? File.ReadLines(path).Select(l => JsonDocument.Parse(l).RootElement)
+                .Where(p => p.GetProperty("tags").GetProperty("component").GetString() == component).Select(p => (JsonElement?)p).LastOrDefault()
+            : null;
     }
 
-    private static async Task WaitUntilAsync(Func<bool> condition, string what)
-    {
-        var deadline = DateTime.UtcNow + Deadline;
-        while (!condition())
-        {
-            if (DateTime.UtcNow > deadline)
-            {
-                throw new TimeoutException($"Not within {Deadline}: {what}.");
-            }
-
-            await Task.Delay(100);
-        }
-    }
+    // For a failure message: what the parser and the capture counted last.
+    private static string SelfMetrics(string work) => $"{ParserInstance} {LastSelfMetrics(work, ParserInstance)}\nCapture {LastSelfMetrics(work, "Capture")}";
 
     [GeneratedRegex(@"cmdstat_(?<name>[a-z|_]+):calls=(?<calls>\d+),.*rejected_calls=(?<rejected>\d+),failed_calls=(?<failed>\d+)")]
     private static partial Regex CommandStat();
