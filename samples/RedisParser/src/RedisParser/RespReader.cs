@@ -35,8 +35,10 @@ internal sealed class RespReader
 
     private readonly bool _commands;
     private readonly WordClassifier _classify;
-    private readonly long[] _remaining = new long[MaxDepth];
-    private readonly bool[] _isAttribute = new bool[MaxDepth];
+    // Per open aggregate, innermost last; grown on demand, since most values nest one or two deep and every
+    // connection has two readers.
+    private long[] _remaining = new long[2];
+    private bool[] _isAttribute = new bool[2];
     private int _depth;
     private long _bulkRemaining;
     private bool _bulkCrlfPending;
@@ -353,6 +355,12 @@ internal sealed class RespReader
         if (_depth == MaxDepth)
         {
             return RespStep.Invalid;
+        }
+
+        if (_depth == _remaining.Length)
+        {
+            Array.Resize(ref _remaining, Math.Min(2 * _depth, MaxDepth));
+            Array.Resize(ref _isAttribute, _remaining.Length);
         }
 
         // A command's name is its array's first bulk string.

@@ -243,6 +243,19 @@ public sealed class RedisConnectionParserTests
     }
 
     [Fact]
+    public void Nested_replies_pair_and_nesting_beyond_the_bound_is_a_desync()
+    {
+        var eval = Command("EVAL", "return {{{1}}}", "0");
+        var deep = string.Concat(Enumerable.Repeat("*1\r\n", 20)) + ":1\r\n";
+        var tooDeep = string.Concat(Enumerable.Repeat("*1\r\n", 40)) + ":1\r\n";
+
+        var capture = new Capture().Client(eval, 1).Server(deep, 2).Client(eval, 3).Server(tooDeep, 4);
+
+        Assert.Equal([$"EVAL ok Success array {eval.Length}/{deep.Length}"], Summary(capture.Exchanges));
+        Assert.Equal(new Dictionary<string, long> { ["exchanges"] = 1, ["desyncs"] = 1, ["unanswered_commands"] = 1 }, capture.Metrics.NonZero);
+    }
+
+    [Fact]
     public void Header_lines_longer_than_any_header_are_garbage_not_kept_forever()
     {
         var capture = new Capture().Client(Command("GET", "a"), 1).Server("$" + new string('1', 100), 2);
