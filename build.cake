@@ -129,7 +129,7 @@ Task("Pack")
     // inputs, so neither an old restore nor the NuGet cache can hand them a stale SDK.
     System.IO.File.WriteAllText(packages.CombineWithFilePath("Kubebpf.Sdk.Version.props").FullPath, $"""
         <Project>
-          <!-- Written by ./build.sh --target=Pack: the Kubebpf.Sdk version packed last into this folder. -->
+          <!-- Written by the Pack target of build.cake: the Kubebpf.Sdk version packed last into this folder. -->
           <PropertyGroup>
             <KubebpfSdkVersion Condition="'$(KubebpfSdkVersion)' == ''">{version}</KubebpfSdkVersion>
           </PropertyGroup>
