@@ -135,6 +135,17 @@ public sealed class FlowTrackerTests
     }
 
     [Fact]
+    public void A_record_that_starts_a_message_is_claimed_even_when_the_bytes_kept_before_it_are_refused()
+    {
+        var harness = new Harness(new LineProtocol());
+        harness.Send(true, "RE", 100);        // could be the start of a request: kept
+        harness.Send(true, "REQ a\n", 150);  // "REREQ a" is nothing, "REQ a" is a request
+        harness.Send(false, "OK\n", 300);
+        harness.Tracker.OnBatchEnd();
+        Assert.Equal(("a", 150L), (Assert.Single(harness.Exchanges).Resource, harness.Exchanges[0].DurationNs));
+    }
+
+    [Fact]
     public void The_protocol_serving_a_port_is_asked_before_those_that_sniff_every_flow()
     {
         var sniffer = new LineProtocol("sniffer");

@@ -340,58 +340,65 @@ internal sealed class FlowTracker : IPacketConsumer
         }
     }
 
-    /// <summary>Offers the start of a record (with the bytes kept while protocols asked for more) to the protocols.</summary>
+    /// <summary>
+    /// Offers the start of a record to the protocols: first joined to the bytes kept while a protocol asked for more,
+    /// then, if those are refused, on its own (the record may start a message the kept bytes only preceded).
+    /// </summary>
     private void Classify(TcpFlow flow, int side, ReadOnlySpan<byte> bytes, in Packet packet)
     {
         var direction = flow.Direction(side);
-        var sniffed = bytes;
         if (direction.Kept > 0)
         {
             direction.Append(bytes, ProtocolMatch.MaxSniffBytes, packet.TimestampNs);
-            sniffed = direction.KeptBytes;
+            if (TryClassify(flow, side, direction.KeptBytes, out var mayClaim))
+            {
+                Feed(flow, side, [], packet.TimestampNs); // the bytes are all in the buffer: the parser reads them there
+                return;
+            }
+
+            if (mayClaim && direction.Kept < ProtocolMatch.MaxSniffBytes)
+            {
+                return;
+            }
+
+            direction.Release();
+            flow.SniffAttempts++;
         }
 
-        var sender = flow.Endpoint(side);
-        var receiver = flow.Endpoint(1 - side);
-        var context = new SniffContext(sender.Port, receiver.Port, flow.InitiatorSide == Flow.UnknownSide ? null : flow.InitiatorSide == side);
-        var protocol = _streamProtocols.Classify(sniffed, context, out var result);
-        if (protocol is not null)
+        if (TryClassify(flow, side, bytes, out var mayClaimRecord))
         {
-            if (flow.SniffAttempts > 0 && flow.InitiatorSide != Flow.UnknownSide)
-            {
-                _counters.LateClassifiedFlows.Increment();
-            }
-
-            flow.Classify(protocol, result == SniffResult.SenderIsClient ? side : 1 - side);
-            if (direction.Kept > 0)
-            {
-                // The bytes are all in the buffer now: the parser reads them from there.
-                direction.Consume(0);
-                Feed(flow, side, [], packet.TimestampNs);
-            }
-            else
-            {
-                Feed(flow, side, bytes, packet.TimestampNs);
-            }
-
-            return;
+            Feed(flow, side, bytes, packet.TimestampNs);
         }
-
-        if (result == SniffResult.NeedMoreData && sniffed.Length < ProtocolMatch.MaxSniffBytes)
+        else if (mayClaimRecord && bytes.Length < ProtocolMatch.MaxSniffBytes)
         {
-            if (direction.Kept == 0)
-            {
-                direction.Append(bytes, ProtocolMatch.MaxSniffBytes, packet.TimestampNs);
-            }
-
-            return;
+            direction.Append(bytes, ProtocolMatch.MaxSniffBytes, packet.TimestampNs);
         }
-
-        direction.Release();
-        if (++flow.SniffAttempts >= _options.MaxSniffAttempts)
+        else if (++flow.SniffAttempts >= _options.MaxSniffAttempts)
         {
             flow.Ignore();
         }
+    }
+
+    /// <summary>Classifies the flow when a protocol claims <paramref name="data"/>; <paramref name="mayClaim"/> says one asked for more.</summary>
+    private bool TryClassify(TcpFlow flow, int side, ReadOnlySpan<byte> data, out bool mayClaim)
+    {
+        var sender = flow.Endpoint(side);
+        var receiver = flow.Endpoint(1 - side);
+        var context = new SniffContext(sender.Port, receiver.Port, flow.InitiatorSide == Flow.UnknownSide ? null : flow.InitiatorSide == side);
+        var protocol = _streamProtocols.Classify(data, context, out var result);
+        mayClaim = result == SniffResult.NeedMoreData;
+        if (protocol is null)
+        {
+            return false;
+        }
+
+        if (flow.SniffAttempts > 0 && flow.InitiatorSide != Flow.UnknownSide)
+        {
+            _counters.LateClassifiedFlows.Increment();
+        }
+
+        flow.Classify(protocol, result == SniffResult.SenderIsClient ? side : 1 - side);
+        return true;
     }
 
     /// <summary>

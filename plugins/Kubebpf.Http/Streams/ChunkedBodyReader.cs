@@ -1,4 +1,4 @@
-namespace Kubebpf.Http.Tracking;
+namespace Kubebpf.Http.Streams;
 
 /// <summary>What a chunked body needs next.</summary>
 internal enum ChunkedBodyStatus : byte
@@ -6,13 +6,13 @@ internal enum ChunkedBodyStatus : byte
     NeedMore,
     Done,
 
-    /// <summary>A chunk-size line lies beyond the captured bytes, or is malformed: the stream position is lost.</summary>
+    /// <summary>A chunk-size line or a chunk's CRLF is malformed: the stream position is lost.</summary>
     Lost,
 }
 
 /// <summary>
 /// Follows a chunked body (RFC 9112 7.1) byte by byte through chunk-size lines, so a line split across segments
-/// needs no buffer; chunk data is skipped by arithmetic, captured or not.
+/// needs no buffer; chunk data is skipped by arithmetic, seen or not.
 /// </summary>
 internal struct ChunkedBodyReader
 {
@@ -37,27 +37,20 @@ internal struct ChunkedBodyReader
 
     public void Reset() => this = default;
 
-    /// <summary>Reads from <paramref name="offset"/> of a segment of <paramref name="length"/> bytes, of which the first <paramref name="captured"/> are present.</summary>
-    public ChunkedBodyStatus Read(ReadOnlySpan<byte> captured, int length, ref int offset)
+    /// <summary>Reads <paramref name="data"/> from <paramref name="offset"/>, up to the end of the body or of the data.</summary>
+    public ChunkedBodyStatus Read(ReadOnlySpan<byte> data, ref int offset)
     {
-        while (offset < length)
+        while (offset < data.Length)
         {
             if (_phase == Phase.Data)
             {
-                var skipped = (int)Math.Min(_dataRemaining, length - offset);
-                offset += skipped;
-                _dataRemaining -= skipped;
-                BodyBytes += skipped;
-                _phase = _dataRemaining == 0 ? Phase.DataEnd : Phase.Data;
+                var taken = (int)Math.Min(_dataRemaining, data.Length - offset);
+                offset += taken;
+                TakeData(taken);
                 continue;
             }
 
-            if (offset >= captured.Length)
-            {
-                return ChunkedBodyStatus.Lost;
-            }
-
-            var status = Accept(captured[offset++]);
+            var status = Accept(data[offset++]);
             if (status != ChunkedBodyStatus.NeedMore)
             {
                 return status;
@@ -65,6 +58,28 @@ internal struct ChunkedBodyReader
         }
 
         return ChunkedBodyStatus.NeedMore;
+    }
+
+    /// <summary>
+    /// <paramref name="bytes"/> of the body were never seen: they shorten the chunk being read. False when they reach
+    /// past its data, where a chunk-size line or a CRLF had to be read.
+    /// </summary>
+    public bool Skip(long bytes)
+    {
+        if (_phase != Phase.Data || bytes > _dataRemaining)
+        {
+            return false;
+        }
+
+        TakeData(bytes);
+        return true;
+    }
+
+    private void TakeData(long bytes)
+    {
+        _dataRemaining -= bytes;
+        BodyBytes += bytes;
+        _phase = _dataRemaining == 0 ? Phase.DataEnd : Phase.Data;
     }
 
     private ChunkedBodyStatus Accept(byte b)

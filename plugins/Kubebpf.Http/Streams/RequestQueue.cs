@@ -1,4 +1,4 @@
-namespace Kubebpf.Http.Tracking;
+namespace Kubebpf.Http.Streams;
 
 /// <summary>FIFO of requests awaiting responses. Grows on demand up to its bound, so idle connections stay small.</summary>
 internal sealed class RequestQueue(int capacity)

@@ -1,6 +1,4 @@
-using Kubebpf.Sdk.Events;
-
-namespace Kubebpf.Http.Tracking;
+namespace Kubebpf.Http.Streams;
 
 /// <summary>A request waiting for its response: what the exchange needs from the request side.</summary>
 internal struct PendingRequest
@@ -12,9 +10,9 @@ internal struct PendingRequest
     public string? Query;
     public string Version;
     public string? Host;
+
+    /// <summary>Content-Length or chunked total; -1 when unknown.</summary>
     public long BodyBytes;
-    public TrafficDirection Direction;
     public bool IsHead;
     public bool IsConnect;
-    public bool ClosesConnection;
 }
