@@ -48,8 +48,9 @@ internal sealed class RedisConnectionParser : IStreamParser
     public void OnGap(StreamSide side, long bytes, long timestampNs)
     {
         // A gap inside a bulk payload (a value larger than the capture keeps) costs nothing: the payload is skipped anyway.
-        var reader = side == StreamSide.Client ? _commands : _replies;
-        if (!_stopped && !reader.TrySkip(bytes))
+        // A side already looking for its place, or no longer parsed, loses nothing more.
+        var (reader, ignored) = side == StreamSide.Client ? (_commands, _commandsResyncing || _commandsStopped) : (_replies, _repliesResyncing);
+        if (!_stopped && !ignored && !reader.TrySkip(bytes))
         {
             Desync(side);
         }
