@@ -26,7 +26,7 @@ public sealed class PluginFailureTests(InfluxDbServer influx) : IDisposable
         TrafficPlan.Run(scenario.Client, scenario.Server.IPv4, scenario.WorkDirectory);
         var plan = TrafficPlan.All;
         Assert.Equal(plan.Count, (await nginx.ReadAccessLogAsync(plan.Count, TimeSpan.FromSeconds(10))).Count);
-        await scenario.Agent!.WaitForLogAsync("Plugin instance BrokenEvents failed while handling HttpExchange events", TimeSpan.FromSeconds(10));
+        await scenario.Agent!.WaitForLogAsync("Plugin instance BrokenEvents failed while handling Exchange events", TimeSpan.FromSeconds(10));
         await scenario.WaitForCallLogAsync(2 * plan.Count, TimeSpan.FromSeconds(15));
         Assert.Equal(0, await scenario.StopAgentAsync());
 
