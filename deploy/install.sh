@@ -134,7 +134,8 @@ data:
       "Agent": { "FlushInterval": "00:00:10" },
       "Plugins": {
         "Kubernetes": { "HealthDirectory": "/run/kubebpf" },
-        "Http": { "Interfaces": [ "veth*", "cali*", "lxc*", "cni*", "gke*", "eni*" ], "PeerSideInterfaces": [ "veth*", "cali*", "lxc*", "cni*", "gke*", "eni*" ] },
+        "Capture": { "Interfaces": [ "veth*", "cali*", "lxc*", "cni*", "gke*", "eni*" ], "PeerSideInterfaces": [ "veth*", "cali*", "lxc*", "cni*", "gke*", "eni*" ] },
+        "Http": {},
         "Red": {},
         "InfluxDb": {
           "Url": "http://influxdb.$NAMESPACE.svc:8086",

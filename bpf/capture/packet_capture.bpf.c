@@ -1,7 +1,10 @@
 // SPDX-License-Identifier: (MIT OR GPL-2.0)
-/* Socket filter on an AF_PACKET raw socket: copies each TCP segment that carries payload (or a FIN/RST)
- * into the "segments" ring buffer, header first (struct segment_event), then up to capture_bytes payload bytes.
- * It returns 0, so the raw socket itself never queues a packet: the ring buffer is the only output. */
+/* Socket filter on an AF_PACKET raw socket: copies TCP segments and UDP datagrams, IPv4 and IPv6, into the "packets"
+ * ring buffer, each record a struct packet_event followed by its captured payload bytes. A TCP segment's whole payload
+ * (up to max_segment_bytes) is copied, split into records of at most CAPTURE_CHUNK_BYTES; segments without payload
+ * are kept only when they carry SYN, FIN or RST. A UDP datagram is one record of at most CAPTURE_CHUNK_BYTES.
+ * The filter returns 0, so the raw socket itself never queues a packet: the ring buffer is the only output, and it
+ * never wakes user space (BPF_RB_NO_WAKEUP), which drains it on a timer. */
 #include <linux/bpf.h>
 #include <linux/if_ether.h>
 #include <linux/if_packet.h>
@@ -9,24 +12,31 @@
 #include <linux/ip.h>
 #include <linux/ipv6.h>
 #include <linux/tcp.h>
+#include <linux/udp.h>
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_endian.h>
-#include "http_capture.h"
+#include "packet_capture.h"
 
 #define VLAN_HLEN 4
 #define IP_MF 0x2000
 #define IP_OFFSET 0x1fff
+#define IP6_MF 0x0001
+#define IP6_OFFSET 0xfff8
+#define IPV6_MAX_EXTENSIONS 6
 #define LOOPBACK_IFINDEX 1
+#define MAX_CHUNKS (CAPTURE_MAX_SEGMENT_BYTES / CAPTURE_CHUNK_BYTES)
 
-_Static_assert((HTTP_CAPTURE_MAX_BYTES & (HTTP_CAPTURE_MAX_BYTES - 1)) == 0, "the length mask needs a power of two");
+_Static_assert((CAPTURE_CHUNK_BYTES & (CAPTURE_CHUNK_BYTES - 1)) == 0, "the length mask needs a power of two");
+_Static_assert(MAX_CHUNKS * CAPTURE_CHUNK_BYTES == CAPTURE_MAX_SEGMENT_BYTES, "a segment splits into whole chunks");
+_Static_assert(sizeof(struct packet_event) == 72, "the C# mirror (PacketHeader) is 72 bytes");
 
-/* Payload bytes copied per segment; set by user space before load, clamped to HTTP_CAPTURE_MAX_BYTES. */
-const volatile __u32 capture_bytes = 1024;
+/* TCP payload bytes copied per segment; set by user space before load, clamped to CAPTURE_MAX_SEGMENT_BYTES. */
+const volatile __u32 max_segment_bytes = CAPTURE_MAX_SEGMENT_BYTES;
 
 struct {
     __uint(type, BPF_MAP_TYPE_RINGBUF);
     __uint(max_entries, 8 << 20); /* user space resizes it before load */
-} segments SEC(".maps");
+} packets SEC(".maps");
 
 struct {
     __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -36,10 +46,11 @@ struct {
 } counters SEC(".maps");
 
 /* Staging area: one record is assembled here, then copied with its exact length into the ring buffer
- * (reserving HTTP_CAPTURE_MAX_BYTES per record would waste most of the ring on small segments). */
+ * (bpf_ringbuf_reserve takes a constant size: reserving a whole chunk per record would waste most of the ring on
+ * small packets). */
 struct staging {
-    struct segment_event hdr;
-    __u8 payload[HTTP_CAPTURE_MAX_BYTES];
+    struct packet_event hdr;
+    __u8 payload[CAPTURE_CHUNK_BYTES];
 };
 
 struct {
@@ -56,23 +67,79 @@ static __always_inline void count(__u32 index)
         *value += 1; /* per-CPU slot: no atomic needed */
 }
 
+/* Extension headers that may stand between an IPv6 header and a TCP/UDP header. */
 static __always_inline int is_ipv6_extension(__u8 nexthdr)
 {
-    switch (nexthdr) {
-    case IPPROTO_HOPOPTS:
-    case IPPROTO_ROUTING:
-    case IPPROTO_FRAGMENT:
-    case IPPROTO_DSTOPTS:
-    case IPPROTO_AH:
-    case IPPROTO_MH:
-        return 1;
-    default:
-        return 0;
+    return nexthdr == IPPROTO_HOPOPTS || nexthdr == IPPROTO_ROUTING || nexthdr == IPPROTO_DSTOPTS ||
+           nexthdr == IPPROTO_FRAGMENT || nexthdr == IPPROTO_AH;
+}
+
+static __always_inline int may_carry_transport(__u8 nexthdr)
+{
+    return nexthdr == IPPROTO_TCP || nexthdr == IPPROTO_UDP || is_ipv6_extension(nexthdr);
+}
+
+/* Walks the IPv6 extension headers from *off. Returns IPPROTO_TCP or IPPROTO_UDP with *off at that header, or 0 when
+ * the packet is to be ignored (counted when it may carry TCP/UDP we cannot parse). */
+static __always_inline __u8 skip_ipv6_extensions(struct __sk_buff *skb, __u8 nexthdr, __u32 *off)
+{
+    for (int i = 0; i < IPV6_MAX_EXTENSIONS; i++) {
+        if (nexthdr == IPPROTO_TCP || nexthdr == IPPROTO_UDP)
+            return nexthdr;
+        if (!is_ipv6_extension(nexthdr))
+            return 0; /* ICMPv6 (NDP, MLD), ESP, no next header, ...: not ours */
+
+        /* Every extension header starts with next header and a length byte; the fragment header has its offset
+         * and M flag in the next two bytes. */
+        struct {
+            __u8 nexthdr;
+            __u8 len;
+            __be16 frag_off;
+        } ext;
+        if (bpf_skb_load_bytes(skb, *off, &ext, sizeof(ext)) < 0)
+            return 0;
+        if (nexthdr == IPPROTO_FRAGMENT) {
+            if (ext.frag_off & bpf_htons(IP6_OFFSET | IP6_MF)) {
+                if (may_carry_transport(ext.nexthdr))
+                    count(COUNTER_UNSUPPORTED_IP);
+                return 0;
+            }
+            *off += 8; /* an atomic fragment: the whole packet is here */
+        } else if (nexthdr == IPPROTO_AH) {
+            *off += ((__u32)ext.len + 2) * 4;
+        } else {
+            *off += ((__u32)ext.len + 1) * 8;
+        }
+        nexthdr = ext.nexthdr;
     }
+    if (nexthdr == IPPROTO_TCP || nexthdr == IPPROTO_UDP)
+        return nexthdr;
+    if (is_ipv6_extension(nexthdr))
+        count(COUNTER_UNSUPPORTED_IP); /* more extension headers than we walk */
+    return 0;
+}
+
+/* Copies len (<= CAPTURE_CHUNK_BYTES) payload bytes from off behind the header staged in st, and emits the record. */
+static __always_inline void emit(struct __sk_buff *skb, struct staging *st, __u32 off, __u32 len)
+{
+    if (len > 0) {
+        /* Clang proves len <= CAPTURE_CHUNK_BYTES and then passes an unbounded copy of it to the helper, which the
+         * verifier rejects. Hide len from clang, then bound it with a mask the verifier can follow:
+         * ((len - 1) & (CHUNK - 1)) + 1 lies in [1, CHUNK] and equals len here. */
+        asm volatile("" : "+r"(len));
+        len = ((len - 1) & (CAPTURE_CHUNK_BYTES - 1)) + 1;
+        if (bpf_skb_load_bytes(skb, off, st->payload, len) < 0)
+            len = 0; /* payload_len still says how many bytes this record stands for */
+    }
+    st->hdr.captured_len = len;
+    if (bpf_ringbuf_output(&packets, st, sizeof(st->hdr) + len, BPF_RB_NO_WAKEUP) < 0)
+        count(COUNTER_RINGBUF_FULL);
+    else
+        count(COUNTER_PACKETS);
 }
 
 SEC("socket")
-int http_capture(struct __sk_buff *skb)
+int packet_capture(struct __sk_buff *skb)
 {
     /* Loopback shows every packet twice (outgoing, then incoming): keep the incoming copy. */
     if (skb->ifindex == LOOPBACK_IFINDEX && skb->pkt_type == PACKET_OUTGOING)
@@ -82,7 +149,7 @@ int http_capture(struct __sk_buff *skb)
     struct staging *st = bpf_map_lookup_elem(&scratch, &key);
     if (!st)
         return 0;
-    struct segment_event *ev = &st->hdr;
+    struct packet_event *ev = &st->hdr;
     __builtin_memset(ev, 0, sizeof(*ev));
 
     __u32 off = ETH_HLEN;
@@ -96,11 +163,12 @@ int http_capture(struct __sk_buff *skb)
     }
 
     __u32 ip_payload_end; /* offset of the end of the IP payload, from the IP header's length field */
+    __u8 protocol;
     if (proto == bpf_htons(ETH_P_IP)) {
         struct iphdr ip;
         if (bpf_skb_load_bytes(skb, off, &ip, sizeof(ip)) < 0)
             return 0;
-        if (ip.protocol != IPPROTO_TCP)
+        if ((ip.protocol != IPPROTO_TCP && ip.protocol != IPPROTO_UDP) || ip.ihl < 5)
             return 0;
         if (ip.frag_off & bpf_htons(IP_MF | IP_OFFSET)) {
             count(COUNTER_UNSUPPORTED_IP);
@@ -112,19 +180,18 @@ int http_capture(struct __sk_buff *skb)
         __builtin_memcpy(ev->saddr, &ip.saddr, 4);
         __builtin_memcpy(ev->daddr, &ip.daddr, 4);
         ev->family = 4;
+        protocol = ip.protocol;
         off += ip.ihl * 4;
     } else if (proto == bpf_htons(ETH_P_IPV6)) {
         struct ipv6hdr ip6;
         if (bpf_skb_load_bytes(skb, off, &ip6, sizeof(ip6)) < 0)
             return 0;
-        if (ip6.nexthdr != IPPROTO_TCP) {
-            if (is_ipv6_extension(ip6.nexthdr))
-                count(COUNTER_UNSUPPORTED_IP);
-            return 0;
-        }
-        __u32 plen = bpf_ntohs(ip6.payload_len);
         off += sizeof(ip6);
+        __u32 plen = bpf_ntohs(ip6.payload_len);
         ip_payload_end = plen ? off + plen : skb->len;
+        protocol = skip_ipv6_extensions(skb, ip6.nexthdr, &off);
+        if (!protocol)
+            return 0;
         __builtin_memcpy(ev->saddr, &ip6.saddr, 16);
         __builtin_memcpy(ev->daddr, &ip6.daddr, 16);
         ev->family = 6;
@@ -132,50 +199,70 @@ int http_capture(struct __sk_buff *skb)
         return 0;
     }
 
+    /* Ethernet padding of short frames lies beyond the IP length; a truncated skb ends before it. */
+    __u32 end = ip_payload_end < skb->len ? ip_payload_end : skb->len;
+    ev->timestamp_ns = bpf_ktime_get_ns();
+    ev->ifindex = skb->ifindex;
+    ev->pkt_type = skb->pkt_type;
+    ev->protocol = protocol;
+
+    if (protocol == IPPROTO_UDP) {
+        struct udphdr udp;
+        if (bpf_skb_load_bytes(skb, off, &udp, sizeof(udp)) < 0)
+            return 0;
+        off += sizeof(udp);
+        __u32 available = end > off ? end - off : 0;
+        __u32 udp_len = bpf_ntohs(udp.len);
+        /* A UDP length of 0 (IPv6 jumbogram) or below the header's: the IP length is all there is. */
+        __u32 payload_len = udp_len >= sizeof(udp) && udp_len - sizeof(udp) < available ? udp_len - sizeof(udp) : available;
+        ev->sport = bpf_ntohs(udp.source);
+        ev->dport = bpf_ntohs(udp.dest);
+        ev->payload_len = payload_len;
+        __u32 len = payload_len;
+        if (len > CAPTURE_CHUNK_BYTES) {
+            len = CAPTURE_CHUNK_BYTES;
+            count(COUNTER_TRUNCATED);
+        }
+        emit(skb, st, off, len);
+        return 0;
+    }
+
     struct tcphdr tcp;
-    if (bpf_skb_load_bytes(skb, off, &tcp, sizeof(tcp)) < 0)
+    if (bpf_skb_load_bytes(skb, off, &tcp, sizeof(tcp)) < 0 || tcp.doff < 5)
         return 0;
     __u8 flags = ((__u8 *)&tcp)[13];
     off += tcp.doff * 4;
-
-    /* Ethernet padding of short frames lies beyond the IP length; a truncated skb ends before it. */
-    __u32 end = ip_payload_end < skb->len ? ip_payload_end : skb->len;
     __u32 payload_len = end > off ? end - off : 0;
-    if (payload_len == 0 && !(flags & (SEGMENT_FIN | SEGMENT_RST)))
-        return 0; /* pure ACK or SYN: nothing for the HTTP parser */
+    if (payload_len == 0 && !(flags & (PACKET_SYN | PACKET_FIN | PACKET_RST)))
+        return 0; /* a pure ACK */
 
-    __u32 cap = capture_bytes;
-    if (cap > HTTP_CAPTURE_MAX_BYTES)
-        cap = HTTP_CAPTURE_MAX_BYTES;
-    __u32 len = payload_len < cap ? payload_len : cap;
-    if (payload_len > len)
+    __u32 limit = max_segment_bytes;
+    if (limit > CAPTURE_MAX_SEGMENT_BYTES)
+        limit = CAPTURE_MAX_SEGMENT_BYTES;
+    __u32 copied = payload_len < limit ? payload_len : limit;
+    if (payload_len > copied)
         count(COUNTER_TRUNCATED);
-
-    ev->timestamp_ns = bpf_ktime_get_ns();
-    ev->ifindex = skb->ifindex;
-    ev->seq = bpf_ntohl(tcp.seq);
+    __u32 records = copied ? (copied + CAPTURE_CHUNK_BYTES - 1) / CAPTURE_CHUNK_BYTES : 1;
+    __u32 seq = bpf_ntohl(tcp.seq);
     ev->ack = bpf_ntohl(tcp.ack_seq);
-    ev->payload_len = payload_len;
     ev->sport = bpf_ntohs(tcp.source);
     ev->dport = bpf_ntohs(tcp.dest);
-    ev->tcp_flags = flags;
-    ev->pkt_type = skb->pkt_type;
 
-    if (len > 0) {
-        /* Clang proves len <= HTTP_CAPTURE_MAX_BYTES and then passes an unbounded copy of it to the helper,
-         * which the verifier rejects. Hide len from clang, then bound it with a mask the verifier can follow:
-         * ((len - 1) & (MAX - 1)) + 1 lies in [1, MAX] and equals len here. */
-        asm volatile("" : "+r"(len));
-        len = ((len - 1) & (HTTP_CAPTURE_MAX_BYTES - 1)) + 1;
-        if (bpf_skb_load_bytes(skb, off, st->payload, len) < 0)
-            len = 0;
+    /* One record per chunk: SYN stays on the first, FIN and RST on the last, which also stands for the bytes past
+     * max_segment_bytes (payload_len > captured_len). */
+    for (__u32 i = 0; i < MAX_CHUNKS; i++) {
+        if (i >= records)
+            break;
+        __u32 done = i * CAPTURE_CHUNK_BYTES;
+        __u32 len = copied - done;
+        if (len > CAPTURE_CHUNK_BYTES)
+            len = CAPTURE_CHUNK_BYTES;
+        int last = i + 1 == records;
+        ev->seq = seq + done;
+        ev->payload_len = last ? payload_len - done : len;
+        ev->tcp_flags = flags & ~((i ? PACKET_SYN : 0) | (last ? 0 : PACKET_FIN | PACKET_RST));
+        emit(skb, st, off + done, len);
     }
-    ev->captured_len = len;
-
-    if (bpf_ringbuf_output(&segments, st, sizeof(*ev) + len, BPF_RB_NO_WAKEUP) < 0)
-        count(COUNTER_RINGBUF_FULL);
-    else
-        count(COUNTER_SEGMENTS);
     return 0;
 }
 

@@ -1,19 +1,19 @@
-using Kubebpf.Http.Capture;
-using Kubebpf.Http.Tracking;
 using Kubebpf.Sdk.Pipeline;
-using Microsoft.Extensions.Configuration;
+using Kubebpf.Sdk.Protocols;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Kubebpf.Http;
 
-/// <summary>The HTTP/1.x probe: a socket filter on the observed interfaces, paired into <see cref="Sdk.Events.HttpExchange"/> events.</summary>
+/// <summary>
+/// HTTP/1.x as a stream protocol of the capture plugin (Kubebpf.Capture): no probe of its own, it parses the TCP
+/// connections the capture classifies as HTTP and hands back one exchange per request/response pair.
+/// </summary>
 public sealed class HttpPlugin : IPlugin
 {
+    /// <inheritdoc />
     public void ConfigureServices(IServiceCollection services, PluginContext context)
     {
-        // One flat section configures both halves: what to capture and how to track it.
-        services.AddSingleton(context.Configuration.Get<SegmentCaptureOptions>() ?? new SegmentCaptureOptions());
-        services.AddSingleton(context.Configuration.Get<HttpTrackerOptions>() ?? new HttpTrackerOptions());
-        services.AddSingleton<IProbe, HttpProbe>();
+        services.AddSingleton(PluginOptions.Load<HttpOptions>(context));
+        services.AddSingleton<IStreamProtocol, HttpProtocol>();
     }
 }

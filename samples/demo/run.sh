@@ -317,7 +317,8 @@ cat >"$state/kubebpf.json" <<EOF
   },
   "Plugins": {
     "StaticMetadata": { "File": "$state/workloads.yaml" },
-    "Http": { "Interfaces": [ "vethkb-*" ] },
+    "Capture": { "Interfaces": [ "vethkb-*" ] },
+    "Http": {},
     "Red": {},
     "InfluxDb": {
       "Url": "http://127.0.0.1:$influx_port",

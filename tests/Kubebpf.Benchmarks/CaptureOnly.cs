@@ -1,4 +1,4 @@
-using Kubebpf.Http.Capture;
+using Kubebpf.Capture.Capture;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Kubebpf.Benchmarks;
@@ -32,8 +32,8 @@ internal static class CaptureOnly
             context.Cancel = true;
             stop.Cancel();
         });
-        var options = new SegmentCaptureOptions { Interfaces = interfaces };
-        using var capture = new SegmentCapture(options, NullLogger.Instance);
+        var options = new PacketCaptureOptions { Interfaces = interfaces };
+        using var capture = new PacketCapture(options, NullLogger.Instance);
         capture.Start();
         Console.WriteLine($"capture-only attached to {string.Join(", ", capture.AttachedInterfaces.Order(StringComparer.Ordinal))}");
         Console.Out.Flush();
@@ -44,13 +44,13 @@ internal static class CaptureOnly
         });
         capture.Run(new Discard(), stop.Token);
         var counters = capture.ReadCounters();
-        Console.WriteLine($"segments={counters.Segments} ringbuf_full={counters.RingBufferFull} dropped_records={counters.DroppedRecords}");
+        Console.WriteLine($"packets={counters.Packets} ringbuf_full={counters.RingBufferFull} dropped_records={counters.DroppedRecords}");
         return 0;
     }
 
-    private sealed class Discard : ISegmentConsumer
+    private sealed class Discard : IPacketConsumer
     {
-        public void OnSegment(in SegmentHeader header, ReadOnlySpan<byte> payload, bool towardsEndpoint, string interfaceName)
+        public void OnPacket(in PacketHeader header, ReadOnlySpan<byte> payload, bool towardsEndpoint, string interfaceName)
         {
         }
 

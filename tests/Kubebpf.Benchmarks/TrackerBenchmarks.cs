@@ -1,73 +1,73 @@
 using System.Collections.Frozen;
 using System.Net;
 using BenchmarkDotNet.Attributes;
+using Kubebpf.Capture.Capture;
+using Kubebpf.Capture.Flows;
 using Kubebpf.Http;
-using Kubebpf.Http.Capture;
-using Kubebpf.Http.Tracking;
-using Kubebpf.Sdk.Events;
 using Kubebpf.Sdk.Metadata;
 using Kubebpf.Sdk.Net;
 using Kubebpf.Sdk.Pipeline;
+using Kubebpf.Sdk.Protocols;
 
 namespace Kubebpf.Benchmarks;
 
 /// <summary>
-/// <see cref="RequestResponsePair"/>: one keep-alive request/response pair through
-/// <see cref="HttpConnectionTracker.OnSegment"/>, two segments, one exchange; nothing should allocate, as the path
-/// repeats. <see cref="BothPodsObserved"/>: the work per request of a load test that observes both the client and the
-/// server pod: four segments (the request and the response on each pod's interface) on one of <see cref="Connections"/>
-/// keep-alive connections, through <see cref="ExchangeAssembler"/> with a resolver shaped like the Kubernetes one, and
-/// two named exchanges; a batch holds one request per connection.
+/// The capture's flow tracker with HTTP as its protocol. <see cref="RequestResponsePair"/>: one keep-alive
+/// request/response pair on one connection, two records (the response with its 1432-byte body), one exchange; nothing
+/// should allocate, as the path repeats. <see cref="BothPodsObserved"/>: the work per request of a load test that
+/// observes both the client and the server pod: four records (the request and the response on each pod's interface)
+/// on one of <see cref="Connections"/> keep-alive connections, named by a resolver shaped like the Kubernetes one, and
+/// two exchanges; a batch holds one request per connection.
 /// </summary>
 [MemoryDiagnoser]
 [Config(typeof(ThroughputConfig))]
 public class TrackerBenchmarks
 {
     public const int Connections = 50;
-    private const uint ClientIfIndex = 3;
-    private const uint ServerIfIndex = 4;
+    private const int ResponseBodyBytes = 1432;
 
-    private readonly List<HttpExchange> _completed = new(16);
-    private HttpConnectionTracker _tracker = null!;
-    private SegmentHeader _request;
-    private SegmentHeader _response;
+    private static readonly byte[] Response = [.. HeadParserBenchmarks.Response, .. new byte[ResponseBodyBytes]];
 
-    private ExchangeAssembler _assembler = null!;
+    private FlowTracker _pairTracker = null!;
+    private PacketHeader _request;
+    private PacketHeader _response;
+
+    private FlowTracker _podsTracker = null!;
     private Segment[] _segments = null!;
 
     [GlobalSetup]
     public void Setup()
     {
-        _tracker = new HttpConnectionTracker(new HttpTrackerOptions(), new NullMetrics(), monotonicToUnixOffsetNs: 0);
-        _request = Header(ClientIfIndex, fromClient: true, 40000, HeadParserBenchmarks.Request.Length);
-        _response = Header(ClientIfIndex, fromClient: false, 40000, HeadParserBenchmarks.Response.Length + 1432);
+        _pairTracker = Tracker(resolver: null);
+        _request = Header(fromClient: true, 40000, HeadParserBenchmarks.Request.Length);
+        _response = Header(fromClient: false, 40000, Response.Length);
 
-        _assembler = new ExchangeAssembler(new HttpTrackerOptions(), new NullMetrics(), monotonicToUnixOffsetNs: 0, new NullPublisher(), new SnapshotResolver());
+        _podsTracker = Tracker(new SnapshotResolver());
         _segments = new Segment[Connections * 4];
         for (var i = 0; i < Connections; i++)
         {
             var port = (ushort)(40000 + i);
-            var requestLength = HeadParserBenchmarks.Request.Length;
-            var responseLength = HeadParserBenchmarks.Response.Length + 1432;
+            var request = Header(fromClient: true, port, HeadParserBenchmarks.Request.Length);
+            var response = Header(fromClient: false, port, Response.Length);
             // Peer-side interfaces: a packet leaving the pod is outgoing from the pod, so it travels away from it.
-            _segments[i * 4] = new(Header(ClientIfIndex, fromClient: true, port, requestLength), isRequest: true, towards: false, "veth-client");
-            _segments[(i * 4) + 1] = new(Header(ServerIfIndex, fromClient: true, port, requestLength), isRequest: true, towards: true, "veth-server");
-            _segments[(i * 4) + 2] = new(Header(ServerIfIndex, fromClient: false, port, responseLength), isRequest: false, towards: false, "veth-server");
-            _segments[(i * 4) + 3] = new(Header(ClientIfIndex, fromClient: false, port, responseLength), isRequest: false, towards: true, "veth-client");
+            _segments[i * 4] = new(request, isRequest: true, towards: false, "veth-client");
+            _segments[(i * 4) + 1] = new(request, isRequest: true, towards: true, "veth-server");
+            _segments[(i * 4) + 2] = new(response, isRequest: false, towards: false, "veth-server");
+            _segments[(i * 4) + 3] = new(response, isRequest: false, towards: true, "veth-client");
         }
     }
 
     [Benchmark]
     public int RequestResponsePair()
     {
-        _completed.Clear();
         _request.TimestampNs += 1000;
         _response.TimestampNs = _request.TimestampNs + 500;
-        _tracker.OnSegment(_request, HeadParserBenchmarks.Request, towardsEndpoint: true, _completed);
-        _tracker.OnSegment(_response, HeadParserBenchmarks.Response, towardsEndpoint: false, _completed);
+        _pairTracker.OnPacket(_request, HeadParserBenchmarks.Request, towardsEndpoint: true, "lo");
+        _pairTracker.OnPacket(_response, Response, towardsEndpoint: false, "lo");
+        _pairTracker.OnBatchEnd();
         _request.Seq += _request.PayloadLength;
         _response.Seq += _response.PayloadLength;
-        return _completed.Count;
+        return _pairTracker.TrackedFlows;
     }
 
     [Benchmark(OperationsPerInvoke = Connections)]
@@ -78,23 +78,32 @@ public class TrackerBenchmarks
         {
             ref var segment = ref segments[i];
             segment.Header.TimestampNs += 1_000_000;
-            _assembler.OnSegment(segment.Header, segment.IsRequest ? HeadParserBenchmarks.Request : HeadParserBenchmarks.Response, segment.Towards, segment.Interface);
+            _podsTracker.OnPacket(segment.Header, segment.IsRequest ? HeadParserBenchmarks.Request : Response, segment.Towards, segment.Interface);
             segment.Header.Seq += segment.Header.PayloadLength;
         }
 
-        _assembler.OnBatchEnd();
+        _podsTracker.OnBatchEnd();
         return segments.Length;
     }
 
-    private static SegmentHeader Header(uint ifIndex, bool fromClient, ushort clientPort, int payloadLength)
+    private static FlowTracker Tracker(IWorkloadResolver? resolver)
     {
-        var header = new SegmentHeader
+        var metrics = new NullMetrics();
+        var http = new HttpProtocol(new HttpOptions(), metrics);
+        return new FlowTracker(
+            new FlowTrackerOptions(), metrics, [new ProtocolRegistration<IStreamProtocol>(http, "Http", _ => { })], [], resolver, static _ => { });
+    }
+
+    private static PacketHeader Header(bool fromClient, ushort clientPort, int payloadLength)
+    {
+        var header = new PacketHeader
         {
-            IfIndex = ifIndex,
             Seq = fromClient ? 1000u : 9000u,
             PayloadLength = (uint)payloadLength,
-            CapturedLength = (ushort)Math.Min(payloadLength, 1024),
+            CapturedLength = (ushort)payloadLength,
             Family = 4,
+            Protocol = PacketHeader.ProtocolTcp,
+            TcpFlags = PacketHeader.Ack,
             SourcePort = fromClient ? clientPort : (ushort)8080,
             DestinationPort = fromClient ? (ushort)8080 : clientPort,
         };
@@ -105,9 +114,9 @@ public class TrackerBenchmarks
         return header;
     }
 
-    private struct Segment(SegmentHeader header, bool isRequest, bool towards, string interfaceName)
+    private struct Segment(PacketHeader header, bool isRequest, bool towards, string interfaceName)
     {
-        public SegmentHeader Header = header;
+        public PacketHeader Header = header;
         public readonly bool IsRequest = isRequest;
         public readonly bool Towards = towards;
         public readonly string Interface = interfaceName;
@@ -118,13 +127,6 @@ public class TrackerBenchmarks
         public Counter Counter(string name, string description) => new(name, description);
 
         public void Gauge(string name, string description, Func<long> read)
-        {
-        }
-    }
-
-    private sealed class NullPublisher : IEventPublisher<HttpExchange>
-    {
-        public void Publish(ReadOnlySpan<HttpExchange> batch)
         {
         }
     }

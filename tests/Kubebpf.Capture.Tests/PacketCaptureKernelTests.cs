@@ -1,25 +1,23 @@
-using System.Text;
-using Kubebpf.Http.Capture;
-using Kubebpf.Sdk.Bpf;
+using Kubebpf.Capture.Capture;
 using Kubebpf.Testing;
 
-namespace Kubebpf.Sdk.Tests;
+namespace Kubebpf.Capture.Tests;
 
 /// <summary>The capture component end to end: real pods, nginx, curl, interface rescans.</summary>
 [Trait("Category", "Kernel")]
-public sealed class SegmentCaptureKernelTests
+public sealed class PacketCaptureKernelTests
 {
     private const int Requests = 10;
 
     [Fact]
-    public void Segments_arrive_with_direction_and_interface_name_on_both_pods_veths()
+    public void Packets_arrive_with_direction_and_interface_name_on_both_pods_veths()
     {
         KernelTest.RequireRoot();
         using var pods = NetworkPods.Create(2);
         var (server, client) = (pods.Pods[0], pods.Pods[1]);
         using var nginx = PodNginx.Start(pods, server, """location / { return 200 "hello"; }""");
-        var options = new SegmentCaptureOptions { Interfaces = [pods.Prefix + "h*"], PeerSideInterfaces = [pods.Prefix + "h*"], CaptureBytes = 512, RingBufferBytes = 1 << 20 };
-        using var capture = new SegmentCapture(options, new ListLogger());
+        var options = new PacketCaptureOptions { Interfaces = [pods.Prefix + "h*"], PeerSideInterfaces = [pods.Prefix + "h*"], RingBufferBytes = 1 << 20 };
+        using var capture = new PacketCapture(options, new ListLogger());
         capture.Start();
         Assert.Equal([server.HostInterface, client.HostInterface], capture.AttachedInterfaces.Order());
 
@@ -28,7 +26,7 @@ public sealed class SegmentCaptureKernelTests
         var runner = new Thread(() => capture.Run(consumer, cts.Token));
         runner.Start();
         NetworkPods.Exec(client, $"for i in $(seq {Requests}); do curl -sf -o /dev/null http://{server.IPv4}/ || exit 1; done");
-        Thread.Sleep(100);
+        Poll.Until(() => consumer.Count(client.HostInterface, "HTTP/1.", towards: true) >= Requests, "the responses on the client's veth", () => $"{consumer.Records} records");
         cts.Cancel();
         Assert.True(runner.Join(TimeSpan.FromSeconds(5)), "Run did not return after cancellation");
 
@@ -46,8 +44,8 @@ public sealed class SegmentCaptureKernelTests
         Assert.InRange(age, TimeSpan.Zero, TimeSpan.FromSeconds(30));
 
         var counters = capture.ReadCounters();
-        Assert.Equal((ulong)consumer.Segments, counters.Segments);
-        Assert.Equal((0UL, 0L, 0L, 2), (counters.RingBufferFull, counters.DroppedRecords, counters.AttachFailures, counters.AttachedInterfaces));
+        Assert.Equal((ulong)consumer.Records, counters.Packets);
+        Assert.Equal((0UL, 0UL, 0L, 0L, 2), (counters.RingBufferFull, counters.Truncated, counters.DroppedRecords, counters.AttachFailures, counters.AttachedInterfaces));
     }
 
     [Fact]
@@ -55,8 +53,8 @@ public sealed class SegmentCaptureKernelTests
     {
         KernelTest.RequireRoot();
         using var first = NetworkPods.Create(1);
-        var options = new SegmentCaptureOptions { Interfaces = [first.Prefix + "h*"], RingBufferBytes = 1 << 16 };
-        using var capture = new SegmentCapture(options, new ListLogger());
+        var options = new PacketCaptureOptions { Interfaces = [first.Prefix + "h*"], RingBufferBytes = 1 << 16 };
+        using var capture = new PacketCapture(options, new ListLogger());
         capture.Start();
         Assert.Contains(first.Pods[0].HostInterface, capture.AttachedInterfaces);
 
@@ -69,60 +67,72 @@ public sealed class SegmentCaptureKernelTests
             Assert.Contains(later, capture.AttachedInterfaces);
         }
 
-        capture.Rescan();
-        Assert.DoesNotContain(later, capture.AttachedInterfaces);
+        // The kernel destroys a deleted network namespace, and the veth with it, asynchronously.
+        Poll.Until(
+            () =>
+            {
+                capture.Rescan();
+                return !capture.AttachedInterfaces.Contains(later);
+            },
+            $"the release of {later} after its namespace was deleted",
+            () => Directory.Exists(Path.Combine("/sys/class/net", later)) ? "the interface still exists" : "the interface is gone but still attached");
         Assert.Contains(first.Pods[0].HostInterface, capture.AttachedInterfaces);
-        Assert.Equal(0, capture.ReadCounters().AttachFailures);
+        Assert.Equal((0L, 1), (capture.ReadCounters().AttachFailures, capture.ReadCounters().AttachedInterfaces));
     }
 
     [Fact]
-    public void Options_are_validated()
-    {
-        Assert.Throws<ArgumentOutOfRangeException>(() => new SegmentCapture(new() { CaptureBytes = SegmentCapture.MaxCaptureBytes + 1 }, new ListLogger()));
-        Assert.Throws<ArgumentException>(() => new SegmentCapture(new() { RingBufferBytes = 3 << 20 }, new ListLogger()));
-    }
-
-    [Fact]
-    public void The_embedded_object_loads_and_its_rodata_takes_the_capture_size()
+    public void The_embedded_object_loads_and_its_rodata_takes_the_segment_size()
     {
         KernelTest.RequireRoot();
-        using var obj = BpfObject.OpenMemory(SegmentCapture.LoadObject(), "http_capture", new ListLogger());
-        obj.SetReadOnlyVariable("capture_bytes", (uint)SegmentCapture.MaxCaptureBytes);
+        using var obj = FilterHarness.OpenObject();
+        obj.SetReadOnlyVariable("max_segment_bytes", (uint)PacketCaptureOptions.MaxSegmentBytesLimit);
         obj.Load();
-        Assert.True(obj.Program("http_capture").Fd > 0);
-        Assert.Equal(4u, obj.Map("counters").MaxEntries); // COUNTER_MAX
+        Assert.True(obj.Program(PacketCapture.ProgramName).Fd > 0);
+        Assert.Equal((uint)KernelCounter.Count, obj.Map("counters").MaxEntries);
     }
 
-    private sealed class CollectingConsumer : ISegmentConsumer
+    private sealed class CollectingConsumer : IPacketConsumer
     {
+        private readonly Lock _lock = new();
         private readonly Dictionary<(string Interface, string Start, bool Towards), int> _counts = [];
+        private int _records;
+        private int _batches;
 
-        public int Segments { get; private set; }
+        public int Records => Volatile.Read(ref _records);
 
-        public int Batches { get; private set; }
+        public int Batches => Volatile.Read(ref _batches);
 
         public ulong FirstTimestampNs { get; private set; }
 
-        public int Count(string iface, string start, bool towards) => _counts.GetValueOrDefault((iface, start, towards));
-
-        public void OnSegment(in SegmentHeader header, ReadOnlySpan<byte> payload, bool towardsEndpoint, string interfaceName)
+        public int Count(string iface, string start, bool towards)
         {
-            Segments++;
+            lock (_lock)
+            {
+                return _counts.GetValueOrDefault((iface, start, towards));
+            }
+        }
+
+        public void OnPacket(in PacketHeader header, ReadOnlySpan<byte> payload, bool towardsEndpoint, string interfaceName)
+        {
+            Interlocked.Increment(ref _records);
             if (FirstTimestampNs == 0)
             {
                 FirstTimestampNs = header.TimestampNs;
             }
 
-            foreach (var start in new[] { "GET ", "HTTP/1." })
+            foreach (var start in (string[])["GET ", "HTTP/1."])
             {
-                if (payload.StartsWith(Encoding.ASCII.GetBytes(start)))
+                if (payload.StartsWith(System.Text.Encoding.ASCII.GetBytes(start)))
                 {
-                    var key = (interfaceName, start, towardsEndpoint);
-                    _counts[key] = _counts.GetValueOrDefault(key) + 1;
+                    lock (_lock)
+                    {
+                        var key = (interfaceName, start, towardsEndpoint);
+                        _counts[key] = _counts.GetValueOrDefault(key) + 1;
+                    }
                 }
             }
         }
 
-        public void OnBatchEnd() => Batches++;
+        public void OnBatchEnd() => Interlocked.Increment(ref _batches);
     }
 }

@@ -1,52 +1,95 @@
+using System.Globalization;
 using System.Runtime.InteropServices;
-using Kubebpf.Http.Capture;
-using Kubebpf.Sdk.Bpf;
+using System.Text;
+using Kubebpf.Capture.Capture;
 using Kubebpf.Testing;
+using Xunit.Abstractions;
 
-namespace Kubebpf.Sdk.Tests;
+namespace Kubebpf.Capture.Tests;
 
-/// <summary>The real socket filter on a pod's host-side veth, with real nginx and curl in network namespaces.</summary>
+/// <summary>The real socket filter on a pod's host-side veth, TCP: real nginx, curl and Python clients in network namespaces.</summary>
 [Trait("Category", "Kernel")]
-public sealed class HttpCaptureFilterKernelTests
+public sealed class PacketFilterKernelTests(ITestOutputHelper output)
 {
     private const int Requests = 20;
+    private const int BodyBytes = 60_000;
+    private const uint WholeSegments = PacketCaptureOptions.MaxSegmentBytesLimit;
+    private const int ChunkBytes = 4096; // CAPTURE_CHUNK_BYTES
 
     [Theory]
     [InlineData(false)]
     [InlineData(true)]
-    public void Every_request_and_response_head_reaches_the_ring_buffer_exactly_once(bool ipv6)
+    public void Every_request_and_response_head_reaches_the_ring_buffer_exactly_once_after_a_SYN_and_a_SYN_ACK(bool ipv6)
     {
-        KernelTest.RequireRoot();
-        KernelRequirements.Check(KernelFeatures.None).ThrowIfUnmet();
         using var pods = NetworkPods.Create(2);
         var (server, client) = (pods.Pods[0], pods.Pods[1]);
         using var nginx = PodNginx.Start(pods, server, """location / { return 200 "hello"; }""");
-
-        using var obj = OpenFilter();
-        obj.SetReadOnlyVariable("capture_bytes", 256u);
-        obj.SetMaxEntries("segments", 1 << 20);
-        obj.Load();
-        using var ring = new RingBufferReader(obj.Map("segments"));
-        using var socket = RawPacketSocket.Open(server.HostInterface, obj.Program("http_capture"));
+        using var filter = FilterHarness.Attach(WholeSegments, server.HostInterface);
 
         var url = ipv6 ? $"http://[{server.IPv6}]/" : $"http://{server.IPv4}/";
         NetworkPods.Exec(client, $"for i in $(seq {Requests}); do curl -sf -g -o /dev/null {url} || exit 1; done");
-        Thread.Sleep(50);
+        // Both FINs of every connection: the server's may follow curl's exit.
+        var records = filter.DrainUntil(r => r.Count(x => x.Has(PacketHeader.Fin)) >= 2 * Requests, $"{2 * Requests} FIN records");
 
-        var counter = new Counting();
-        ring.Drain(ref counter);
-        Assert.Equal((Requests, Requests), (counter.Requests, counter.Responses));
-        Assert.Equal(ipv6 ? 6 : 4, counter.Family);
-        Assert.Equal(0, counter.BadRecords);
-        Assert.True(counter.Fins >= 2 * Requests, $"FIN segments: {counter.Fins}");
+        Assert.Equal(Requests, records.Count(r => r.Payload.AsSpan().StartsWith("GET "u8)));
+        Assert.Equal(Requests, records.Count(r => r.Payload.AsSpan().StartsWith("HTTP/1."u8)));
+        Assert.Equal(Requests, records.Count(r => r.Has(PacketHeader.Syn) && !r.Has(PacketHeader.Ack) && r.Header.DestinationPort == 80));
+        Assert.Equal(Requests, records.Count(r => r.Has(PacketHeader.Syn) && r.Has(PacketHeader.Ack) && r.Header.SourcePort == 80));
+        Assert.All(records, r =>
+        {
+            Assert.Equal((PacketHeader.ProtocolTcp, ipv6 ? 6 : 4), (r.Header.Protocol, (int)r.Header.Family));
+            Assert.Equal(r.Header.PayloadLength, r.Header.CapturedLength);
+            Assert.True(r.Header.PayloadLength > 0 || r.Has(PacketHeader.Syn | PacketHeader.Fin | PacketHeader.Rst), $"a pure ACK was emitted (flags 0x{r.Header.TcpFlags:x2})");
+        });
+        Assert.Equal(0, filter.Malformed);
+        Assert.Equal((ulong)records.Count, filter.Counter(KernelCounter.Packets));
+        Assert.Equal((0UL, 0UL, 0UL), (filter.Counter(KernelCounter.RingBufferFull), filter.Counter(KernelCounter.Truncated), filter.Counter(KernelCounter.UnsupportedIp)));
+    }
 
-        var counters = obj.Map("counters");
-        Assert.Equal((ulong)counter.Total, counters.SumPerCpu(0)); // COUNTER_SEGMENTS
-        Assert.Equal(0UL, counters.SumPerCpu(1));                   // COUNTER_RINGBUF_FULL
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void A_large_write_arrives_whole_as_contiguous_chunk_records(bool ipv6)
+    {
+        var upload = Upload(WholeSegments, ipv6);
+
+        var (covered, mismatch) = Follow(upload.Stream, upload.FirstSeq, upload.Request);
+        Assert.Null(mismatch);
+        Assert.Equal(upload.Request.Length, covered);
+        Assert.All(upload.Stream, r => Assert.Equal(r.Header.PayloadLength, r.Header.CapturedLength));
+        var segments = Segments(upload.Stream);
+        Assert.All(segments, CheckChunking);
+        Assert.True(segments.Any(s => s.Count > 1), "no segment spanned several records: GSO made no segment larger than a chunk");
+        Assert.Equal((0UL, 0UL), (upload.Truncated, upload.RingBufferFull));
+        output.WriteLine(
+            $"{upload.Request.Length} bytes in {segments.Count} segments, {upload.Stream.Count} records; " +
+            $"largest segment {segments.Max(s => s.Sum(r => (long)r.Header.PayloadLength))} bytes in {segments.Max(s => s.Count)} records");
     }
 
     [Fact]
-    public void Struct_segment_event_has_the_layout_of_SegmentHeader()
+    public void Segment_bytes_past_the_limit_are_reported_uncaptured_and_counted()
+    {
+        const int limit = 5000;
+        var upload = Upload(limit, ipv6: false);
+
+        var (covered, mismatch) = Follow(upload.Stream, upload.FirstSeq, upload.Request);
+        Assert.Null(mismatch);
+        Assert.Equal(upload.Request.Length, covered); // payload_len accounts for the bytes not copied
+        var segments = Segments(upload.Stream);
+        Assert.All(segments, CheckChunking);
+        Assert.All(segments, s =>
+        {
+            var length = s.Sum(r => (long)r.Header.PayloadLength);
+            Assert.Equal(Math.Min(length, limit), s.Sum(r => (long)r.Header.CapturedLength));
+            Assert.Equal(Math.Max(1, (Math.Min(length, limit) + ChunkBytes - 1) / ChunkBytes), s.Count);
+        });
+        var truncated = segments.Count(s => s.Sum(r => (long)r.Header.PayloadLength) > limit);
+        Assert.True(truncated > 0, $"no segment was longer than {limit} bytes");
+        Assert.Equal((ulong)truncated, upload.Truncated);
+    }
+
+    [Fact]
+    public void Struct_packet_event_has_the_layout_of_PacketHeader()
     {
         var directory = Directory.CreateTempSubdirectory("kubebpf-layout-").FullName;
         var c = Path.Combine(directory, "layout.c");
@@ -55,63 +98,132 @@ public sealed class HttpCaptureFilterKernelTests
             #include <stdio.h>
             #include <stddef.h>
             #include <linux/types.h>
-            #include "http_capture.h"
-            #define F(m) printf(#m " %zu\n", offsetof(struct segment_event, m))
+            #include "packet_capture.h"
+            #define F(m) printf(#m " %zu\n", offsetof(struct packet_event, m))
             int main(void)
             {
-                printf("size %zu\n", sizeof(struct segment_event));
+                printf("size %zu\n", sizeof(struct packet_event));
                 F(timestamp_ns); F(ifindex); F(seq); F(ack); F(payload_len); F(captured_len); F(sport); F(dport);
-                F(family); F(tcp_flags); F(pkt_type); F(saddr); F(daddr);
+                F(family); F(tcp_flags); F(pkt_type); F(protocol); F(saddr); F(daddr);
+                printf("chunk %d\nmax_segment %d\n", CAPTURE_CHUNK_BYTES, CAPTURE_MAX_SEGMENT_BYTES);
+                printf("fin %d\nsyn %d\nrst %d\nack_flag %d\ncounters %d\n", PACKET_FIN, PACKET_SYN, PACKET_RST, PACKET_ACK, COUNTER_MAX);
                 return 0;
             }
             """);
-        KernelTest.Run("gcc", "-I", Path.Combine(KernelTest.RepositoryRoot, "bpf", "http"), c, "-o", exe);
+        KernelTest.Run("gcc", "-I", Path.Combine(KernelTest.RepositoryRoot, "bpf", "capture"), c, "-o", exe);
         var layout = KernelTest.Run(exe).Split('\n', StringSplitOptions.RemoveEmptyEntries)
-            .Select(l => l.Split(' ')).ToDictionary(p => p[0], p => int.Parse(p[1], System.Globalization.CultureInfo.InvariantCulture));
+            .Select(l => l.Split(' ')).ToDictionary(p => p[0], p => int.Parse(p[1], CultureInfo.InvariantCulture));
+        Directory.Delete(directory, recursive: true);
 
-        Assert.Equal(layout["size"], Marshal.SizeOf<SegmentHeader>());
-        Assert.Equal(SegmentHeader.Size, layout["size"]);
+        Assert.Equal(layout["size"], Marshal.SizeOf<PacketHeader>());
+        Assert.Equal(PacketHeader.Size, layout["size"]);
         (string C, string Cs)[] fields =
         [
-            ("timestamp_ns", nameof(SegmentHeader.TimestampNs)), ("ifindex", nameof(SegmentHeader.IfIndex)),
-            ("seq", nameof(SegmentHeader.Seq)), ("ack", nameof(SegmentHeader.Ack)),
-            ("payload_len", nameof(SegmentHeader.PayloadLength)), ("captured_len", nameof(SegmentHeader.CapturedLength)),
-            ("sport", nameof(SegmentHeader.SourcePort)), ("dport", nameof(SegmentHeader.DestinationPort)),
-            ("family", nameof(SegmentHeader.Family)), ("tcp_flags", nameof(SegmentHeader.TcpFlags)),
-            ("pkt_type", nameof(SegmentHeader.PacketType)), ("saddr", nameof(SegmentHeader.SourceAddress)),
-            ("daddr", nameof(SegmentHeader.DestinationAddress)),
+            ("timestamp_ns", nameof(PacketHeader.TimestampNs)), ("ifindex", nameof(PacketHeader.IfIndex)),
+            ("seq", nameof(PacketHeader.Seq)), ("ack", nameof(PacketHeader.AckNumber)),
+            ("payload_len", nameof(PacketHeader.PayloadLength)), ("captured_len", nameof(PacketHeader.CapturedLength)),
+            ("sport", nameof(PacketHeader.SourcePort)), ("dport", nameof(PacketHeader.DestinationPort)),
+            ("family", nameof(PacketHeader.Family)), ("tcp_flags", nameof(PacketHeader.TcpFlags)),
+            ("pkt_type", nameof(PacketHeader.PacketType)), ("protocol", nameof(PacketHeader.Protocol)),
+            ("saddr", nameof(PacketHeader.SourceAddress)), ("daddr", nameof(PacketHeader.DestinationAddress)),
         ];
         foreach (var (cName, csName) in fields)
         {
-            Assert.True(layout[cName] == (int)Marshal.OffsetOf<SegmentHeader>(csName), $"offsetof({cName}) {layout[cName]} != {csName} {Marshal.OffsetOf<SegmentHeader>(csName)}");
+            Assert.True(layout[cName] == (int)Marshal.OffsetOf<PacketHeader>(csName), $"offsetof({cName}) {layout[cName]} != {csName} {Marshal.OffsetOf<PacketHeader>(csName)}");
         }
+
+        Assert.Equal((ChunkBytes, PacketCaptureOptions.MaxSegmentBytesLimit), (layout["chunk"], layout["max_segment"]));
+        Assert.Equal(
+            (PacketHeader.Fin, PacketHeader.Syn, PacketHeader.Rst, PacketHeader.Ack, (int)KernelCounter.Count),
+            ((byte)layout["fin"], (byte)layout["syn"], (byte)layout["rst"], (byte)layout["ack_flag"], layout["counters"]));
     }
 
-    internal static BpfObject OpenFilter() => BpfObject.OpenMemory(SegmentCapture.LoadObject(), "http_capture", new ListLogger());
-
-    private struct Counting : IRecordHandler
+    /// <summary>
+    /// Walks one direction of one connection in sequence order from <paramref name="firstSeq"/>: how many bytes the
+    /// records cover without a gap (retransmissions overlap), and the first record whose captured bytes differ from
+    /// <paramref name="sent"/>.
+    /// </summary>
+    private static (long Covered, string? Mismatch) Follow(IEnumerable<CapturedRecord> records, uint firstSeq, byte[] sent)
     {
-        public int Requests;
-        public int Responses;
-        public int Fins;
-        public int Total;
-        public int Family;
-        public int BadRecords;
-
-        public void OnRecord(ReadOnlySpan<byte> record)
+        long covered = 0;
+        foreach (var record in records.Where(r => r.Header.PayloadLength > 0).OrderBy(r => r.Header.Seq - firstSeq))
         {
-            Total++;
-            var header = MemoryMarshal.Read<SegmentHeader>(record);
-            var payload = record[SegmentHeader.Size..];
-            if (payload.Length != header.CapturedLength || header.CapturedLength > header.PayloadLength)
+            long offset = record.Header.Seq - firstSeq;
+            if (offset > covered)
             {
-                BadRecords++;
+                break;
             }
 
-            Family = header.Family;
-            Fins += (header.TcpFlags & SegmentHeader.Fin) != 0 ? 1 : 0;
-            Requests += payload.StartsWith("GET "u8) ? 1 : 0;
-            Responses += payload.StartsWith("HTTP/1."u8) ? 1 : 0;
+            if (offset + record.Payload.Length > sent.Length || !record.Payload.AsSpan().SequenceEqual(sent.AsSpan((int)offset, record.Payload.Length)))
+            {
+                return (covered, $"the {record.Payload.Length} bytes captured at stream offset {offset} differ from those sent");
+            }
+
+            covered = Math.Max(covered, offset + record.Header.PayloadLength);
+        }
+
+        return (covered, null);
+    }
+
+    /// <summary>The records grouped by the packet they came from (one timestamp per packet), each group in sequence order.</summary>
+    private static List<List<CapturedRecord>> Segments(IEnumerable<CapturedRecord> records) =>
+        [.. records.Where(r => r.Header.PayloadLength > 0).GroupBy(r => r.Header.TimestampNs).Select(g => g.OrderBy(r => r.Header.Seq - g.First().Header.Seq).ToList())];
+
+    /// <summary>One segment's records: contiguous, every record but the last a full chunk, SYN first and FIN/RST last only.</summary>
+    private static void CheckChunking(List<CapturedRecord> segment)
+    {
+        for (var i = 0; i < segment.Count; i++)
+        {
+            var header = segment[i].Header;
+            if (i + 1 < segment.Count)
+            {
+                Assert.Equal((uint)ChunkBytes, header.PayloadLength);
+                Assert.Equal(ChunkBytes, header.CapturedLength);
+                Assert.Equal(header.Seq + header.PayloadLength, segment[i + 1].Header.Seq);
+                Assert.False(segment[i].Has(PacketHeader.Fin | PacketHeader.Rst), "FIN or RST on a record that is not the segment's last");
+            }
+
+            Assert.False(i > 0 && segment[i].Has(PacketHeader.Syn), "SYN on a record that is not the segment's first");
         }
     }
+
+    /// <summary>
+    /// POSTs a <see cref="BodyBytes"/> body to nginx in one <c>send</c> from a Python client, with the filter
+    /// (<paramref name="maxSegmentBytes"/>) on the server's veth; returns the client's records once they cover the request.
+    /// </summary>
+    private static UploadResult Upload(uint maxSegmentBytes, bool ipv6)
+    {
+        using var pods = NetworkPods.Create(2);
+        var (server, client) = (pods.Pods[0], pods.Pods[1]);
+        using var nginx = PodNginx.Start(pods, server, """location = /upload { return 200 "stored"; }""");
+        using var filter = FilterHarness.Attach(maxSegmentBytes, server.HostInterface);
+
+        var body = new byte[BodyBytes];
+        new Random(BodyBytes).NextBytes(body);
+        byte[] request = [.. Encoding.ASCII.GetBytes($"POST /upload HTTP/1.1\r\nHost: pod\r\nContent-Length: {BodyBytes}\r\nConnection: close\r\n\r\n"), .. body];
+        var file = Path.GetTempFileName();
+        try
+        {
+            File.WriteAllBytes(file, request);
+            var status = PodPython.Run(client, Scripts.SendFileOnce, ipv6 ? server.IPv6 : server.IPv4, "80", file).Trim();
+            Assert.Equal("HTTP/1.1 200 OK", status);
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+
+        var clientAddress = System.Net.IPAddress.Parse(ipv6 ? client.IPv6 : client.IPv4);
+        List<CapturedRecord> Stream(IEnumerable<CapturedRecord> records) => [.. records.Where(r => r.Header.DestinationPort == 80 && r.Source.Equals(clientAddress))];
+        uint? FirstSeq(IEnumerable<CapturedRecord> records) =>
+            Stream(records).FirstOrDefault(r => r.Has(PacketHeader.Syn)) is { } syn ? syn.Header.Seq + 1 : null;
+
+        var records = filter.DrainUntil(
+            r => FirstSeq(r) is { } first && Follow(Stream(r), first, request).Covered >= request.Length,
+            $"the client's SYN and {request.Length} request bytes");
+        Assert.Equal(0, filter.Malformed);
+        return new UploadResult(Stream(records), FirstSeq(records)!.Value, request, filter.Counter(KernelCounter.Truncated), filter.Counter(KernelCounter.RingBufferFull));
+    }
+
+    private sealed record UploadResult(IReadOnlyList<CapturedRecord> Stream, uint FirstSeq, byte[] Request, ulong Truncated, ulong RingBufferFull);
 }

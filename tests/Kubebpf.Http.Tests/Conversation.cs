@@ -1,36 +1,58 @@
 using System.Net;
-using Kubebpf.Http.Capture;
-using Kubebpf.Http.Tracking;
+using Kubebpf.Capture.Flows;
 using Kubebpf.Sdk.Events;
+using Kubebpf.Sdk.Protocols;
 using Kubebpf.Testing;
 
 namespace Kubebpf.Http.Tests;
 
 /// <summary>
-/// Drives a tracker with the segments of TCP connections between clients and one server, keeping sequence numbers the
-/// way TCP does. The observed workload is the server unless <see cref="ObserveClient"/> is set.
+/// Drives the capture's real flow tracker, with HTTP as its only protocol, with the segments of TCP connections
+/// between clients and one server, keeping sequence numbers the way TCP does. The observed workload is the server
+/// unless <see cref="ObserveClient"/> is set.
 /// </summary>
 internal sealed class Conversation
 {
+    public const ushort ServerPort = 8080;
+
     private readonly Dictionary<(int Connection, bool FromClient), uint> _nextSeq = [];
 
-    public Conversation(HttpTrackerOptions? options = null, bool ipv6 = false, IExchangeNamer? namer = null)
+    public Conversation(HttpOptions? http = null, FlowTrackerOptions? capture = null, bool ipv6 = false)
     {
-        Options = options ?? new HttpTrackerOptions();
         IPv6 = ipv6;
-        Tracker = new HttpConnectionTracker(Options, Metrics, monotonicToUnixOffsetNs: 0, namer);
+        var protocol = new HttpProtocol(http ?? new HttpOptions(), Metrics);
+        Tracker = new FlowTracker(
+            capture ?? new FlowTrackerOptions(),
+            CaptureMetrics,
+            [new ProtocolRegistration<IStreamProtocol>(protocol, "Http", ex => Failures.Add(ex))],
+            [],
+            resolver: null,
+            batch => Exchanges.AddRange(batch));
     }
 
-    public HttpTrackerOptions Options { get; }
+    /// <summary>The HTTP instance's counters.</summary>
     public TestAgentMetrics Metrics { get; } = new();
-    public HttpConnectionTracker Tracker { get; }
-    public List<HttpExchange> Exchanges { get; } = [];
+
+    /// <summary>The capture's counters (its <c>exchanges</c> would clash with HTTP's in one set).</summary>
+    public TestAgentMetrics CaptureMetrics { get; } = new();
+
+    public FlowTracker Tracker { get; }
+
+    public List<Exchange> Exchanges { get; } = [];
+
+    public List<Exception> Failures { get; } = [];
+
     public bool IPv6 { get; }
+
     public bool ObserveClient { get; set; }
+
     public uint ClientInitialSeq { get; set; } = 1000;
+
     public uint ServerInitialSeq { get; set; } = 500000;
 
-    /// <summary>Sends one segment. <paramref name="payloadLength"/> beyond the bytes given means they were not captured.</summary>
+    public static ushort ClientPort(int connection) => (ushort)(40000 + connection);
+
+    /// <summary>Sends one segment as one batch. <paramref name="payloadLength"/> beyond the bytes given means they were not captured.</summary>
     public void Send(
         bool fromClient, ReadOnlySpan<byte> captured, long timestampNs, int connection = 1,
         uint? seq = null, int? payloadLength = null, byte flags = 0)
@@ -44,54 +66,37 @@ internal sealed class Conversation
             _nextSeq[key] = start + (uint)length;
         }
 
-        var header = new SegmentHeader
-        {
-            TimestampNs = (ulong)timestampNs,
-            IfIndex = 7,
-            Seq = start,
-            Ack = 0,
-            PayloadLength = (uint)length,
-            CapturedLength = (ushort)captured.Length,
-            Family = IPv6 ? (byte)6 : (byte)4,
-            TcpFlags = flags,
-            SourcePort = fromClient ? ClientPort(connection) : ServerPort,
-            DestinationPort = fromClient ? ServerPort : ClientPort(connection),
-        };
-        var (source, destination) = fromClient ? (ClientAddress(connection), ServerAddress) : (ServerAddress, ClientAddress(connection));
-        source.CopyTo(header.SourceAddress);
-        destination.CopyTo(header.DestinationAddress);
-        Tracker.OnSegment(header, captured, towardsEndpoint: fromClient != ObserveClient, Exchanges);
+        var (client, server) = (ClientEndpoint(connection), ServerEndpoint);
+        var header = fromClient
+            ? PacketFactory.Tcp(client, server, start, captured.Length, length, flags, timestampNs)
+            : PacketFactory.Tcp(server, client, start, captured.Length, length, flags, timestampNs);
+        Tracker.OnPacket(header, captured, towardsEndpoint: fromClient != ObserveClient, "if-test");
+        Tracker.OnBatchEnd();
     }
 
-    public const ushort ServerPort = 8080;
+    /// <summary>The capture's counters a golden file shows after HTTP's.</summary>
+    public static readonly string[] CaptureCounters =
+        ["retransmissions", "stream_gaps", "buffer_overflows", "unclassified_flows", "late_classified_flows", "idle_flows", "evicted_flows", "tracked_flows"];
 
-    public static ushort ClientPort(int connection) => (ushort)(40000 + connection);
-
-    private byte[] ServerAddress => Address(IPv6 ? "fd00::2" : "10.0.0.2");
-
-    private byte[] ClientAddress(int connection) => Address(IPv6 ? $"fd00::1:{connection}" : $"10.0.1.{connection}");
-
-    private static byte[] Address(string text)
-    {
-        var bytes = new byte[16];
-        IPAddress.Parse(text).GetAddressBytes().CopyTo(bytes, 0);
-        return bytes;
-    }
-
-    /// <summary>One line per exchange, then the non-zero counters: what golden files hold.</summary>
+    /// <summary>One line per exchange, then the non-zero counters (HTTP's, then the capture's): what golden files hold.</summary>
     public string Render()
     {
+        Assert.Empty(Failures);
         var lines = Exchanges.Select(Render).ToList();
-        string[] counters =
-        [
-            "exchanges", "desyncs", "unmatched_responses", "unanswered_requests", "evicted_connections", "oversized_heads",
-            "invalid_heads", "pipeline_overflow", "retransmissions", "non_http_connections", "tracked_connections",
-        ];
-        lines.Add("counters:" + string.Concat(counters.Where(c => Metrics.Value(c) != 0).Select(c => $" {c}={Metrics.Value(c)}")));
+        var capture = string.Concat(CaptureCounters.Where(c => CaptureMetrics.Value(c) != 0).Select(c => $" {c}={CaptureMetrics.Value(c)}"));
+        lines.Add(StreamDriver.RenderCounters(Metrics) + capture);
         return string.Join('\n', lines);
     }
 
-    public static string Render(HttpExchange e) =>
-        $"{e.Direction} {e.Method} {e.Path}{(e.Query is null ? "" : "?" + e.Query)} {e.Version} host={e.Host ?? "-"} status={e.Status}"
-        + $" start={e.StartUnixNs} duration={e.DurationNs} req={e.RequestBodyBytes} resp={e.ResponseBodyBytes} {e.Client}->{e.Server}";
+    public static string Render(Exchange e)
+    {
+        var details = (HttpDetails)e.Details!;
+        return $"{e.Direction} {e.Operation} {e.Resource}{(details.Query is null ? "" : "?" + details.Query)} {details.Version} host={details.Host ?? "-"} status={e.Code}"
+            + $" start={e.StartUnixNs} duration={e.DurationNs} req={e.RequestBytes} resp={e.ResponseBytes} {e.Client}->{e.Server}";
+    }
+
+    private IPEndPoint ServerEndpoint => new(IPAddress.Parse(IPv6 ? "fd00::2" : "10.0.0.2"), ServerPort);
+
+    private IPEndPoint ClientEndpoint(int connection) =>
+        new(IPAddress.Parse(IPv6 ? $"fd00::1:{connection}" : $"10.0.1.{connection}"), ClientPort(connection));
 }

@@ -1,28 +1,33 @@
 using System.Globalization;
 using System.Text;
-using Kubebpf.Http.Capture;
-using Kubebpf.Http.Tracking;
+using Kubebpf.Capture.Capture;
+using Kubebpf.Capture.Flows;
 
 namespace Kubebpf.Http.Tests;
 
 /// <summary>
 /// Reads <c>testcases/&lt;case&gt;/input</c>: one directive per line, <c>#</c> starts a comment.
 /// <code>
-/// options ipv6 observe-client query max-connections=2 max-head=100 client-seq=N server-seq=N
-/// c>s t=1000 [conn=1] [seq=N] [len=N] [fin] [rst] "bytes with \r \n \t \\ \" \xHH escapes" *3"repeated" ...
+/// options ipv6 observe-client query max-connections=2 max-head=100 max-pipelined=N idle-seconds=N client-seq=N server-seq=N
+/// c>s t=1000 [conn=1] [seq=N] [len=N] [syn] [ack] [fin] [rst] [nosplit] "bytes with \r \n \t \\ \" \xHH escapes" *3"repeated" ...
 /// s>c t=1500 ...
-/// evict t=N
+/// evict t=N   (the capture's idle housekeeping at time N)
 /// </code>
 /// <c>len</c> beyond the quoted bytes means the rest of the payload was not captured.
 /// </summary>
 internal static class GoldenCase
 {
-    public static Conversation Run(string input)
+    /// <summary>
+    /// Runs a case; with <paramref name="split"/>, the segment on that line is sent as two segments of the same
+    /// time, cut at that offset (SYN and ACK with the first, FIN and RST with the second).
+    /// </summary>
+    public static Conversation Run(string input, (int Line, int Offset)? split = null)
     {
         Conversation? conversation = null;
-        foreach (var raw in input.Split('\n'))
+        var lines = input.Split('\n');
+        for (var index = 0; index < lines.Length; index++)
         {
-            var line = raw.Trim();
+            var line = lines[index].Trim();
             if (line.Length == 0 || line[0] == '#')
             {
                 continue;
@@ -41,20 +46,31 @@ internal static class GoldenCase
             switch (words[0])
             {
                 case "evict":
-                    conversation.Tracker.EvictIdle(Number("t", 0), conversation.Exchanges);
+                    conversation.Tracker.Tick(Number("t", 0));
                     break;
                 case "c>s" or "s>c":
-                    byte flags = 0;
-                    flags |= values.ContainsKey("fin") ? SegmentHeader.Fin : (byte)0;
-                    flags |= values.ContainsKey("rst") ? SegmentHeader.Rst : (byte)0;
+                    byte opening = 0;
+                    opening |= values.ContainsKey("syn") ? PacketHeader.Syn : (byte)0;
+                    opening |= values.ContainsKey("ack") ? PacketHeader.Ack : (byte)0;
+                    byte closing = 0;
+                    closing |= values.ContainsKey("fin") ? PacketHeader.Fin : (byte)0;
+                    closing |= values.ContainsKey("rst") ? PacketHeader.Rst : (byte)0;
+                    var (fromClient, t, connection) = (words[0] == "c>s", Number("t", 0), (int)Number("conn", 1));
+                    if (split is { } cut && cut.Line == index)
+                    {
+                        conversation.Send(fromClient, payload[..cut.Offset], t, connection, flags: opening);
+                        conversation.Send(fromClient, payload[cut.Offset..], t, connection, flags: closing);
+                        break;
+                    }
+
                     conversation.Send(
-                        fromClient: words[0] == "c>s",
+                        fromClient,
                         payload,
-                        Number("t", 0),
-                        (int)Number("conn", 1),
+                        t,
+                        connection,
                         values.ContainsKey("seq") ? (uint)Number("seq", 0) : null,
                         values.ContainsKey("len") ? (int)Number("len", 0) : null,
-                        flags);
+                        (byte)(opening | closing));
                     break;
                 default:
                     throw new FormatException($"unknown directive: {line}");
@@ -64,25 +80,48 @@ internal static class GoldenCase
         return conversation ?? new Conversation();
     }
 
+    /// <summary>
+    /// Every place a segment of the case can be cut in two: each byte boundary of the segments sent whole and in
+    /// order (not those with an explicit <c>seq</c>, which retransmit or skip, nor those cut short by <c>len</c>, nor
+    /// those marked <c>nosplit</c>, whose comment says why).
+    /// </summary>
+    public static IEnumerable<(int Line, int Offset)> SplitPoints(string input)
+    {
+        var lines = input.Split('\n');
+        for (var index = 0; index < lines.Length; index++)
+        {
+            var line = lines[index].Trim();
+            if (line.StartsWith("c>s", StringComparison.Ordinal) || line.StartsWith("s>c", StringComparison.Ordinal))
+            {
+                var (words, payload) = Split(line);
+                if (!words.Any(w => w.StartsWith("seq=", StringComparison.Ordinal) || w.StartsWith("len=", StringComparison.Ordinal) || w == "nosplit"))
+                {
+                    for (var offset = 1; offset < payload.Length; offset++)
+                    {
+                        yield return (index, offset);
+                    }
+                }
+            }
+        }
+    }
+
     private static Conversation CreateWithOptions(string[] words)
     {
-        var options = new HttpTrackerOptions();
-        var conversation = (Conversation?)null;
-        var ipv6 = words.Contains("ipv6");
+        var http = new HttpOptions { RecordQueryStrings = words.Contains("query") };
+        var capture = new FlowTrackerOptions();
         foreach (var pair in words.Select(w => w.Split('=', 2)).Where(p => p.Length == 2))
         {
             var value = long.Parse(pair[1], CultureInfo.InvariantCulture);
             switch (pair[0])
             {
-                case "max-connections": options.MaxConnections = (int)value; break;
-                case "max-head": options.MaxHeadBytes = (int)value; break;
-                case "max-pipelined": options.MaxPipelinedRequests = (int)value; break;
-                case "idle-seconds": options.IdleTimeout = TimeSpan.FromSeconds(value); break;
+                case "max-connections": capture.MaxFlows = (int)value; break;
+                case "idle-seconds": capture.IdleTimeout = TimeSpan.FromSeconds(value); break;
+                case "max-head": http.MaxHeadBytes = (int)value; break;
+                case "max-pipelined": http.MaxPipelinedRequests = (int)value; break;
             }
         }
 
-        options.RecordQueryStrings = words.Contains("query");
-        conversation = new Conversation(options, ipv6) { ObserveClient = words.Contains("observe-client") };
+        var conversation = new Conversation(http, capture, words.Contains("ipv6")) { ObserveClient = words.Contains("observe-client") };
         foreach (var pair in words.Select(w => w.Split('=', 2)).Where(p => p.Length == 2))
         {
             switch (pair[0])

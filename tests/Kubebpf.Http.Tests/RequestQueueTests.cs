@@ -1,4 +1,4 @@
-using Kubebpf.Http.Tracking;
+using Kubebpf.Http.Streams;
 
 namespace Kubebpf.Http.Tests;
 

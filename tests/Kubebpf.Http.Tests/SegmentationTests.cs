@@ -14,7 +14,7 @@ public class SegmentationTests
 
     private const string Expected =
         "In POST /submit HTTP/1.1 host=example status=200 start=100 duration=400 req=5 resp=11 10.0.1.1:40001->10.0.0.2:8080\n"
-        + "counters: exchanges=1 tracked_connections=1";
+        + "counters: exchanges=1 tracked_flows=1";
 
     [Fact]
     public void Unsplit_exchange_is_the_reference()

@@ -6,7 +6,7 @@ namespace Kubebpf.Integration.Tests;
 /// <summary>One <c>http_requests</c> point as stored in InfluxDB; <paramref name="TimeNs"/> is the request's start.</summary>
 public sealed record CallLogPoint(
     long TimeNs, string Pod, string Workload, string Direction, string Method, string StatusClass, int Status, string Path,
-    string? PeerNamespace, string? PeerWorkload, string? PeerService, long DurationNs);
+    string? PeerNamespace, string? PeerWorkload, string? PeerService, long DurationNs, long? RequestBytes, long? ResponseBytes);
 
 /// <summary>
 /// Two pods, <c>server</c> and <c>client</c>, named in a static metadata file, and the published agent observing
@@ -67,8 +67,8 @@ public sealed class AgentScenario : IAsyncDisposable
     public static AgentScenario Create(InfluxDbServer influx) => new(influx, NetworkPods.Create(2));
 
     /// <summary>
-    /// Starts the published agent with the Http, Red, StaticMetadata and InfluxDb plugins, flushing every second, and
-    /// waits until the probe is attached, so that all traffic from now on is observed.
+    /// Starts the published agent with the Capture, Http, Red, StaticMetadata and InfluxDb plugins, flushing every
+    /// second, and waits until the capture is attached, so that all traffic from now on is observed.
     /// </summary>
     /// <param name="extraPlugins">More plugin instances, by instance name.</param>
     /// <param name="extraPluginDirectories">Plugin folders searched after the published one.</param>
@@ -80,7 +80,8 @@ public sealed class AgentScenario : IAsyncDisposable
         {
             ["Metadata"] = new { Plugin = "StaticMetadata", File = MetadataFile },
             // Host-side veths see a pod's traffic from the far side, whatever their names.
-            ["Http"] = new { Interfaces = interfaces, PeerSideInterfaces = interfaces },
+            ["Capture"] = new { Interfaces = interfaces, PeerSideInterfaces = interfaces },
+            ["Http"] = new { },
             ["Red"] = new { },
             ["InfluxDb"] = new { Url = _influx.Url, Database, Buffer = new { FlushInterval = "00:00:00.200" } },
         };
@@ -101,7 +102,7 @@ public sealed class AgentScenario : IAsyncDisposable
             Logging = new { LogLevel = new { Default = "Information" } },
         };
         Agent = AgentProcess.Start(configuration, _workDirectory);
-        await Agent.WaitForLogAsync("HTTP probe attached to", AttachTimeout);
+        await Agent.WaitForLogAsync("Capture attached to", AttachTimeout);
         return Agent;
     }
 
@@ -139,7 +140,7 @@ public sealed class AgentScenario : IAsyncDisposable
             row.Values["time"].GetInt64(), row.Tags["pod"], row.Tags["workload"], row.Tags["direction"], row.Tags["method"], row.Tags["status_class"],
             row.Values["status"].GetInt32(), row.Values["path"].GetString()!,
             Tag(row, "peer_namespace"), Tag(row, "peer_workload"), Tag(row, "peer_service"),
-            row.Values["duration_ns"].GetInt64()))];
+            row.Values["duration_ns"].GetInt64(), Integer(row, "request_bytes"), Integer(row, "response_bytes")))];
     }
 
     /// <summary>
@@ -180,6 +181,28 @@ public sealed class AgentScenario : IAsyncDisposable
         return points[^1].Where(p => p.Value.ValueKind == JsonValueKind.Number && p.Key != "time").ToDictionary(p => p.Key, p => p.Value.GetInt64());
     }
 
+    /// <summary>
+    /// By the agent's own counters at its last flush (after the capture stopped): <paramref name="exchanges"/> HTTP
+    /// exchanges and not one loss, in the capture or in the HTTP parser.
+    /// </summary>
+    public async Task AssertNothingLostAsync(long exchanges)
+    {
+        var capture = await LastAgentMetricsAsync("Capture");
+        var expectedCapture = new Dictionary<string, long>
+        {
+            ["exchanges"] = exchanges, ["attached_interfaces"] = 2, ["ringbuf_full"] = 0, ["dropped_records"] = 0, ["truncated"] = 0,
+            ["unsupported_ip"] = 0, ["stream_gaps"] = 0, ["buffer_overflows"] = 0, ["late_classified_flows"] = 0, ["evicted_flows"] = 0,
+        };
+        Assert.Equal(expectedCapture, expectedCapture.Keys.ToDictionary(k => k, k => capture.GetValueOrDefault(k, -1)));
+        var http = await LastAgentMetricsAsync("Http");
+        var expectedHttp = new Dictionary<string, long>
+        {
+            ["exchanges"] = exchanges, ["desyncs"] = 0, ["unmatched_responses"] = 0, ["unanswered_requests"] = 0, ["invalid_heads"] = 0,
+            ["oversized_heads"] = 0, ["pipeline_overflow"] = 0,
+        };
+        Assert.Equal(expectedHttp, expectedHttp.Keys.ToDictionary(k => k, k => http.GetValueOrDefault(k, -1)));
+    }
+
     public Task<long> CountAsync(string measurement, string field) => _influx.CountAsync(Database, measurement, field);
 
     public async ValueTask DisposeAsync()
@@ -200,4 +223,7 @@ public sealed class AgentScenario : IAsyncDisposable
     }
 
     private static string? Tag(InfluxRow row, string name) => row.Tags.TryGetValue(name, out var value) && value.Length > 0 ? value : null;
+
+    private static long? Integer(InfluxRow row, string name) =>
+        row.Values.TryGetValue(name, out var value) && value.ValueKind == JsonValueKind.Number ? value.GetInt64() : null;
 }

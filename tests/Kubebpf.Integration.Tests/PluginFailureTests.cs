@@ -33,7 +33,7 @@ public sealed class PluginFailureTests(InfluxDbServer influx) : IDisposable
         await scenario.AssertCallLogAsync(plan);
         Assert.Contains("Plugin instance BrokenRunning failed while running probe FaultyComponent", scenario.Agent.StandardError, StringComparison.Ordinal);
         Assert.Equal(2, (await scenario.LastAgentMetricsAsync("agent"))["plugin_failures"]);
-        string[] instances = ["BrokenRunning", "BrokenEvents", "Http", "Red", "Metadata", "InfluxDb"];
+        string[] instances = ["BrokenRunning", "BrokenEvents", "Capture", "Http", "Red", "Metadata", "InfluxDb"];
         var running = new Dictionary<string, long>();
         foreach (var instance in instances)
         {

@@ -25,7 +25,7 @@ public sealed class ShutdownTests(InfluxDbServer influx)
         var programs = BpfObjectIds(agent.Id, "prog_id");
         var maps = BpfObjectIds(agent.Id, "map_id");
         var sockets = PacketSocketInodes(agent.Id);
-        Assert.Equal(["http_capture"], ProgramNames(programs));
+        Assert.Equal(["packet_capture"], ProgramNames(programs));
         Assert.NotEmpty(maps);
         Assert.Subset(LoadedMapIds().ToHashSet(), maps);
         Assert.Equal(2, sockets.Count); // one raw socket per observed interface

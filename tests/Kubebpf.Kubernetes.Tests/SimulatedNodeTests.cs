@@ -57,7 +57,7 @@ public sealed class SimulatedNodeTests(InfluxDbServer influx, ITestOutputHelper 
         var agent = AgentProcess.Start(Configuration(api.WriteKubeConfig(work), pods.Prefix), work);
         try
         {
-            await agent.WaitForLogAsync("HTTP probe attached to", TimeSpan.FromSeconds(30));
+            await agent.WaitForLogAsync("Capture attached to", TimeSpan.FromSeconds(30));
             await agent.WaitForLogAsync($"Pod {FrontendUid}: host interface {frontend.HostInterface} ", TimeSpan.FromSeconds(10));
             await agent.WaitForLogAsync($"Pod {ApiUid}: host interface {server.HostInterface} ", TimeSpan.FromSeconds(10));
             var started = DateTimeOffset.UtcNow;
@@ -179,7 +179,8 @@ public sealed class SimulatedNodeTests(InfluxDbServer influx, ITestOutputHelper 
         Plugins = new Dictionary<string, object>
         {
             ["Kubernetes"] = new { NodeName, KubeConfig = kubeConfig, InterfaceScanInterval = "00:00:00.500" },
-            ["Http"] = new { Interfaces = new[] { prefix + "h*" }, PeerSideInterfaces = new[] { prefix + "h*" }, RescanInterval = "00:00:00.500" },
+            ["Capture"] = new { Interfaces = new[] { prefix + "h*" }, PeerSideInterfaces = new[] { prefix + "h*" }, RescanInterval = "00:00:00.500" },
+            ["Http"] = new { },
             ["Red"] = new { },
             ["InfluxDb"] = new { Url = influx.Url, Database, Buffer = new { FlushInterval = "00:00:00.200" } },
         },

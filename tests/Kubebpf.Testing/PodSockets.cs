@@ -8,7 +8,18 @@ public static class PodSockets
     /// it throws with what <paramref name="diagnostics"/> returns (e.g. the server's log).
     /// </summary>
     /// <exception cref="TimeoutException">Nothing listened within <paramref name="timeout"/>.</exception>
-    public static void WaitForListener(Pod pod, int port, TimeSpan timeout, Func<string> diagnostics)
+    public static void WaitForListener(Pod pod, int port, TimeSpan timeout, Func<string> diagnostics) =>
+        WaitFor(pod, "TCP", $"ss -ltnH 'sport = :{port}'", port, timeout, diagnostics);
+
+    /// <summary>
+    /// Waits until a UDP socket is bound to <paramref name="port"/> in <paramref name="pod"/>; after <paramref name="timeout"/>
+    /// it throws with what <paramref name="diagnostics"/> returns.
+    /// </summary>
+    /// <exception cref="TimeoutException">Nothing was bound within <paramref name="timeout"/>.</exception>
+    public static void WaitForUdpListener(Pod pod, int port, TimeSpan timeout, Func<string> diagnostics) =>
+        WaitFor(pod, "UDP", $"ss -lunH 'sport = :{port}'", port, timeout, diagnostics);
+
+    private static void WaitFor(Pod pod, string protocol, string ssCommand, int port, TimeSpan timeout, Func<string> diagnostics)
     {
         ArgumentNullException.ThrowIfNull(pod);
         ArgumentNullException.ThrowIfNull(diagnostics);
@@ -16,7 +27,7 @@ public static class PodSockets
         while (DateTime.UtcNow < deadline)
         {
             // "sport = :N" filters exactly; the output is empty until a listener exists.
-            if (NetworkPods.Exec(pod, $"ss -ltnH 'sport = :{port}'", check: false).Output.Trim().Length > 0)
+            if (NetworkPods.Exec(pod, ssCommand, check: false).Output.Trim().Length > 0)
             {
                 return;
             }
@@ -24,6 +35,6 @@ public static class PodSockets
             Thread.Sleep(50);
         }
 
-        throw new TimeoutException($"Nothing listens on port {port} in {pod.Namespace} after {timeout}:\n{diagnostics()}");
+        throw new TimeoutException($"Nothing listens on {protocol} port {port} in {pod.Namespace} after {timeout}:\n{diagnostics()}");
     }
 }

@@ -11,17 +11,8 @@ public readonly record struct DatagramInfo(StreamSide Side, long TimestampNs, in
 /// endpoint pair and offers each new flow's first datagram to the registered protocols.
 /// </summary>
 /// <remarks>All members are called on the capture thread.</remarks>
-public interface IDatagramProtocol
+public interface IDatagramProtocol : IProtocol
 {
-    /// <summary>The protocol's name and measurement naming.</summary>
-    ProtocolDescriptor Descriptor { get; }
-
-    /// <summary>Which flows are offered to <see cref="Sniff"/>.</summary>
-    ProtocolMatch Match { get; }
-
-    /// <summary>Whether a flow's first datagram belongs to this protocol, and if so which side sent it.</summary>
-    SniffResult Sniff(ReadOnlySpan<byte> datagram, in SniffContext context);
-
     /// <summary>A parser for one flow; its exchanges go to <paramref name="output"/>.</summary>
     IDatagramParser CreateParser(IExchangeOutput output);
 }

@@ -22,23 +22,14 @@ public readonly record struct StreamChunk(StreamSide Side, long FirstByteNs, lon
 /// The capture reassembles every TCP connection once (sequence numbers, retransmissions, gaps, FIN/RST, idle
 /// eviction) and offers each new one to the registered protocols; the first to claim it gets a parser for it.
 /// </summary>
-/// <remarks>All members are called on the capture thread; <see cref="Descriptor"/> and <see cref="Match"/> once, at start.</remarks>
-public interface IStreamProtocol
+/// <remarks>All members are called on the capture thread.</remarks>
+public interface IStreamProtocol : IProtocol
 {
-    /// <summary>The protocol's name and measurement naming.</summary>
-    ProtocolDescriptor Descriptor { get; }
-
-    /// <summary>Which connections are offered to <see cref="Sniff"/>.</summary>
-    ProtocolMatch Match { get; }
-
     /// <summary>
     /// Bytes the capture keeps per direction when the parser leaves them unconsumed (an incomplete message head); what
     /// does not fit is dropped, counted, and reported to the parser as a gap.
     /// </summary>
     int MaxBufferedBytes { get; }
-
-    /// <summary>Whether the first bytes one side sent belong to this protocol, and if so which side sent them.</summary>
-    SniffResult Sniff(ReadOnlySpan<byte> data, in SniffContext context);
 
     /// <summary>A parser for one connection; its exchanges go to <paramref name="output"/>.</summary>
     IStreamParser CreateParser(IExchangeOutput output);

@@ -6,8 +6,8 @@ using Microsoft.Extensions.Logging;
 namespace Kubebpf.Capture.Capture;
 
 /// <summary>
-/// Captures TCP segments with the <c>http_capture</c> socket filter on every interface matching
-/// <see cref="PacketCaptureOptions.Interfaces"/>, and hands them to an <see cref="IPacketConsumer"/>.
+/// Captures TCP segments and UDP datagrams with the <c>packet_capture</c> socket filter on every interface matching
+/// <see cref="PacketCaptureOptions.Interfaces"/>, and hands their records to an <see cref="IPacketConsumer"/>.
 /// </summary>
 /// <remarks>
 /// Threading: call <see cref="Start"/> once, then <see cref="Run"/> on one dedicated thread; <see cref="Dispose"/>
@@ -18,11 +18,9 @@ namespace Kubebpf.Capture.Capture;
 /// </remarks>
 public sealed class PacketCapture : IDisposable
 {
-    /// <summary>HTTP_CAPTURE_MAX_BYTES of <c>http_capture.h</c>: the largest <see cref="PacketCaptureOptions.CaptureBytes"/>.</summary>
-    public const int MaxCaptureBytes = 4096;
-
-    internal const string ObjectResourceName = "http_capture.bpf.o";
-    private const string ProgramName = "http_capture";
+    internal const string ObjectResourceName = "packet_capture.bpf.o";
+    internal const string ProgramName = "packet_capture";
+    internal const string RingBufferMapName = "packets";
     private const string SysClassNet = "/sys/class/net";
 
     private readonly PacketCaptureOptions _options;
@@ -41,15 +39,15 @@ public sealed class PacketCapture : IDisposable
     private bool _disposed;
 
     /// <summary>Creates the capture; nothing touches the kernel before <see cref="Start"/>.</summary>
+    /// <exception cref="ArgumentException"><paramref name="options"/> fail <see cref="PacketCaptureOptions.Validate"/>.</exception>
     public PacketCapture(PacketCaptureOptions options, ILogger logger)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(logger);
-        ArgumentOutOfRangeException.ThrowIfNegative(options.CaptureBytes);
-        ArgumentOutOfRangeException.ThrowIfGreaterThan(options.CaptureBytes, MaxCaptureBytes);
-        if (options.RingBufferBytes < Environment.SystemPageSize || !int.IsPow2(options.RingBufferBytes))
+        var errors = options.Validate().ToList();
+        if (errors.Count > 0)
         {
-            throw new ArgumentException($"RingBufferBytes must be a power of two of at least {Environment.SystemPageSize}, not {options.RingBufferBytes}.", nameof(options));
+            throw new ArgumentException(string.Join(" ", errors), nameof(options));
         }
 
         _options = options;
@@ -75,7 +73,7 @@ public sealed class PacketCapture : IDisposable
     public long MonotonicToUnixOffsetNs => Volatile.Read(ref _unixOffsetNs);
 
     /// <summary>
-    /// Checks the kernel requirements, loads the socket filter (capture size and ring size from the options),
+    /// Checks the kernel requirements, loads the socket filter (segment size and ring size from the options),
     /// maps the ring buffer and attaches to the matching interfaces present now.
     /// </summary>
     /// <exception cref="InvalidOperationException">Privileges or kernel support are missing (the message says what to do).</exception>
@@ -90,10 +88,10 @@ public sealed class PacketCapture : IDisposable
 
         KernelRequirements.Check(KernelFeatures.None).ThrowIfUnmet();
         _object = BpfObject.OpenMemory(LoadObject(), ProgramName, _logger);
-        _object.SetReadOnlyVariable("capture_bytes", (uint)_options.CaptureBytes);
-        _object.SetMaxEntries("segments", (uint)_options.RingBufferBytes);
+        _object.SetReadOnlyVariable("max_segment_bytes", (uint)_options.MaxSegmentBytes);
+        _object.SetMaxEntries(RingBufferMapName, (uint)_options.RingBufferBytes);
         _object.Load();
-        _ring = new RingBufferReader(_object.Map("segments"));
+        _ring = new RingBufferReader(_object.Map(RingBufferMapName));
         _counters = _object.Map("counters");
         Rescan();
         _rescanTimer = new Timer(_ => Rescan(), null, _options.RescanInterval, _options.RescanInterval);
@@ -117,9 +115,12 @@ public sealed class PacketCapture : IDisposable
     public CaptureCounters ReadCounters()
     {
         var counters = _counters;
-        ulong Kernel(uint index) => counters?.SumPerCpu(index) ?? 0;
+        ulong Kernel(KernelCounter counter) => counters?.SumPerCpu((uint)counter) ?? 0;
         return new CaptureCounters(
-            Kernel(0), Kernel(1), Kernel(2), Kernel(3),
+            Kernel(KernelCounter.Packets),
+            Kernel(KernelCounter.RingBufferFull),
+            Kernel(KernelCounter.Truncated),
+            Kernel(KernelCounter.UnsupportedIp),
             Interlocked.Read(ref _droppedRecords),
             Interlocked.Read(ref _attachFailures),
             _byIndex.Values.Count(i => i.Attached));
@@ -157,7 +158,7 @@ public sealed class PacketCapture : IDisposable
         _object?.Dispose();
     }
 
-    /// <summary>The embedded <c>http_capture.bpf.o</c>.</summary>
+    /// <summary>The embedded <c>packet_capture.bpf.o</c>.</summary>
     internal static byte[] LoadObject()
     {
         using var stream = typeof(PacketCapture).Assembly.GetManifestResourceStream(ObjectResourceName)
@@ -292,6 +293,8 @@ public sealed class PacketCapture : IDisposable
         }
 
         public void OnBatchEnd() => consumer.OnBatchEnd();
+
+        public void OnIdle() => consumer.OnIdle();
 
         private bool TryGetInterface(int index, out InterfaceInfo info)
         {

@@ -1,8 +1,13 @@
+using Kubebpf.Sdk.Pipeline;
+
 namespace Kubebpf.Capture.Capture;
 
 /// <summary>Configuration of <see cref="PacketCapture"/> (binds from the plugin's configuration section).</summary>
-public sealed class PacketCaptureOptions
+public sealed class PacketCaptureOptions : IValidatedOptions
 {
+    /// <summary>CAPTURE_MAX_SEGMENT_BYTES of <c>packet_capture.h</c>: the largest <see cref="MaxSegmentBytes"/>.</summary>
+    public const int MaxSegmentBytesLimit = 65536;
+
     /// <summary>
     /// Name patterns (<c>*</c>, <c>?</c>) of the interfaces to observe; read at every rescan. Empty means
     /// <c>veth*</c> and <c>lo</c>. (Defaults are not put here: the configuration binder appends to an array, it does not replace it.)
@@ -22,8 +27,12 @@ public sealed class PacketCaptureOptions
     /// <summary>The peer-side patterns in force.</summary>
     public IReadOnlyList<string> PeerSidePatterns => PeerSideInterfaces.Length > 0 ? PeerSideInterfaces : ["veth*"];
 
-    /// <summary>Payload bytes copied per segment, 0 to <see cref="PacketCapture.MaxCaptureBytes"/>.</summary>
-    public int CaptureBytes { get; set; } = 1024;
+    /// <summary>
+    /// TCP payload bytes copied per segment, 0 to <see cref="MaxSegmentBytesLimit"/>; the rest of a larger segment is
+    /// reported as not captured (<see cref="PacketHeader.PayloadLength"/> above <see cref="PacketHeader.CapturedLength"/>)
+    /// and counted in <see cref="CaptureCounters.Truncated"/>.
+    /// </summary>
+    public int MaxSegmentBytes { get; set; } = MaxSegmentBytesLimit;
 
     /// <summary>Ring-buffer size in bytes: a power of two, at least a page.</summary>
     public int RingBufferBytes { get; set; } = 8 << 20;
@@ -33,4 +42,36 @@ public sealed class PacketCaptureOptions
 
     /// <summary>Sleep between polls of an empty ring buffer.</summary>
     public TimeSpan PollInterval { get; set; } = TimeSpan.FromMilliseconds(5);
+
+    /// <summary>Bounds of the flow tracker (the <c>Flows</c> subsection).</summary>
+    public Flows.FlowTrackerOptions Flows { get; set; } = new();
+
+    /// <inheritdoc/>
+    public IEnumerable<string> Validate()
+    {
+        if (MaxSegmentBytes is < 0 or > MaxSegmentBytesLimit)
+        {
+            yield return $"{nameof(MaxSegmentBytes)} must lie between 0 and {MaxSegmentBytesLimit}, not {MaxSegmentBytes}.";
+        }
+
+        if (RingBufferBytes < Environment.SystemPageSize || !int.IsPow2(RingBufferBytes))
+        {
+            yield return $"{nameof(RingBufferBytes)} must be a power of two of at least {Environment.SystemPageSize}, not {RingBufferBytes}.";
+        }
+
+        if (RescanInterval <= TimeSpan.Zero)
+        {
+            yield return $"{nameof(RescanInterval)} must be positive, not {RescanInterval}.";
+        }
+
+        if (PollInterval <= TimeSpan.Zero)
+        {
+            yield return $"{nameof(PollInterval)} must be positive, not {PollInterval}.";
+        }
+
+        foreach (var error in Flows.Validate())
+        {
+            yield return $"{nameof(Flows)}:{error}";
+        }
+    }
 }

@@ -18,8 +18,8 @@ internal static class HttpHeadParser
 
     private const int StatusLineMinLength = 12;
 
-    // RFC 9110 5.6.2 tchar
-    private static readonly SearchValues<byte> TokenChars =
+    /// <summary>RFC 9110 5.6.2 tchar: the bytes of a method token.</summary>
+    internal static readonly SearchValues<byte> TokenChars =
         SearchValues.Create("!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"u8);
 
     // Controls, space and DEL cannot appear in a request-target.
@@ -111,6 +111,33 @@ internal static class HttpHeadParser
         }
 
         return true;
+    }
+
+    /// <summary>
+    /// Skips the empty lines (CRLF or bare LF) a recipient ignores before a start line (RFC 9112 2.2) and returns where
+    /// the rest starts. <paramref name="endsInCarriageReturn"/>: the data ends with a CR that may begin one more.
+    /// </summary>
+    public static int SkipEmptyLines(ReadOnlySpan<byte> data, out bool endsInCarriageReturn)
+    {
+        var position = 0;
+        while (position < data.Length)
+        {
+            if (data[position] == '\n')
+            {
+                position++;
+            }
+            else if (data[position] == '\r' && position + 1 < data.Length && data[position + 1] == '\n')
+            {
+                position += 2;
+            }
+            else
+            {
+                break;
+            }
+        }
+
+        endsInCarriageReturn = position == data.Length - 1 && data[position] == '\r';
+        return position;
     }
 
     private static HeadParseStatus Pending(int available, int maxHeadBytes) =>

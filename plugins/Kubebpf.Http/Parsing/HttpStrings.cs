@@ -8,7 +8,47 @@ internal static class HttpStrings
     public const string Http10 = "HTTP/1.0";
     public const string Http11 = "HTTP/1.1";
 
+    private static readonly byte[][] StandardMethods =
+        [.. new[] { "GET", "PUT", "POST", "HEAD", "DELETE", "OPTIONS", "PATCH", "CONNECT", "TRACE" }.Select(Encoding.ASCII.GetBytes)];
+
     public static string Version(HttpVersion version) => version == HttpVersion.Http10 ? Http10 : Http11;
+
+    /// <summary>Whether <paramref name="method"/> is one of the methods of RFC 9110 and RFC 5789.</summary>
+    public static bool IsStandardMethod(ReadOnlySpan<byte> method)
+    {
+        foreach (var standard in StandardMethods)
+        {
+            if (method.SequenceEqual(standard))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>
+    /// Whether <paramref name="partial"/> may be the start of a request line with a standard method: a prefix of one,
+    /// or one followed by a space and whatever comes after it.
+    /// </summary>
+    public static bool StartsWithStandardMethod(ReadOnlySpan<byte> partial)
+    {
+        var space = partial.IndexOf((byte)' ');
+        if (space >= 0)
+        {
+            return IsStandardMethod(partial[..space]);
+        }
+
+        foreach (var standard in StandardMethods)
+        {
+            if (standard.AsSpan().StartsWith(partial))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
 
     /// <summary>The standard method names (RFC 9110, RFC 5789) as literals; any other token goes through <paramref name="others"/>.</summary>
     public static string Method(ReadOnlySpan<byte> method, StringInterner others) => method switch

@@ -50,8 +50,8 @@ OPTIONAL_STATES = ["redonly"]
 AGENT_STATES = ("full", "redonly")
 RATE_PACE_MS = 10
 MAX_RATE_CONNECTIONS = 2000
-# Self-metrics that count something lost or refused; anything else (segments, exchanges, gauges) is informational.
-LOSS_PATTERN = re.compile(r"drop|full|overflow|fail|error|desync|unmatched|unanswered|evicted|rejected|invalid|oversized|collapsed|partial|unsupported")
+# Self-metrics that count something lost or refused; anything else (packets, exchanges, gauges) is informational.
+LOSS_PATTERN = re.compile(r"drop|full|overflow|fail|error|desync|unmatched|unanswered|evicted|rejected|invalid|oversized|collapsed|truncated|unsupported|late_classified")
 
 
 def log(message):
@@ -80,9 +80,9 @@ def peak_rss_mb(pid):
 
 
 def capture_programs():
-    """run_time_ns and run_cnt of every loaded http_capture program, by id (counted while kernel.bpf_stats_enabled=1)."""
+    """run_time_ns and run_cnt of every loaded packet_capture program, by id (counted while kernel.bpf_stats_enabled=1)."""
     out = run(["bpftool", "prog", "show", "-j"], check=False).stdout or "[]"
-    return {p["id"]: (p.get("run_time_ns", 0), p.get("run_cnt", 0)) for p in json.loads(out) if p.get("name") == "http_capture"}
+    return {p["id"]: (p.get("run_time_ns", 0), p.get("run_cnt", 0)) for p in json.loads(out) if p.get("name") == "packet_capture"}
 
 
 class MemorySampler(threading.Thread):
@@ -368,7 +368,8 @@ class Bench:
             "Agent": {"NodeName": "bench"},
             "Plugins": {
                 "StaticMetadata": {"File": workloads},
-                "Http": {"Interfaces": [self.pods.interface_pattern], "PeerSideInterfaces": [self.pods.interface_pattern]},
+                "Capture": {"Interfaces": [self.pods.interface_pattern], "PeerSideInterfaces": [self.pods.interface_pattern]},
+                "Http": {},
                 "Red": {"CallLog": {"Enabled": state == "full"}},
                 "InfluxDb": {"Url": self.influx.url, "ApiVersion": 1, "Database": database},
             },
@@ -383,7 +384,7 @@ class Bench:
             with open(config, "w") as f:
                 json.dump(self.agent_config(database, state), f, indent=2)
             command = [os.path.join(self.args.agent, "kubebpf"), "run", "--config", config]
-            ready = "HTTP probe attached to"
+            ready = "Capture attached to"
         else:
             command = ["dotnet", self.args.loader, "capture-only", self.pods.interface_pattern]
             ready = "capture-only attached to"

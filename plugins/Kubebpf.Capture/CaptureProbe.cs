@@ -1,0 +1,108 @@
+using System.Runtime.CompilerServices;
+using Kubebpf.Capture.Capture;
+using Kubebpf.Capture.Flows;
+using Kubebpf.Sdk.Bpf;
+using Kubebpf.Sdk.Events;
+using Kubebpf.Sdk.Metadata;
+using Kubebpf.Sdk.Pipeline;
+using Kubebpf.Sdk.Protocols;
+using Microsoft.Extensions.Logging;
+
+namespace Kubebpf.Capture;
+
+/// <summary>
+/// Runs the capture on the probe's own thread: every packet goes to the flow tracker, which feeds the registered
+/// protocols' parsers; their exchanges are published once per drained batch. Housekeeping (idle flows, clock offset,
+/// kernel counters) runs about once a second between batches.
+/// </summary>
+internal sealed partial class CaptureProbe(
+    PacketCaptureOptions options,
+    IProtocolCatalog protocols,
+    IEventPublisher<Exchange> publisher,
+    IWorkloadResolver resolver,
+    IAgentMetrics metrics,
+    ILogger<CaptureProbe> logger) : IProbe, IRequiresKernelFeatures
+{
+    private const long HousekeepingIntervalMs = 1000;
+
+    // Replaced whole by the capture thread, read by the flush thread's gauges.
+    private StrongBox<CaptureCounters> _lastCounters = new(default);
+
+    /// <summary>Socket filters need privileges only: no BTF, no tracefs.</summary>
+    public KernelFeatures RequiredKernelFeatures => KernelFeatures.None;
+
+    private CaptureCounters Last => Volatile.Read(ref _lastCounters).Value;
+
+    public Task RunAsync(CancellationToken stoppingToken)
+    {
+        using var capture = new PacketCapture(options, logger);
+        capture.Start();
+        void ReadCounters() => Volatile.Write(ref _lastCounters, new StrongBox<CaptureCounters>(capture.ReadCounters()));
+        ReadCounters();
+        RegisterCaptureGauges();
+        var stream = protocols.StreamProtocols;
+        var datagram = protocols.DatagramProtocols;
+        var names = string.Join(", ", stream.Select(p => p.Protocol.Descriptor.Name + "/tcp").Concat(datagram.Select(p => p.Protocol.Descriptor.Name + "/udp")));
+        if (names.Length == 0)
+        {
+            LogNoProtocols();
+        }
+
+        LogStarted(string.Join(", ", capture.AttachedInterfaces.Order(StringComparer.Ordinal)), string.Join(", ", options.InterfacePatterns), names);
+        var tracker = new FlowTracker(options.Flows, metrics, stream, datagram, resolver, batch => publisher.Publish(batch))
+        {
+            MonotonicToUnixOffsetNs = capture.MonotonicToUnixOffsetNs,
+        };
+        var consumer = new HousekeepingConsumer(tracker, () =>
+        {
+            tracker.MonotonicToUnixOffsetNs = capture.MonotonicToUnixOffsetNs;
+            tracker.Tick((long)MonotonicClock.NowNanoseconds());
+            ReadCounters();
+        });
+        capture.Run(consumer, stoppingToken);
+        tracker.CloseAll((long)MonotonicClock.NowNanoseconds());
+        ReadCounters();
+        return Task.CompletedTask;
+    }
+
+    private void RegisterCaptureGauges()
+    {
+        metrics.Gauge("packets", "records the socket filter delivered (not a loss)", () => (long)Last.Packets);
+        metrics.Gauge("ringbuf_full", "records lost in the kernel: the ring buffer was full (a loss)", () => (long)Last.RingBufferFull);
+        metrics.Gauge("truncated", "TCP segments longer than MaxSegmentBytes and UDP datagrams longer than 4 KiB: the rest was not copied (a loss only where a parser needed it, see stream_gaps)", () => (long)Last.Truncated);
+        metrics.Gauge("unsupported_ip", "TCP or UDP packets the filter cannot parse: IP fragments, too many IPv6 extension headers (a loss)", () => (long)Last.UnsupportedIp);
+        metrics.Gauge("dropped_records", "ring-buffer records user space could not use (a loss)", () => Last.DroppedRecords);
+        metrics.Gauge("attach_failures", "failed attempts to attach to an interface", () => Last.AttachFailures);
+        metrics.Gauge("attached_interfaces", "interfaces observed now", () => Last.AttachedInterfaces);
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Capture attached to [{Interfaces}] (patterns: {Patterns}); protocols: [{Protocols}]")]
+    private partial void LogStarted(string interfaces, string patterns, string protocols);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "No protocol parser is configured (add e.g. an Http plugin instance): the capture follows flows but publishes no exchange.")]
+    private partial void LogNoProtocols();
+
+    /// <summary>Passes packets to the tracker; after a batch, publishes; after a batch or an empty drain, runs the housekeeping when it is due.</summary>
+    private sealed class HousekeepingConsumer(FlowTracker tracker, Action housekeeping) : IPacketConsumer
+    {
+        private long _lastHousekeepingMs = Environment.TickCount64;
+
+        public void OnPacket(in PacketHeader header, ReadOnlySpan<byte> payload, bool towardsEndpoint, string interfaceName) =>
+            tracker.OnPacket(header, payload, towardsEndpoint, interfaceName);
+
+        public void OnBatchEnd()
+        {
+            tracker.OnBatchEnd();
+            OnIdle();
+        }
+
+        public void OnIdle()
+        {
+            if (Environment.TickCount64 - _lastHousekeepingMs >= HousekeepingIntervalMs)
+            {
+                _lastHousekeepingMs = Environment.TickCount64;
+                housekeeping();
+            }
+        }
+    }
+}

@@ -1,0 +1,43 @@
+using Kubebpf.Sdk.Pipeline;
+
+namespace Kubebpf.Capture.Flows;
+
+/// <summary>Bounds of <see cref="FlowTracker"/>: how many flows, for how long, how hard to try classifying one.</summary>
+public sealed class FlowTrackerOptions : IValidatedOptions
+{
+    /// <summary>TCP connections and UDP flows tracked at once; beyond it the least recently active one is evicted (counted).</summary>
+    public int MaxFlows { get; set; } = 65536;
+
+    /// <summary>A TCP connection without packets for this long is closed (its parser emits or counts what is pending).</summary>
+    public TimeSpan IdleTimeout { get; set; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>A UDP flow without datagrams and without pending requests for this long is closed.</summary>
+    public TimeSpan DatagramIdleTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Payload records of a TCP connection offered to the protocols before it is left unclassified.</summary>
+    public int MaxSniffAttempts { get; set; } = 8;
+
+    /// <inheritdoc />
+    public IEnumerable<string> Validate()
+    {
+        if (MaxFlows is < 16 or > 4_194_304)
+        {
+            yield return $"MaxFlows must be between 16 and 4194304, got {MaxFlows}.";
+        }
+
+        if (IdleTimeout < TimeSpan.FromSeconds(1))
+        {
+            yield return $"IdleTimeout must be at least 1 s, got {IdleTimeout}.";
+        }
+
+        if (DatagramIdleTimeout < TimeSpan.FromSeconds(1))
+        {
+            yield return $"DatagramIdleTimeout must be at least 1 s, got {DatagramIdleTimeout}.";
+        }
+
+        if (MaxSniffAttempts is < 1 or > 1000)
+        {
+            yield return $"MaxSniffAttempts must be between 1 and 1000, got {MaxSniffAttempts}.";
+        }
+    }
+}

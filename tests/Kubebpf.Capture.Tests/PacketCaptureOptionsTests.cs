@@ -1,0 +1,56 @@
+using Kubebpf.Capture.Capture;
+using Kubebpf.Testing;
+
+namespace Kubebpf.Capture.Tests;
+
+public sealed class PacketCaptureOptionsTests
+{
+    [Fact]
+    public void The_defaults_are_valid_and_capture_whole_segments()
+    {
+        var options = new PacketCaptureOptions();
+        Assert.Empty(options.Validate());
+        Assert.Equal(65536, options.MaxSegmentBytes);
+        Assert.Equal(["veth*", "lo"], options.InterfacePatterns);
+        Assert.Equal(["veth*"], options.PeerSidePatterns);
+    }
+
+    [Theory]
+    [InlineData(nameof(PacketCaptureOptions.MaxSegmentBytes))]
+    [InlineData(nameof(PacketCaptureOptions.RingBufferBytes))]
+    [InlineData(nameof(PacketCaptureOptions.RescanInterval))]
+    [InlineData(nameof(PacketCaptureOptions.PollInterval))]
+    public void Each_invalid_value_is_named_by_its_key_and_refused_by_the_capture(string key)
+    {
+        var options = new PacketCaptureOptions();
+        switch (key)
+        {
+            case nameof(PacketCaptureOptions.MaxSegmentBytes):
+                options.MaxSegmentBytes = PacketCaptureOptions.MaxSegmentBytesLimit + 1;
+                break;
+            case nameof(PacketCaptureOptions.RingBufferBytes):
+                options.RingBufferBytes = 3 << 20;
+                break;
+            case nameof(PacketCaptureOptions.RescanInterval):
+                options.RescanInterval = TimeSpan.Zero;
+                break;
+            default:
+                options.PollInterval = TimeSpan.FromMilliseconds(-1);
+                break;
+        }
+
+        var error = Assert.Single(options.Validate());
+        Assert.StartsWith(key + " ", error, StringComparison.Ordinal);
+        var refused = Assert.Throws<ArgumentException>(() => new PacketCapture(options, new ListLogger()));
+        Assert.Contains(error, refused.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData(-1, false)]
+    [InlineData(0, true)]
+    [InlineData(4096, true)]
+    [InlineData(65536, true)]
+    [InlineData(65537, false)]
+    public void MaxSegmentBytes_lies_between_0_and_64_KiB(int value, bool valid) =>
+        Assert.Equal(valid, !new PacketCaptureOptions { MaxSegmentBytes = value }.Validate().Any());
+}

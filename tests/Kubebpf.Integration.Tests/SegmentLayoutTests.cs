@@ -1,0 +1,189 @@
+using System.Globalization;
+using Kubebpf.Testing;
+
+namespace Kubebpf.Integration.Tests;
+
+/// <summary>
+/// Nothing is lost to segment size or layout: many heads in one write (one GSO segment of several kilobytes), a
+/// request line longer than any former capture size, responses pipelined in one write, megabyte bodies between heads
+/// on a kept-alive connection, and a head split at every byte boundary. Each is counted exactly against what the
+/// server says it answered, on both pods' veths, with no loss counter moving.
+/// </summary>
+[Collection(KernelCollection.Name)]
+[Trait("Category", "Kernel")]
+public sealed class SegmentLayoutTests(InfluxDbServer influx)
+{
+    private const string Locations = """
+        large_client_header_buffers 4 32k;
+        client_max_body_size 4m;
+        location = /ok { return 200 "ok\n"; }
+        location /long/ { return 200 "long\n"; }
+        location = /upload { return 201 "stored\n"; }
+        location = /big { alias BIG_FILE; }
+        location / { return 404 "not found\n"; }
+        """;
+
+    private const int MegaByte = 1 << 20;
+
+    [Fact]
+    public async Task Sixty_four_pipelined_requests_in_one_write_are_all_seen()
+    {
+        // Padded heads: the one write is about 13 KB, far past a single capture chunk.
+        var requests = Enumerable.Range(0, 64).Select(i => i % 4 == 3 ? "/missing" : "/ok").ToList();
+        await RunAsync(
+            (scenario, _) => $"python3 {Script(PipelinedClient, scenario)} {scenario.Server.IPv4} 80 {string.Join(',', requests)} 150",
+            [.. requests.Select(path => new PlannedRequest("GET", path, path == "/ok" ? 200 : 404))]);
+    }
+
+    [Fact]
+    public async Task A_twelve_kilobyte_request_line_is_seen_with_its_whole_path()
+    {
+        var path = "/long/" + new string('x', 12 * 1024);
+        var calls = await RunAsync((scenario, _) => $"curl -gsf -o /dev/null http://{scenario.Server.IPv4}{path}", [new("GET", path, 200)]);
+        Assert.All(calls, c => Assert.Equal(path, c.Path));
+    }
+
+    [Fact]
+    public async Task Responses_pipelined_in_one_write_are_all_paired()
+    {
+        const int Requests = 40;
+        await using var scenario = AgentScenario.Create(influx);
+        var server = Script(BatchingServer, scenario);
+        using var process = scenario.Pods.Start(scenario.Server, "python3", server, "8080", Requests.ToString(CultureInfo.InvariantCulture));
+        PodSockets.WaitForListener(scenario.Server, 8080, TimeSpan.FromSeconds(10), () => "(batching server)");
+        await scenario.StartAgentAsync();
+
+        var client = Script(PipelinedClient, scenario);
+        var paths = Enumerable.Range(0, Requests).Select(i => $"/item/{i}").ToList();
+        var output = NetworkPods.Exec(scenario.Client, $"python3 {client} {scenario.Server.IPv4} 8080 {string.Join(',', paths)} 0").Output;
+        Assert.Equal(Requests, output.Split('\n').Count(line => line.StartsWith("HTTP/1.1 200", StringComparison.Ordinal)));
+
+        await scenario.WaitForCallLogAsync(2 * Requests, TimeSpan.FromSeconds(15));
+        Assert.Equal(0, await scenario.StopAgentAsync());
+        await scenario.AssertCallLogAsync([.. paths.Select(p => new PlannedRequest("GET", p, 200))]);
+        await scenario.AssertNothingLostAsync(2 * Requests);
+    }
+
+    [Fact]
+    public async Task Megabyte_bodies_between_heads_on_a_kept_alive_connection_lose_nothing()
+    {
+        const int Each = 5;
+        var calls = await RunAsync(
+            (scenario, body) =>
+            {
+                var download = Enumerable.Repeat($"-gsf -o /dev/null http://{scenario.Server.IPv4}/big", Each);
+                var upload = Enumerable.Repeat($"-gsf -o /dev/null --data-binary @{body} http://{scenario.Server.IPv4}/upload", Each);
+                return "curl " + string.Join(" --next ", download.Concat(upload));
+            },
+            [.. Enumerable.Repeat(new PlannedRequest("GET", "/big", 200), Each), .. Enumerable.Repeat(new PlannedRequest("POST", "/upload", 201), Each)]);
+        Assert.All(calls.Where(c => c.Path == "/big"), c => Assert.Equal(MegaByte, c.ResponseBytes));
+        Assert.All(calls.Where(c => c.Path == "/upload"), c => Assert.Equal(MegaByte, c.RequestBytes));
+    }
+
+    [Fact]
+    public async Task A_head_split_at_every_byte_boundary_is_seen_every_time()
+    {
+        // One kept-alive connection; request k goes out as two writes split after byte k.
+        const string Head = "GET /ok HTTP/1.1\\r\\nHost: server\\r\\nUser-Agent: split\\r\\n\\r\\n";
+        var length = Head.Replace("\\r\\n", "..", StringComparison.Ordinal).Length;
+        await RunAsync(
+            (scenario, _) => $"python3 {Script(SplittingClient, scenario)} {scenario.Server.IPv4} 80 \"{Head}\"",
+            [.. Enumerable.Repeat(new PlannedRequest("GET", "/ok", 200), length - 1)]);
+    }
+
+    /// <summary>
+    /// Starts nginx and the agent, runs the client command <paramref name="command"/> makes (given the scenario and the
+    /// path of a 1 MiB file) in the client pod, checks nginx answered <paramref name="expected"/> and that the call log
+    /// holds each exactly once per side with no loss counted; returns the call log.
+    /// </summary>
+    private async Task<IReadOnlyList<CallLogPoint>> RunAsync(Func<AgentScenario, string, string> command, IReadOnlyList<PlannedRequest> expected)
+    {
+        await using var scenario = AgentScenario.Create(influx);
+        var body = Path.Combine(scenario.WorkDirectory, "body.bin");
+        await File.WriteAllBytesAsync(body, new byte[MegaByte]);
+        using var nginx = PodNginx.Start(scenario.Pods, scenario.Server, Locations.Replace("BIG_FILE", body, StringComparison.Ordinal));
+        await scenario.StartAgentAsync();
+
+        NetworkPods.Exec(scenario.Client, command(scenario, body));
+        var served = await nginx.ReadAccessLogAsync(expected.Count, TimeSpan.FromSeconds(15));
+        Assert.Equal(TrafficPlan.Sorted(expected), TrafficPlan.Sorted(served.Select(e => new PlannedRequest(e.Method, e.Uri, e.Status))));
+
+        await scenario.WaitForCallLogAsync(2 * expected.Count, TimeSpan.FromSeconds(15));
+        Assert.Equal(0, await scenario.StopAgentAsync());
+        await scenario.AssertCallLogAsync(expected);
+        await scenario.AssertNothingLostAsync(2 * expected.Count);
+        return await scenario.CallLogAsync();
+    }
+
+    /// <summary>Writes a python3 script into the scenario's folder; returns its path.</summary>
+    private static string Script(string source, AgentScenario scenario)
+    {
+        var path = Path.Combine(scenario.WorkDirectory, $"script-{(uint)source.GetHashCode(StringComparison.Ordinal):x8}.py");
+        File.WriteAllText(path, source);
+        return path;
+    }
+
+    // argv: host port comma-separated-paths pad-bytes. All requests in one sendall, the last asking the server to
+    // close; prints every status line until the server closes.
+    private const string PipelinedClient = """
+        import socket, sys
+        host, port, paths, pad = sys.argv[1], int(sys.argv[2]), sys.argv[3].split(","), int(sys.argv[4])
+        padding = ("X-Pad: " + "p" * pad + "\r\n") if pad else ""
+        heads = []
+        for i, path in enumerate(paths):
+            close = "Connection: close\r\n" if i == len(paths) - 1 else ""
+            heads.append(f"GET {path} HTTP/1.1\r\nHost: server\r\n{padding}{close}\r\n")
+        with socket.create_connection((host, port), timeout=10) as s:
+            s.sendall("".join(heads).encode())
+            data = b""
+            while chunk := s.recv(65536):
+                data += chunk
+        for line in data.decode("latin-1").split("\r\n"):
+            if line.startswith("HTTP/1."):
+                print(line)
+        """;
+
+    // argv: port requests. Reads that many requests from one connection, then answers all of them in one write.
+    private const string BatchingServer = """
+        import socket, sys
+        port, expected = int(sys.argv[1]), int(sys.argv[2])
+        listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.bind(("0.0.0.0", port))
+        listener.listen(1)
+        while True:
+            conn, _ = listener.accept()
+            with conn:
+                data = b""
+                while data.count(b"\r\n\r\n") < expected:
+                    chunk = conn.recv(65536)
+                    if not chunk:
+                        break
+                    data += chunk
+                body = b"done\n"
+                answer = b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body)
+                conn.sendall(answer * data.count(b"\r\n\r\n"))
+        """;
+
+    // argv: host port head (with \r\n escapes). On one connection, sends the head once per split point as two writes
+    // (TCP_NODELAY and a pause, so they leave as two segments) and reads each response by its Content-Length.
+    private const string SplittingClient = """
+        import socket, sys, time
+        host, port = sys.argv[1], int(sys.argv[2])
+        head = sys.argv[3].encode().decode("unicode_escape").encode("latin-1")
+        with socket.create_connection((host, port), timeout=10) as s:
+            s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            reader = s.makefile("rb")
+            for split in range(1, len(head)):
+                s.sendall(head[:split])
+                time.sleep(0.003)
+                s.sendall(head[split:])
+                status = reader.readline()
+                assert status.startswith(b"HTTP/1.1 200"), status
+                length = 0
+                while (line := reader.readline()) != b"\r\n":
+                    if line.lower().startswith(b"content-length:"):
+                        length = int(line.split(b":")[1])
+                reader.read(length)
+        """;
+}
