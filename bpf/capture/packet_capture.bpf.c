@@ -33,6 +33,9 @@ _Static_assert(sizeof(struct packet_event) == 72, "the C# mirror (PacketHeader) 
 /* TCP payload bytes copied per segment; set by user space before load, clamped to CAPTURE_MAX_SEGMENT_BYTES. */
 const volatile __u32 max_segment_bytes = CAPTURE_MAX_SEGMENT_BYTES;
 
+/* Nonzero: copy segments that start with binary bytes whole too. By default only their first chunk is copied. */
+const volatile __u8 whole_binary_segments = 0;
+
 struct {
     __uint(type, BPF_MAP_TYPE_RINGBUF);
     __uint(max_entries, 8 << 20); /* user space resizes it before load */
@@ -117,6 +120,21 @@ static __always_inline __u8 skip_ipv6_extensions(struct __sk_buff *skb, __u8 nex
     if (is_ipv6_extension(nexthdr))
         count(COUNTER_UNSUPPORTED_IP); /* more extension headers than we walk */
     return 0;
+}
+
+/* Whether the bytes at off start like text (8 printable ASCII characters, CR, LF or TAB), as message heads and text
+ * commands do and binary bodies (images, compressed or encrypted data) do not. */
+static __always_inline int starts_like_text(struct __sk_buff *skb, __u32 off)
+{
+    __u8 start[8];
+    if (bpf_skb_load_bytes(skb, off, start, sizeof(start)) < 0)
+        return 1;
+    for (int i = 0; i < (int)sizeof(start); i++) {
+        __u8 c = start[i];
+        if ((c < 0x20 || c > 0x7e) && c != '\r' && c != '\n' && c != '\t')
+            return 0;
+    }
+    return 1;
 }
 
 /* Copies len (<= CAPTURE_CHUNK_BYTES) payload bytes from off behind the header staged in st, and emits the record. */
@@ -242,14 +260,19 @@ int packet_capture(struct __sk_buff *skb)
     __u32 copied = payload_len < limit ? payload_len : limit;
     if (payload_len > copied)
         count(COUNTER_TRUNCATED);
+    /* A segment that starts inside a binary body (sendfile of an image, say) carries no head at its start: only its
+     * first chunk is copied, where the body may end and the next head begin. Heads, text protocols and text bodies
+     * are copied whole. This keeps large binary bodies from filling the ring. */
+    if (copied > CAPTURE_CHUNK_BYTES && !whole_binary_segments && !starts_like_text(skb, off))
+        copied = CAPTURE_CHUNK_BYTES;
     __u32 records = copied ? (copied + CAPTURE_CHUNK_BYTES - 1) / CAPTURE_CHUNK_BYTES : 1;
     __u32 seq = bpf_ntohl(tcp.seq);
     ev->ack = bpf_ntohl(tcp.ack_seq);
     ev->sport = bpf_ntohs(tcp.source);
     ev->dport = bpf_ntohs(tcp.dest);
 
-    /* One record per chunk: SYN stays on the first, FIN and RST on the last, which also stands for the bytes past
-     * max_segment_bytes (payload_len > captured_len). */
+    /* One record per chunk: SYN stays on the first, FIN and RST on the last, which also stands for the bytes not
+     * copied (payload_len > captured_len). */
     for (__u32 i = 0; i < MAX_CHUNKS; i++) {
         if (i >= records)
             break;

@@ -110,8 +110,8 @@ public sealed class SegmentLayoutTests(InfluxDbServer influx)
 
         await scenario.WaitForCallLogAsync(2 * expected.Count, TimeSpan.FromSeconds(15));
         Assert.Equal(0, await scenario.StopAgentAsync());
-        await scenario.AssertCallLogAsync(expected);
         await scenario.AssertNothingLostAsync(2 * expected.Count);
+        await scenario.AssertCallLogAsync(expected);
         return await scenario.CallLogAsync();
     }
 

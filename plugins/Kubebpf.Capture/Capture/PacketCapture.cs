@@ -89,6 +89,7 @@ public sealed class PacketCapture : IDisposable
         KernelRequirements.Check(KernelFeatures.None).ThrowIfUnmet();
         _object = BpfObject.OpenMemory(LoadObject(), ProgramName, _logger);
         _object.SetReadOnlyVariable("max_segment_bytes", (uint)_options.MaxSegmentBytes);
+        _object.SetReadOnlyVariable("whole_binary_segments", [(byte)(_options.CopyBinarySegments ? 1 : 0)]);
         _object.SetMaxEntries(RingBufferMapName, (uint)_options.RingBufferBytes);
         _object.Load();
         _ring = new RingBufferReader(_object.Map(RingBufferMapName));

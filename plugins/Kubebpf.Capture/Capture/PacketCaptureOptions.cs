@@ -34,6 +34,13 @@ public sealed class PacketCaptureOptions : IValidatedOptions
     /// </summary>
     public int MaxSegmentBytes { get; set; } = MaxSegmentBytesLimit;
 
+    /// <summary>
+    /// Copy TCP segments that start with binary bytes whole too. Off by default: such a segment lies inside a binary
+    /// body, and only its first 4 KiB (where the body may end and a head begin) is copied, which keeps large
+    /// downloads from filling the ring. Turn it on for binary protocols whose parsers need every byte.
+    /// </summary>
+    public bool CopyBinarySegments { get; set; }
+
     /// <summary>Ring-buffer size in bytes: a power of two, at least a page.</summary>
     public int RingBufferBytes { get; set; } = 8 << 20;
 

@@ -309,6 +309,11 @@ internal sealed class FlowTracker : IPacketConsumer
             }
             else if (ahead > 0)
             {
+                if (flow.State == TcpFlowState.Parsing)
+                {
+                    _counters.StreamGaps.Increment();
+                }
+
                 Gap(flow, side, ahead, packet.TimestampNs);
             }
         }
@@ -464,13 +469,15 @@ internal sealed class FlowTracker : IPacketConsumer
         flow.Parser!.OnGap(flow.Role(side), lostBytes, nowNs);
     }
 
-    /// <summary>Bytes of a side that will never be seen: a parser resynchronises, sniffing starts over.</summary>
+    /// <summary>
+    /// Bytes of a side that will never be seen, lost or not copied by design (a binary segment's tail): a parser skips
+    /// them inside a body and resynchronises elsewhere; sniffing starts over.
+    /// </summary>
     private void Gap(TcpFlow flow, int side, long bytes, long nowNs)
     {
         flow.Direction(side).Release();
         if (flow.State == TcpFlowState.Parsing)
         {
-            _counters.StreamGaps.Increment();
             flow.Parser!.OnGap(flow.Role(side), bytes, nowNs);
         }
     }
