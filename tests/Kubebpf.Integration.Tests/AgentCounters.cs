@@ -1,5 +1,4 @@
 using System.Text.Json;
-using Kubebpf.Testing;
 
 namespace Kubebpf.Integration.Tests;
 
