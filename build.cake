@@ -106,19 +106,37 @@ Task("Benchmark")
 });
 
 Task("Pack")
-    .Description("The plugin author's packages in artifacts/packages: Kubebpf.Sdk and the dotnet new templates (Kubebpf.Templates).")
+    .Description("The plugin author's packages in artifacts/packages: Kubebpf.Sdk and the dotnet new templates (Kubebpf.Templates). "
+        + "Each local pack gets its own prerelease version (0.1.0-dev.<UTC time>), since NuGet caches a version forever; "
+        + "--package-version=<version> sets it (a release). artifacts/packages/Kubebpf.Sdk.Version.props names the newest one for the samples.")
     .IsDependentOn("Build")
     .Does(() =>
 {
+    var packages = artifacts.Combine("packages");
+    var baseVersion = XDocument.Load("Directory.Build.props").Descendants("Version").Single().Value;
+    var version = Argument("package-version", $"{baseVersion}-dev.{DateTime.UtcNow:yyyyMMddHHmmss}");
+    var settings = new DotNetMSBuildSettings().WithProperty("PackageVersion", version);
     DotNetPack("plugin-sdk/Kubebpf.Sdk/Kubebpf.Sdk.csproj", new DotNetPackSettings
     {
-        Configuration = configuration, NoBuild = true, OutputDirectory = artifacts.Combine("packages"),
+        Configuration = configuration, NoBuild = true, OutputDirectory = packages, MSBuildSettings = settings,
     });
-    // Not in the solution (it has no code): packing builds it.
+    // Not in the solution (it has no code): packing builds it. Its template references the SDK version packed here.
     DotNetPack("plugin-sdk/templates/Kubebpf.Templates.csproj", new DotNetPackSettings
     {
-        Configuration = configuration, OutputDirectory = artifacts.Combine("packages"),
+        Configuration = configuration, OutputDirectory = packages, MSBuildSettings = settings,
     });
+    // The samples (samples/Directory.Build.props) build against the newest pack: a new version changes their restore
+    // inputs, so neither an old restore nor the NuGet cache can hand them a stale SDK.
+    System.IO.File.WriteAllText(packages.CombineWithFilePath("Kubebpf.Sdk.Version.props").FullPath, $"""
+        <Project>
+          <!-- Written by the Pack target of build.cake: the Kubebpf.Sdk version packed last into this folder. -->
+          <PropertyGroup>
+            <KubebpfSdkVersion Condition="'$(KubebpfSdkVersion)' == ''">{version}</KubebpfSdkVersion>
+          </PropertyGroup>
+        </Project>
+
+        """);
+    Information($"Packed Kubebpf.Sdk and Kubebpf.Templates {version} into {packages}");
 });
 
 RunTarget(target);

@@ -2,6 +2,7 @@ using System.CommandLine;
 using Kubebpf.Agent;
 using Kubebpf.Agent.Plugins;
 using Kubebpf.Sdk.Bpf;
+using Kubebpf.Sdk.Pipeline;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -30,8 +31,13 @@ var plugins = new Command("plugins", "List the plugins found in the plugin folde
 };
 plugins.SetAction((result, _) => Cli.GuardAsync(() => Cli.ListPluginsAsync(result.GetValue(configOption), result.GetValue(setOption) ?? [])));
 
-var check = new Command("check", "Check (and mount where possible) what the eBPF probes need: privileges, memlock, BTF, bpffs, tracefs.");
-check.SetAction(_ => Cli.Check());
+var check = new Command(
+    "check",
+    "Check (and mount where possible) what the eBPF probes need: privileges, memlock, BTF, bpffs, tracefs. With --config or --set, only what the configured probes need.")
+{
+    configOption, setOption,
+};
+check.SetAction((result, _) => Cli.GuardAsync(() => Cli.CheckAsync(result.GetValue(configOption), result.GetValue(setOption) ?? [])));
 
 var root = new RootCommand("kubebpf: zero-instrumentation HTTP observability with eBPF. Start with 'kubebpf run' (as root).")
 {
@@ -62,10 +68,22 @@ internal static class Cli
         }
     }
 
-    public static int Check()
+    public static async Task<int> CheckAsync(string? configFile, string[] overrides)
     {
-        var report = KernelRequirements.Check(
-            KernelFeatures.Btf | KernelFeatures.BpfFs | KernelFeatures.TraceFs, mountMissing: true);
+        var features = KernelFeatures.Btf | KernelFeatures.BpfFs | KernelFeatures.TraceFs;
+        if (configFile is not null || overrides.Length > 0)
+        {
+            // What the configured, loadable probes declare, as 'kubebpf run' checks it before starting them.
+            var configuration = AgentConfiguration.Build(configFile, overrides);
+            using var loggerFactory = LoggerFactory.Create(b => b.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(LogLevel.Warning));
+            await using var runtime = new AgentRuntime(configuration, AgentConfiguration.Options(configuration), loggerFactory, TimeProvider.System, AppContext.BaseDirectory);
+            runtime.Build();
+            runtime.RequireAllPluginsFound();
+            features = runtime.Instances.Where(i => i.IsActive).SelectMany(i => i.Probes).OfType<IRequiresKernelFeatures>()
+                .Aggregate(KernelFeatures.None, (all, probe) => all | probe.RequiredKernelFeatures);
+        }
+
+        var report = KernelRequirements.Check(features, mountMissing: true);
         Console.WriteLine(report);
         return report.AllOk ? 0 : KernelRequirementsUnmet;
     }

@@ -37,6 +37,8 @@ internal sealed partial class CaptureProbe(
     {
         using var capture = new PacketCapture(options, logger);
         capture.Start();
+        void ReadCounters() => Volatile.Write(ref _lastCounters, new StrongBox<CaptureCounters>(capture.ReadCounters()));
+        ReadCounters();
         RegisterCaptureGauges();
         var stream = protocols.StreamProtocols;
         var datagram = protocols.DatagramProtocols;
@@ -55,11 +57,11 @@ internal sealed partial class CaptureProbe(
         {
             tracker.MonotonicToUnixOffsetNs = capture.MonotonicToUnixOffsetNs;
             tracker.Tick((long)MonotonicClock.NowNanoseconds());
-            Volatile.Write(ref _lastCounters, new StrongBox<CaptureCounters>(capture.ReadCounters()));
+            ReadCounters();
         });
         capture.Run(consumer, stoppingToken);
         tracker.CloseAll((long)MonotonicClock.NowNanoseconds());
-        Volatile.Write(ref _lastCounters, new StrongBox<CaptureCounters>(capture.ReadCounters()));
+        ReadCounters();
         return Task.CompletedTask;
     }
 
@@ -80,7 +82,7 @@ internal sealed partial class CaptureProbe(
     [LoggerMessage(Level = LogLevel.Warning, Message = "No protocol parser is configured (add e.g. an Http plugin instance): the capture follows flows but publishes no exchange.")]
     private partial void LogNoProtocols();
 
-    /// <summary>Passes packets to the tracker; after a batch, publishes and runs the housekeeping when it is due.</summary>
+    /// <summary>Passes packets to the tracker; after a batch, publishes; after a batch or an empty drain, runs the housekeeping when it is due.</summary>
     private sealed class HousekeepingConsumer(FlowTracker tracker, Action housekeeping) : IPacketConsumer
     {
         private long _lastHousekeepingMs = Environment.TickCount64;
@@ -91,6 +93,11 @@ internal sealed partial class CaptureProbe(
         public void OnBatchEnd()
         {
             tracker.OnBatchEnd();
+            OnIdle();
+        }
+
+        public void OnIdle()
+        {
             if (Environment.TickCount64 - _lastHousekeepingMs >= HousekeepingIntervalMs)
             {
                 _lastHousekeepingMs = Environment.TickCount64;

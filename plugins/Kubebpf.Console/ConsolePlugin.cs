@@ -1,7 +1,7 @@
 using Kubebpf.Sdk.Pipeline;
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
 
 namespace Kubebpf.Console;
 
@@ -9,11 +9,10 @@ namespace Kubebpf.Console;
 public sealed class ConsolePlugin : IPlugin
 {
     /// <inheritdoc />
+    /// <exception cref="OptionsValidationException">The configuration section has an unknown key or a bad value.</exception>
     public void ConfigureServices(IServiceCollection services, PluginContext context)
     {
-        ArgumentNullException.ThrowIfNull(context);
-        var options = context.Configuration.Get<ConsoleSinkOptions>() ?? new ConsoleSinkOptions();
-        options.Validate($"Plugins:{context.InstanceName}");
+        var options = PluginOptions.Load<ConsoleSinkOptions>(context);
         services.AddSingleton(options);
         services.TryAddSingleton(_ => ConsoleOutput.CreateForStandardOutput(options.Width));
         services.AddSingleton<IPointSink, ConsoleSink>();

@@ -5,8 +5,9 @@ using Spectre.Console;
 namespace Kubebpf.Console;
 
 /// <summary>
-/// Shows the newest R.E.D. window as a table each time a batch brings one, with the agent's loss counters in the
-/// header, and optionally prints the call log. The host calls <see cref="WriteAsync"/> one batch at a time.
+/// Shows the newest R.E.D. window of every protocol (every <c>&lt;protocol&gt;_red</c> measurement) as a table each time
+/// a batch brings one, with the agent's loss counters in the header and the latest values of any other measurement
+/// below, and optionally prints the call log of every protocol. The host calls <see cref="WriteAsync"/> one batch at a time.
 /// </summary>
 public sealed class ConsoleSink : IPointSink
 {
@@ -15,6 +16,7 @@ public sealed class ConsoleSink : IPointSink
     private readonly TimeZoneInfo _zone;
     private readonly RedWindow _window = new();
     private readonly AgentLosses _losses;
+    private readonly OtherMeasurements _others;
     private readonly RedTableRenderer _renderer;
     private readonly bool _redraw;
 
@@ -28,6 +30,7 @@ public sealed class ConsoleSink : IPointSink
         _console = console;
         _zone = time.LocalTimeZone;
         _losses = new AgentLosses(options.LossCounterKeywords ?? ConsoleSinkOptions.DefaultLossCounterKeywords);
+        _others = new OtherMeasurements(options.MaxOtherSeries);
         var ansi = console.Profile.Capabilities.Ansi;
         _renderer = new RedTableRenderer(options.MaxRows, _zone, asciiBorders: !console.Profile.Capabilities.Unicode);
         // Redrawing in place would wipe the call-log lines printed between two tables.
@@ -42,23 +45,31 @@ public sealed class ConsoleSink : IPointSink
         var agentSeen = false;
         foreach (var point in batch)
         {
-            if (point.Measurement == _options.RedMeasurement)
-            {
-                windowChanged |= _window.Add(point);
-            }
-            else if (point.Measurement == _options.AgentMeasurement)
+            if (point.Measurement == _options.AgentMeasurement)
             {
                 _losses.Add(point);
                 agentSeen = true;
             }
-            else if (_options.ShowCallLog && point.Measurement == _options.CallLogMeasurement)
+            else if (PointShapes.IsRed(point.Measurement))
             {
-                _console.WriteLine(CallLogLine.Format(point, _zone));
+                windowChanged |= _window.Add(point);
+            }
+            else if (PointShapes.IsCallLog(point.Measurement))
+            {
+                if (_options.ShowCallLog)
+                {
+                    _console.WriteLine(CallLogLine.Format(point, _zone));
+                }
+            }
+            else
+            {
+                _others.Add(point);
             }
         }
 
-        // Before the first window, the agent's own points at each flush keep the header (and losses) current.
-        if (windowChanged || (agentSeen && _window.IsEmpty))
+        // The agent's own points come once per flush: without a new window (before the first, or while only other
+        // measurements change) they keep the header, the losses and the other measurements current.
+        if (windowChanged || (agentSeen && (_window.IsEmpty || _others.Changed)))
         {
             Render();
         }
@@ -77,6 +88,6 @@ public sealed class ConsoleSink : IPointSink
             _console.WriteLine();
         }
 
-        _console.Write(_renderer.Render(_window, _losses));
+        _console.Write(_renderer.Render(_window, _losses, _others));
     }
 }

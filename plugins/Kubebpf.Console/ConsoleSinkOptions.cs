@@ -1,22 +1,24 @@
+using Kubebpf.Sdk.Pipeline;
+
 namespace Kubebpf.Console;
 
 /// <summary>The plugin's configuration section (<c>Plugins:Console</c>).</summary>
-public sealed class ConsoleSinkOptions
+public sealed class ConsoleSinkOptions : IValidatedOptions
 {
-    /// <summary>The R.E.D. measurement shown as the table.</summary>
-    public string RedMeasurement { get; set; } = "http_red";
-
-    /// <summary>The call-log measurement printed line by line when <see cref="ShowCallLog"/> is on.</summary>
-    public string CallLogMeasurement { get; set; } = "http_requests";
-
     /// <summary>The agent's self-metrics measurement, whose loss counters the header shows.</summary>
     public string AgentMeasurement { get; set; } = "kubebpf_agent";
 
-    /// <summary>Also print every call-log point as one line (and stop clearing the screen, so the lines stay visible).</summary>
+    /// <summary>
+    /// Also print every call-log point (every <c>&lt;protocol&gt;_requests</c> measurement) as one line, and stop
+    /// clearing the screen, so the lines stay visible.
+    /// </summary>
     public bool ShowCallLog { get; set; }
 
-    /// <summary>The most table rows; the busiest series are kept.</summary>
+    /// <summary>The most R.E.D. table rows; the busiest series are kept.</summary>
     public int MaxRows { get; set; } = 30;
+
+    /// <summary>The most series of other measurements (a custom probe's, say) shown with their latest values; 0 hides them.</summary>
+    public int MaxOtherSeries { get; set; } = 20;
 
     /// <summary>On a terminal, redraw the table in place; otherwise each table is printed below the previous one.</summary>
     public bool ClearScreen { get; set; } = true;
@@ -34,26 +36,27 @@ public sealed class ConsoleSinkOptions
     /// </summary>
     public string[]? LossCounterKeywords { get; set; }
 
-    /// <summary>Checks the values; the message names the offending key.</summary>
-    /// <exception cref="InvalidOperationException">A value is out of range.</exception>
-    public void Validate(string section)
+    /// <inheritdoc />
+    public IEnumerable<string> Validate()
     {
         if (MaxRows < 1)
         {
-            throw new InvalidOperationException($"{section}:MaxRows must be at least 1 (it is {MaxRows})");
+            yield return $"MaxRows must be at least 1, got {MaxRows}.";
+        }
+
+        if (MaxOtherSeries < 0)
+        {
+            yield return $"MaxOtherSeries must be 0 (hidden) or more, got {MaxOtherSeries}.";
         }
 
         if (Width < 0)
         {
-            throw new InvalidOperationException($"{section}:Width must be 0 (automatic) or a number of columns (it is {Width})");
+            yield return $"Width must be 0 (automatic) or a number of columns, got {Width}.";
         }
 
-        foreach (var (key, value) in new[] { ("RedMeasurement", RedMeasurement), ("CallLogMeasurement", CallLogMeasurement), ("AgentMeasurement", AgentMeasurement) })
+        if (string.IsNullOrWhiteSpace(AgentMeasurement))
         {
-            if (string.IsNullOrWhiteSpace(value))
-            {
-                throw new InvalidOperationException($"{section}:{key} must name a measurement");
-            }
+            yield return "AgentMeasurement must name a measurement.";
         }
     }
 }

@@ -2,43 +2,50 @@ using Kubebpf.Sdk.Metrics;
 
 namespace Kubebpf.Console;
 
-/// <summary>One series of one R.E.D. window, reduced to what the table shows.</summary>
+/// <summary>One series of one R.E.D. window, of any protocol, reduced to what the table shows.</summary>
 internal sealed record RedRow(
+    string Protocol,
     string Workload,
     string Direction,
-    string Method,
-    string Route,
+    string Operation,
+    string Resource,
     long Requests,
     double Rate,
-    long Errors4xx,
-    long Errors5xx,
+    long ClientErrors,
+    long Errors,
     double P50Ms,
     double P90Ms,
     double P99Ms)
 {
-    /// <summary>The R.E.D. plugin's per-workload roll-up carries method and route <c>*</c>.</summary>
-    public bool IsRollup => Method == "*" && Route == "*";
+    /// <summary>The R.E.D. plugin's roll-up per workload, direction and protocol carries operation and resource <c>*</c>.</summary>
+    public bool IsRollup => Operation == "*" && Resource == "*";
 
-    public double Percent4xx => Requests == 0 ? 0 : 100.0 * Errors4xx / Requests;
+    public double ClientErrorPercent => Requests == 0 ? 0 : 100.0 * ClientErrors / Requests;
 
-    public double Percent5xx => Requests == 0 ? 0 : 100.0 * Errors5xx / Requests;
+    public double ErrorPercent => Requests == 0 ? 0 : 100.0 * Errors / Requests;
 
-    public static RedRow From(MetricPoint point) => new(
-        WorkloadLabel(point),
-        point.Tag("direction") ?? "",
-        point.Tag("method") ?? "",
-        point.Tag("route") ?? "",
-        Long(point, "requests"),
-        Double(point, "rate"),
-        Long(point, "errors_4xx"),
-        Long(point, "errors_5xx"),
-        Double(point, "latency_p50_ms"),
-        Double(point, "latency_p90_ms"),
-        Double(point, "latency_p99_ms"));
-
-    /// <summary><c>namespace/workload/pod</c>, leaving out what the point does not carry.</summary>
-    public static string WorkloadLabel(MetricPoint point) =>
-        string.Join('/', new[] { point.Tag("namespace"), point.Tag("workload"), point.Tag("pod") }.Where(p => !string.IsNullOrEmpty(p)));
+    /// <summary>
+    /// The row of a <c>&lt;protocol&gt;_red</c> point. The error counts come from the rates, whose names every protocol
+    /// shares (the count fields are named by the protocol: <c>errors_5xx</c>, <c>errors</c>).
+    /// </summary>
+    public static RedRow From(MetricPoint point)
+    {
+        var (operation, resource) = PointShapes.ProtocolTags(point);
+        var requests = Long(point, "requests");
+        return new(
+            PointShapes.Protocol(point.Measurement, PointShapes.RedSuffix),
+            PointShapes.WorkloadLabel(point),
+            point.Tag("direction") ?? "",
+            operation,
+            resource,
+            requests,
+            Double(point, "rate"),
+            (long)Math.Round(Double(point, "client_error_rate") * requests),
+            (long)Math.Round(Double(point, "error_rate") * requests),
+            Double(point, "latency_p50_ms"),
+            Double(point, "latency_p90_ms"),
+            Double(point, "latency_p99_ms"));
+    }
 
     private static long Long(MetricPoint point, string field) => point.Field(field)?.AsLong ?? 0;
 

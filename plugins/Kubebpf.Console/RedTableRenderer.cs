@@ -3,13 +3,13 @@ using Spectre.Console.Rendering;
 
 namespace Kubebpf.Console;
 
-/// <summary>Builds the header lines and the table of one R.E.D. window.</summary>
+/// <summary>Builds the header lines and the table of one R.E.D. window, then the other measurements' latest values.</summary>
 internal sealed class RedTableRenderer(int maxRows, TimeZoneInfo zone, bool asciiBorders)
 {
-    public IRenderable Render(RedWindow window, AgentLosses losses)
+    public IRenderable Render(RedWindow window, AgentLosses losses, OtherMeasurements others)
     {
         var series = window.Rows.Where(r => !r.IsRollup).ToList();
-        // The roll-ups already sum each workload and direction; without them, the routes are the totals.
+        // The roll-ups already sum each workload, direction and protocol; without them, the series are the totals.
         var totals = window.Rows.Any(r => r.IsRollup) ? window.Rows.Where(r => r.IsRollup).ToList() : series;
         var rows = new List<IRenderable> { Header(window, series.Count, totals) };
         if (losses.Seen)
@@ -19,22 +19,34 @@ internal sealed class RedTableRenderer(int maxRows, TimeZoneInfo zone, bool asci
 
         if (series.Count == 0)
         {
-            rows.Add(new Text(window.IsEmpty ? "waiting for the first R.E.D. window ..." : "no per-route series in this window"));
-            return new Rows(rows);
+            rows.Add(new Text(window.IsEmpty ? "waiting for the first R.E.D. window ..." : "no per-resource series in this window"));
+        }
+        else
+        {
+            var shown = series
+                .OrderByDescending(r => r.Rate)
+                .ThenBy(r => r.Workload, StringComparer.Ordinal)
+                .ThenBy(r => r.Direction, StringComparer.Ordinal)
+                .ThenBy(r => r.Protocol, StringComparer.Ordinal)
+                .ThenBy(r => r.Operation, StringComparer.Ordinal)
+                .ThenBy(r => r.Resource, StringComparer.Ordinal)
+                .Take(maxRows)
+                .ToList();
+            rows.Add(Table(shown));
+            if (series.Count > shown.Count)
+            {
+                rows.Add(new Text($"... {series.Count - shown.Count} more series not shown (MaxRows {maxRows})"));
+            }
         }
 
-        var shown = series
-            .OrderByDescending(r => r.Rate)
-            .ThenBy(r => r.Workload, StringComparer.Ordinal)
-            .ThenBy(r => r.Direction, StringComparer.Ordinal)
-            .ThenBy(r => r.Method, StringComparer.Ordinal)
-            .ThenBy(r => r.Route, StringComparer.Ordinal)
-            .Take(maxRows)
-            .ToList();
-        rows.Add(Table(shown));
-        if (series.Count > shown.Count)
+        if (!others.IsEmpty)
         {
-            rows.Add(new Text($"... {series.Count - shown.Count} more series not shown (MaxRows {maxRows})"));
+            rows.Add(new Text("other measurements (latest point of each series):", new Style(decoration: Decoration.Bold)));
+            rows.AddRange(others.Lines(zone).Select(line => new Text("  " + line)));
+            if (others.PointsNotShown > 0)
+            {
+                rows.Add(new Text($"  ... {others.PointsNotShown} points of further series not shown (MaxOtherSeries {others.MaxSeries})"));
+            }
         }
 
         return new Rows(rows);
@@ -44,13 +56,14 @@ internal sealed class RedTableRenderer(int maxRows, TimeZoneInfo zone, bool asci
     {
         var requests = totals.Sum(r => r.Requests);
         var rate = totals.Sum(r => r.Rate);
-        var errors4xx = totals.Sum(r => r.Errors4xx);
-        var errors5xx = totals.Sum(r => r.Errors5xx);
+        var clientErrors = totals.Sum(r => r.ClientErrors);
+        var errors = totals.Sum(r => r.Errors);
         var when = window.IsEmpty ? "-" : Figures.Time(window.EndUnixNs, zone, "HH:mm:ss");
         var length = window.Seconds > 0 ? $" ({Figures.Number(window.Seconds)} s)" : "";
         return new Text(
-            $"HTTP R.E.D. window ending {when}{length}  |  {seriesCount} series  |  {requests} requests, {Figures.Number(rate)} req/s  |  "
-            + $"4xx {Figures.Percent(requests == 0 ? 0 : 100.0 * errors4xx / requests)}  |  5xx {Figures.Percent(requests == 0 ? 0 : 100.0 * errors5xx / requests)}",
+            $"R.E.D. window ending {when}{length}  |  {seriesCount} series  |  {requests} requests, {Figures.Number(rate)} req/s  |  "
+            + $"client errors {Figures.Percent(requests == 0 ? 0 : 100.0 * clientErrors / requests)}  |  "
+            + $"errors {Figures.Percent(requests == 0 ? 0 : 100.0 * errors / requests)}",
             new Style(decoration: Decoration.Bold));
     }
 
@@ -65,11 +78,12 @@ internal sealed class RedTableRenderer(int maxRows, TimeZoneInfo zone, bool asci
     private Table Table(List<RedRow> rows)
     {
         var table = new Table().Border(asciiBorders ? TableBorder.Ascii : TableBorder.Rounded);
-        table.AddColumn("namespace/workload/pod");
-        table.AddColumn("dir");
-        table.AddColumn("method");
-        table.AddColumn("route");
-        foreach (var numeric in new[] { "req/s", "4xx %", "5xx %", "p50 ms", "p90 ms", "p99 ms" })
+        foreach (var text in new[] { "namespace/workload/pod", "dir", "protocol", "operation", "resource" })
+        {
+            table.AddColumn(text);
+        }
+
+        foreach (var numeric in new[] { "req/s", "client err %", "error %", "p50 ms", "p90 ms", "p99 ms" })
         {
             table.AddColumn(new TableColumn(numeric).RightAligned());
         }
@@ -79,11 +93,12 @@ internal sealed class RedTableRenderer(int maxRows, TimeZoneInfo zone, bool asci
             table.AddRow(
                 new Text(row.Workload),
                 new Text(row.Direction),
-                new Text(row.Method),
-                new Text(row.Route),
+                new Text(row.Protocol),
+                new Text(row.Operation),
+                new Text(row.Resource),
                 new Text(Figures.Number(row.Rate)),
-                new Text(Figures.Percent(row.Percent4xx), row.Errors4xx > 0 ? new Style(Color.Yellow) : Style.Plain),
-                new Text(Figures.Percent(row.Percent5xx), row.Errors5xx > 0 ? new Style(Color.Red) : Style.Plain),
+                new Text(Figures.Percent(row.ClientErrorPercent), row.ClientErrors > 0 ? new Style(Color.Yellow) : Style.Plain),
+                new Text(Figures.Percent(row.ErrorPercent), row.Errors > 0 ? new Style(Color.Red) : Style.Plain),
                 new Text(Figures.Number(row.P50Ms)),
                 new Text(Figures.Number(row.P90Ms)),
                 new Text(Figures.Number(row.P99Ms)));

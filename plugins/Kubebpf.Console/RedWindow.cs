@@ -3,8 +3,9 @@ using Kubebpf.Sdk.Metrics;
 namespace Kubebpf.Console;
 
 /// <summary>
-/// The series of the newest R.E.D. window. Points of one window share its end timestamp and may arrive over
-/// several batches; a newer timestamp starts a new window, an older one (a late batch) is ignored.
+/// The series of the newest R.E.D. window, of every protocol. Points of one window share its end timestamp (the R.E.D.
+/// plugin flushes all protocols at once) and may arrive over several batches; a newer timestamp starts a new window, an
+/// older one (a late batch) is ignored.
 /// </summary>
 internal sealed class RedWindow
 {
@@ -39,5 +40,6 @@ internal sealed class RedWindow
         return true;
     }
 
-    private static string SeriesKey(MetricPoint point) => string.Join('\u001f', point.Tags.Select(t => $"{t.Key}={t.Value}"));
+    private static string SeriesKey(MetricPoint point) =>
+        point.Measurement + '\u001f' + string.Join('\u001f', point.Tags.Select(t => $"{t.Key}={t.Value}"));
 }

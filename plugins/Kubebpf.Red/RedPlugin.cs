@@ -9,8 +9,9 @@ using Microsoft.Extensions.Options;
 namespace Kubebpf.Red;
 
 /// <summary>
-/// Turns <see cref="HttpExchange"/> events from any HTTP probe into the call log (<c>http_requests</c>) and
-/// rate / errors / duration per flush window (<c>http_red</c>). See README.md for configuration and output.
+/// Turns the <see cref="Exchange"/> events of every protocol parser into the call log (<c>&lt;protocol&gt;_requests</c>)
+/// and rate / errors / duration per flush window (<c>&lt;protocol&gt;_red</c>), named by each exchange's protocol
+/// descriptor (HTTP: <c>http_requests</c>, <c>http_red</c>). See README.md for configuration and output.
 /// </summary>
 public sealed class RedPlugin : IPlugin
 {
@@ -19,19 +20,18 @@ public sealed class RedPlugin : IPlugin
     public void ConfigureServices(IServiceCollection services, PluginContext context)
     {
         ArgumentNullException.ThrowIfNull(services);
-        ArgumentNullException.ThrowIfNull(context);
-        var options = RedOptionsLoader.Load(context.Configuration, context.InstanceName);
+        var options = PluginOptions.Load<RedOptions>(context);
         services.AddSingleton(Options.Create(options));
-        services.AddEventSubscriber<HttpExchange, RedAggregator>();
+        services.AddEventSubscriber<Exchange, RedAggregator>();
         services.AddFlushable<RedAggregator>();
-        foreach (var contract in RedOutputContract.Measurements)
+        foreach (var contract in RedOutputContract.Pattern.All)
         {
             services.AddSingleton(contract);
         }
 
         if (options.CallLog.Enabled)
         {
-            services.AddEventSubscriber<HttpExchange, CallLogWriter>();
+            services.AddEventSubscriber<Exchange, CallLogWriter>();
         }
     }
 }

@@ -1,5 +1,4 @@
 using Kubebpf.Sdk.Pipeline;
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace ExecProbe;
@@ -9,14 +8,7 @@ public sealed class ExecPlugin : IPlugin
 {
     public void ConfigureServices(IServiceCollection services, PluginContext context)
     {
-        var options = new ExecProbeOptions();
-        context.Configuration.Bind(options, binder => binder.ErrorOnUnknownConfiguration = true);
-        if (options.PollInterval <= TimeSpan.Zero)
-        {
-            throw new ArgumentException($"Plugins:{context.InstanceName}:PollInterval must be positive (was {options.PollInterval}).");
-        }
-
-        services.AddSingleton(options);
+        services.AddSingleton(PluginOptions.Load<ExecProbeOptions>(context));
         services.AddSingleton(ExecContract.ProcessExec);
         services.AddSingleton<IProbe, ExecTracepointProbe>();
     }

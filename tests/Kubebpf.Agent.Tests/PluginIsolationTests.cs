@@ -25,7 +25,7 @@ public sealed class PluginIsolationTests : IDisposable
     [InlineData("Loading", "loading")]
     [InlineData("Running", "running probe")]
     [InlineData("Flushing", "flushing")]
-    [InlineData("Events", "handling HttpExchange events")]
+    [InlineData("Events", "handling Exchange events")]
     public async Task A_failing_instance_is_stopped_and_reported_while_another_keeps_running(string failIn, string expectedPhase)
     {
         await using var runtime = CreateRuntime(new()

@@ -1,10 +1,8 @@
 using System.Buffers;
 using BenchmarkDotNet.Attributes;
-using Kubebpf.Red;
 using Kubebpf.Red.CallLog;
 using Kubebpf.Sdk.Metrics;
 using Kubebpf.Sdk.Pipeline;
-using Microsoft.Extensions.Options;
 
 namespace Kubebpf.Benchmarks;
 
@@ -38,7 +36,7 @@ public class LineProtocolBenchmarks
     {
         var exchanges = SampleExchanges.Create(BatchSize);
         var collected = new CollectingPointWriter();
-        new CallLogWriter(collected, Options.Create(new RedOptions())).OnEvents(exchanges);
+        new CallLogWriter(collected, new RedBenchmarks.NullAgentMetrics()).OnEvents(exchanges);
         _points = Tags == TagArrays.Shared
             ? collected.Points
             : [.. collected.Points.Select(p => new MetricPoint(p.Measurement, [.. p.Tags], [.. p.Fields], p.TimestampUnixNs))];

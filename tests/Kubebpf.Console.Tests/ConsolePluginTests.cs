@@ -1,6 +1,7 @@
 using Kubebpf.Sdk.Pipeline;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Time.Testing;
 using Spectre.Console;
 
@@ -16,6 +17,7 @@ public sealed class ConsolePluginTests
         {
             ["ShowCallLog"] = "true",
             ["MaxRows"] = "5",
+            ["MaxOtherSeries"] = "0",
             ["LossCounterKeywords:0"] = "retr",
         }, ConsoleOutput.Create(output, isTerminal: false));
 
@@ -24,16 +26,30 @@ public sealed class ConsolePluginTests
 
         Assert.True(options.ShowCallLog);
         Assert.Equal(5, options.MaxRows);
+        Assert.Equal(0, options.MaxOtherSeries);
         Assert.Equal(["retr"], options.LossCounterKeywords ?? []);
-        Assert.Contains("GET /x 200 1.00 ms", output.ToString(), StringComparison.Ordinal);
+        Assert.Contains("http GET /x 200 1.00 ms", output.ToString(), StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("MaxRows", "0", "Plugin 'Console': MaxRows must be at least 1, got 0.")]
+    [InlineData("MaxOtherSeries", "-1", "Plugin 'Console': MaxOtherSeries must be 0 (hidden) or more, got -1.")]
+    [InlineData("Width", "-5", "Plugin 'Console': Width must be 0 (automatic) or a number of columns, got -5.")]
+    [InlineData("AgentMeasurement", " ", "Plugin 'Console': AgentMeasurement must name a measurement.")]
+    public void Out_of_range_values_name_the_key(string key, string value, string expected)
+    {
+        var error = Assert.Throws<OptionsValidationException>(() => Build(new() { [key] = value }, null));
+
+        Assert.Equal([expected], error.Failures);
     }
 
     [Fact]
-    public void Out_of_range_values_name_the_key()
+    public void Unknown_keys_are_rejected_naming_the_key()
     {
-        var error = Assert.Throws<InvalidOperationException>(() => Build(new() { ["MaxRows"] = "0" }, null));
+        // RedMeasurement went away: every <protocol>_red measurement is shown.
+        var error = Assert.Throws<OptionsValidationException>(() => Build(new() { ["RedMeasurement"] = "http_red" }, null));
 
-        Assert.Equal("Plugins:Console:MaxRows must be at least 1 (it is 0)", error.Message);
+        Assert.Contains("'RedMeasurement'", Assert.Single(error.Failures), StringComparison.Ordinal);
     }
 
     private static ServiceProvider Build(Dictionary<string, string?> settings, IAnsiConsole? console)

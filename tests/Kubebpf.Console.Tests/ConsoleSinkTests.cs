@@ -23,24 +23,29 @@ public sealed class ConsoleSinkTests
     public async Task The_table_shows_the_exact_figures_of_each_series()
     {
         var text = await Write(Sink(),
-            Points.Red("api", "in", "GET", "/users/{id}", requests: 200, rate: 20, errors4xx: 10, errors5xx: 3, p50: 1.234, p90: 12.5, p99: 203.7),
+            Points.Red("api", "in", "GET", "/users/{id}", requests: 200, rate: 20, clientErrors: 10, errors: 3, p50: 1.234, p90: 12.5, p99: 203.7),
             Points.Red("web", "out", "POST", "/orders", requests: 5, rate: 0.5, p50: 0.42, p90: 0.9, p99: 1));
 
         var api = Line(text, "shop/api/api-0");
-        Assert.Equal(["shop/api/api-0", "in", "GET", "/users/{id}", "20.0", "5.0%", "1.5%", "1.23", "12.5", "204"], Cells(api));
-        Assert.Equal(["shop/web/web-0", "out", "POST", "/orders", "0.50", "0.0%", "0.0%", "0.42", "0.90", "1.00"], Cells(Line(text, "shop/web/web-0")));
-        Assert.Contains("| namespace/workload/pod | dir | method | route", text, StringComparison.Ordinal);
+        Assert.Equal(["shop/api/api-0", "in", "http", "GET", "/users/{id}", "20.0", "5.0%", "1.5%", "1.23", "12.5", "204"], Cells(api));
+        Assert.Equal(["shop/web/web-0", "out", "http", "POST", "/orders", "0.50", "0.0%", "0.0%", "0.42", "0.90", "1.00"], Cells(Line(text, "shop/web/web-0")));
+        Assert.Contains("| namespace/workload/pod | dir | protocol | operation | resource", text, StringComparison.Ordinal);
     }
 
     [Fact]
     public async Task The_header_totals_the_window_from_the_rollups()
     {
         var text = await Write(Sink(),
-            Points.Red("api", "in", "GET", "/a", requests: 60, rate: 6, errors4xx: 6),
-            Points.Red("api", "in", "GET", "/b", requests: 40, rate: 4, errors5xx: 2),
-            Points.Red("api", "in", "*", "*", requests: 100, rate: 10, errors4xx: 6, errors5xx: 2));
+            Points.Red("api", "in", "GET", "/a", requests: 60, rate: 6, clientErrors: 6),
+            Points.Red("api", "in", "GET", "/b", requests: 40, rate: 4, errors: 2),
+            Points.Red("api", "in", "*", "*", requests: 100, rate: 10, clientErrors: 6, errors: 2),
+            Points.Red("api", "out", "GET", "user:1", requests: 20, rate: 2, errors: 4, protocol: "redis"),
+            Points.Red("api", "out", "*", "*", requests: 20, rate: 2, errors: 4, protocol: "redis"));
 
-        Assert.Contains("HTTP R.E.D. window ending 12:00:10 (10.0 s)  |  2 series  |  100 requests, 10.0 req/s  |  4xx 6.0%  |  5xx 2.0%", text, StringComparison.Ordinal);
+        Assert.Contains(
+            "R.E.D. window ending 12:00:10 (10.0 s)  |  3 series  |  120 requests, 12.0 req/s  |  client errors 5.0%  |  errors 5.0%",
+            text,
+            StringComparison.Ordinal);
         Assert.DoesNotContain("| *", text, StringComparison.Ordinal);
     }
 
@@ -104,7 +109,7 @@ public sealed class ConsoleSinkTests
     {
         var text = await Write(Sink(), Points.Agent("Http", ("ringbuf_drops", 0)));
 
-        Assert.Contains("HTTP R.E.D. window ending -  |  0 series  |  0 requests, 0.00 req/s", text, StringComparison.Ordinal);
+        Assert.Contains("R.E.D. window ending -  |  0 series  |  0 requests, 0.00 req/s", text, StringComparison.Ordinal);
         Assert.Contains("agent: no data lost", text, StringComparison.Ordinal);
         Assert.Contains("waiting for the first R.E.D. window ...", text, StringComparison.Ordinal);
     }
@@ -116,8 +121,8 @@ public sealed class ConsoleSinkTests
             Points.Call("in", "GET", "/users/42", 200, 3_456_000, peer: "frontend"),
             Points.Call("out", "POST", "/orders", 503, 210_000_000));
 
-        Assert.Contains("12:00:10.123 in  shop/api/api-0 GET /users/42 200 3.46 ms <- shop/frontend", text, StringComparison.Ordinal);
-        Assert.Contains("12:00:10.123 out shop/api/api-0 POST /orders 503 210 ms", text, StringComparison.Ordinal);
+        Assert.Contains("12:00:10.123 in  shop/api/api-0 http GET /users/42 200 3.46 ms <- shop/frontend", text, StringComparison.Ordinal);
+        Assert.Contains("12:00:10.123 out shop/api/api-0 http POST /orders 503 210 ms", text, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -129,28 +134,83 @@ public sealed class ConsoleSinkTests
     }
 
     [Fact]
-    public async Task Measurement_names_are_configurable()
+    public async Task The_call_log_of_a_protocol_without_a_code_shows_its_status_tag()
     {
-        var options = new ConsoleSinkOptions { RedMeasurement = "red" };
-        var point = Points.Red("api", "in", "GET", "/", requests: 10, rate: 1);
-        var renamed = new MetricPoint("red", [.. point.Tags], [.. point.Fields], point.TimestampUnixNs);
+        var text = await Write(Sink(new ConsoleSinkOptions { ShowCallLog = true }), Points.RedisCall("GET", "user:1", "ok", 200_000));
 
-        Assert.Equal("", await Write(Sink(options), point));
-        Assert.Contains("shop/api/api-0", await Write(Sink(options), renamed), StringComparison.Ordinal);
+        Assert.Contains("12:00:10.123 out shop/api/api-0 redis GET user:1 ok 0.20 ms", text, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Every_protocols_red_measurement_shares_the_table_with_its_own_tag_names()
+    {
+        var text = await Write(Sink(),
+            Points.Red("api", "in", "GET", "/users/{id}", requests: 100, rate: 10),
+            Points.Red("api", "out", "SET", "session", requests: 50, rate: 5, errors: 5, protocol: "redis"),
+            Points.Red("api", "out", "A", "example.org", requests: 20, rate: 2, clientErrors: 1, protocol: "dns"));
+
+        Assert.Equal(["shop/api/api-0", "out", "redis", "SET", "session", "5.00", "0.0%", "10.0%", "1.00", "2.00", "3.00"], Cells(Line(text, "shop/api/api-0", "redis")));
+        Assert.Equal(["shop/api/api-0", "out", "dns", "A", "example.org", "2.00", "5.0%", "0.0%", "1.00", "2.00", "3.00"], Cells(Line(text, "shop/api/api-0", "dns")));
+        Assert.Contains("3 series", text, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Other_measurements_show_the_latest_point_of_each_series_at_the_next_render()
+    {
+        var sink = Sink();
+        await Write(sink, Points.Custom("tcp_retransmits", "api-0", new Field("count", FieldValue.Integer(3))));
+        Assert.Equal("", _output.ToString()); // shown with the next flush, not point by point
+
+        var text = await Write(sink,
+            Points.Custom("tcp_retransmits", "api-0", new Field("count", FieldValue.Integer(7)), new Field("ratio", FieldValue.Float(0.125))),
+            Points.Custom("tcp_retransmits", "web-0", new Field("count", FieldValue.Integer(1))),
+            Points.Custom("cpu_profile", "api-0", new Field("top", FieldValue.String(new string('f', 60)))),
+            Points.Agent("Http", ("ringbuf_drops", 0)));
+
+        Assert.Contains("other measurements (latest point of each series):", text, StringComparison.Ordinal);
+        Assert.Contains("  tcp_retransmits pod=api-0  count=7 ratio=0.13  (12:00:10)", text, StringComparison.Ordinal);
+        Assert.Contains("  tcp_retransmits pod=web-0  count=1  (12:00:10)", text, StringComparison.Ordinal);
+        Assert.Contains($"  cpu_profile pod=api-0  top=\"{new string('f', 40)}...\"  (12:00:10)", text, StringComparison.Ordinal);
+        Assert.DoesNotContain("count=3", text, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Other_measurements_are_bounded_and_the_rest_counted()
+    {
+        var text = await Write(Sink(new ConsoleSinkOptions { MaxOtherSeries = 2 }),
+            Points.Custom("custom", "a", new Field("v", FieldValue.Integer(1))),
+            Points.Custom("custom", "b", new Field("v", FieldValue.Integer(2))),
+            Points.Custom("custom", "c", new Field("v", FieldValue.Integer(3))),
+            Points.Custom("custom", "a", new Field("v", FieldValue.Integer(4))),
+            Points.Custom("custom", "d", new Field("v", FieldValue.Integer(5))),
+            Points.Agent("Http", ("ringbuf_drops", 0)));
+
+        Assert.Contains("custom pod=a  v=4", text, StringComparison.Ordinal);
+        Assert.Contains("custom pod=b  v=2", text, StringComparison.Ordinal);
+        Assert.DoesNotContain("pod=c", text, StringComparison.Ordinal);
+        Assert.Contains("... 2 points of further series not shown (MaxOtherSeries 2)", text, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Call_logs_never_count_as_other_measurements()
+    {
+        var text = await Write(Sink(), Points.Call("in", "GET", "/", 200, 1_000), Points.RedisCall("GET", "k", "ok", 1_000), Points.Agent("Http", ("ringbuf_drops", 0)));
+
+        Assert.DoesNotContain("other measurements", text, StringComparison.Ordinal);
     }
 
     [Fact]
     public async Task Redirected_output_is_plain_text_without_escape_sequences()
     {
-        var text = await Write(Sink(), Points.Red("api", "in", "GET", "/", requests: 10, rate: 1, errors5xx: 1));
+        var text = await Write(Sink(), Points.Red("api", "in", "GET", "/", requests: 10, rate: 1, errors: 1));
 
         Assert.DoesNotContain('\u001b', text);
         Assert.All(text, c => Assert.True(c < 128, $"non-ASCII character U+{(int)c:X4} in plain output"));
         Assert.Contains("+---", text, StringComparison.Ordinal);
     }
 
-    private static string Line(string text, string start) =>
-        text.Split('\n').Single(l => l.TrimStart('|', ' ').StartsWith(start, StringComparison.Ordinal));
+    private static string Line(string text, string start, string protocol = "http") =>
+        text.Split('\n').Single(l => l.TrimStart('|', ' ').StartsWith(start, StringComparison.Ordinal) && Cells(l)[2] == protocol);
 
     private static string[] Cells(string line) =>
         [.. line.Trim().Trim('|').Split('|').Select(c => c.Trim())];

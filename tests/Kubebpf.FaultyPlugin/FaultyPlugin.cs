@@ -4,6 +4,7 @@ using Kubebpf.Sdk.Events;
 using Kubebpf.Sdk.Metrics;
 using Kubebpf.Sdk.Net;
 using Kubebpf.Sdk.Pipeline;
+using Kubebpf.Sdk.Protocols;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -49,24 +50,26 @@ public sealed class FaultyPlugin : IPlugin
         services.AddSingleton<IProbe>(sp => sp.GetRequiredService<FaultyComponent>());
         services.AddSingleton<IPointSink>(sp => sp.GetRequiredService<FaultyComponent>());
         services.AddFlushable<FaultyComponent>();
-        services.AddSingleton(new EventSubscription(typeof(HttpExchange), typeof(FaultyComponent)));
+        services.AddSingleton(new EventSubscription(typeof(Exchange), typeof(FaultyComponent)));
     }
 }
 
 /// <summary>Every kind of component at once, each throwing only in the configured phase.</summary>
-public sealed class FaultyComponent : IProbe, IPointSink, IFlushable, IEventSubscriber<HttpExchange>
+public sealed class FaultyComponent : IProbe, IPointSink, IFlushable, IEventSubscriber<Exchange>
 {
-    private static readonly HttpExchange Exchange = new()
+    // A protocol of its own, so that what the R.E.D. plugin makes of this exchange never mixes with real HTTP traffic.
+    private static readonly Exchange Published = new()
     {
-        StartUnixNs = 1, DurationNs = 1, Direction = TrafficDirection.In, Method = "GET", Path = "/", Status = 200, Version = "1.1",
+        Protocol = new ProtocolDescriptor("faulty"), Operation = "GET", Resource = "/", Code = 200, Status = "2xx", Outcome = ExchangeOutcome.Success,
+        StartUnixNs = 1, DurationNs = 1, Transport = Transport.Tcp, Direction = TrafficDirection.In,
         Client = NetworkEndpoint.From(IPAddress.Loopback, 40000), Server = NetworkEndpoint.From(IPAddress.Loopback, 80), Interface = "lo",
     };
 
     private readonly FailurePhase _phase;
-    private readonly IEventPublisher<HttpExchange> _publisher;
+    private readonly IEventPublisher<Exchange> _publisher;
     private readonly ILogger<FaultyComponent> _logger;
 
-    public FaultyComponent(FaultyOptions options, IEventPublisher<HttpExchange> publisher, IAgentMetrics metrics, ILogger<FaultyComponent> logger)
+    public FaultyComponent(FaultyOptions options, IEventPublisher<Exchange> publisher, IAgentMetrics metrics, ILogger<FaultyComponent> logger)
     {
         _phase = options.FailIn;
         _publisher = publisher;
@@ -83,7 +86,7 @@ public sealed class FaultyComponent : IProbe, IPointSink, IFlushable, IEventSubs
 
         await Task.Delay(TimeSpan.FromMilliseconds(200), stoppingToken).ConfigureAwait(false);
         Throw(FailurePhase.Running);
-        _publisher.Publish([Exchange]); // every instance's subscriber gets one batch
+        _publisher.Publish([Published]); // every instance's subscriber gets one batch
         await Task.Delay(Timeout.Infinite, stoppingToken).ConfigureAwait(false);
     }
 
@@ -104,7 +107,7 @@ public sealed class FaultyComponent : IProbe, IPointSink, IFlushable, IEventSubs
 
     public void Flush(long windowEndUnixNs, IPointWriter output) => Throw(FailurePhase.Flushing);
 
-    public void OnEvents(ReadOnlySpan<HttpExchange> batch) => Throw(FailurePhase.Events);
+    public void OnEvents(ReadOnlySpan<Exchange> batch) => Throw(FailurePhase.Events);
 
     private void Throw(FailurePhase when)
     {

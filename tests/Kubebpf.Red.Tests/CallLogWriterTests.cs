@@ -2,7 +2,8 @@ using Kubebpf.Red.CallLog;
 using Kubebpf.Sdk.Events;
 using Kubebpf.Sdk.Metrics;
 using Kubebpf.Sdk.Pipeline;
-using Microsoft.Extensions.Options;
+using Kubebpf.Sdk.Protocols;
+using Kubebpf.Testing;
 using static Kubebpf.Red.Tests.Exchanges;
 
 namespace Kubebpf.Red.Tests;
@@ -10,9 +11,10 @@ namespace Kubebpf.Red.Tests;
 public class CallLogWriterTests
 {
     private readonly BatchRecordingWriter _output = new();
+    private readonly TestAgentMetrics _metrics = new();
 
     [Fact]
-    public void Writes_one_point_per_exchange_with_low_cardinality_tags_and_the_rest_as_fields()
+    public void An_http_exchange_is_the_http_requests_point_it_always_was()
     {
         var writer = Writer();
         writer.Feed(Make("/users/42", status: 201, durationNs: 1_500_000, method: "POST", peer: Payments,
@@ -54,6 +56,46 @@ public class CallLogWriterTests
     }
 
     [Fact]
+    public void Another_protocol_is_named_by_its_descriptor_with_its_details_and_without_a_code()
+    {
+        Writer().Feed(MakeRedis("SET", "user:7", ExchangeOutcome.Error));
+
+        var point = Assert.Single(Assert.Single(_output.Batches));
+        Assert.Equal("redis_requests", point.Measurement);
+        Assert.Equal(
+            [
+                new Tag("node", "node-1"),
+                new Tag("namespace", "shop"),
+                new Tag("workload_kind", "Deployment"),
+                new Tag("workload", "cart"),
+                new Tag("pod", "cart-7d9f-x2b4q"),
+                new Tag("service", "cart-svc"),
+                new Tag("direction", "out"),
+                new Tag("operation", "SET"),
+                new Tag("status", "error"),
+            ],
+            point.Tags);
+        Assert.Equal(
+            [
+                new Field("resource", FieldValue.String("user:7")),
+                new Field("duration_ns", FieldValue.Integer(200_000)),
+                new Field("client", FieldValue.String("10.1.0.5:51000")),
+                new Field("server", FieldValue.String("10.1.0.2:8080")),
+                new Field("peer_ip", FieldValue.String("10.1.0.2")),
+                new Field("db", FieldValue.Integer(0)),
+            ],
+            point.Fields);
+    }
+
+    [Fact]
+    public void The_operation_tag_is_the_canonical_operation()
+    {
+        Writer().Feed(Make("/", method: "PURGE"));
+
+        Assert.Equal("OTHER", Assert.Single(Assert.Single(_output.Batches)).Tag("method"));
+    }
+
+    [Fact]
     public void Outbound_calls_name_the_server_as_peer_ip()
     {
         Writer().Feed(Make("/", direction: TrafficDirection.Out));
@@ -64,17 +106,9 @@ public class CallLogWriterTests
     }
 
     [Fact]
-    public void Query_strings_are_not_stored_by_default()
+    public void A_query_string_is_written_exactly_when_the_parser_recorded_it()
     {
-        Writer().Feed(Make("/login", query: "token=secret"));
-
-        Assert.Null(Assert.Single(Assert.Single(_output.Batches)).Field("query"));
-    }
-
-    [Fact]
-    public void Query_strings_are_stored_when_configured()
-    {
-        Writer(recordQueryStrings: true).Feed(Make("/login", query: "token=secret"), Make("/login"));
+        Writer().Feed(Make("/login", query: "token=secret"), Make("/login"));
 
         var batch = Assert.Single(_output.Batches);
         Assert.Equal("token=secret", batch[0].Field("query")!.Value.AsString);
@@ -82,14 +116,17 @@ public class CallLogWriterTests
     }
 
     [Fact]
-    public void Unknown_sizes_and_a_missing_host_are_omitted()
+    public void Unknown_sizes_a_missing_host_an_empty_resource_and_no_code_are_omitted()
     {
-        Writer().Feed(Make("/", host: null, requestBytes: -1, responseBytes: -1));
+        Writer().Feed(
+            Make("/", host: null, requestBytes: -1, responseBytes: -1),
+            Any(RedisProtocol, "PING", "", -1, "ok", ExchangeOutcome.Success));
 
-        var point = Assert.Single(Assert.Single(_output.Batches));
-        Assert.Null(point.Field("request_bytes"));
-        Assert.Null(point.Field("response_bytes"));
-        Assert.Null(point.Field("host"));
+        var batch = Assert.Single(_output.Batches);
+        Assert.Null(batch[0].Field("request_bytes"));
+        Assert.Null(batch[0].Field("response_bytes"));
+        Assert.Null(batch[0].Field("host"));
+        Assert.Equal(["duration_ns", "client", "server", "peer_ip"], batch[1].Fields.Select(f => f.Key));
     }
 
     [Fact]
@@ -105,6 +142,17 @@ public class CallLogWriterTests
     }
 
     [Fact]
+    public void Equal_operations_and_statuses_in_distinct_strings_share_one_tag_array()
+    {
+        var first = MakeRedis(new string("GET".AsSpan()));
+        var second = MakeRedis(new string("GET".AsSpan())) with { Status = new string("ok".AsSpan()) };
+        Writer().Feed(first, second);
+
+        var batch = Assert.Single(_output.Batches);
+        Assert.Same(batch[0].Tags, batch[1].Tags);
+    }
+
+    [Fact]
     public void A_batch_is_written_once_and_an_empty_batch_not_at_all()
     {
         var writer = Writer();
@@ -114,22 +162,22 @@ public class CallLogWriterTests
         Assert.Equal(3, Assert.Single(_output.Batches).Count);
     }
 
-    [Theory]
-    [InlineData(101, "1xx")]
-    [InlineData(204, "2xx")]
-    [InlineData(304, "3xx")]
-    [InlineData(499, "4xx")]
-    [InlineData(500, "5xx")]
-    [InlineData(599, "5xx")]
-    [InlineData(600, "other")]
-    [InlineData(0, "other")]
-    public void Status_classes(int status, string expected)
+    [Fact]
+    public void Exchanges_whose_protocol_code_fails_are_counted_and_the_rest_of_the_batch_is_written()
     {
-        Assert.Equal(expected, CallLogWriter.StatusClass(status));
+        var throwing = new ProtocolDescriptor("broken") { CanonicalOperation = _ => throw new InvalidOperationException("bug") };
+        Writer().Feed(
+            Make("/a"),
+            Any(throwing, "GET", "/", 200, "2xx", ExchangeOutcome.Success),
+            Make("/b") with { Details = new LyingDetails() },
+            default,
+            Make("/c"));
+
+        Assert.Equal(["/a", "/c"], Assert.Single(_output.Batches).Select(p => p.Field("path")!.Value.AsString));
+        Assert.Equal(3, _metrics.Value("call_log_descriptor_failures"));
     }
 
-    private CallLogWriter Writer(bool recordQueryStrings = false) =>
-        new(_output, Options.Create(new RedOptions { CallLog = { RecordQueryStrings = recordQueryStrings } }));
+    private CallLogWriter Writer() => new(_output, _metrics);
 
     /// <summary>Keeps each batch as it was written, to see how often the writer is called.</summary>
     private sealed class BatchRecordingWriter : IPointWriter
@@ -139,5 +187,13 @@ public class CallLogWriterTests
         public void Write(MetricPoint point) => Batches.Add([point]);
 
         public void Write(IReadOnlyList<MetricPoint> points) => Batches.Add(points);
+    }
+
+    /// <summary>Announces two fields and writes one.</summary>
+    private sealed class LyingDetails : IExchangeDetails
+    {
+        public int FieldCount => 2;
+
+        public void WriteFields(Span<Field> destination) => destination[0] = new("x", FieldValue.Integer(1));
     }
 }

@@ -1,34 +1,39 @@
 using Kubebpf.Red.CallLog;
 using Kubebpf.Red.Contract;
-using Kubebpf.Sdk.Metrics;
 using Kubebpf.Sdk.Events;
+using Kubebpf.Sdk.Metrics;
 using Kubebpf.Testing;
-using Microsoft.Extensions.Options;
 using static Kubebpf.Red.Tests.Exchanges;
 
 namespace Kubebpf.Red.Tests;
 
 public class OutputContractTests
 {
-    private static readonly HttpExchange[] Varied =
+    private static readonly Exchange[] Varied =
     [
         Make("/users/1", peer: Payments, query: "q=1", requestBytes: 10),
         Make("/users/2", status: 503, direction: TrafficDirection.Out, method: "PURGE", workload: Payments),
         Make("/", status: 0, unknownWorkload: true, host: null, requestBytes: -1, responseBytes: -1),
         Make("*", method: "OPTIONS", status: 404),
+        MakeRedis("GET", "user:1"),
+        MakeRedis("SET", "user:2", ExchangeOutcome.Timeout, workload: Payments) with { Code = 5, RequestBytes = 3, ResponseBytes = 0 },
+        MakeRedis("PING", "") with { Peer = Cart, Status = "" },
     ];
 
-    [Fact]
-    public void Every_emitted_point_matches_its_declared_measurement_and_every_declared_field_is_emitted()
+    public static TheoryData<string> Protocols => ["http", "redis"];
+
+    [Theory]
+    [MemberData(nameof(Protocols))]
+    public void Every_emitted_point_matches_its_protocols_contract_and_every_declared_field_is_emitted(string name)
     {
+        var protocol = name == "http" ? HttpProtocol : RedisProtocol;
         var output = new CollectingPointWriter();
-        var options = Options.Create(new RedOptions { CallLog = { RecordQueryStrings = true } });
-        new CallLogWriter(output, options).OnEvents(Varied);
+        new CallLogWriter(output, new TestAgentMetrics()).OnEvents(Varied);
         var aggregator = Aggregator();
         aggregator.OnEvents(Varied);
         aggregator.Flush(WindowStartUnixNs + TenSecondsNs, output);
 
-        foreach (var contract in RedOutputContract.Measurements)
+        foreach (var contract in RedOutputContract.For(protocol).All)
         {
             var points = output.Measurement(contract.Name);
             Assert.NotEmpty(points);
@@ -43,6 +48,29 @@ public class OutputContractTests
     }
 
     [Fact]
+    public void The_contract_uses_the_descriptors_names_and_its_detail_fields()
+    {
+        var http = RedOutputContract.For(HttpProtocol);
+        var redis = RedOutputContract.For(RedisProtocol);
+
+        Assert.Equal(("http_requests", "http_red"), (http.CallLog.Name, http.Red.Name));
+        Assert.Equal(("redis_requests", "redis_red"), (redis.CallLog.Name, redis.Red.Name));
+        Assert.Equal(
+            ["path", "status", "duration_ns", "request_bytes", "response_bytes", "client", "server", "peer_ip", "host", "query", "version"],
+            http.CallLog.Fields.Select(f => f.Key));
+        Assert.Contains(http.Red.Tags, t => t.Key == "route");
+        Assert.Contains(http.Red.Fields, f => f.Key == "errors_5xx");
+        Assert.Equal("db", redis.CallLog.Fields[^1].Key);
+        Assert.Contains(redis.Red.Tags, t => t.Key == "resource");
+    }
+
+    [Fact]
+    public void The_pattern_listed_by_the_plugin_names_no_protocol()
+    {
+        Assert.Equal(["<protocol>_requests", "<protocol>_red"], RedOutputContract.Pattern.All.Select(c => c.Name));
+    }
+
+    [Fact]
     public void The_check_names_every_violation()
     {
         var point = new MetricPoint(
@@ -50,23 +78,24 @@ public class OutputContractTests
             [new Tag("pod", ""), new Tag("url", "/x")],
             [new Field("requests", FieldValue.Float(1)), new Field("bogus", FieldValue.Integer(1))],
             0);
+        var http = RedOutputContract.For(HttpProtocol);
 
-        var violations = RedOutputContract.Red.Violations(point);
+        var violations = http.Red.Violations(point);
 
         Assert.Contains("tag 'pod' is empty (empty tags must be omitted)", violations);
         Assert.Contains("tag 'url' is not declared", violations);
         Assert.Contains("field 'requests' is Float, declared Integer", violations);
         Assert.Contains("field 'bogus' is not declared", violations);
         Assert.Contains("required field 'rate' is missing", violations);
-        Assert.Contains("measurement 'http_red' is not 'http_requests'", RedOutputContract.CallLog.Violations(point));
+        Assert.Contains("measurement 'http_red' is not 'http_requests'", http.CallLog.Violations(point));
     }
 
     [Fact]
-    public void The_readme_documents_every_declared_measurement_tag_and_field()
+    public void The_readme_documents_every_measurement_tag_and_field_of_http()
     {
         var readme = File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "README.md"));
 
-        foreach (var contract in RedOutputContract.Measurements)
+        foreach (var contract in RedOutputContract.For(HttpProtocol).All)
         {
             Assert.Contains($"`{contract.Name}`", readme, StringComparison.Ordinal);
             Assert.All(contract.Tags, tag => Assert.Contains($"`{tag.Key}`", readme, StringComparison.Ordinal));

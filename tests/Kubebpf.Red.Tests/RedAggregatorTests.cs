@@ -1,6 +1,7 @@
 using Kubebpf.Red.Aggregation;
 using Kubebpf.Sdk.Events;
 using Kubebpf.Sdk.Metrics;
+using Kubebpf.Sdk.Protocols;
 using Kubebpf.Testing;
 using static Kubebpf.Red.Tests.Exchanges;
 
@@ -31,6 +32,7 @@ public class RedAggregatorTests
         Assert.Equal(1, point.Field("errors_5xx")!.Value.AsLong);
         Assert.Equal(0.1, point.Field("error_rate")!.Value.AsDouble);
         Assert.Equal(0.2, point.Field("client_error_rate")!.Value.AsDouble);
+        Assert.Equal(0, point.Field("timeouts")!.Value.AsLong);
         AssertWithinHistogramError(5.0, point.Field("latency_p50_ms")!.Value.AsDouble);
         AssertWithinHistogramError(9.0, point.Field("latency_p90_ms")!.Value.AsDouble);
         Assert.Equal(10.0, point.Field("latency_p99_ms")!.Value.AsDouble);
@@ -85,7 +87,7 @@ public class RedAggregatorTests
 
         aggregator.Flush(WindowEnd, _output);
 
-        var points = _output.Measurement(RedAggregator.Measurement);
+        var points = _output.Measurement("http_red");
         Assert.Equal(5, points.Count);
         var rollupIn = Assert.Single(points, p => p.Tag("route") == "*" && p.Tag("direction") == "in");
         Assert.Equal("*", rollupIn.Tag("method"));
@@ -170,7 +172,7 @@ public class RedAggregatorTests
 
         aggregator.Flush(WindowEnd, _output);
 
-        var routes = _output.Measurement(RedAggregator.Measurement)
+        var routes = _output.Measurement("http_red")
             .Where(p => p.Tag("route") != "*")
             .Select(p => $"{p.Tag("pod")} {p.Tag("route")} {p.Field("requests")!.Value.AsLong}")
             .Order()
@@ -222,7 +224,7 @@ public class RedAggregatorTests
         var aggregator = Aggregator(_metrics);
         var feeders = Enumerable.Range(0, Threads).Select(thread => new Thread(() =>
         {
-            var batch = new HttpExchange[BatchSize];
+            var batch = new Exchange[BatchSize];
             for (var b = 0; b < BatchesPerThread; b++)
             {
                 for (var i = 0; i < BatchSize; i++)
@@ -248,7 +250,7 @@ public class RedAggregatorTests
 
         aggregator.Flush(windowEnd, _output);
 
-        var points = _output.Measurement(RedAggregator.Measurement);
+        var points = _output.Measurement("http_red");
         var routeLevel = points.Where(p => p.Tag("route") != "*").ToArray();
         var rollups = points.Where(p => p.Tag("route") == "*").ToArray();
         const long Total = Threads * BatchesPerThread * BatchSize;
@@ -259,8 +261,148 @@ public class RedAggregatorTests
         Assert.Equal(Total / 2, rollups.Where(p => p.Tag("direction") == "out").Sum(p => p.Field("requests")!.Value.AsLong));
     }
 
+    [Fact]
+    public void Http_red_keeps_its_fields_in_their_order_with_timeouts_added()
+    {
+        var aggregator = Aggregator(_metrics);
+        aggregator.Feed(Make("/a"));
+
+        aggregator.Flush(WindowEnd, _output);
+
+        Assert.Equal(
+            ["requests", "rate", "errors_4xx", "errors_5xx", "error_rate", "client_error_rate", "timeouts", "latency_p50_ms",
+                "latency_p90_ms", "latency_p99_ms", "latency_max_ms", "latency_mean_ms", "window_s"],
+            Route("/a").Fields.Select(f => f.Key));
+    }
+
+    [Fact]
+    public void Each_protocol_gets_its_own_measurement_series_and_roll_up_named_by_its_descriptor()
+    {
+        var aggregator = Aggregator(_metrics);
+        aggregator.Feed(
+            Make("/a", direction: TrafficDirection.Out),
+            MakeRedis("GET", "user:1"),
+            MakeRedis("GET", "user:1", ExchangeOutcome.Error),
+            MakeRedis("SET", "user:1", ExchangeOutcome.Timeout, durationNs: 5_000 * Ms),
+            MakeRedis("GET", "user:1", ExchangeOutcome.ClientError));
+
+        aggregator.Flush(WindowEnd, _output);
+
+        var redis = _output.Measurement("redis_red");
+        var get = Assert.Single(redis, p => p.Tag("operation") == "GET");
+        Assert.Equal(
+            [
+                new Tag("node", "node-1"),
+                new Tag("namespace", "shop"),
+                new Tag("workload_kind", "Deployment"),
+                new Tag("workload", "cart"),
+                new Tag("pod", "cart-7d9f-x2b4q"),
+                new Tag("service", "cart-svc"),
+                new Tag("direction", "out"),
+                new Tag("operation", "GET"),
+                new Tag("resource", "user:1"),
+            ],
+            get.Tags);
+        Assert.Equal(3, get.Field("requests")!.Value.AsLong);
+        Assert.Equal(1, get.Field("errors")!.Value.AsLong);
+        Assert.Equal(1, get.Field("client_errors")!.Value.AsLong);
+        Assert.Equal(0, get.Field("timeouts")!.Value.AsLong);
+        var set = Assert.Single(redis, p => p.Tag("operation") == "SET");
+        Assert.Equal(1, set.Field("errors")!.Value.AsLong);
+        Assert.Equal(1, set.Field("timeouts")!.Value.AsLong);
+        Assert.Equal(1.0, set.Field("error_rate")!.Value.AsDouble);
+        Assert.Equal(5_000.0, set.Field("latency_max_ms")!.Value.AsDouble);
+        var rollup = Assert.Single(redis, p => p.Tag("operation") == "*");
+        Assert.Equal("*", rollup.Tag("resource"));
+        Assert.Equal(4, rollup.Field("requests")!.Value.AsLong);
+        Assert.Equal(2, rollup.Field("errors")!.Value.AsLong);
+        Assert.Equal(0.5, rollup.Field("error_rate")!.Value.AsDouble);
+        Assert.Equal(0.25, rollup.Field("client_error_rate")!.Value.AsDouble);
+        Assert.Equal(2, _output.Measurement("http_red").Count); // its route and its own roll-up
+    }
+
+    [Fact]
+    public void Without_a_normaliser_resources_are_kept_as_sent_cut_to_the_protocol_maximum()
+    {
+        var shortKeys = new ProtocolDescriptor("kv") { MaxResourceLength = 6 };
+        var aggregator = Aggregator(_metrics);
+        aggregator.Feed(
+            Any(shortKeys, "GET", "user:12345", -1, "ok", ExchangeOutcome.Success),
+            Any(shortKeys, "GET", "user:1", -1, "ok", ExchangeOutcome.Success),
+            Any(shortKeys, "GET", "", -1, "ok", ExchangeOutcome.Success),
+            MakeRedis("GET", "user:12345"));
+
+        aggregator.Flush(WindowEnd, _output);
+
+        var kv = _output.Measurement("kv_red").Where(p => p.Tag("operation") != "*").ToArray();
+        Assert.Equal(2, Assert.Single(kv, p => p.Tag("resource") == "user:1").Field("requests")!.Value.AsLong);
+        Assert.Null(Assert.Single(kv, p => p.Tag("resource") is null).Tag("resource")); // empty: tag left out
+        Assert.Single(_output.Measurement("redis_red"), p => p.Tag("resource") == "user:12345");
+    }
+
+    [Fact]
+    public void The_resource_cap_applies_per_protocol()
+    {
+        var aggregator = Aggregator(_metrics, maxRoutesPerWorkload: 1);
+        aggregator.Feed(Make("/a"), Make("/b"), MakeRedis("GET", "k1"), MakeRedis("GET", "k2"));
+
+        aggregator.Flush(WindowEnd, _output);
+
+        Assert.Equal(["/a", "{other}"], _output.Measurement("http_red").Select(p => p.Tag("route")).Where(r => r != "*").Order());
+        Assert.Equal(["k1", "{other}"], _output.Measurement("redis_red").Select(p => p.Tag("resource")).Where(r => r != "*").Order());
+        Assert.Equal(2, _metrics.Value("routes_collapsed"));
+    }
+
+    [Fact]
+    public void A_protocol_idle_for_a_window_starts_again_with_an_empty_table_while_its_workload_stays()
+    {
+        var aggregator = Aggregator(_metrics, maxRoutesPerWorkload: 1);
+        aggregator.Feed(MakeRedis("GET", "k1"), Make("/a"));
+        aggregator.Flush(WindowEnd, _output);
+        aggregator.Feed(Make("/a"));
+        aggregator.Flush(WindowEnd + TenSecondsNs, _output);
+        _output.Clear();
+
+        aggregator.Feed(MakeRedis("GET", "k2"), MakeRedis("GET", "k2", workload: CartReplica));
+        aggregator.Flush(WindowEnd + (2 * TenSecondsNs), _output);
+
+        Assert.Equal(["k2", "k2"], _output.Measurement("redis_red").Select(p => p.Tag("resource")).Where(r => r != "*"));
+        Assert.Equal(0, _metrics.Value("routes_collapsed"));
+    }
+
+    [Fact]
+    public void Equal_operations_in_distinct_strings_share_one_series()
+    {
+        var aggregator = Aggregator(_metrics);
+        aggregator.Feed(MakeRedis(new string("GET".AsSpan())), MakeRedis(new string("GET".AsSpan())));
+
+        aggregator.Flush(WindowEnd, _output);
+
+        Assert.Equal(2, Assert.Single(_output.Measurement("redis_red"), p => p.Tag("operation") == "GET").Field("requests")!.Value.AsLong);
+    }
+
+    [Fact]
+    public void Exchanges_whose_protocol_code_fails_are_counted_and_left_out()
+    {
+        var throwing = new ProtocolDescriptor("broken") { NormalizeResource = (_, _) => throw new InvalidOperationException("bug") };
+        var nullOperation = new ProtocolDescriptor("null_operation") { CanonicalOperation = _ => null! };
+        var aggregator = Aggregator(_metrics);
+        aggregator.Feed(
+            Make("/a"),
+            Any(throwing, "GET", "/", 200, "2xx", ExchangeOutcome.Success),
+            Any(nullOperation, "GET", "/", 200, "2xx", ExchangeOutcome.Success),
+            default,
+            Make("/a"));
+
+        aggregator.Flush(WindowEnd, _output);
+
+        Assert.Equal(2, Route("/a").Field("requests")!.Value.AsLong);
+        Assert.Equal(["http_red"], _output.Points.Select(p => p.Measurement).Distinct());
+        Assert.Equal(3, _metrics.Value("red_descriptor_failures"));
+    }
+
     private MetricPoint Route(string route) =>
-        Assert.Single(_output.Measurement(RedAggregator.Measurement), p => p.Tag("route") == route);
+        Assert.Single(_output.Measurement("http_red"), p => p.Tag("route") == route);
 
     private static void AssertWithinHistogramError(double expected, double actual) =>
         Assert.InRange(actual, expected * (1 - LatencyHistogram.MaxRelativeError), expected * (1 + LatencyHistogram.MaxRelativeError));

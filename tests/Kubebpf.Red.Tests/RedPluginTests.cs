@@ -1,6 +1,7 @@
 using Kubebpf.Red.Aggregation;
 using Kubebpf.Red.CallLog;
 using Kubebpf.Sdk.Events;
+using Kubebpf.Sdk.Metrics;
 using Kubebpf.Sdk.Pipeline;
 using Kubebpf.Testing;
 using Microsoft.Extensions.Configuration;
@@ -18,9 +19,17 @@ public class RedPluginTests
 
         var subscribers = provider.GetServices<EventSubscription>().Select(s => s.SubscriberType).ToArray();
         Assert.Equal([typeof(RedAggregator), typeof(CallLogWriter)], subscribers);
-        Assert.All(provider.GetServices<EventSubscription>(), s => Assert.Equal(typeof(HttpExchange), s.EventType));
+        Assert.All(provider.GetServices<EventSubscription>(), s => Assert.Equal(typeof(Exchange), s.EventType));
         Assert.Same(provider.GetRequiredService<RedAggregator>(), Assert.Single(provider.GetServices<IFlushable>()));
         Assert.NotNull(provider.GetRequiredService<CallLogWriter>());
+    }
+
+    [Fact]
+    public void Declares_the_protocol_independent_pattern_of_its_measurements()
+    {
+        using var provider = Configure([]);
+
+        Assert.Equal(["<protocol>_requests", "<protocol>_red"], provider.GetServices<MeasurementContract>().Select(c => c.Name));
     }
 
     [Fact]
@@ -36,14 +45,13 @@ public class RedPluginTests
     {
         using var provider = Configure(new()
         {
-            ["CallLog:Enabled"] = "true",
-            ["CallLog:RecordQueryStrings"] = "true",
+            ["CallLog:Enabled"] = "false",
             ["MaxRoutesPerWorkload"] = "20",
             ["MaxSeries"] = "500",
         });
 
         var options = provider.GetRequiredService<IOptions<RedOptions>>().Value;
-        Assert.True(options.CallLog.RecordQueryStrings);
+        Assert.False(options.CallLog.Enabled);
         Assert.Equal(20, options.MaxRoutesPerWorkload);
         Assert.Equal(500, options.MaxSeries);
     }
@@ -64,6 +72,7 @@ public class RedPluginTests
     [InlineData("MaxSerie", "10", "MaxSerie")]
     [InlineData("MaxSeries", "many", "MaxSeries")]
     [InlineData("CallLog:Enabled", "yes please", "CallLog:Enabled")]
+    [InlineData("CallLog:RecordQueryStrings", "true", "RecordQueryStrings")] // moved to the HTTP plugin
     public void Unknown_keys_and_unparsable_values_fail_naming_the_key(string key, string value, string named)
     {
         var error = Assert.Throws<OptionsValidationException>(() => Configure(new() { [key] = value }));

@@ -21,7 +21,8 @@ public sealed class OutOfTree : IDisposable
         {
             DotNet.Run(RepositoryPaths.Root, "pack", "plugin-sdk/Kubebpf.Sdk/Kubebpf.Sdk.csproj", "-c", Configuration, "--no-build",
                 $"-p:PackageVersion={SdkVersion}", "-o", Packages);
-            DotNet.Run(RepositoryPaths.Root, "pack", "plugin-sdk/templates/Kubebpf.Templates.csproj", "-c", Configuration, "-o", Packages);
+            DotNet.Run(RepositoryPaths.Root, "pack", "plugin-sdk/templates/Kubebpf.Templates.csproj", "-c", Configuration,
+                $"-p:PackageVersion={SdkVersion}", "-o", Packages);
         }
         catch
         {
@@ -43,22 +44,30 @@ public sealed class OutOfTree : IDisposable
 
     public string SdkPackage => Path.Combine(Packages, $"Kubebpf.Sdk.{SdkVersion}.nupkg");
 
-    public string TemplatePackage => Path.Combine(Packages, $"Kubebpf.Templates.{typeof(IPlugin).Assembly.GetName().Version!.ToString(3)}.nupkg");
+    public string TemplatePackage => Path.Combine(Packages, $"Kubebpf.Templates.{SdkVersion}.nupkg");
 
-    /// <summary>A plugin drop-in folder with both samples published into it (built once, on first use).</summary>
+    /// <summary>A plugin drop-in folder with every sample plugin published into it (built once, on first use).</summary>
     public string DropIn => _dropIn.Value;
 
     /// <summary>The configuration the tests were built in: the packed SDK must be the one they run against.</summary>
     private static string Configuration => new DirectoryInfo(AppContext.BaseDirectory).Name.Equals("debug", StringComparison.OrdinalIgnoreCase) ? "Debug" : "Release";
 
+    /// <summary>The copy of a sample (under <see cref="Root"/>) that <see cref="DropIn"/> was published from.</summary>
+    public string Sample(string name)
+    {
+        _ = DropIn;
+        return Path.Combine(Root, "samples", name);
+    }
+
     private string PublishSamples()
     {
         var dropIn = Directory.CreateDirectory(Path.Combine(Root, "plugins")).FullName;
-        foreach (var sample in new[] { "ExecProbe", "JsonLinesSink" })
+        // Each sample with the folder of its plugin project: RedisParser keeps its tests beside it (src/, tests/).
+        foreach (var (sample, project) in new[] { ("ExecProbe", "."), ("JsonLinesSink", "."), ("RedisParser", "src/RedisParser") })
         {
             var source = Path.Combine(Root, "samples", sample);
             CopyDirectory(Path.Combine(RepositoryPaths.Root, "samples", sample), source);
-            DotNet.Run(source, "publish", "-c", "Release", $"-p:KubebpfSdkVersion={SdkVersion}", "-o", Path.Combine(dropIn, sample));
+            DotNet.Run(Path.Combine(source, project), "publish", "-c", "Release", $"-p:KubebpfSdkVersion={SdkVersion}", "-o", Path.Combine(dropIn, sample));
         }
 
         return dropIn;
@@ -69,7 +78,7 @@ public sealed class OutOfTree : IDisposable
         foreach (var file in Directory.EnumerateFiles(from, "*", SearchOption.AllDirectories))
         {
             var relative = Path.GetRelativePath(from, file);
-            if (relative.Split(Path.DirectorySeparatorChar)[0] is "bin" or "obj")
+            if (relative.Split(Path.DirectorySeparatorChar).Any(part => part is "bin" or "obj"))
             {
                 continue;
             }

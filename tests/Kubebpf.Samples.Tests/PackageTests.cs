@@ -1,6 +1,5 @@
 using System.IO.Compression;
 using System.Xml.Linq;
-using Kubebpf.Sdk.Pipeline;
 
 namespace Kubebpf.Samples.Tests;
 
@@ -44,14 +43,18 @@ public sealed class PackageTests(OutOfTree outOfTree)
     }
 
     [Fact]
-    public void The_template_references_the_sdk_version_it_was_packed_with_by_default()
+    public void The_template_defaults_to_the_sdk_version_packed_with_it_and_the_template_package_has_a_readme()
     {
         using var package = ZipFile.OpenRead(outOfTree.TemplatePackage);
         using var templateJson = package.GetEntry("content/probe/.template.config/template.json")!.Open();
         using var template = System.Text.Json.JsonDocument.Parse(templateJson);
+        using var nuspec = package.GetEntry("Kubebpf.Templates.nuspec")!.Open();
+        var metadata = XDocument.Load(nuspec).Root!.Elements().Single(e => e.Name.LocalName == "metadata");
 
         Assert.Equal(
-            typeof(IPlugin).Assembly.GetName().Version!.ToString(3),
+            outOfTree.SdkVersion,
             template.RootElement.GetProperty("symbols").GetProperty("SdkVersion").GetProperty("defaultValue").GetString());
+        Assert.Equal("README.md", metadata.Elements().Single(e => e.Name.LocalName == "readme").Value);
+        Assert.NotNull(package.GetEntry("README.md"));
     }
 }

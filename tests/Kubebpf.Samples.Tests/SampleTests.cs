@@ -11,6 +11,7 @@ public sealed class SampleTests(OutOfTree outOfTree)
     [Theory]
     [InlineData("ExecProbe", new[] { "exec.bpf.o" })]
     [InlineData("JsonLinesSink", new string[0])]
+    [InlineData("RedisParser", new string[0])]
     public void A_sample_publishes_to_a_plugin_folder_without_the_sdk_or_its_dependencies(string sample, string[] embeddedObjects)
     {
         var folder = Path.Combine(outOfTree.DropIn, sample);
@@ -20,20 +21,23 @@ public sealed class SampleTests(OutOfTree outOfTree)
     }
 
     [Fact]
-    public void The_published_agent_loads_both_samples_from_a_drop_in_folder_through_its_own_contract_types()
+    public void The_published_agent_loads_the_samples_from_a_drop_in_folder_through_its_own_contract_types()
     {
         var work = Directory.CreateDirectory(Path.Combine(outOfTree.Root, "plugins-command")).FullName;
         var config = Path.Combine(work, "kubebpf.json");
-        File.WriteAllText(config, JsonSerializer.Serialize(Configuration(work)));
+        var configuration = JsonSerializer.SerializeToNode(Configuration(work))!;
+        configuration["Plugins"]!["Redis"] = new System.Text.Json.Nodes.JsonObject { ["Plugin"] = "RedisParser" };
+        File.WriteAllText(config, configuration.ToJsonString());
 
         var listing = RunAgentCommand("plugins", "--config", config);
 
-        // "Loaded" with its components means the IPlugin, IProbe, IPointSink and MeasurementContract the samples were
+        // "Loaded" with its components means the IPlugin, IProbe, IPointSink, IStreamProtocol and MeasurementContract the samples were
         // compiled against are the host's own types: a second copy of the SDK would have failed every cast.
         var instances = listing.Split('\n').Select(line => string.Join(' ', line.Split(' ', StringSplitOptions.RemoveEmptyEntries))).ToList();
         Assert.Contains("ExecProbe ExecProbe Loaded 1 probe, writes process_exec", instances);
         Assert.Contains("Execs JsonLinesSink Loaded 1 sink", instances);
         Assert.Contains("SelfMetrics JsonLinesSink Loaded 1 sink", instances);
+        Assert.Contains("Redis RedisParser Loaded parses redis/tcp", instances);
     }
 
     [Fact]
@@ -75,6 +79,22 @@ public sealed class SampleTests(OutOfTree outOfTree)
         Assert.Equal(0, probe.GetProperty("bad_records").GetInt64());
         Assert.Equal(0, probe.GetProperty("ringbuf_full").GetInt64());
         Assert.InRange(probe.GetProperty("execs").GetInt64(), 1, long.MaxValue);
+    }
+
+    [Fact]
+    [Trait("Category", "Kernel")]
+    public void Check_with_a_configuration_checks_what_its_probes_need_and_without_one_everything()
+    {
+        var work = Directory.CreateDirectory(Path.Combine(outOfTree.Root, "check-command")).FullName;
+        var config = Path.Combine(work, "kubebpf.json");
+        File.WriteAllText(config, JsonSerializer.Serialize(Configuration(work)));
+
+        // ExecProbe attaches to a tracepoint (tracefs); the sinks need nothing.
+        Assert.Equal(["privileges", "memlock", "tracefs"], CheckedNames(RunAgentCommand("check", "--config", config)));
+        Assert.Equal(["privileges", "memlock", "btf", "bpffs", "tracefs"], CheckedNames(RunAgentCommand("check")));
+
+        static string[] CheckedNames(string report) =>
+            [.. report.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(line => line[(line.IndexOf(']', StringComparison.Ordinal) + 2)..line.IndexOf(':', StringComparison.Ordinal)])];
     }
 
     private object Configuration(string work) => new

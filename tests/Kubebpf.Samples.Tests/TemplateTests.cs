@@ -10,7 +10,8 @@ public sealed class TemplateTests(OutOfTree outOfTree)
         var hive = Path.Combine(outOfTree.Root, "template-hive");
         var project = Path.Combine(outOfTree.Root, "Acme.Forks");
         DotNet.Run(outOfTree.Root, "new", "install", outOfTree.TemplatePackage, "--debug:custom-hive", hive);
-        DotNet.Run(outOfTree.Root, "new", "kubebpf-probe", "-n", "Acme.Forks", "-o", project, "--SdkVersion", outOfTree.SdkVersion, "--debug:custom-hive", hive);
+        // No --SdkVersion: the template defaults to the SDK packed beside it.
+        DotNet.Run(outOfTree.Root, "new", "kubebpf-probe", "-n", "Acme.Forks", "-o", project, "--debug:custom-hive", hive);
         File.WriteAllText(Path.Combine(project, "nuget.config"), $"""
             <configuration><packageSources><add key="local" value="{outOfTree.Packages}" /></packageSources></configuration>
             """);

@@ -1,5 +1,6 @@
 using System.Runtime.InteropServices;
 using Kubebpf.Sdk.Bpf;
+using Kubebpf.Testing;
 
 namespace Kubebpf.Sdk.Tests;
 

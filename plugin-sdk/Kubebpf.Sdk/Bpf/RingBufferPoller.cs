@@ -5,6 +5,11 @@ public interface IBatchRecordHandler : IRecordHandler
 {
     /// <summary>Called after each drain that handed over at least one record, on the polling thread.</summary>
     void OnBatchEnd();
+
+    /// <summary>Called when a drain found nothing, before the poller sleeps, on the polling thread: housekeeping that must not wait for traffic goes here.</summary>
+    void OnIdle()
+    {
+    }
 }
 
 /// <summary>
@@ -21,7 +26,7 @@ public sealed class RingBufferPoller
 
     /// <summary>
     /// Loops: drain <paramref name="reader"/> into <paramref name="handler"/>, call <see cref="IBatchRecordHandler.OnBatchEnd"/>
-    /// when records came, drain again at once while records keep coming, else sleep. Returns when
+    /// when records came, drain again at once while records keep coming, else call <see cref="IBatchRecordHandler.OnIdle"/> and sleep. Returns when
     /// <paramref name="cancellationToken"/> is cancelled (after a last drain), without throwing.
     /// </summary>
     /// <returns>The number of records handed over.</returns>
@@ -47,6 +52,7 @@ public sealed class RingBufferPoller
 
             if (count == 0)
             {
+                handler.OnIdle();
                 cancellationToken.WaitHandle.WaitOne(PollInterval);
             }
         }

@@ -17,4 +17,9 @@ public interface IPacketConsumer
 
     /// <summary>Called on the capture thread after each drained batch that delivered at least one record: publish here.</summary>
     void OnBatchEnd();
+
+    /// <summary>Called on the capture thread when a drain found nothing: housekeeping that must not wait for traffic.</summary>
+    void OnIdle()
+    {
+    }
 }

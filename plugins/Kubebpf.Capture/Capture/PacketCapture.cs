@@ -294,6 +294,8 @@ public sealed class PacketCapture : IDisposable
 
         public void OnBatchEnd() => consumer.OnBatchEnd();
 
+        public void OnIdle() => consumer.OnIdle();
+
         private bool TryGetInterface(int index, out InterfaceInfo info)
         {
             var map = owner._byIndex;

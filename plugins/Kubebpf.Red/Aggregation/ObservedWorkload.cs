@@ -1,20 +1,20 @@
-using Kubebpf.Red.Routing;
+using Kubebpf.Red.Resources;
 using Kubebpf.Sdk.Metadata;
 using Kubebpf.Sdk.Metrics;
 
 namespace Kubebpf.Red.Aggregation;
 
 /// <summary>
-/// One observed pod (or the unknown workload) as the aggregator keys it: its precomputed tags and the route table
+/// One observed pod (or the unknown workload) as the aggregator keys it: its precomputed tags and the resource tables
 /// it shares with the other pods of its workload. Series keys compare it by reference.
 /// </summary>
-internal sealed class ObservedWorkload(Tag[] tags, RouteTable routes)
+internal sealed class ObservedWorkload(Tag[] tags, WorkloadResources resources)
 {
     /// <summary>node, namespace, workload_kind, workload, pod, service; empty values left out.</summary>
     public Tag[] Tags { get; } = tags;
 
-    /// <summary>The routes of the workload this pod belongs to.</summary>
-    public RouteTable Routes { get; } = routes;
+    /// <summary>The resources of the workload this pod belongs to, per protocol.</summary>
+    public WorkloadResources Resources { get; } = resources;
 
     /// <summary>The flush window in which an exchange last arrived; idle workloads are dropped at flush.</summary>
     public long LastUsedWindow { get; set; }
@@ -33,9 +33,9 @@ internal readonly record struct WorkloadKey(string Node, string Namespace, strin
     public static WorkloadKey Of(WorkloadIdentity identity) =>
         new(identity.Node, identity.Namespace, identity.WorkloadKind, identity.WorkloadName, identity.Pod, identity.Service);
 
-    /// <summary>The workload the route cap applies to: pods of one workload share their routes.</summary>
-    public RouteTableKey RouteTable => new(Namespace, Kind, Name);
+    /// <summary>The workload the resource cap applies to: pods of one workload share their resources.</summary>
+    public WorkloadNameKey Workload => new(Namespace, Kind, Name);
 }
 
 /// <summary>Namespace, kind and name of a workload.</summary>
-internal readonly record struct RouteTableKey(string Namespace, string Kind, string Name);
+internal readonly record struct WorkloadNameKey(string Namespace, string Kind, string Name);

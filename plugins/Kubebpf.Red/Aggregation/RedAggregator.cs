@@ -1,26 +1,25 @@
-using Kubebpf.Red.Routing;
+using Kubebpf.Red.Resources;
 using Kubebpf.Sdk.Events;
 using Kubebpf.Sdk.Metadata;
 using Kubebpf.Sdk.Metrics;
 using Kubebpf.Sdk.Pipeline;
+using Kubebpf.Sdk.Protocols;
 using Microsoft.Extensions.Options;
 
 namespace Kubebpf.Red.Aggregation;
 
 /// <summary>
-/// Aggregates exchanges into <c>http_red</c> points: one per (workload pod, direction, method, route) with requests
-/// in the window, plus one roll-up per (workload pod, direction) with method and route "*", merged from the route
-/// histograms at flush. Series, workloads and route tables idle for a whole window are dropped, so memory follows
-/// the active set. One lock guards everything: event batches take it once per batch, and flush holds it while it
-/// reads and resets the series it emits (a pass over each series' used buckets, no allocation per event).
+/// Aggregates exchanges of every protocol into <c>&lt;protocol&gt;_red</c> points: one per (workload pod, direction,
+/// protocol, canonical operation, normalised resource) with requests in the window, plus one roll-up per (workload pod,
+/// direction, protocol) with operation and resource "*", merged from the resource histograms at flush. Series,
+/// workloads and resource tables idle for a whole window are dropped, so memory follows the active set. One lock
+/// guards everything: event batches take it once per batch, and flush holds it while it reads and resets the series
+/// it emits (a pass over each series' used buckets, no allocation per event).
 /// </summary>
-internal sealed class RedAggregator : IEventSubscriber<HttpExchange>, IFlushable
+internal sealed class RedAggregator : IEventSubscriber<Exchange>, IFlushable
 {
-    /// <summary>The measurement name.</summary>
-    public const string Measurement = "http_red";
-
-    /// <summary>Method and route tag of the per-workload roll-up.</summary>
-    public const string AllRoutes = "*";
+    /// <summary>Operation and resource tag of the roll-ups.</summary>
+    public const string All = "*";
 
     private const double NsPerMs = 1e6;
     private const double NsPerSecond = 1e9;
@@ -30,15 +29,17 @@ internal sealed class RedAggregator : IEventSubscriber<HttpExchange>, IFlushable
     private readonly int _maxSeries;
     private readonly Counter _routesCollapsed;
     private readonly Counter _seriesOverflow;
+    private readonly Counter _descriptorFailures;
     private readonly ObservedWorkload _unknown;
+    private readonly MeasurementNames _measurements = new(static protocol => protocol.RedMeasurement);
 
     // Metadata sources hand out the same identity instance for a pod, so a reference lookup usually answers;
     // the value-keyed map catches equal identities in new instances. Cleared every flush.
     private readonly Dictionary<WorkloadIdentity, ObservedWorkload> _byInstance = new(ReferenceEqualityComparer.Instance);
     private readonly Dictionary<WorkloadKey, ObservedWorkload> _workloads = [];
-    private readonly Dictionary<RouteTableKey, RouteTable> _routeTables = [];
+    private readonly Dictionary<WorkloadNameKey, WorkloadResources> _resources = [];
     private readonly Dictionary<SeriesKey, WindowStats> _series = [];
-    private readonly Dictionary<(ObservedWorkload Workload, TrafficDirection Direction), WindowStats> _rollups = [];
+    private readonly Dictionary<RollupKey, WindowStats> _rollups = [];
 
     private long _window;
     private int _seriesHeld;
@@ -49,26 +50,33 @@ internal sealed class RedAggregator : IEventSubscriber<HttpExchange>, IFlushable
         _maxRoutesPerWorkload = options.Value.MaxRoutesPerWorkload;
         _maxSeries = options.Value.MaxSeries;
         _routesCollapsed = metrics.Counter(
-            "routes_collapsed", "An exchange counted under route {other} because its workload reached MaxRoutesPerWorkload.");
+            "routes_collapsed", "An exchange counted under resource {other} because its workload reached MaxRoutesPerWorkload in its protocol.");
         _seriesOverflow = metrics.Counter(
-            "series_overflow", "An exchange left out of http_red because MaxSeries series were already active.");
-        metrics.Gauge("red_series", "Route-level R.E.D. series held.", () => Volatile.Read(ref _seriesHeld));
-        _unknown = new ObservedWorkload(ObservedWorkload.TagsOf(null), new RouteTable(_maxRoutesPerWorkload));
+            "series_overflow", "An exchange left out of <protocol>_red because MaxSeries series were already active.");
+        _descriptorFailures = metrics.Counter(
+            "red_descriptor_failures", "An exchange left out of <protocol>_red because its protocol's CanonicalOperation or NormalizeResource threw.");
+        metrics.Gauge("red_series", "Resource-level R.E.D. series held.", () => Volatile.Read(ref _seriesHeld));
+        _unknown = new ObservedWorkload(ObservedWorkload.TagsOf(null), new WorkloadResources(_maxRoutesPerWorkload));
         _windowStartUnixNs = (time.GetUtcNow() - DateTimeOffset.UnixEpoch).Ticks * TimeSpan.NanosecondsPerTick;
     }
 
-    public void OnEvents(ReadOnlySpan<HttpExchange> batch)
+    public void OnEvents(ReadOnlySpan<Exchange> batch)
     {
         long collapsed = 0;
         long overflow = 0;
+        long failures = 0;
         lock (_gate)
         {
             foreach (ref readonly var exchange in batch)
             {
                 var workload = Observe(exchange.Workload);
-                var route = workload.Routes.Resolve(exchange.Path, out var wasCollapsed);
+                if (!TryKey(exchange, workload, out var key, out var wasCollapsed))
+                {
+                    failures++;
+                    continue;
+                }
+
                 collapsed += wasCollapsed ? 1 : 0;
-                var key = new SeriesKey(workload, exchange.Direction, HttpMethods.Canonical(exchange.Method), route);
                 if (!_series.TryGetValue(key, out var stats))
                 {
                     if (_series.Count >= _maxSeries)
@@ -82,19 +90,13 @@ internal sealed class RedAggregator : IEventSubscriber<HttpExchange>, IFlushable
                     Volatile.Write(ref _seriesHeld, _series.Count);
                 }
 
-                stats.Record(exchange.Status, exchange.DurationNs);
+                stats.Record(exchange.Outcome, exchange.DurationNs);
             }
         }
 
-        if (collapsed > 0)
-        {
-            _routesCollapsed.Add(collapsed);
-        }
-
-        if (overflow > 0)
-        {
-            _seriesOverflow.Add(overflow);
-        }
+        Count(_routesCollapsed, collapsed);
+        Count(_seriesOverflow, overflow);
+        Count(_descriptorFailures, failures);
     }
 
     public void Flush(long windowEndUnixNs, IPointWriter output)
@@ -112,20 +114,20 @@ internal sealed class RedAggregator : IEventSubscriber<HttpExchange>, IFlushable
                     continue;
                 }
 
-                points.Add(ToPoint(key.Workload, key.Direction, key.Method, key.Route, stats, windowEndUnixNs, windowSeconds));
-                RollupOf(key.Workload, key.Direction).Merge(stats);
+                points.Add(ToPoint(key.Workload, key.Direction, key.Protocol, key.Operation, key.Resource, stats, windowEndUnixNs, windowSeconds));
+                RollupOf(new RollupKey(key.Workload, key.Direction, key.Protocol)).Merge(stats);
                 stats.Reset();
             }
 
-            foreach (var ((workload, direction), rollup) in _rollups)
+            foreach (var (key, rollup) in _rollups)
             {
                 if (rollup.Requests == 0)
                 {
-                    _rollups.Remove((workload, direction));
+                    _rollups.Remove(key);
                     continue;
                 }
 
-                points.Add(ToPoint(workload, direction, AllRoutes, AllRoutes, rollup, windowEndUnixNs, windowSeconds));
+                points.Add(ToPoint(key.Workload, key.Direction, key.Protocol, All, All, rollup, windowEndUnixNs, windowSeconds));
                 rollup.Reset();
             }
 
@@ -137,6 +139,47 @@ internal sealed class RedAggregator : IEventSubscriber<HttpExchange>, IFlushable
         if (points.Count > 0)
         {
             output.Write(points);
+        }
+    }
+
+    private static void Count(Counter counter, long value)
+    {
+        if (value > 0)
+        {
+            counter.Add(value);
+        }
+    }
+
+    /// <summary>
+    /// The series of <paramref name="exchange"/>, through its protocol's canonical operation and resource normaliser.
+    /// False when the exchange has no protocol or the protocol's code threw: the exchange is another plugin's bad
+    /// input, counted, and must not stop this subscriber.
+    /// </summary>
+    private bool TryKey(in Exchange exchange, ObservedWorkload workload, out SeriesKey key, out bool collapsed)
+    {
+        var protocol = exchange.Protocol;
+        key = default;
+        collapsed = false;
+        if (protocol is null)
+        {
+            return false;
+        }
+
+        try
+        {
+            var operation = protocol.CanonicalOperation(exchange.Operation ?? string.Empty);
+            if (operation is null)
+            {
+                return false;
+            }
+
+            var resource = workload.Resources.For(protocol, _window).Resolve(exchange.Resource, out collapsed);
+            key = new SeriesKey(workload, exchange.Direction, protocol, operation, resource);
+            return true;
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            return false;
         }
     }
 
@@ -152,7 +195,7 @@ internal sealed class RedAggregator : IEventSubscriber<HttpExchange>, IFlushable
             var key = WorkloadKey.Of(identity);
             if (!_workloads.TryGetValue(key, out workload))
             {
-                workload = new ObservedWorkload(ObservedWorkload.TagsOf(identity), RoutesOf(key.RouteTable));
+                workload = new ObservedWorkload(ObservedWorkload.TagsOf(identity), ResourcesOf(key.Workload));
                 _workloads.Add(key, workload);
             }
 
@@ -160,34 +203,35 @@ internal sealed class RedAggregator : IEventSubscriber<HttpExchange>, IFlushable
         }
 
         workload.LastUsedWindow = _window;
-        workload.Routes.LastUsedWindow = _window;
+        workload.Resources.LastUsedWindow = _window;
         return workload;
     }
 
-    private RouteTable RoutesOf(RouteTableKey key)
+    private WorkloadResources ResourcesOf(WorkloadNameKey key)
     {
-        if (!_routeTables.TryGetValue(key, out var routes))
+        if (!_resources.TryGetValue(key, out var resources))
         {
-            routes = new RouteTable(_maxRoutesPerWorkload);
-            _routeTables.Add(key, routes);
+            resources = new WorkloadResources(_maxRoutesPerWorkload);
+            _resources.Add(key, resources);
         }
 
-        return routes;
+        return resources;
     }
 
-    private WindowStats RollupOf(ObservedWorkload workload, TrafficDirection direction)
+    private WindowStats RollupOf(RollupKey key)
     {
-        if (!_rollups.TryGetValue((workload, direction), out var rollup))
+        if (!_rollups.TryGetValue(key, out var rollup))
         {
             rollup = new WindowStats();
-            _rollups.Add((workload, direction), rollup);
+            _rollups.Add(key, rollup);
         }
 
         return rollup;
     }
 
-    // A workload unused in the closing window had no requests in it, so its series are gone already;
-    // dropping it and its route table (when no other pod of the workload was used) loses nothing.
+    // A workload unused in the closing window had no requests in it, so its series are gone already; dropping it and
+    // its resources (when no other pod of the workload was used) loses nothing. The same holds for the table of a
+    // protocol a used workload did not speak in the window.
     private void DropIdle()
     {
         Volatile.Write(ref _seriesHeld, _series.Count);
@@ -200,29 +244,36 @@ internal sealed class RedAggregator : IEventSubscriber<HttpExchange>, IFlushable
             }
         }
 
-        foreach (var (key, routes) in _routeTables)
+        foreach (var (key, resources) in _resources)
         {
-            if (routes.LastUsedWindow < _window)
+            if (resources.LastUsedWindow < _window)
             {
-                _routeTables.Remove(key);
+                _resources.Remove(key);
+            }
+            else
+            {
+                resources.DropIdle(_window);
             }
         }
+
+        _unknown.Resources.DropIdle(_window);
     }
 
-    private static MetricPoint ToPoint(
+    private MetricPoint ToPoint(
         ObservedWorkload workload,
         TrafficDirection direction,
-        string method,
-        string route,
+        ProtocolDescriptor protocol,
+        string operation,
+        string resource,
         WindowStats stats,
         long timestampUnixNs,
         double windowSeconds)
     {
         var tags = new Tag[workload.Tags.Length + 3];
         workload.Tags.CopyTo(tags, 0);
-        tags[^3] = new Tag("direction", WorkloadTags.Direction(direction));
-        tags[^2] = new Tag("method", method);
-        tags[^1] = new Tag("route", route);
+        var count = WorkloadTags.Append(tags, workload.Tags.Length, "direction", WorkloadTags.Direction(direction));
+        count = WorkloadTags.Append(tags, count, protocol.OperationTag, operation);
+        count = WorkloadTags.Append(tags, count, protocol.ResourceTag, resource);
 
         var requests = stats.Requests;
         var latency = stats.Latency;
@@ -230,10 +281,11 @@ internal sealed class RedAggregator : IEventSubscriber<HttpExchange>, IFlushable
         [
             new("requests", FieldValue.Integer(requests)),
             new("rate", FieldValue.Float(requests / windowSeconds)),
-            new("errors_4xx", FieldValue.Integer(stats.ClientErrors)),
-            new("errors_5xx", FieldValue.Integer(stats.ServerErrors)),
-            new("error_rate", FieldValue.Float((double)stats.ServerErrors / requests)),
+            new(protocol.ClientErrorsField, FieldValue.Integer(stats.ClientErrors)),
+            new(protocol.ErrorsField, FieldValue.Integer(stats.Errors)),
+            new("error_rate", FieldValue.Float((double)stats.Errors / requests)),
             new("client_error_rate", FieldValue.Float((double)stats.ClientErrors / requests)),
+            new("timeouts", FieldValue.Integer(stats.Timeouts)),
             new("latency_p50_ms", FieldValue.Float(latency.ValueAtQuantile(0.50) / NsPerMs)),
             new("latency_p90_ms", FieldValue.Float(latency.ValueAtQuantile(0.90) / NsPerMs)),
             new("latency_p99_ms", FieldValue.Float(latency.ValueAtQuantile(0.99) / NsPerMs)),
@@ -241,6 +293,6 @@ internal sealed class RedAggregator : IEventSubscriber<HttpExchange>, IFlushable
             new("latency_mean_ms", FieldValue.Float(latency.MeanNs / NsPerMs)),
             new("window_s", FieldValue.Float(windowSeconds)),
         ];
-        return new MetricPoint(Measurement, tags, fields, timestampUnixNs);
+        return new MetricPoint(_measurements.Of(protocol), count == tags.Length ? tags : tags[..count], fields, timestampUnixNs);
     }
 }

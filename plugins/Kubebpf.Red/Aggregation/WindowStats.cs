@@ -1,3 +1,5 @@
+using Kubebpf.Sdk.Events;
+
 namespace Kubebpf.Red.Aggregation;
 
 /// <summary>What one R.E.D. series saw in the current flush window. Not thread-safe: the aggregator synchronises.</summary>
@@ -6,36 +8,44 @@ internal sealed class WindowStats
     /// <summary>Durations of every exchange; its count is the request count.</summary>
     public LatencyHistogram Latency { get; } = new();
 
-    /// <summary>Requests answered with a 4xx status.</summary>
+    /// <summary>Requests refused as the client's fault (<see cref="ExchangeOutcome.ClientError"/>, HTTP 4xx).</summary>
     public long ClientErrors { get; private set; }
 
-    /// <summary>Requests answered with a 5xx status.</summary>
-    public long ServerErrors { get; private set; }
+    /// <summary>Requests that failed (<see cref="ExchangeOutcome.Error"/>) or went unanswered (<see cref="ExchangeOutcome.Timeout"/>).</summary>
+    public long Errors { get; private set; }
+
+    /// <summary>Requests that went unanswered; also counted in <see cref="Errors"/>.</summary>
+    public long Timeouts { get; private set; }
 
     /// <summary>How many exchanges were recorded.</summary>
     public long Requests => Latency.Count;
 
     /// <summary>Records one exchange.</summary>
-    public void Record(int status, long durationNs)
+    public void Record(ExchangeOutcome outcome, long durationNs)
     {
         Latency.Record(durationNs);
-        switch (status)
+        switch (outcome)
         {
-            case >= 400 and <= 499:
+            case ExchangeOutcome.ClientError:
                 ClientErrors++;
                 break;
-            case >= 500 and <= 599:
-                ServerErrors++;
+            case ExchangeOutcome.Error:
+                Errors++;
+                break;
+            case ExchangeOutcome.Timeout:
+                Errors++;
+                Timeouts++;
                 break;
         }
     }
 
-    /// <summary>Adds <paramref name="other"/>'s window to this one (used for the per-workload roll-up).</summary>
+    /// <summary>Adds <paramref name="other"/>'s window to this one (used for the roll-up).</summary>
     public void Merge(WindowStats other)
     {
         Latency.Merge(other.Latency);
         ClientErrors += other.ClientErrors;
-        ServerErrors += other.ServerErrors;
+        Errors += other.Errors;
+        Timeouts += other.Timeouts;
     }
 
     /// <summary>Starts a new window.</summary>
@@ -43,6 +53,7 @@ internal sealed class WindowStats
     {
         Latency.Reset();
         ClientErrors = 0;
-        ServerErrors = 0;
+        Errors = 0;
+        Timeouts = 0;
     }
 }

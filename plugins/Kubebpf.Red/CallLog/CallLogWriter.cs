@@ -1,38 +1,38 @@
 using System.Runtime.CompilerServices;
-using Kubebpf.Red.Routing;
 using Kubebpf.Sdk.Events;
 using Kubebpf.Sdk.Metadata;
 using Kubebpf.Sdk.Metrics;
 using Kubebpf.Sdk.Pipeline;
-using Microsoft.Extensions.Options;
+using Kubebpf.Sdk.Protocols;
 
 namespace Kubebpf.Red.CallLog;
 
 /// <summary>
-/// Writes one <c>http_requests</c> point per exchange, one <see cref="IPointWriter.Write(IReadOnlyList{MetricPoint})"/>
-/// per batch. Tag arrays and endpoint texts are cached (bounded) under one lock per batch, so concurrent batches are safe.
+/// Writes one <c>&lt;protocol&gt;_requests</c> point per exchange of any protocol, named by its descriptor, one
+/// <see cref="IPointWriter.Write(IReadOnlyList{MetricPoint})"/> per batch. Tag arrays and endpoint texts are cached
+/// (bounded) under one lock per batch, so concurrent batches are safe.
 /// </summary>
-internal sealed class CallLogWriter : IEventSubscriber<HttpExchange>
+internal sealed class CallLogWriter : IEventSubscriber<Exchange>
 {
-    /// <summary>The measurement name.</summary>
-    public const string Measurement = "http_requests";
-
     private const int MaxCachedTagSets = 4096;
 
     private readonly IPointWriter _output;
-    private readonly bool _recordQueryStrings;
+    private readonly Counter _descriptorFailures;
     private readonly Lock _cacheLock = new();
     private readonly Dictionary<TagsKey, Tag[]> _tags = [];
     private readonly EndpointTexts _endpoints = new();
+    private readonly MeasurementNames _measurements = new(static protocol => protocol.CallLogMeasurement);
     private readonly Tag[] _scratchTags = new Tag[WorkloadTags.MaxTags];
 
-    public CallLogWriter(IPointWriter output, IOptions<RedOptions> options)
+    public CallLogWriter(IPointWriter output, IAgentMetrics metrics)
     {
         _output = output;
-        _recordQueryStrings = options.Value.CallLog.RecordQueryStrings;
+        _descriptorFailures = metrics.Counter(
+            "call_log_descriptor_failures",
+            "An exchange left out of the call log because it had no protocol, or its protocol's CanonicalOperation or details threw.");
     }
 
-    public void OnEvents(ReadOnlySpan<HttpExchange> batch)
+    public void OnEvents(ReadOnlySpan<Exchange> batch)
     {
         if (batch.IsEmpty)
         {
@@ -40,72 +40,110 @@ internal sealed class CallLogWriter : IEventSubscriber<HttpExchange>
         }
 
         var points = new MetricPoint[batch.Length];
+        var count = 0;
         lock (_cacheLock)
         {
-            for (var i = 0; i < batch.Length; i++)
+            foreach (ref readonly var exchange in batch)
             {
-                points[i] = ToPoint(batch[i]);
+                if (TryPoint(exchange) is { } point)
+                {
+                    points[count++] = point;
+                }
             }
         }
 
-        _output.Write(points);
-    }
-
-    /// <summary>The status_class tag value.</summary>
-    internal static string StatusClass(int status) => status switch
-    {
-        >= 100 and <= 199 => "1xx",
-        >= 200 and <= 299 => "2xx",
-        >= 300 and <= 399 => "3xx",
-        >= 400 and <= 499 => "4xx",
-        >= 500 and <= 599 => "5xx",
-        _ => "other",
-    };
-
-    private MetricPoint ToPoint(in HttpExchange exchange)
-    {
-        var query = _recordQueryStrings && !string.IsNullOrEmpty(exchange.Query) ? exchange.Query : null;
-        var host = string.IsNullOrEmpty(exchange.Host) ? null : exchange.Host;
-        var fields = new Field[7 + (exchange.RequestBodyBytes >= 0 ? 1 : 0) + (exchange.ResponseBodyBytes >= 0 ? 1 : 0)
-            + (host is null ? 0 : 1) + (query is null ? 0 : 1)];
-        var count = 0;
-        fields[count++] = new("path", FieldValue.String(exchange.Path));
-        fields[count++] = new("status", FieldValue.Integer(exchange.Status));
-        fields[count++] = new("duration_ns", FieldValue.Integer(exchange.DurationNs));
-        if (exchange.RequestBodyBytes >= 0)
+        if (count == points.Length)
         {
-            fields[count++] = new("request_bytes", FieldValue.Integer(exchange.RequestBodyBytes));
+            _output.Write(points);
+            return;
         }
 
-        if (exchange.ResponseBodyBytes >= 0)
+        _descriptorFailures.Add(points.Length - count);
+        if (count > 0)
         {
-            fields[count++] = new("response_bytes", FieldValue.Integer(exchange.ResponseBodyBytes));
+            _output.Write(points[..count]);
+        }
+    }
+
+    /// <summary>
+    /// The point of <paramref name="exchange"/>, or null when its protocol is missing, its code threw or its details
+    /// wrote fewer fields than they announced: another plugin's bad input, counted, that must not stop this subscriber.
+    /// </summary>
+    private MetricPoint? TryPoint(in Exchange exchange)
+    {
+        if (exchange.Protocol is null)
+        {
+            return null;
+        }
+
+        try
+        {
+            return ToPoint(exchange);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            return null;
+        }
+    }
+
+    private MetricPoint? ToPoint(in Exchange exchange)
+    {
+        var protocol = exchange.Protocol;
+        var details = exchange.Details;
+        var hasResource = !string.IsNullOrEmpty(exchange.Resource);
+        var detailCount = details?.FieldCount ?? 0;
+        var fields = new Field[4 + detailCount + (hasResource ? 1 : 0) + (exchange.Code != -1 ? 1 : 0)
+            + (exchange.RequestBytes >= 0 ? 1 : 0) + (exchange.ResponseBytes >= 0 ? 1 : 0)];
+        var count = 0;
+        if (hasResource)
+        {
+            fields[count++] = new(protocol.ResourceField, FieldValue.String(exchange.Resource));
+        }
+
+        if (exchange.Code != -1)
+        {
+            fields[count++] = new(protocol.CodeField, FieldValue.Integer(exchange.Code));
+        }
+
+        fields[count++] = new("duration_ns", FieldValue.Integer(exchange.DurationNs));
+        if (exchange.RequestBytes >= 0)
+        {
+            fields[count++] = new("request_bytes", FieldValue.Integer(exchange.RequestBytes));
+        }
+
+        if (exchange.ResponseBytes >= 0)
+        {
+            fields[count++] = new("response_bytes", FieldValue.Integer(exchange.ResponseBytes));
         }
 
         fields[count++] = new("client", FieldValue.String(_endpoints.Text(exchange.Client)));
         fields[count++] = new("server", FieldValue.String(_endpoints.Text(exchange.Server)));
         fields[count++] = new("peer_ip", FieldValue.String(_endpoints.Text(exchange.Remote.WithPort(0))));
-        if (host is not null)
+        if (details is not null)
         {
-            fields[count++] = new("host", FieldValue.String(host));
+            var written = fields.AsSpan(count);
+            details.WriteFields(written);
+            foreach (var field in written)
+            {
+                if (string.IsNullOrEmpty(field.Key))
+                {
+                    return null;
+                }
+            }
         }
 
-        if (query is not null)
-        {
-            fields[count++] = new("query", FieldValue.String(query));
-        }
-
-        fields[count] = new("version", FieldValue.String(exchange.Version));
-        return new MetricPoint(Measurement, TagsOf(exchange), fields, exchange.StartUnixNs);
+        return new MetricPoint(_measurements.Of(protocol), TagsOf(exchange), fields, exchange.StartUnixNs);
     }
 
     /// <summary>
-    /// The tags, shared by every point with the same workload, peer, direction, method and status class: points never
-    /// change their arrays, and one array per combination instead of one per exchange keeps the buffered points small.
+    /// The tags, shared by every point with the same workload, peer, direction, protocol, operation and status: points
+    /// never change their arrays, and one array per combination instead of one per exchange keeps the buffered points small.
     /// </summary>
-    private Tag[] TagsOf(in HttpExchange exchange)
+    private Tag[] TagsOf(in Exchange exchange)
     {
-        var key = new TagsKey(exchange.Workload, exchange.Peer, exchange.Direction, HttpMethods.Canonical(exchange.Method), StatusClass(exchange.Status));
+        var protocol = exchange.Protocol;
+        var key = new TagsKey(
+            exchange.Workload, exchange.Peer, exchange.Direction, protocol, protocol.CanonicalOperation(exchange.Operation ?? string.Empty), exchange.Status);
         if (_tags.TryGetValue(key, out var cached))
         {
             return cached;
@@ -114,8 +152,8 @@ internal sealed class CallLogWriter : IEventSubscriber<HttpExchange>
         Span<Tag> tags = _scratchTags;
         var count = WorkloadTags.AppendWorkload(tags, 0, key.Workload);
         count = WorkloadTags.Append(tags, count, "direction", WorkloadTags.Direction(key.Direction));
-        count = WorkloadTags.Append(tags, count, "method", key.Method);
-        count = WorkloadTags.Append(tags, count, "status_class", key.StatusClass);
+        count = WorkloadTags.Append(tags, count, protocol.OperationTag, key.Operation);
+        count = WorkloadTags.Append(tags, count, protocol.StatusTag, key.Status);
         count = WorkloadTags.Append(tags, count, "peer_namespace", key.Peer?.Namespace);
         count = WorkloadTags.Append(tags, count, "peer_pod", key.Peer?.Pod);
         count = WorkloadTags.Append(tags, count, "peer_workload", key.Peer?.WorkloadName);
@@ -130,14 +168,25 @@ internal sealed class CallLogWriter : IEventSubscriber<HttpExchange>
         return array;
     }
 
-    /// <summary>Identities are compared by reference: metadata sources hand out one instance per pod, and a new instance only costs a cache entry.</summary>
-    private readonly record struct TagsKey(WorkloadIdentity? Workload, WorkloadIdentity? Peer, TrafficDirection Direction, string Method, string StatusClass)
+    /// <summary>
+    /// Identities and protocols are compared by reference: metadata sources hand out one instance per pod, a protocol
+    /// has one descriptor, and a new instance only costs a cache entry. Operation and status are short strings that
+    /// parsers usually share; compared by value, a parser that does not still finds its tags.
+    /// </summary>
+    private readonly record struct TagsKey(
+        WorkloadIdentity? Workload, WorkloadIdentity? Peer, TrafficDirection Direction, ProtocolDescriptor Protocol, string? Operation, string? Status)
     {
         public bool Equals(TagsKey other) =>
             ReferenceEquals(Workload, other.Workload) && ReferenceEquals(Peer, other.Peer) && Direction == other.Direction
-            && ReferenceEquals(Method, other.Method) && ReferenceEquals(StatusClass, other.StatusClass);
+            && ReferenceEquals(Protocol, other.Protocol)
+            && string.Equals(Operation, other.Operation, StringComparison.Ordinal) && string.Equals(Status, other.Status, StringComparison.Ordinal);
 
-        public override int GetHashCode() =>
-            HashCode.Combine(RuntimeHelpers.GetHashCode(Workload), RuntimeHelpers.GetHashCode(Peer), Direction, RuntimeHelpers.GetHashCode(Method), RuntimeHelpers.GetHashCode(StatusClass));
+        public override int GetHashCode() => HashCode.Combine(
+            RuntimeHelpers.GetHashCode(Workload),
+            RuntimeHelpers.GetHashCode(Peer),
+            Direction,
+            RuntimeHelpers.GetHashCode(Protocol),
+            Operation is null ? 0 : StringComparer.Ordinal.GetHashCode(Operation),
+            Status is null ? 0 : StringComparer.Ordinal.GetHashCode(Status));
     }
 }

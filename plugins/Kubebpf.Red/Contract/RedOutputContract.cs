@@ -1,8 +1,21 @@
 using Kubebpf.Sdk.Metrics;
+using Kubebpf.Sdk.Protocols;
 
 namespace Kubebpf.Red.Contract;
 
-/// <summary>What the R.E.D. plugin writes; the README's tables mirror this and a test holds emitted points to it.</summary>
+/// <summary>The two measurements the R.E.D. plugin writes for one protocol.</summary>
+/// <param name="CallLog"><c>&lt;protocol&gt;_requests</c>: one point per exchange.</param>
+/// <param name="Red"><c>&lt;protocol&gt;_red</c>: rate, errors and duration per flush window.</param>
+public sealed record ProtocolMeasurements(MeasurementContract CallLog, MeasurementContract Red)
+{
+    /// <summary>Both, call log first.</summary>
+    public IReadOnlyList<MeasurementContract> All => [CallLog, Red];
+}
+
+/// <summary>
+/// What the R.E.D. plugin writes for a protocol, with the names its <see cref="ProtocolDescriptor"/> gives; the
+/// README's tables mirror HTTP's and a test holds emitted points to it.
+/// </summary>
 public static class RedOutputContract
 {
     private static readonly TagContract[] WorkloadTags =
@@ -14,51 +27,64 @@ public static class RedOutputContract
         new("pod", "Observed pod."),
         new("service", "Service selecting the pod."),
         new("direction", "\"in\": the workload served the request; \"out\": it made it."),
-        new("method", "Request method; non-standard methods are \"OTHER\"."),
     ];
 
-    /// <summary>The call log: one point per exchange.</summary>
-    public static MeasurementContract CallLog { get; } = new(
-        "http_requests",
-        "One HTTP exchange, timestamped with the first byte of its request.",
+    /// <summary>
+    /// What <c>kubebpf plugins</c> lists: the plugin learns its protocols from the exchanges, not from its configuration,
+    /// so it declares the pattern, <c>&lt;protocol&gt;_requests</c> and <c>&lt;protocol&gt;_red</c> with a descriptor's
+    /// default tag and field names (a protocol may rename the operation, resource, status, code and error keys).
+    /// </summary>
+    public static ProtocolMeasurements Pattern { get; } = Rename(For(new ProtocolDescriptor("protocol")), "<protocol>");
+
+    /// <summary>The call log and R.E.D. measurements of <paramref name="protocol"/>.</summary>
+    public static ProtocolMeasurements For(ProtocolDescriptor protocol)
+    {
+        ArgumentNullException.ThrowIfNull(protocol);
+        return new(CallLog(protocol), Red(protocol));
+    }
+
+    private static MeasurementContract CallLog(ProtocolDescriptor protocol) => new(
+        protocol.CallLogMeasurement,
+        $"One {protocol.Name} exchange, timestamped with the first byte of its request.",
         [
             .. WorkloadTags,
-            new("status_class", "1xx, 2xx, 3xx, 4xx, 5xx, or \"other\" for codes outside 100-599."),
+            new(protocol.OperationTag, "What was asked, in the protocol's canonical form (HTTP: the method, non-standard ones \"OTHER\")."),
+            new(protocol.StatusTag, "Class of the answer (HTTP: 1xx to 5xx, or \"other\")."),
             new("peer_namespace", "Namespace of the other side, when it resolves."),
             new("peer_pod", "Pod of the other side, when it resolves to a pod."),
             new("peer_workload", "Workload of the other side, when it resolves."),
             new("peer_service", "Service of the other side, when it resolves."),
         ],
         [
-            new("path", FieldKind.String, "", "Request path as sent, without the query string."),
-            new("status", FieldKind.Integer, "", "Response status code."),
-            new("duration_ns", FieldKind.Integer, "ns", "First request byte to first response byte."),
-            new("request_bytes", FieldKind.Integer, "bytes", "Request body length; omitted when unknown.", Required: false),
-            new("response_bytes", FieldKind.Integer, "bytes", "Response body length; omitted when unknown.", Required: false),
+            new(protocol.ResourceField, FieldKind.String, "", "What was asked of, as sent (HTTP: the path without the query string); omitted when empty.", Required: false),
+            new(protocol.CodeField, FieldKind.Integer, "", "The protocol's numeric answer (HTTP: the status code); omitted when it has none.", Required: false),
+            new("duration_ns", FieldKind.Integer, "ns", "First request byte to first answer byte, or to the timeout."),
+            new("request_bytes", FieldKind.Integer, "bytes", "Request payload length; omitted when unknown.", Required: false),
+            new("response_bytes", FieldKind.Integer, "bytes", "Answer payload length; omitted when unknown.", Required: false),
             new("client", FieldKind.String, "", "Client endpoint, ip:port ([ip]:port for IPv6)."),
             new("server", FieldKind.String, "", "Server endpoint, ip:port ([ip]:port for IPv6)."),
             new("peer_ip", FieldKind.String, "", "Address of the other side."),
-            new("host", FieldKind.String, "", "Host header; omitted when absent.", Required: false),
-            new("query", FieldKind.String, "", "Query string without '?'; only with CallLog:RecordQueryStrings.", Required: false),
-            new("version", FieldKind.String, "", "HTTP version of the request, e.g. HTTP/1.1."),
+            .. protocol.DetailFields,
         ]);
 
-    /// <summary>Rate, errors and duration per flush window.</summary>
-    public static MeasurementContract Red { get; } = new(
-        "http_red",
-        "Requests of one series in one flush window, timestamped with the window's end. Route-level series carry "
-        + "their method and route; one roll-up per workload and direction carries method=\"*\" and route=\"*\".",
+    private static MeasurementContract Red(ProtocolDescriptor protocol) => new(
+        protocol.RedMeasurement,
+        $"{protocol.Name} requests of one series in one flush window, timestamped with the window's end. Resource-level "
+        + $"series carry their {protocol.OperationTag} and {protocol.ResourceTag}; one roll-up per workload pod and "
+        + $"direction carries {protocol.OperationTag}=\"*\" and {protocol.ResourceTag}=\"*\".",
         [
             .. WorkloadTags,
-            new("route", "Normalised path (ids replaced by placeholders, capped per workload), or \"*\" for the roll-up."),
+            new(protocol.OperationTag, "What was asked, in the protocol's canonical form, or \"*\" for the roll-up."),
+            new(protocol.ResourceTag, "Normalised resource (HTTP: the route, ids replaced by placeholders), capped per workload, or \"*\" for the roll-up."),
         ],
         [
             new("requests", FieldKind.Integer, "", "Exchanges completed in the window."),
             new("rate", FieldKind.Float, "1/s", "requests / window_s."),
-            new("errors_4xx", FieldKind.Integer, "", "Exchanges answered with 400-499."),
-            new("errors_5xx", FieldKind.Integer, "", "Exchanges answered with 500-599."),
-            new("error_rate", FieldKind.Float, "ratio", "errors_5xx / requests, 0 to 1."),
-            new("client_error_rate", FieldKind.Float, "ratio", "errors_4xx / requests, 0 to 1."),
+            new(protocol.ClientErrorsField, FieldKind.Integer, "", "Exchanges refused as the client's fault (HTTP: 400-499)."),
+            new(protocol.ErrorsField, FieldKind.Integer, "", "Exchanges that failed (HTTP: 500-599) or timed out."),
+            new("error_rate", FieldKind.Float, "ratio", $"{protocol.ErrorsField} / requests, 0 to 1."),
+            new("client_error_rate", FieldKind.Float, "ratio", $"{protocol.ClientErrorsField} / requests, 0 to 1."),
+            new("timeouts", FieldKind.Integer, "", $"Exchanges that went unanswered within the protocol's timeout (also in {protocol.ErrorsField})."),
             new("latency_p50_ms", FieldKind.Float, "ms", "Median duration (within 0.79 %)."),
             new("latency_p90_ms", FieldKind.Float, "ms", "90th percentile duration (within 0.79 %)."),
             new("latency_p99_ms", FieldKind.Float, "ms", "99th percentile duration (within 0.79 %)."),
@@ -67,6 +93,7 @@ public static class RedOutputContract
             new("window_s", FieldKind.Float, "s", "Length of the window."),
         ]);
 
-    /// <summary>Every measurement the plugin writes.</summary>
-    public static IReadOnlyList<MeasurementContract> Measurements { get; } = [CallLog, Red];
+    private static ProtocolMeasurements Rename(ProtocolMeasurements measurements, string protocolName) => new(
+        measurements.CallLog with { Name = protocolName + "_requests", Description = "One exchange of any protocol, timestamped with the first byte of its request." },
+        measurements.Red with { Name = protocolName + "_red", Description = "Requests of one series of any protocol in one flush window, timestamped with the window's end." });
 }

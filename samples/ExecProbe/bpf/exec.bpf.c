@@ -1,8 +1,7 @@
 // SPDX-License-Identifier: (MIT OR GPL-2.0)
 /* One record per successful execve, from the sched:sched_process_exec tracepoint. The producer never wakes
  * user space (BPF_RB_NO_WAKEUP): the probe drains the ring every few milliseconds. */
-#include <linux/bpf.h>
-#include <linux/types.h>
+#include "vmlinux.h" /* kernel types, generated at build time (BpfVmlinuxHeader in ExecProbe.csproj) */
 #include <bpf/bpf_helpers.h>
 #include "exec.h"
 
@@ -18,16 +17,8 @@ struct {
     __type(value, __u64);
 } counters SEC(".maps");
 
-/* The tracepoint record (/sys/kernel/tracing/events/sched/sched_process_exec/format). */
-struct sched_process_exec_args {
-    __u64 common;       /* common_type, common_flags, common_preempt_count, common_pid */
-    __u32 filename_loc; /* __data_loc char[]: offset from the record start in the low 16 bits */
-    __s32 pid;
-    __s32 old_pid;
-};
-
 SEC("tracepoint/sched/sched_process_exec")
-int on_exec(struct sched_process_exec_args *ctx)
+int on_exec(struct trace_event_raw_sched_process_exec *ctx)
 {
     struct exec_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
     if (!e) {
@@ -45,7 +36,10 @@ int on_exec(struct sched_process_exec_args *ctx)
     e->uid = (__u32)uid_gid;
     e->gid = uid_gid >> 32;
     bpf_get_current_comm(e->comm, sizeof(e->comm));
-    long copied = bpf_probe_read_kernel_str(e->filename, sizeof(e->filename), (void *)ctx + (ctx->filename_loc & 0xFFFF));
+    /* The tracepoint's record comes from vmlinux.h, not from its format file: its fields carry CO-RE relocations
+     * (preserve_access_index), so libbpf fixes their offsets for the running kernel when it loads the object.
+     * filename is a __data_loc string: the low 16 bits are its offset from the record's start. */
+    long copied = bpf_probe_read_kernel_str(e->filename, sizeof(e->filename), (void *)ctx + (ctx->__data_loc_filename & 0xFFFF));
     e->filename_len = copied > 0 ? copied - 1 : 0;
     bpf_ringbuf_submit(e, BPF_RB_NO_WAKEUP);
     return 0;

@@ -10,7 +10,11 @@ public sealed partial class ForkProbe(ProbeOptions options, ForkCounter counter,
 {
     private const string ObjectName = "forks.bpf.o";
 
+    /// <summary>FORK_RINGBUF_FULL in bpf/forks.h.</summary>
+    private const uint ForkRingbufFull = 0;
+
     private readonly Counter _badRecords = metrics.Counter("bad_records", "ring-buffer records that were not a fork_event (dropped)");
+    private long _ringbufFull;
 
     /// <summary>Tracepoints need tracefs; the agent mounts it when it can.</summary>
     public KernelFeatures RequiredKernelFeatures => KernelFeatures.TraceFs;
@@ -19,12 +23,19 @@ public sealed partial class ForkProbe(ProbeOptions options, ForkCounter counter,
     {
         using var bpf = BpfObject.OpenMemory(EmbeddedObject(), "forks", logger);
         bpf.Load();
+        var counters = bpf.Map("counters");
         using var ring = new RingBufferReader(bpf.Map("events"));
         using var link = bpf.Program("on_fork").AttachTracepoint("sched", "sched_process_fork");
         LogAttached();
 
-        var handler = new Handler(counter, _badRecords);
+        // Records the kernel dropped (ring full), read after every drained batch. The gauge reads a copy: the map is
+        // closed once the probe returns, but the host flushes once more after that.
+        metrics.Gauge("ringbuf_full", "forks lost in the kernel: the ring buffer was full", () => Interlocked.Read(ref _ringbufFull));
+        void ReadKernelCounters() => Interlocked.Exchange(ref _ringbufFull, (long)counters.SumPerCpu(ForkRingbufFull));
+
+        var handler = new Handler(counter, _badRecords, ReadKernelCounters);
         new RingBufferPoller { PollInterval = options.PollInterval }.Run(ring, ref handler, stoppingToken);
+        ReadKernelCounters();
         return Task.CompletedTask;
     }
 
@@ -37,7 +48,7 @@ public sealed partial class ForkProbe(ProbeOptions options, ForkCounter counter,
         return elf;
     }
 
-    private readonly struct Handler(ForkCounter counter, Counter badRecords) : IBatchRecordHandler
+    private readonly struct Handler(ForkCounter counter, Counter badRecords, Action readKernelCounters) : IBatchRecordHandler
     {
         public void OnRecord(ReadOnlySpan<byte> record)
         {
@@ -51,9 +62,7 @@ public sealed partial class ForkProbe(ProbeOptions options, ForkCounter counter,
             }
         }
 
-        public void OnBatchEnd()
-        {
-        }
+        public void OnBatchEnd() => readKernelCounters();
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Fork probe attached to tracepoint sched:sched_process_fork")]

@@ -1,5 +1,4 @@
 using Kubebpf.Sdk.Pipeline;
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace MyProbe;
@@ -9,15 +8,8 @@ public sealed class ProbePlugin : IPlugin
 {
     public void ConfigureServices(IServiceCollection services, PluginContext context)
     {
-        var options = new ProbeOptions();
-        // Unknown keys are errors: a typo in the configuration is reported instead of silently ignored.
-        context.Configuration.Bind(options, binder => binder.ErrorOnUnknownConfiguration = true);
-        if (options.PollInterval <= TimeSpan.Zero)
-        {
-            throw new ArgumentException($"Plugins:{context.InstanceName}:PollInterval must be positive (was {options.PollInterval}).");
-        }
-
-        services.AddSingleton(options);
+        // Unknown keys and invalid values are errors naming the key: a typo is reported instead of silently ignored.
+        services.AddSingleton(PluginOptions.Load<ProbeOptions>(context));
         services.AddSingleton(ForkContract.ProcessForks);
         services.AddSingleton<ForkCounter>();
         services.AddFlushable<ForkCounter>();

@@ -11,12 +11,25 @@ struct {
     __uint(max_entries, 256 * 1024);
 } events SEC(".maps");
 
+struct {
+    __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+    __uint(max_entries, FORK_COUNTER_MAX);
+    __type(key, __u32);
+    __type(value, __u64);
+} counters SEC(".maps");
+
 SEC("tracepoint/sched/sched_process_fork")
 int on_fork(void *ctx)
 {
     struct fork_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
-    if (!e)
+    if (!e) {
+        /* Every loss is counted: a full ring drops the record, and user space must be able to say so. */
+        __u32 key = FORK_RINGBUF_FULL;
+        __u64 *full = bpf_map_lookup_elem(&counters, &key);
+        if (full)
+            (*full)++;
         return 0;
+    }
 
     e->timestamp_ns = bpf_ktime_get_ns();
     e->parent_pid = bpf_get_current_pid_tgid() >> 32;

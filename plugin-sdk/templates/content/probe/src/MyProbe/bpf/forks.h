@@ -11,4 +11,10 @@ struct fork_event {
     char parent_comm[FORK_COMM_LEN];
 };
 
+/* Indexes of the per-CPU "counters" map: losses the kernel side counts (the probe reports them as self-metrics). */
+enum fork_counter {
+    FORK_RINGBUF_FULL = 0, /* records dropped because the ring buffer was full */
+    FORK_COUNTER_MAX,
+};
+
 #endif
