@@ -13,25 +13,18 @@ namespace Kubebpf.Integration.Tests;
 [Trait("Category", "Kernel")]
 public sealed class ConformanceCorpusTests(InfluxDbServer influx)
 {
-    private const int Port = 8080;
-
     [Fact]
     public async Task Every_corpus_exchange_is_seen_once_per_side_with_no_loss_counted()
     {
         var corpus = ConformanceCorpus.Load();
         await using var scenario = AgentScenario.Create(influx);
-        var plan = corpus.WritePlan(Path.Combine(scenario.WorkDirectory, "plan.json"));
-        var answered = Path.Combine(scenario.WorkDirectory, "answered.log");
-        PodPython.Start(scenario.Pods, scenario.Server, Script("server.py"), plan, $"{Port}", answered);
-        PodSockets.WaitForListener(scenario.Server, Port, TimeSpan.FromSeconds(10), () => ReadOrEmpty(answered));
+        var replay = CorpusReplay.StartServer(scenario, corpus);
         await scenario.StartAgentAsync();
 
-        PodPython.Run(scenario.Client, Script("client.py"), plan, scenario.Server.IPv4, scenario.Server.IPv6, $"{Port}");
+        replay.RunClient();
         // The ground truth: the server answered every entry once (the client checked every byte it received).
-        Poll.Until(() => ReadOrEmpty(answered).Split('\n', StringSplitOptions.RemoveEmptyEntries).Length >= corpus.Entries.Count, "the server's log of answers", () => ReadOrEmpty(answered));
-        Assert.Equal(
-            corpus.Entries.Select(e => $"{e.Id}"),
-            ReadOrEmpty(answered).Split('\n', StringSplitOptions.RemoveEmptyEntries).OrderBy(int.Parse));
+        Poll.Until(() => replay.Answered.Count >= corpus.Entries.Count, "the server's log of answers", () => string.Join('\n', replay.Answered));
+        Assert.Equal(corpus.Entries.Select(e => $"{e.Id}"), replay.Answered.OrderBy(int.Parse));
 
         var exchanges = 2 * corpus.Entries.Count;
         await scenario.WaitForCallLogAsync(exchanges, TimeSpan.FromSeconds(30));
@@ -67,7 +60,4 @@ public sealed class ConformanceCorpusTests(InfluxDbServer influx)
 
     private static Dictionary<string, int> Multiset(IEnumerable<string> items) => items.CountBy(i => i).ToDictionary();
 
-    private static string Script(string name) => File.ReadAllText(Path.Combine(ConformanceCorpus.Folder, name));
-
-    private static string ReadOrEmpty(string path) => File.Exists(path) ? File.ReadAllText(path) : "";
 }

@@ -9,10 +9,13 @@ namespace Kubebpf.Testing;
 /// <param name="Comment">What the entry exercises.</param>
 /// <param name="Request">The request bytes, empty lines before it included.</param>
 /// <param name="Response">The response bytes, interim 1xx responses included.</param>
-/// <param name="Last">The server closes the connection after answering.</param>
+/// <param name="Last">The server closes the connection after answering (an empty response: without answering).</param>
 public sealed record CorpusEntry(int Id, string Comment, byte[] Request, byte[] Response, bool Last)
 {
     private static readonly HashSet<string> StandardMethods = ["GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH"];
+
+    /// <summary>The server answers only once the test releases it (see <see cref="ConformanceCorpus.WritePlan"/>); never in the corpus file.</summary>
+    public bool Hold { get; init; }
 
     /// <summary>The request without the empty lines before it: what the server reads (and looks entries up by).</summary>
     public byte[] RequestWithoutEmptyLines
@@ -95,6 +98,9 @@ public sealed class ConformanceCorpus
 
     public IReadOnlyList<CorpusConnection> Connections { get; }
 
+    /// <summary>A plan of a test's own exchanges (ids are indexes into <paramref name="entries"/>) for the same server and client.</summary>
+    public static ConformanceCorpus Create(IReadOnlyList<CorpusEntry> entries, IReadOnlyList<CorpusConnection> connections) => new(entries, connections);
+
     /// <summary>Reads and checks the corpus: every entry commented, distinct requests, "last" only at a connection's end.</summary>
     public static ConformanceCorpus Load()
     {
@@ -167,7 +173,11 @@ public sealed class ConformanceCorpus
         return new ConformanceCorpus(entries, connections);
     }
 
-    /// <summary>Writes the plan the python server and client read (entries base64-encoded, connections by id) to <paramref name="path"/>.</summary>
+    /// <summary>
+    /// Writes the plan the python server and client read (entries base64-encoded, connections by id) to
+    /// <paramref name="path"/>. The server logs the entries it answered to the file it is given; it answers a
+    /// <see cref="CorpusEntry.Hold"/> entry once a file of that name with <c>.release</c> appended exists.
+    /// </summary>
     public string WritePlan(string path)
     {
         var plan = new
@@ -178,6 +188,7 @@ public sealed class ConformanceCorpus
                 request = Convert.ToBase64String(e.Request),
                 response = Convert.ToBase64String(e.Response),
                 last = e.Last,
+                hold = e.Hold,
             }),
             connections = Connections.Select(c => new { pipelined = c.Pipelined, entries = c.Entries }),
         };

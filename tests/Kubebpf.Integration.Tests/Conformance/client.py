@@ -32,7 +32,7 @@ def main():
         exchanges = [(e["id"], base64.b64decode(e["request"]), base64.b64decode(e["response"]), e["last"]) for e in members]
         if connection["pipelined"]:
             exchanges = [(exchanges[0][0], b"".join(x[1] for x in exchanges), b"".join(x[2] for x in exchanges), exchanges[-1][3])]
-        with socket.create_connection((ipv4 if index % 2 == 0 else ipv6, port), timeout=10) as sock:
+        with socket.create_connection((ipv4 if index % 2 == 0 else ipv6, port), timeout=30) as sock:
             for entry_id, request, response, last in exchanges:
                 sock.sendall(request)
                 received = receive(sock, response, last)

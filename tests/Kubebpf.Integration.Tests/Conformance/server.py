@@ -3,13 +3,17 @@
 argv: plan.json port answered.log. Requests are read in order on each connection and framed as RFC 9112 says
 (empty lines before the request line skipped; Content-Length or chunked body, trailers included); each is looked up
 by its exact bytes, answered with one write, and its entry id appended to the log (the ground truth). An entry marked
-"last" closes the connection after its answer. An unknown request is logged as "unknown" and its connection closed.
+"last" closes the connection after its answer (an empty answer: closes without answering); one marked "hold" is
+logged as "held <id>" and answered once the file answered.log.release exists. An unknown request is logged as
+"unknown" and its connection closed.
 """
 import base64
 import json
+import os
 import socket
 import sys
 import threading
+import time
 
 
 class Connection:
@@ -81,6 +85,12 @@ def strip_empty_lines(data):
     return data
 
 
+def record(log, lock, line):
+    with lock:
+        log.write(line + "\n")
+        log.flush()
+
+
 def serve(sock, answers, log, lock):
     connection = Connection(sock)
     with sock:
@@ -90,12 +100,15 @@ def serve(sock, answers, log, lock):
             except (EOFError, ConnectionError, ValueError):
                 return
             answer = answers.get(request)
-            with lock:
-                log.write(f"{answer[0]}\n" if answer else f"unknown {request[:200]!r}\n")
-                log.flush()
             if answer is None:
+                record(log, lock, f"unknown {request[:200]!r}")
                 return
+            if answer[3]:
+                record(log, lock, f"held {answer[0]}")
+                while not os.path.exists(log.name + ".release"):
+                    time.sleep(0.02)
             sock.sendall(answer[1])
+            record(log, lock, f"{answer[0]}")
             if answer[2]:
                 sock.shutdown(socket.SHUT_WR)
                 return
@@ -108,7 +121,7 @@ def main():
     answers = {}
     for entry in plan["entries"]:
         key = strip_empty_lines(base64.b64decode(entry["request"]))
-        answers[key] = (entry["id"], base64.b64decode(entry["response"]), entry["last"])
+        answers[key] = (entry["id"], base64.b64decode(entry["response"]), entry["last"], entry.get("hold", False))
     listener = socket.socket(socket.AF_INET6, socket.SOCK_STREAM)
     listener.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
     listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
