@@ -56,6 +56,11 @@ public sealed record CorpusEntry(int Id, string Comment, byte[] Request, byte[] 
                 // An interim response is a head alone: the next one starts after its empty line.
                 var crlf = text.IndexOf("\r\n\r\n", start, StringComparison.Ordinal);
                 var lf = text.IndexOf("\n\n", start, StringComparison.Ordinal);
+                if (crlf < 0 && lf < 0)
+                {
+                    throw new FormatException($"{this}: an interim response without its empty line");
+                }
+
                 start = crlf >= 0 && (lf < 0 || crlf < lf) ? crlf + 4 : lf + 2;
             }
         }
