@@ -126,7 +126,7 @@ public sealed class SegmentLayoutTests(InfluxDbServer influx)
     // argv: host port comma-separated-paths pad-bytes. All requests in one sendall, the last asking the server to
     // close; prints every status line until the server closes.
     private const string PipelinedClient = """
-        import socket, sys
+        import re, socket, sys
         host, port, paths, pad = sys.argv[1], int(sys.argv[2]), sys.argv[3].split(","), int(sys.argv[4])
         padding = ("X-Pad: " + "p" * pad + "\r\n") if pad else ""
         heads = []
@@ -138,9 +138,8 @@ public sealed class SegmentLayoutTests(InfluxDbServer influx)
             data = b""
             while chunk := s.recv(65536):
                 data += chunk
-        for line in data.decode("latin-1").split("\r\n"):
-            if line.startswith("HTTP/1."):
-                print(line)
+        for status in re.findall(rb"HTTP/1\.1 \d{3}", data):
+            print(status.decode())
         """;
 
     // argv: port requests. Reads that many requests from one connection, then answers all of them in one write.

@@ -156,7 +156,7 @@ public sealed class SimulatedNodeTests(InfluxDbServer influx, ITestOutputHelper 
             calls.Select(r => (r.Values["path"].GetString(), r.Values["status"].GetInt32(), r.Values["peer_pod"].GetString(), r.Values["peer_workload"].GetString())));
 
         var states = results["agent-health: panel 'Plugin states (1 running, 0 stopped or failed)' A"];
-        Assert.Equal(["Http: 1", "InfluxDb: 1", "Kubernetes: 1", "Red: 1"],
+        Assert.Equal(["Capture: 1", "Http: 1", "InfluxDb: 1", "Kubernetes: 1", "Red: 1"],
             states.Where(r => r.Tags["component"] != "agent").Select(r => $"{r.Tags["component"]}: {r.Values["running"].GetInt64()}").Order(StringComparer.Ordinal));
         Assert.Contains(results["agent-health: panel 'Sink buffer fill' A"], r => r.Tags["component"] == "InfluxDb");
         Assert.Contains(results["agent-health: panel 'Data lost, by counter' A"], r => r.Tags["component"] == "InfluxDb");

@@ -7,8 +7,9 @@ namespace Kubebpf.Red.Aggregation;
 /// <summary>
 /// A resource-level series. The workload, protocol and resource are shared instances (the resource from the workload's
 /// <see cref="Resources.ResourceTable"/>), so they compare and hash by reference: no resource is hashed twice per
-/// event. The operation compares by value (a reference check first): a protocol's canonical operations are short,
-/// and a parser that hands out a new string per request must still land in one series.
+/// event. The operation compares by value (a reference check first), so that a parser handing out a new string per
+/// request still lands in one series; it hashes by length and end characters only, which tells a protocol's few
+/// canonical operations apart without reading them whole.
 /// </summary>
 internal readonly struct SeriesKey(ObservedWorkload workload, TrafficDirection direction, ProtocolDescriptor protocol, string operation, string resource)
     : IEquatable<SeriesKey>
@@ -36,8 +37,11 @@ internal readonly struct SeriesKey(ObservedWorkload workload, TrafficDirection d
         RuntimeHelpers.GetHashCode(Workload),
         Direction,
         RuntimeHelpers.GetHashCode(Protocol),
-        StringComparer.Ordinal.GetHashCode(Operation),
+        OperationHash(Operation),
         RuntimeHelpers.GetHashCode(Resource));
+
+    private static int OperationHash(string operation) =>
+        operation.Length == 0 ? 0 : (operation.Length << 16) ^ (operation[0] << 8) ^ operation[^1];
 }
 
 /// <summary>The roll-up of one workload pod, direction and protocol over all its operations and resources.</summary>
