@@ -79,6 +79,30 @@ public class HttpHeadParserTests
         Assert.Equal(error, head.Error.ToString());
     }
 
+    [Theory]
+    [InlineData("HTTP/1.1 200 OK\r\nX-A: 1\r\n folded\r\n\tagain\r\nContent-Length: 4\r\n\r\n")]
+    [InlineData("HTTP/1.1 200 OK\r\n X-Right-After-The-Status-Line: 1\r\nContent-Length: 4\r\n\r\n")]
+    [InlineData("HTTP/1.1 200 OK\nContent-Length: 4\nX-A: 1\n folded\n\n")]
+    public void Accepts_obs_fold_in_a_response(string text)
+    {
+        var head = HttpHeadParser.ParseResponse(Bytes(text), Max);
+
+        Assert.Equal(HeadParseStatus.Complete, head.Status);
+        Assert.Equal(text.Length, head.Length);
+        Assert.Equal(4, head.Fields.ContentLength);
+    }
+
+    [Theory]
+    [InlineData("HTTP/1.1 200 OK\r\nContent-Length: 4\r\n 4\r\n\r\n")]
+    [InlineData("HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip,\r\n chunked\r\n\r\n")]
+    public void Rejects_a_response_whose_framing_field_is_folded(string text)
+    {
+        var head = HttpHeadParser.ParseResponse(Bytes(text), Max);
+
+        Assert.Equal(HeadParseStatus.Invalid, head.Status);
+        Assert.Equal(HeadError.HeaderLine, head.Error);
+    }
+
     [Fact]
     public void Accepts_a_list_of_identical_content_lengths()
     {

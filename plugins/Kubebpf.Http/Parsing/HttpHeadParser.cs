@@ -48,7 +48,7 @@ internal static class HttpHeadParser
         }
 
         head.HasStartLine = true;
-        head.Status = ParseFields(window, lineEnd + 1, data.Length >= maxHeadBytes, ref head.Fields, out head.Length, out head.Error);
+        head.Status = ParseFields(window, lineEnd + 1, data.Length >= maxHeadBytes, unfolds: false, ref head.Fields, out head.Length, out head.Error);
         if (head.Status == HeadParseStatus.Complete && head.Fields.HasTransferEncoding && !head.Fields.Chunked)
         {
             // RFC 9112 6.3: a request whose last coding is not chunked cannot be framed.
@@ -81,7 +81,7 @@ internal static class HttpHeadParser
         }
 
         head.HasStartLine = true;
-        head.Status = ParseFields(window, lineEnd + 1, data.Length >= maxHeadBytes, ref head.Fields, out head.Length, out head.Error);
+        head.Status = ParseFields(window, lineEnd + 1, data.Length >= maxHeadBytes, unfolds: true, ref head.Fields, out head.Length, out head.Error);
         return head;
     }
 
@@ -238,12 +238,20 @@ internal static class HttpHeadParser
         }
     }
 
+    /// <summary>
+    /// Reads the field lines up to the empty line. With <paramref name="unfolds"/> (responses), a line starting with
+    /// whitespace is accepted: a user agent must unfold obs-fold (RFC 9112 5.2) and may skip such a line right after the
+    /// start line (2.2). Its text only continues the field before, so it is skipped, unless that field frames the body:
+    /// a folded Content-Length or Transfer-Encoding leaves the framing unsure, and the head is invalid. Servers reject
+    /// folded requests (or unfold them: nothing tells which), so a request's fold is invalid.
+    /// </summary>
     private static HeadParseStatus ParseFields(
-        ReadOnlySpan<byte> window, int start, bool capped, ref HeadFields fields, out int length, out HeadError error)
+        ReadOnlySpan<byte> window, int start, bool capped, bool unfolds, ref HeadFields fields, out int length, out HeadError error)
     {
         length = 0;
         error = HeadError.None;
         var position = start;
+        var framingFieldBefore = false;
         while (true)
         {
             var lineEnd = window[position..].IndexOf((byte)'\n');
@@ -260,7 +268,12 @@ internal static class HttpHeadParser
                 return HeadParseStatus.Complete;
             }
 
-            error = ReadHeader(line, ref fields);
+            if (unfolds && !framingFieldBefore && line[0] is (byte)' ' or (byte)'\t')
+            {
+                continue;
+            }
+
+            error = ReadHeader(line, ref fields, out framingFieldBefore);
             if (error != HeadError.None)
             {
                 return HeadParseStatus.Invalid;
@@ -268,9 +281,10 @@ internal static class HttpHeadParser
         }
     }
 
-    private static HeadError ReadHeader(ReadOnlySpan<byte> line, ref HeadFields fields)
+    private static HeadError ReadHeader(ReadOnlySpan<byte> line, ref HeadFields fields, out bool framing)
     {
-        // A line starting with whitespace is obsolete line folding (RFC 9112 5.2): rejected like servers do.
+        framing = false;
+        // A line starting with whitespace (obs-fold) is no field line: where ParseFields does not skip it, it is invalid.
         var colon = line.IndexOfAnyExcept(TokenChars);
         if (colon <= 0 || line[colon] != ':')
         {
@@ -292,8 +306,10 @@ internal static class HttpHeadParser
                 ReadConnectionOptions(Value(line, colon), ref fields);
                 break;
             case (14, 'c') when Ascii.EqualsIgnoreCase(name, "content-length"u8):
+                framing = true;
                 return ReadContentLength(Value(line, colon), ref fields);
             case (17, 't') when Ascii.EqualsIgnoreCase(name, "transfer-encoding"u8):
+                framing = true;
                 fields.HasTransferEncoding = true;
                 fields.Chunked = Ascii.EqualsIgnoreCase(LastListItem(Value(line, colon)), "chunked"u8);
                 break;
