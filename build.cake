@@ -108,9 +108,9 @@ Task("Benchmark")
         // The older agent is published by its own build.cake from its own tree; all its build output stays in artifacts/before.
         var beforeSource = artifacts.Combine("before-src");
         var beforeArtifacts = artifacts.Combine("before");
-        var commit = Git($"log -1 \"--format=%h (%cs)\" {before}");
+        var commit = Git($"rev-parse --short {before}");
         if (DirectoryExists(beforeSource)) Git($"worktree remove --force \"{beforeSource}\"");  // left by an interrupted run
-        Git($"worktree add --detach \"{beforeSource}\" {before}");
+        Git($"worktree add --detach \"{beforeSource}\" {commit}");
         try
         {
             var published = StartProcess("./build.sh", new ProcessSettings
@@ -126,7 +126,7 @@ Task("Benchmark")
             Git($"worktree remove --force \"{beforeSource}\"");
         }
         arguments.Append("--before-agent").AppendQuoted(beforeArtifacts.Combine("agent").FullPath)
-            .Append("--before-label").AppendQuoted(commit);
+            .Append("--before-commit").Append(commit);
     }
     var exit = StartProcess("python3", new ProcessSettings { Arguments = arguments });
     if (exit != 0) throw new Exception($"The overhead benchmark failed (exit code {exit}).");
