@@ -113,7 +113,7 @@ Task("Benchmark")
         Git($"worktree add --detach \"{beforeSource}\" {commit}");
         try
         {
-            var published = StartProcess("./build.sh", new ProcessSettings
+            var published = StartProcess(beforeSource.CombineWithFilePath("build.sh"), new ProcessSettings
             {
                 Arguments = $"--target=Publish --configuration={configuration}",
                 WorkingDirectory = beforeSource,

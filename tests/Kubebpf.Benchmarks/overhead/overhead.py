@@ -2,13 +2,13 @@
 """End-to-end overhead of the agent on the workload it watches (issue 5), written to BENCHMARKS.md.
 
 Two network-namespace pods on a bridge (a Kubernetes node as the socket filter sees it): nginx with one worker in
-the server pod, wrk in the client pod. Each scenario (response size x client mode) runs in three states, interleaved
+the server pod, wrk in the client pod. Each scenario (response size x client mode) runs in these states, interleaved
 and in alternating order in every repetition because these machines drift:
 
   none  - no agent;
   idle  - the agent's socket filter attached to the pods' veths, user space only consuming the ring buffer
           (`Kubebpf.Benchmarks capture-only`): the kernel-side cost;
-  full  - the published agent: HTTP probe, R.E.D., call log, InfluxDB sink to a local influxd;
+  full  - the published agent: capture, HTTP parser, R.E.D., call log, InfluxDB sink to a local influxd;
   redonly - the same without the call log (in 20B/ka50 only): the call log's share of the loss;
   before - with --before-agent, in every scenario: an older published agent (the HTTP-only one, before the capture
           platform) with its own configuration, to compare the platform with it in the same run.
@@ -17,7 +17,8 @@ Figures per scenario: throughput (wrk) and its loss against `none` in the same r
 agent's CPU seconds per million requests (utime+stime from /proc/<pid>/stat over the measured run plus a settle
 period, divided by the requests nginx served in it), its peak RSS (VmHWM), completeness (requests in the agent's own
 R.E.D. output in InfluxDB / requests nginx served while the agent ran, per direction), and every loss counter of
-the agent's self-metrics. Run as root; `./build.sh --target=Benchmark` builds, publishes and runs it.
+the agent's self-metrics; with `before`, the same figures of both agents compared run by run. Run as root;
+`./build.sh --target=Benchmark` builds, publishes and runs it (`--before=<git ref>` also builds the older agent).
 """
 
 import argparse
