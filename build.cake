@@ -90,7 +90,8 @@ Task("Test")
 });
 
 Task("Benchmark")
-    .Description("End-to-end overhead (not part of Test): netns pods, nginx and wrk with no agent, the socket filter alone, and the full agent, interleaved; writes BENCHMARKS.md. --full=true runs every size and client mode.")
+    .Description("End-to-end overhead (not part of Test): netns pods, nginx and wrk with no agent, the socket filter alone, and the full agent, interleaved; writes BENCHMARKS.md. --full=true runs every size and client mode. "
+        + "--before=<git ref> also runs the agent published from that ref (state `before`, e.g. the HTTP-only agent) in the same run, built in a temporary git worktree.")
     .IsDependentOn("Publish")
     .Does(() =>
 {
@@ -101,6 +102,32 @@ Task("Benchmark")
     if (Argument("full", false)) arguments.Append("--full");
     // The committed figures from before the optimisations, shown beside the new ones.
     if (FileExists("tests/Kubebpf.Benchmarks/overhead/baseline.json")) arguments.Append("--baseline tests/Kubebpf.Benchmarks/overhead/baseline.json");
+    var before = Argument("before", "");
+    if (before != "")
+    {
+        // The older agent is published by its own build.cake from its own tree; all its build output stays in artifacts/before.
+        var beforeSource = artifacts.Combine("before-src");
+        var beforeArtifacts = artifacts.Combine("before");
+        var commit = Git($"rev-parse --short {before}");
+        if (DirectoryExists(beforeSource)) Git($"worktree remove --force \"{beforeSource}\"");  // left by an interrupted run
+        Git($"worktree add --detach \"{beforeSource}\" {commit}");
+        try
+        {
+            var published = StartProcess(beforeSource.CombineWithFilePath("build.sh"), new ProcessSettings
+            {
+                Arguments = $"--target=Publish --configuration={configuration}",
+                WorkingDirectory = beforeSource,
+                EnvironmentVariables = new Dictionary<string, string> { ["KUBEBPF_ARTIFACTS"] = beforeArtifacts.FullPath },
+            });
+            if (published != 0) throw new Exception($"Publishing the agent of {before} failed (exit code {published}).");
+        }
+        finally
+        {
+            Git($"worktree remove --force \"{beforeSource}\"");
+        }
+        arguments.Append("--before-agent").AppendQuoted(beforeArtifacts.Combine("agent").FullPath)
+            .Append("--before-commit").Append(commit);
+    }
     var exit = StartProcess("python3", new ProcessSettings { Arguments = arguments });
     if (exit != 0) throw new Exception($"The overhead benchmark failed (exit code {exit}).");
 });
@@ -155,4 +182,12 @@ Dictionary<string, (int Passed, int Failed, int Skipped)> Summarise(DirectoryPat
         totals[pass] = (sum.Passed + Read("passed"), sum.Failed + Read("failed"), sum.Skipped + Read("notExecuted"));
     }
     return totals;
+}
+
+// Runs git in the repository and returns its first output line; a failure names the command.
+string Git(string arguments)
+{
+    var exit = StartProcess("git", new ProcessSettings { Arguments = arguments, RedirectStandardOutput = true }, out var output);
+    if (exit != 0) throw new Exception($"git {arguments} failed (exit code {exit}).");
+    return output.FirstOrDefault() ?? "";
 }

@@ -2,25 +2,29 @@
 """End-to-end overhead of the agent on the workload it watches (issue 5), written to BENCHMARKS.md.
 
 Two network-namespace pods on a bridge (a Kubernetes node as the socket filter sees it): nginx with one worker in
-the server pod, wrk in the client pod. Each scenario (response size x client mode) runs in three states, interleaved
+the server pod, wrk in the client pod. Each scenario (response size x client mode) runs in these states, interleaved
 and in alternating order in every repetition because these machines drift:
 
   none  - no agent;
   idle  - the agent's socket filter attached to the pods' veths, user space only consuming the ring buffer
           (`Kubebpf.Benchmarks capture-only`): the kernel-side cost;
-  full  - the published agent: HTTP probe, R.E.D., call log, InfluxDB sink to a local influxd;
-  redonly - the same without the call log (in 20B/ka50 only): the call log's share of the loss.
+  full  - the published agent: capture, HTTP parser, R.E.D., call log, InfluxDB sink to a local influxd;
+  redonly - the same without the call log (in 20B/ka50 only): the call log's share of the loss;
+  before - with --before-agent, in every scenario: an older published agent (the HTTP-only one, before the capture
+          platform) with its own configuration, to compare the platform with it in the same run.
 
 Figures per scenario: throughput (wrk) and its loss against `none` in the same repetition, p99 latency added, the
 agent's CPU seconds per million requests (utime+stime from /proc/<pid>/stat over the measured run plus a settle
 period, divided by the requests nginx served in it), its peak RSS (VmHWM), completeness (requests in the agent's own
 R.E.D. output in InfluxDB / requests nginx served while the agent ran, per direction), and every loss counter of
-the agent's self-metrics. Run as root; `./build.sh --target=Benchmark` builds, publishes and runs it.
+the agent's self-metrics; with `before`, the same figures of both agents compared run by run. Run as root;
+`./build.sh --target=Benchmark` builds, publishes and runs it (`--before=<git ref>` also builds the older agent).
 """
 
 import argparse
 import datetime
 import json
+import operator
 import os
 import re
 import shutil
@@ -46,12 +50,16 @@ DEFAULT_SCENARIOS = ["20B/ka50", "20B/ka1000", "20B/close", "1KB/ka50", "16KB/ka
 FULL_SCENARIOS = [f"{s}/{c}" for s in SIZES for c in CLIENTS]
 STATES = ["none", "idle", "full"]
 # The full agent without the call log (R.E.D. only), to split its cost: by default in the primary scenario only.
-OPTIONAL_STATES = ["redonly"]
-AGENT_STATES = ("full", "redonly")
+# The older agent given by --before-agent, in every scenario.
+OPTIONAL_STATES = ["redonly", "before"]
+AGENT_STATES = ("full", "redonly", "before")
 RATE_PACE_MS = 10
 MAX_RATE_CONNECTIONS = 2000
 # Self-metrics that count something lost or refused; anything else (packets, exchanges, gauges) is informational.
-LOSS_PATTERN = re.compile(r"drop|full|overflow|fail|error|desync|unmatched|unanswered|evicted|rejected|invalid|oversized|collapsed|truncated|unsupported|late_classified")
+# `partial` is the HTTP-only agent's name (Http.partial_segments) for what the capture now calls `truncated`.
+LOSS_PATTERN = re.compile(r"drop|full|overflow|fail|error|desync|unmatched|unanswered|evicted|rejected|invalid|oversized|collapsed|truncated|partial|unsupported|late_classified")
+# The socket filter's program name, now and in the HTTP-only agent.
+CAPTURE_PROGRAMS = ("packet_capture", "http_capture")
 
 
 def log(message):
@@ -80,9 +88,9 @@ def peak_rss_mb(pid):
 
 
 def capture_programs():
-    """run_time_ns and run_cnt of every loaded packet_capture program, by id (counted while kernel.bpf_stats_enabled=1)."""
+    """run_time_ns and run_cnt of every loaded capture program, by id (counted while kernel.bpf_stats_enabled=1)."""
     out = run(["bpftool", "prog", "show", "-j"], check=False).stdout or "[]"
-    return {p["id"]: (p.get("run_time_ns", 0), p.get("run_cnt", 0)) for p in json.loads(out) if p.get("name") == "packet_capture"}
+    return {p["id"]: (p.get("run_time_ns", 0), p.get("run_cnt", 0)) for p in json.loads(out) if p.get("name") in CAPTURE_PROGRAMS}
 
 
 class MemorySampler(threading.Thread):
@@ -364,27 +372,30 @@ class Bench:
             for name, (_, host_if, ip) in {"server": self.pods.server, "client": self.pods.client}.items():
                 f.write(f"  - {{ namespace: bench, pod: {name}-0, workload: {{ kind: Deployment, name: {name} }}, "
                         f"service: {name}, interfaces: [{host_if}], ips: [{ip}] }}\n")
+        interfaces = {"Interfaces": [self.pods.interface_pattern], "PeerSideInterfaces": [self.pods.interface_pattern]}
+        # The HTTP-only agent had no Capture plugin: its HTTP probe attached to the interfaces itself.
+        capture = {"Http": interfaces} if state == "before" else {"Capture": interfaces, "Http": {}}
         return {
             "Agent": {"NodeName": "bench"},
             "Plugins": {
                 "StaticMetadata": {"File": workloads},
-                "Capture": {"Interfaces": [self.pods.interface_pattern], "PeerSideInterfaces": [self.pods.interface_pattern]},
-                "Http": {},
-                "Red": {"CallLog": {"Enabled": state == "full"}},
+                **capture,
+                "Red": {"CallLog": {"Enabled": state != "redonly"}},
                 "InfluxDb": {"Url": self.influx.url, "ApiVersion": 1, "Database": database},
             },
             "Logging": {"LogLevel": {"Default": "Warning", "Kubebpf": "Information"}},
         }
 
     def start_observer(self, state, database):
-        """Starts the agent (full) or the capture-only loader (idle); returns the process once it observes the pods."""
+        """Starts an agent (full, redonly, before) or the capture-only loader (idle); returns the process once it observes the pods."""
         log_path = os.path.join(self.work, f"{state}-{self.run_index}.log")
         if state in AGENT_STATES:
             config = os.path.join(self.work, "kubebpf.json")
             with open(config, "w") as f:
                 json.dump(self.agent_config(database, state), f, indent=2)
-            command = [os.path.join(self.args.agent, "kubebpf"), "run", "--config", config]
-            ready = "Capture attached to"
+            agent = self.args.before_agent if state == "before" else self.args.agent
+            command = [os.path.join(agent, "kubebpf"), "run", "--config", config]
+            ready = "HTTP probe attached to" if state == "before" else "Capture attached to"
         else:
             command = ["dotnet", self.args.loader, "capture-only", self.pods.interface_pattern]
             ready = "capture-only attached to"
@@ -495,11 +506,16 @@ class Bench:
 
     def states_of(self, scenario):
         if scenario.endswith("/rate"):
-            return ["none", "full"]
-        if scenario == PRIMARY_SCENARIO and self.args.states == STATES:
+            states = ["none", "full"]
+        elif scenario == PRIMARY_SCENARIO and self.args.states == STATES:
             # The call log's share of the loss: its points go to an influxd on the same two cores.
-            return STATES + ["redonly"]
-        return self.args.states
+            states = STATES + ["redonly"]
+        else:
+            states = list(self.args.states)
+        if self.args.before_agent:
+            # Next to the full agent, so that the two run as close together as the alternating order allows.
+            states.insert(states.index("full") if "full" in states else len(states), "before")
+        return states
 
     def close(self):
         if self.bpf_stats is not None:
@@ -535,6 +551,11 @@ def summary(values):
     return {"median": statistics.median(values), "min": min(values), "max": max(values), "n": len(values)}
 
 
+# Per run: figures summarised per state; the agent's own figures are only in runs with an agent.
+RUN_FIGURES = ("rps", "p99_ms", "cpu_s_per_million", "peak_rss_mb", "peak_private_mb", "filter_ns_per_run", "filter_cpu_s_per_million",
+               "influxd_cpu_s_per_million", "completeness_in", "completeness_out", "completeness_call_log")
+
+
 def analyse(results):
     by_scenario = {}
     for r in results:
@@ -544,25 +565,37 @@ def analyse(results):
         def of(state, key):
             return {r["rep"]: r[key] for r in runs if r["state"] == state and key in r}
 
+        def paired(x, y, compare):
+            """compare(x, y) of two states' figures in the same repetition: drift between repetitions cancels out."""
+            return summary([compare(x[i], y[i]) for i in x if i in y])
+
         a = {"states": {}}
         for state in STATES + OPTIONAL_STATES:
-            if not of(state, "rps"):
+            state_runs = [r for r in runs if r["state"] == state]
+            if not state_runs:
                 continue
-            a["states"][state] = {key: summary(list(of(state, key).values())) for key in ("rps", "p99_ms", "cpu_s_per_million", "peak_rss_mb", "peak_private_mb", "filter_ns_per_run", "filter_cpu_s_per_million")}
+            a["states"][state] = {key: summary([r[key] for r in state_runs if key in r]) for key in RUN_FIGURES}
+            if state in AGENT_STATES:
+                counters = {}
+                for r in state_runs:
+                    for name, value in r["counters"].items():
+                        if LOSS_PATTERN.search(name.split(".", 1)[1]):
+                            counters[name] = counters.get(name, 0) + value
+                a["states"][state]["loss_counters"] = counters
         none_rps, none_p99 = of("none", "rps"), of("none", "p99_ms")
+        loss = {}
         for state in ["idle", "full"] + OPTIONAL_STATES:
-            rps, p99 = of(state, "rps"), of(state, "p99_ms")
-            a[f"loss_{state}"] = summary([100 * (1 - rps[i] / none_rps[i]) for i in rps if i in none_rps])
-            a[f"p99_added_{state}"] = summary([p99[i] - none_p99[i] for i in p99 if i in none_p99])
-        full = [r for r in runs if r["state"] == "full"]
-        for key in ("completeness_in", "completeness_out", "completeness_call_log", "influxd_cpu_s_per_million"):
-            a[key] = summary([r[key] for r in full])
-        counters = {}
-        for r in full:
-            for name, value in r["counters"].items():
-                if LOSS_PATTERN.search(name.split(".", 1)[1]):
-                    counters[name] = counters.get(name, 0) + value
-        a["loss_counters"] = counters
+            loss[state] = {i: 100 * (1 - rps / none_rps[i]) for i, rps in of(state, "rps").items() if i in none_rps}
+            a[f"loss_{state}"] = summary(list(loss[state].values()))
+            a[f"p99_added_{state}"] = paired(of(state, "p99_ms"), none_p99, operator.sub)
+        if "full" in a["states"] and "before" in a["states"]:
+            a["after_vs_before"] = {
+                "throughput_pct": paired(of("full", "rps"), of("before", "rps"), lambda x, y: 100 * (x / y - 1)),
+                "loss_pp": paired(loss["full"], loss["before"], operator.sub),
+                "p99_ms": paired(of("full", "p99_ms"), of("before", "p99_ms"), operator.sub),
+                "cpu_ratio": paired(of("full", "cpu_s_per_million"), of("before", "cpu_s_per_million"), operator.truediv),
+                "peak_rss_mb": paired(of("full", "peak_rss_mb"), of("before", "peak_rss_mb"), operator.sub),
+            }
         a["socket_errors"] = sum(r["socket_errors"] + r["non_2xx"] for r in runs)
         analysis[scenario] = a
     return analysis
@@ -615,17 +648,51 @@ def target_rows(analysis):
         rows.append(f"| the same without the call log (`redonly`, for comparison) | - | {fmt(primary['loss_redonly'], 1, '%')} | - |")
     if cpu:
         row("agent CPU per million requests (worst scenario median)", "<= 2 CPU-s", f"{max(cpu):.2f}", max(cpu) <= 2)
-    if rate and rate.get("completeness_in"):
-        worst = min(rate["completeness_in"]["min"], rate["completeness_out"]["min"])
-        drops = sum(rate["loss_counters"].values())
+    rate_full = rate and rate["states"].get("full")
+    if rate_full and rate_full["completeness_in"]:
+        worst = min(rate_full["completeness_in"]["min"], rate_full["completeness_out"]["min"])
+        drops = sum(rate_full["loss_counters"].values())
         row(f"completeness at {rate['states']['full']['rps']['median']:.0f} req/s (worst run, both directions)", ">= 99.99%, zero drops",
             f"{100 * worst:.3f}%, loss counters total {drops}", worst >= 0.9999 and drops == 0)
     if rss:
         row("agent peak RSS (worst run)", "<= 80 MB", f"{max(rss):.0f} MB" + (f" (private: {max(private):.0f} MB)" if private else ""), max(rss) <= 80)
+    rows += after_vs_before_rows(analysis)
+    return rows
+
+
+def after_vs_before_rows(analysis):
+    """The capture platform (full) must not cost more than the HTTP-only agent (before) on HTTP traffic."""
+    compared = {s: a for s, a in analysis.items() if a.get("after_vs_before")}
+    rows = []
+
+    def row(name, value, ok):
+        rows.append(f"| {name} | no more than `before` | {value} | {'yes' if ok else 'no'} |")
+
+    cpu = [(a["after_vs_before"]["cpu_ratio"]["median"], s) for s, a in compared.items() if a["after_vs_before"]["cpu_ratio"]]
+    if cpu:
+        ratio, scenario = max(cpu)
+        states = compared[scenario]["states"]
+        row("agent CPU per million requests, after (`full`) / before (`before`), paired per repetition (worst scenario median)",
+            f"{ratio:.2f} in {scenario} ({states['full']['cpu_s_per_million']['median']:.2f} vs {states['before']['cpu_s_per_million']['median']:.2f} CPU-s)", ratio <= 1)
+    primary = compared.get(PRIMARY_SCENARIO)
+    if primary and primary["after_vs_before"]["loss_pp"]:
+        difference = primary["after_vs_before"]["loss_pp"]
+        row("throughput loss at saturation, 20 B, 50 keep-alive connections, after vs before (median)",
+            f"{primary['loss_full']['median']:.1f}% vs {primary['loss_before']['median']:.1f}%, paired difference {fmt(difference, 1, ' pp')}", difference["median"] <= 0)
+    rss = [(a["states"]["full"]["peak_rss_mb"]["max"], a["states"]["before"]["peak_rss_mb"]["max"]) for a in compared.values()
+           if a["states"]["full"]["peak_rss_mb"] and a["states"]["before"]["peak_rss_mb"]]
+    if rss:
+        after, before = max(x for x, _ in rss), max(y for _, y in rss)
+        row("agent peak RSS, after vs before (worst run)", f"{after:.0f} vs {before:.0f} MB", after <= before)
     return rows
 
 
 def write_report(path, args, info, analysis, micro, baseline, command, generated):
+    # States with an agent, in the order of the cost table; `before` only when the run had it.
+    agents = [state for state in ("full", "before") if any(state in a["states"] for a in analysis.values())]
+    before = ("**before** (in every scenario: the agent published from " + (f"commit {args.before_commit}" if args.before_commit else "an older commit")
+              + ", the HTTP-only agent whose HTTP probe attached to the veths itself, run with its own configuration and the same R.E.D., "
+              "call log and sink; next to **full** in the order, and compared with it run by run), ") if "before" in agents else ""
     lines = [
         "# Benchmarks",
         "",
@@ -644,7 +711,7 @@ def write_report(path, args, info, analysis, micro, baseline, command, generated
         "Two network-namespace pods on a bridge; nginx (one worker, sendfile, no access log) in one, wrk (one thread) in the other, "
         "all on the same cores as the agent and InfluxDB. States: **none** (no agent), **idle** (the agent's socket filter on both "
         "pods' veths and a user-space loop that only consumes the ring buffer: the kernel-side cost), **full** (the published agent: "
-        "HTTP probe, R.E.D., call log, static metadata, InfluxDB 1.x sink to a local influxd), and in "
+        f"capture, HTTP parser, R.E.D., call log, static metadata, InfluxDB 1.x sink to a local influxd), {before}and in "
         f"{PRIMARY_SCENARIO} also **redonly** (the same agent without the call log). "
         f"{args.reps} repetitions; in each, every scenario runs every state, in alternating order, {args.duration} s per run after a "
         f"{args.warmup} s warm-up ({args.agent_warmup} s with the agent or the filter attached: a node agent runs for days, so its JIT start-up is not a per-request cost). Loss and added latency are paired within a repetition; figures are median (min to max).",
@@ -667,60 +734,73 @@ def write_report(path, args, info, analysis, micro, baseline, command, generated
         "",
         "## Throughput and latency",
         "",
-        "| scenario | none req/s | idle req/s | full req/s | loss idle | loss full | p99 none ms | p99 added idle ms | p99 added full ms |",
-        "|---|---|---|---|---|---|---|---|---|",
     ]
+    compared = ["idle", *reversed(agents)]  # before, then full, when the run had both
+    lines += ["| scenario | none req/s | " + " | ".join(f"{state} req/s" for state in compared) + " | " + " | ".join(f"loss {state}" for state in compared)
+              + " | p99 none ms | " + " | ".join(f"p99 added {state} ms" for state in compared) + " |",
+              "|---|---|" + "---|" * (3 * len(compared) + 1)]
     for scenario, a in analysis.items():
         s = a["states"]
-        lines.append(f"| {scenario} | {fmt(s.get('none', {}).get('rps'), 0)} | {fmt(s.get('idle', {}).get('rps'), 0)} | {fmt(s.get('full', {}).get('rps'), 0)} "
-                     f"| {fmt(a.get('loss_idle'), 1, '%')} | {fmt(a.get('loss_full'), 1, '%')} | {fmt(s.get('none', {}).get('p99_ms'), 2)} "
-                     f"| {fmt(a.get('p99_added_idle'), 2)} | {fmt(a.get('p99_added_full'), 2)} |")
+        lines.append(f"| {scenario} | {fmt(s.get('none', {}).get('rps'), 0)} | " + " | ".join(fmt(s.get(state, {}).get("rps"), 0) for state in compared)
+                     + " | " + " | ".join(fmt(a.get(f"loss_{state}"), 1, "%") for state in compared)
+                     + f" | {fmt(s.get('none', {}).get('p99_ms'), 2)} | " + " | ".join(fmt(a.get(f"p99_added_{state}"), 2) for state in compared) + " |")
     lines += [
         "",
-        "## Cost and completeness of the full agent",
+        "## Cost and completeness of the agent" + (" (`full`: the capture platform; `before`: the HTTP-only agent)" if "before" in agents else ""),
         "",
-        "| scenario | agent CPU-s per million | socket filter ns per run | socket filter CPU-s per million | influxd CPU-s per million | agent peak RSS MB | agent peak private MB | completeness in | completeness out | call log | loss counters (sum over runs) |",
-        "|---|---|---|---|---|---|---|---|---|---|---|",
+        "| scenario | agent | agent CPU-s per million | socket filter ns per run | socket filter CPU-s per million | influxd CPU-s per million | agent peak RSS MB | agent peak private MB | completeness in | completeness out | call log | loss counters (sum over runs) |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for scenario, a in analysis.items():
-        full = a["states"].get("full")
-        if not full:
-            continue
-        counters = ", ".join(f"{k}={v}" for k, v in sorted(a["loss_counters"].items()) if v) or "all zero"
-        pct = lambda s: f"{100 * s['median']:.3f}% ({100 * s['min']:.3f}% to {100 * s['max']:.3f}%)" if s else "-"
-        lines.append(f"| {scenario} | {fmt(full['cpu_s_per_million'], 2)} | {fmt(full['filter_ns_per_run'], 0)} | {fmt(full['filter_cpu_s_per_million'], 2)} "
-                     f"| {fmt(a['influxd_cpu_s_per_million'], 2)} | {fmt(full['peak_rss_mb'], 0)} | {fmt(full['peak_private_mb'], 0)} "
-                     f"| {pct(a['completeness_in'])} | {pct(a['completeness_out'])} | {pct(a['completeness_call_log'])} | {counters} |")
-    optional = [(scenario, state, a) for scenario, a in analysis.items() for state in OPTIONAL_STATES if state in a["states"]]
+        for state in reversed(agents):
+            st = a["states"].get(state)
+            if not st:
+                continue
+            counters = ", ".join(f"{k}={v}" for k, v in sorted(st["loss_counters"].items()) if v) or "all zero"
+            pct = lambda s: f"{100 * s['median']:.3f}% ({100 * s['min']:.3f}% to {100 * s['max']:.3f}%)" if s else "-"
+            lines.append(f"| {scenario} | {state} | {fmt(st['cpu_s_per_million'], 2)} | {fmt(st['filter_ns_per_run'], 0)} | {fmt(st['filter_cpu_s_per_million'], 2)} "
+                         f"| {fmt(st['influxd_cpu_s_per_million'], 2)} | {fmt(st['peak_rss_mb'], 0)} | {fmt(st['peak_private_mb'], 0)} "
+                         f"| {pct(st['completeness_in'])} | {pct(st['completeness_out'])} | {pct(st['completeness_call_log'])} | {counters} |")
+    optional = [(scenario, state, a) for scenario, a in analysis.items() for state in OPTIONAL_STATES if state in a["states"] and state not in agents]
     if optional:
         lines += ["", "| scenario | state | req/s | loss | agent CPU-s per million | agent peak RSS MB |", "|---|---|---|---|---|---|"]
         for scenario, state, a in optional:
             st = a["states"][state]
             lines.append(f"| {scenario} | {state} | {fmt(st['rps'], 0)} | {fmt(a.get('loss_' + state), 1, '%')} | {fmt(st['cpu_s_per_million'], 2)} | {fmt(st['peak_rss_mb'], 0)} |")
-    counter_names = sorted({k for a in analysis.values() for k in a["loss_counters"]})
+    counter_names = sorted({k for a in analysis.values() for st in a["states"].values() for k in st.get("loss_counters", {})})
     lines += ["", "Loss counters read (all runs): " + ", ".join(f"`{n}`" for n in counter_names) + ".",
               f"wrk socket errors and non-2xx answers, all runs: {sum(a['socket_errors'] for a in analysis.values())}."]
+    compared_runs = {scenario: a["after_vs_before"] for scenario, a in analysis.items() if a.get("after_vs_before")}
+    if compared_runs:
+        lines += ["", "### The capture platform against the HTTP-only agent",
+                  "", "`full` against `before` in the same repetition (paired, so drift between repetitions cancels out).", "",
+                  "| scenario | throughput full vs before | loss full - before | p99 full - before ms | agent CPU-s per million full / before | agent peak RSS full - before MB |",
+                  "|---|---|---|---|---|---|"]
+        for scenario, d in compared_runs.items():
+            lines.append(f"| {scenario} | {fmt(d['throughput_pct'], 1, '%')} | {fmt(d['loss_pp'], 1, ' pp')} | {fmt(d['p99_ms'], 2)} "
+                         f"| {fmt(d['cpu_ratio'], 2)} | {fmt(d['peak_rss_mb'], 0)} |")
     if baseline:
-        lines += ["", f"## Before and after (baseline: {baseline['machine']['commit']}, {baseline['generated']})", "",
-                  "| scenario | figure | before | after |", "|---|---|---|---|"]
-        before = baseline["analysis"]
-        before_settings = {"states": STATES, **baseline["settings"]}  # runs from before --states had these
-        changed = [f"`{k}` {before_settings.get(k, 'absent')} -> {vars(args).get(k, 'absent')}"
-                   for k in sorted(set(before_settings) | set(vars(args)))
-                   if k not in ("agent", "loader", "output", "results", "baseline", "report_only") and before_settings.get(k) != vars(args).get(k)]
+        lines += ["", f"## Against the baseline run ({baseline['machine']['commit']}, {baseline['generated']})", "",
+                  "| scenario | figure | baseline | this run |", "|---|---|---|---|"]
+        earlier = baseline["analysis"]
+        baseline_settings = {"states": STATES, **baseline["settings"]}  # runs from before --states had these
+        changed = [f"`{k}` {baseline_settings.get(k, 'absent')} -> {vars(args).get(k, 'absent')}"
+                   for k in sorted(set(baseline_settings) | set(vars(args)))
+                   if k not in ("agent", "before_agent", "loader", "output", "results", "baseline", "report_only") and baseline_settings.get(k) != vars(args).get(k)]
         if changed:
             lines[-2:-2] = ["Settings that differ from the baseline run: " + ", ".join(changed) + ". (Without `agent_warmup`, runs with the agent "
                             "had the same warm-up as runs without it, so more of its JIT start-up fell into the measured window.)", ""]
         for scenario, a in analysis.items():
-            if scenario not in before:
+            if scenario not in earlier:
                 continue
-            b = before[scenario]
+            b = earlier[scenario]
             pairs = [("loss full %", b.get("loss_full"), a.get("loss_full"), 1),
                      ("p99 added full ms", b.get("p99_added_full"), a.get("p99_added_full"), 2)]
             if "full" in a["states"] and "full" in b["states"]:
                 pairs += [("agent CPU-s per million", b["states"]["full"]["cpu_s_per_million"], a["states"]["full"]["cpu_s_per_million"], 2),
                           ("agent peak RSS MB", b["states"]["full"]["peak_rss_mb"], a["states"]["full"]["peak_rss_mb"], 0),
-                          ("completeness in", b.get("completeness_in"), a.get("completeness_in"), 5)]
+                          # Results files from before the `before` state kept the full agent's completeness beside its states.
+                          ("completeness in", b["states"]["full"].get("completeness_in", b.get("completeness_in")), a["states"]["full"]["completeness_in"], 5)]
             for name, x, y, digits in pairs:
                 lines.append(f"| {scenario} | {name} | {fmt(x, digits)} | {fmt(y, digits)} |")
     if micro:
@@ -739,7 +819,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--full", action="store_true", help="every size with every client mode, 10 s runs")
     parser.add_argument("--scenarios", nargs="+", help=f"SIZE/CLIENT items; sizes {list(SIZES)}, clients {list(CLIENTS)} or rate")
-    parser.add_argument("--states", nargs="+", default=STATES, choices=STATES + OPTIONAL_STATES,
+    parser.add_argument("--states", nargs="+", default=STATES, choices=STATES + ["redonly"],
                         help="states to compare (default none idle full, plus redonly in 20B/ka50; redonly: the full agent without the call log)")
     parser.add_argument("--reps", type=int, default=5, help="repetitions (default 5)")
     parser.add_argument("--duration", type=int, help="seconds per measured wrk run (default 8, 10 with --full)")
@@ -749,8 +829,11 @@ def main():
     parser.add_argument("--rate", type=int, default=20000, help="requests/s aimed at by the rate scenario (0: no rate scenario)")
     parser.add_argument("--agent", default=os.path.join(ARTIFACTS, "agent"), help="the published agent's folder")
     parser.add_argument("--loader", default=os.path.join(ARTIFACTS, "bin", "Kubebpf.Benchmarks", "release", "Kubebpf.Benchmarks.dll"))
+    parser.add_argument("--before-agent", metavar="DIR", help="an older published agent's folder (the HTTP-only agent), run as state `before` "
+                        "in every scenario with its own configuration format; ./build.sh --target=Benchmark --before=<git ref> builds it")
+    parser.add_argument("--before-commit", metavar="COMMIT", help="the commit --before-agent was published from, named in the report")
     parser.add_argument("--no-micro", action="store_true", help="skip the BenchmarkDotNet parser and tracker benchmarks")
-    parser.add_argument("--baseline", help="results JSON of an earlier run, shown as 'before'")
+    parser.add_argument("--baseline", help="results JSON of an earlier run, shown beside this run's figures")
     parser.add_argument("--output", default=os.path.join(ROOT, "BENCHMARKS.md"))
     parser.add_argument("--results", default=os.path.join(ARTIFACTS, "benchmarks", "overhead.json"), help="where the raw results go")
     parser.add_argument("--report-only", metavar="RESULTS", help="only write the report again from a results JSON (e.g. after changing its layout)")
@@ -779,12 +862,15 @@ def main():
     for path in (os.path.join(args.agent, "kubebpf"), args.loader):
         if not os.path.exists(path):
             sys.exit(f"overhead.py: {path} is missing: ./build.sh --target=Publish first (the Benchmark target does it)")
+    if args.before_agent and not os.path.exists(os.path.join(args.before_agent, "kubebpf")):
+        sys.exit(f"overhead.py: {args.before_agent} has no published agent (kubebpf)")
 
-    command = "sudo ./build.sh --target=Benchmark" + (" --full=true" if args.full else "")
-    # Options that only name places on this machine are left out of the report.
+    command = ("sudo ./build.sh --target=Benchmark" + (" --full=true" if args.full else "")
+               + (f" --before={args.before_commit or '<git ref>'}" if args.before_agent else ""))
+    # Options that only name places on this machine are left out of the report (and the before commit is in the command).
     shown, skip = [], False
     for argument in sys.argv[1:]:
-        if skip or argument in ("--agent", "--loader", "--output", "--results", "--baseline"):
+        if skip or argument in ("--agent", "--loader", "--output", "--results", "--baseline", "--before-agent", "--before-commit"):
             skip = not skip
             continue
         shown.append(argument)
@@ -812,7 +898,7 @@ def main():
     generated = f"{datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC"
     with open(args.results, "w") as f:
         json.dump({"generated": generated, "machine": info,
-                   "settings": {k: v for k, v in vars(args).items() if k not in ("agent", "loader", "output", "results", "baseline")},
+                   "settings": {k: v for k, v in vars(args).items() if k not in ("agent", "before_agent", "loader", "output", "results", "baseline")},
                    "micro": micro, "command": command,
                    "analysis": analysis, "runs": results}, f, indent=1)
     write_report(args.output, args, info, analysis, micro, baseline, command, generated)
