@@ -48,7 +48,10 @@ internal sealed class FilterHarness : IDisposable
     public int Malformed => _malformed;
 
     /// <summary>Loads the filter with <paramref name="maxSegmentBytes"/> and attaches it to <paramref name="interfaces"/>.</summary>
-    public static FilterHarness Attach(uint maxSegmentBytes, params string[] interfaces)
+    public static FilterHarness Attach(uint maxSegmentBytes, params string[] interfaces) => Attach(maxSegmentBytes, wholeBinarySegments: false, interfaces);
+
+    /// <summary>Loads the filter with its two settings and attaches it to <paramref name="interfaces"/>.</summary>
+    public static FilterHarness Attach(uint maxSegmentBytes, bool wholeBinarySegments, params string[] interfaces)
     {
         KernelTest.RequireRoot();
         KernelRequirements.Check(KernelFeatures.None).ThrowIfUnmet();
@@ -57,6 +60,7 @@ internal sealed class FilterHarness : IDisposable
         try
         {
             obj.SetReadOnlyVariable("max_segment_bytes", maxSegmentBytes);
+            obj.SetReadOnlyVariable("whole_binary_segments", [(byte)(wholeBinarySegments ? 1 : 0)]);
             obj.SetMaxEntries(PacketCapture.RingBufferMapName, 8 << 20);
             obj.Load();
             harness = new FilterHarness(obj);

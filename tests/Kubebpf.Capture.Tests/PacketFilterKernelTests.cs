@@ -51,7 +51,7 @@ public sealed class PacketFilterKernelTests(ITestOutputHelper output)
     [InlineData(true)]
     public void A_large_write_arrives_whole_as_contiguous_chunk_records(bool ipv6)
     {
-        var upload = Upload(WholeSegments, ipv6);
+        var upload = Upload(WholeSegments, ipv6, Body.Text);
 
         var (covered, mismatch) = Follow(upload.Stream, upload.FirstSeq, upload.Request);
         Assert.Null(mismatch);
@@ -70,7 +70,7 @@ public sealed class PacketFilterKernelTests(ITestOutputHelper output)
     public void Segment_bytes_past_the_limit_are_reported_uncaptured_and_counted()
     {
         const int limit = 5000;
-        var upload = Upload(limit, ipv6: false);
+        var upload = Upload(limit, ipv6: false, Body.Text);
 
         var (covered, mismatch) = Follow(upload.Stream, upload.FirstSeq, upload.Request);
         Assert.Null(mismatch);
@@ -86,6 +86,26 @@ public sealed class PacketFilterKernelTests(ITestOutputHelper output)
         var truncated = segments.Count(s => s.Sum(r => (long)r.Header.PayloadLength) > limit);
         Assert.True(truncated > 0, $"no segment was longer than {limit} bytes");
         Assert.Equal((ulong)truncated, upload.Truncated);
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void A_segment_that_starts_with_binary_bytes_is_copied_to_its_first_chunk_unless_asked_for_whole(bool whole)
+    {
+        var upload = Upload(WholeSegments, ipv6: false, whole ? Body.BinaryCopiedWhole : Body.Binary);
+
+        var (covered, mismatch) = Follow(upload.Stream, upload.FirstSeq, upload.Request);
+        Assert.Null(mismatch);
+        Assert.Equal(upload.Request.Length, covered); // payload_len accounts for the bytes not copied
+        var segments = Segments(upload.Stream);
+        Assert.All(segments, CheckChunking);
+        var binaryAndLong = segments.Where(s => s[0].Payload.Length > 0 && s[0].Payload[0] >= 0x80 && s.Sum(r => (long)r.Header.PayloadLength) > ChunkBytes).ToList();
+        Assert.True(binaryAndLong.Count > 0, "no segment longer than a chunk started inside the binary body");
+        Assert.All(binaryAndLong, s => Assert.Equal(
+            whole ? s.Sum(r => (long)r.Header.PayloadLength) : ChunkBytes,
+            s.Sum(r => (long)r.Header.CapturedLength)));
+        Assert.Equal((0UL, 0UL), (upload.Truncated, upload.RingBufferFull)); // a design choice, not a truncation
     }
 
     [Fact]
@@ -191,15 +211,21 @@ public sealed class PacketFilterKernelTests(ITestOutputHelper output)
     /// POSTs a <see cref="BodyBytes"/> body to nginx in one <c>send</c> from a Python client, with the filter
     /// (<paramref name="maxSegmentBytes"/>) on the server's veth; returns the client's records once they cover the request.
     /// </summary>
-    private static UploadResult Upload(uint maxSegmentBytes, bool ipv6)
+    private static UploadResult Upload(uint maxSegmentBytes, bool ipv6, Body kind)
     {
         using var pods = NetworkPods.Create(2);
         var (server, client) = (pods.Pods[0], pods.Pods[1]);
         using var nginx = PodNginx.Start(pods, server, """location = /upload { return 200 "stored"; }""");
-        using var filter = FilterHarness.Attach(maxSegmentBytes, server.HostInterface);
+        using var filter = FilterHarness.Attach(maxSegmentBytes, kind == Body.BinaryCopiedWhole, server.HostInterface);
 
+        // Text: printable letters, copied whole. Binary: every byte at 0x80 or above, so that every segment inside
+        // the body starts with binary bytes.
         var body = new byte[BodyBytes];
-        new Random(BodyBytes).NextBytes(body);
+        for (var i = 0; i < body.Length; i++)
+        {
+            body[i] = kind == Body.Text ? (byte)('a' + (i % 26)) : (byte)(0x80 | (i * 7 % 128));
+        }
+
         byte[] request = [.. Encoding.ASCII.GetBytes($"POST /upload HTTP/1.1\r\nHost: pod\r\nContent-Length: {BodyBytes}\r\nConnection: close\r\n\r\n"), .. body];
         var file = Path.GetTempFileName();
         try
@@ -223,6 +249,13 @@ public sealed class PacketFilterKernelTests(ITestOutputHelper output)
             $"the client's SYN and {request.Length} request bytes");
         Assert.Equal(0, filter.Malformed);
         return new UploadResult(Stream(records), FirstSeq(records)!.Value, request, filter.Counter(KernelCounter.Truncated), filter.Counter(KernelCounter.RingBufferFull));
+    }
+
+    private enum Body
+    {
+        Text,
+        Binary,
+        BinaryCopiedWhole,
     }
 
     private sealed record UploadResult(IReadOnlyList<CapturedRecord> Stream, uint FirstSeq, byte[] Request, ulong Truncated, ulong RingBufferFull);
