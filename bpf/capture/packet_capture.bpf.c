@@ -260,16 +260,31 @@ int packet_capture(struct __sk_buff *skb)
     __u32 copied = payload_len < limit ? payload_len : limit;
     if (payload_len > copied)
         count(COUNTER_TRUNCATED);
-    /* A segment that starts inside a binary body (sendfile of an image, say) carries no head at its start: only its
-     * first chunk is copied, where the body may end and the next head begin. Heads, text protocols and text bodies
-     * are copied whole. This keeps large binary bodies from filling the ring. */
-    if (copied > CAPTURE_CHUNK_BYTES && !whole_binary_segments && !starts_like_text(skb, off))
-        copied = CAPTURE_CHUNK_BYTES;
-    __u32 records = copied ? (copied + CAPTURE_CHUNK_BYTES - 1) / CAPTURE_CHUNK_BYTES : 1;
     __u32 seq = bpf_ntohl(tcp.seq);
     ev->ack = bpf_ntohl(tcp.ack_seq);
     ev->sport = bpf_ntohs(tcp.source);
     ev->dport = bpf_ntohs(tcp.dest);
+
+    /* A segment that starts inside a binary body (sendfile of an image, say) carries no head at its start. Only its
+     * first and last chunks are copied: where the body may end and the next head begin, and where a head written
+     * behind a body's tail lands when the stack coalesces the two. Heads, text protocols and text bodies are copied
+     * whole. This keeps large binary bodies from filling the ring. The first record stands for the bytes between. */
+    if (copied > CAPTURE_CHUNK_BYTES && !whole_binary_segments && !starts_like_text(skb, off)) {
+        __u32 tail = copied - CAPTURE_CHUNK_BYTES;
+        if (tail > CAPTURE_CHUNK_BYTES)
+            tail = CAPTURE_CHUNK_BYTES;
+        __u32 tail_start = copied - tail;
+        ev->seq = seq;
+        ev->payload_len = tail_start;
+        ev->tcp_flags = flags & ~(PACKET_FIN | PACKET_RST);
+        emit(skb, st, off, CAPTURE_CHUNK_BYTES);
+        ev->seq = seq + tail_start;
+        ev->payload_len = payload_len - tail_start;
+        ev->tcp_flags = flags & ~PACKET_SYN;
+        emit(skb, st, off + tail_start, tail);
+        return 0;
+    }
+    __u32 records = copied ? (copied + CAPTURE_CHUNK_BYTES - 1) / CAPTURE_CHUNK_BYTES : 1;
 
     /* One record per chunk: SYN stays on the first, FIN and RST on the last, which also stands for the bytes not
      * copied (payload_len > captured_len). */

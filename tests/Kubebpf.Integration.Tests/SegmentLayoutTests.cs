@@ -18,7 +18,7 @@ public sealed class SegmentLayoutTests(InfluxDbServer influx)
         client_max_body_size 4m;
         location = /ok { return 200 "ok\n"; }
         location /long/ { return 200 "long\n"; }
-        location = /upload { return 201 "stored\n"; }
+        location /upload/ { root UPLOAD_ROOT; dav_methods PUT; create_full_put_path on; }
         location = /big { alias BIG_FILE; }
         location / { return 404 "not found\n"; }
         """;
@@ -72,12 +72,13 @@ public sealed class SegmentLayoutTests(InfluxDbServer influx)
             (scenario, body) =>
             {
                 var download = Enumerable.Repeat($"-gsf -o /dev/null http://{scenario.Server.IPv4}/big", Each);
-                var upload = Enumerable.Repeat($"-gsf -o /dev/null --data-binary @{body} http://{scenario.Server.IPv4}/upload", Each);
+                // WebDAV PUT: nginx reads each whole body before it answers.
+                var upload = Enumerable.Range(0, Each).Select(i => $"-gsf -o /dev/null -T {body} http://{scenario.Server.IPv4}/upload/{i}");
                 return "curl " + string.Join(" --next ", download.Concat(upload));
             },
-            [.. Enumerable.Repeat(new PlannedRequest("GET", "/big", 200), Each), .. Enumerable.Repeat(new PlannedRequest("POST", "/upload", 201), Each)]);
+            [.. Enumerable.Repeat(new PlannedRequest("GET", "/big", 200), Each), .. Enumerable.Range(0, Each).Select(i => new PlannedRequest("PUT", $"/upload/{i}", 201))]);
         Assert.All(calls.Where(c => c.Path == "/big"), c => Assert.Equal(MegaByte, c.ResponseBytes));
-        Assert.All(calls.Where(c => c.Path == "/upload"), c => Assert.Equal(MegaByte, c.RequestBytes));
+        Assert.All(calls.Where(c => c.Path.StartsWith("/upload/", StringComparison.Ordinal)), c => Assert.Equal(MegaByte, c.RequestBytes));
     }
 
     [Fact]
@@ -101,7 +102,9 @@ public sealed class SegmentLayoutTests(InfluxDbServer influx)
         await using var scenario = AgentScenario.Create(influx);
         var body = Path.Combine(scenario.WorkDirectory, "body.bin");
         await File.WriteAllBytesAsync(body, new byte[MegaByte]);
-        using var nginx = PodNginx.Start(scenario.Pods, scenario.Server, Locations.Replace("BIG_FILE", body, StringComparison.Ordinal));
+        var uploads = Directory.CreateDirectory(Path.Combine(scenario.WorkDirectory, "uploads")).FullName;
+        using var nginx = PodNginx.Start(
+            scenario.Pods, scenario.Server, Locations.Replace("BIG_FILE", body, StringComparison.Ordinal).Replace("UPLOAD_ROOT", uploads, StringComparison.Ordinal));
         await scenario.StartAgentAsync();
 
         NetworkPods.Exec(scenario.Client, command(scenario, body));

@@ -36,7 +36,7 @@ public sealed class PacketCaptureOptions : IValidatedOptions
 
     /// <summary>
     /// Copy TCP segments that start with binary bytes whole too. Off by default: such a segment lies inside a binary
-    /// body, and only its first 4 KiB (where the body may end and a head begin) is copied, which keeps large
+    /// body, and only its first and last 4 KiB (where the body may end and a head begin) are copied, which keeps large
     /// downloads from filling the ring. Turn it on for binary protocols whose parsers need every byte.
     /// </summary>
     public bool CopyBinarySegments { get; set; }
