@@ -135,6 +135,19 @@ public sealed class FlowTrackerTests
     }
 
     [Fact]
+    public void A_long_record_joined_to_kept_bytes_reaches_the_parser_whole()
+    {
+        var harness = new Harness(new LineProtocol(maxBufferedBytes: 4096));
+        var names = string.Concat(Enumerable.Range(0, 200).Select(i => $"REQ n{i}\n"));
+        harness.Send(true, "RE", 100);
+        harness.Send(true, "Q first\n" + names, 150); // longer than what sniffing keeps
+        harness.Send(false, string.Concat(Enumerable.Repeat("OK\n", 201)), 300);
+        harness.Tracker.OnBatchEnd();
+        Assert.Equal(201, harness.Exchanges.Count);
+        Assert.Equal("n199", harness.Exchanges[^1].Resource);
+    }
+
+    [Fact]
     public void A_record_that_starts_a_message_is_claimed_even_when_the_bytes_kept_before_it_are_refused()
     {
         var harness = new Harness(new LineProtocol());

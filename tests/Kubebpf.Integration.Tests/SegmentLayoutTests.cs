@@ -49,7 +49,7 @@ public sealed class SegmentLayoutTests(InfluxDbServer influx)
         const int Requests = 40;
         await using var scenario = AgentScenario.Create(influx);
         var server = Script(BatchingServer, scenario);
-        using var process = scenario.Pods.Start(scenario.Server, "python3", server, "8080", Requests.ToString(CultureInfo.InvariantCulture));
+        scenario.Pods.Start(scenario.Server, "python3", server, "8080", Requests.ToString(CultureInfo.InvariantCulture)); // the pods kill it
         PodSockets.WaitForListener(scenario.Server, 8080, TimeSpan.FromSeconds(10), () => "(batching server)");
         await scenario.StartAgentAsync();
 

@@ -354,10 +354,10 @@ internal sealed class FlowTracker : IPacketConsumer
         var direction = flow.Direction(side);
         if (direction.Kept > 0)
         {
-            direction.Append(bytes, ProtocolMatch.MaxSniffBytes, packet.TimestampNs);
+            var appended = direction.Append(bytes, ProtocolMatch.MaxSniffBytes, packet.TimestampNs);
             if (TryClassify(flow, side, direction.KeptBytes, out var mayClaim))
             {
-                Feed(flow, side, [], packet.TimestampNs); // the bytes are all in the buffer: the parser reads them there
+                Feed(flow, side, bytes[appended..], packet.TimestampNs); // the parser reads the kept bytes first
                 return;
             }
 

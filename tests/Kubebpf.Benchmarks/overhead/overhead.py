@@ -838,6 +838,8 @@ def main():
     parser.add_argument("--results", default=os.path.join(ARTIFACTS, "benchmarks", "overhead.json"), help="where the raw results go")
     parser.add_argument("--report-only", metavar="RESULTS", help="only write the report again from a results JSON (e.g. after changing its layout)")
     args = parser.parse_args()
+    # Processes run in other working directories (the micro benchmarks, the capture-only loader).
+    args.agent, args.loader = os.path.abspath(args.agent), os.path.abspath(args.loader)
     if args.report_only:
         with open(args.report_only) as f:
             saved = json.load(f)
@@ -886,6 +888,10 @@ def main():
         log(f"load runs took {minutes:.1f} min")
     finally:
         bench.close()
+    # The load runs are the long part: keep their raw results before anything else can fail.
+    os.makedirs(os.path.dirname(args.results), exist_ok=True)
+    with open(args.results + ".load", "w") as f:
+        json.dump(results, f)
     micro = [] if args.no_micro else micro_benchmarks(args, work)
     analysis = analyse(results)
     info = machine()
@@ -894,7 +900,6 @@ def main():
     if args.baseline:
         with open(args.baseline) as f:
             baseline = json.load(f)
-    os.makedirs(os.path.dirname(args.results), exist_ok=True)
     generated = f"{datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC"
     with open(args.results, "w") as f:
         json.dump({"generated": generated, "machine": info,
