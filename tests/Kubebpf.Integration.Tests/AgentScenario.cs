@@ -190,8 +190,10 @@ public sealed class AgentScenario : IAsyncDisposable
         Dictionary<string, long> expectedCapture = new()
         {
             ["exchanges"] = exchanges, ["attached_interfaces"] = 2, ["ringbuf_full"] = 0, ["dropped_records"] = 0, ["truncated"] = 0,
-            ["unsupported_ip"] = 0, ["stream_gaps"] = 0, ["buffer_overflows"] = 0, ["late_classified_flows"] = 0, ["evicted_flows"] = 0,
+            ["unsupported_ip"] = 0, ["buffer_overflows"] = 0, ["late_classified_flows"] = 0, ["evicted_flows"] = 0,
         };
+        // Not stream_gaps: a segment the veth dropped and the sender retransmitted arrives after its successors, a gap
+        // that is no loss where it falls inside a body. Where it is one, the Http counters below say so.
         Dictionary<string, long> expectedHttp = new()
         {
             ["exchanges"] = exchanges, ["desyncs"] = 0, ["unmatched_responses"] = 0, ["unanswered_requests"] = 0, ["invalid_heads"] = 0,

@@ -7,7 +7,7 @@ internal sealed class FlowCounters(IAgentMetrics metrics)
 {
     public Counter Exchanges { get; } = metrics.Counter("exchanges", "exchanges published, all protocols (not a loss)");
     public Counter Retransmissions { get; } = metrics.Counter("retransmissions", "TCP segments (or their starts) seen before, ignored (not a loss)");
-    public Counter StreamGaps { get; } = metrics.Counter("stream_gaps", "times records of a parsed TCP stream never reached user space (lost in the kernel): a loss where the parser needed them, which its own counters show");
+    public Counter StreamGaps { get; } = metrics.Counter("stream_gaps", "times bytes of a parsed TCP stream were skipped (records lost in the kernel, or a segment that came after its successors): a loss where the parser needed them, which its own counters show");
     public Counter BufferOverflows { get; } = metrics.Counter("buffer_overflows", "times a parser's unconsumed bytes outgrew its protocol's buffer and were dropped (a loss)");
     public Counter UnclassifiedFlows { get; } = metrics.Counter("unclassified_flows", "TCP connections with payload that no protocol claimed, such as TLS (not a loss)");
     public Counter LateClassifiedFlows { get; } = metrics.Counter("late_classified_flows", "connections seen from their start that a protocol claimed only after earlier payload was refused: that payload was not parsed (a loss)");

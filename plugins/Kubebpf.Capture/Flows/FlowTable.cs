@@ -56,18 +56,6 @@ internal sealed class FlowTable
         Volatile.Write(ref _count, _flows.Count);
     }
 
-    /// <summary>The flows from the least to the most recently active (a snapshot: the caller may remove flows meanwhile).</summary>
-    public List<Flow> Snapshot()
-    {
-        var flows = new List<Flow>(_flows.Count);
-        for (var flow = Oldest; flow is not null; flow = flow.Newer)
-        {
-            flows.Add(flow);
-        }
-
-        return flows;
-    }
-
     private void Link(Flow flow)
     {
         flow.Older = _newest;
