@@ -29,16 +29,18 @@ public sealed class ProtocolDescriptor
         }
 
         Name = name;
+        CallLogMeasurement = name + "_requests";
+        RedMeasurement = name + "_red";
     }
 
     /// <summary>The protocol's name: the measurement prefix and the <c>protocol</c> value of shared measurements.</summary>
     public string Name { get; }
 
     /// <summary>The call log's measurement, <c>&lt;name&gt;_requests</c>.</summary>
-    public string CallLogMeasurement => Name + "_requests";
+    public string CallLogMeasurement { get; }
 
     /// <summary>The R.E.D. measurement, <c>&lt;name&gt;_red</c>.</summary>
-    public string RedMeasurement => Name + "_red";
+    public string RedMeasurement { get; }
 
     /// <summary>Tag of <see cref="Events.Exchange.Operation"/> (bounded by <see cref="CanonicalOperation"/>).</summary>
     public string OperationTag { get; init; } = "operation";

@@ -31,7 +31,6 @@ internal sealed class RedAggregator : IEventSubscriber<Exchange>, IFlushable
     private readonly Counter _seriesOverflow;
     private readonly Counter _descriptorFailures;
     private readonly ObservedWorkload _unknown;
-    private readonly MeasurementNames _measurements = new(static protocol => protocol.RedMeasurement);
 
     // Metadata sources hand out the same identity instance for a pod, so a reference lookup usually answers;
     // the value-keyed map catches equal identities in new instances. Cleared every flush.
@@ -293,6 +292,6 @@ internal sealed class RedAggregator : IEventSubscriber<Exchange>, IFlushable
             new("latency_mean_ms", FieldValue.Float(latency.MeanNs / NsPerMs)),
             new("window_s", FieldValue.Float(windowSeconds)),
         ];
-        return new MetricPoint(_measurements.Of(protocol), count == tags.Length ? tags : tags[..count], fields, timestampUnixNs);
+        return new MetricPoint(protocol.RedMeasurement, count == tags.Length ? tags : tags[..count], fields, timestampUnixNs);
     }
 }

@@ -21,7 +21,6 @@ internal sealed class CallLogWriter : IEventSubscriber<Exchange>
     private readonly Lock _cacheLock = new();
     private readonly Dictionary<TagsKey, Tag[]> _tags = [];
     private readonly EndpointTexts _endpoints = new();
-    private readonly MeasurementNames _measurements = new(static protocol => protocol.CallLogMeasurement);
     private readonly Tag[] _scratchTags = new Tag[WorkloadTags.MaxTags];
 
     public CallLogWriter(IPointWriter output, IAgentMetrics metrics)
@@ -132,7 +131,7 @@ internal sealed class CallLogWriter : IEventSubscriber<Exchange>
             }
         }
 
-        return new MetricPoint(_measurements.Of(protocol), TagsOf(exchange), fields, exchange.StartUnixNs);
+        return new MetricPoint(protocol.CallLogMeasurement, TagsOf(exchange), fields, exchange.StartUnixNs);
     }
 
     /// <summary>
