@@ -30,6 +30,7 @@ internal sealed partial class AgentRuntime : IAsyncDisposable
     private readonly AgentMetricsRegistry _metrics = new();
     private readonly EventBus _bus = new();
     private readonly CompositeWorkloadResolver _resolver = new();
+    private readonly CompositePeerNameResolver _peerNames = new();
     private readonly PointRouter _router = new();
     private readonly ProtocolCatalog _protocols = new();
     private readonly List<PluginInstance> _instances = [];
@@ -161,6 +162,7 @@ internal sealed partial class AgentRuntime : IAsyncDisposable
         services.AddSingleton<IAgentMetrics>(_metrics.For(context.InstanceName));
         services.AddSingleton<IPointWriter>(_router);
         services.AddSingleton<IWorkloadResolver>(_resolver);
+        services.AddSingleton<IPeerNameResolver>(_peerNames);
         services.AddSingleton<IProtocolCatalog>(_protocols);
         services.AddSingleton(_bus);
         services.AddSingleton(typeof(IEventPublisher<>), typeof(BusPublisher<>));
@@ -172,6 +174,7 @@ internal sealed partial class AgentRuntime : IAsyncDisposable
     {
         var active = _instances.Where(i => i.IsActive).ToList();
         _resolver.SetSources(active.SelectMany(i => i.MetadataSources));
+        _peerNames.SetSources(active.SelectMany(i => i.PeerNameSources));
         _protocols.Set(
             [.. active.SelectMany(i => i.StreamProtocols.Select(p => Registration(i, p)))],
             [.. active.SelectMany(i => i.DatagramProtocols.Select(p => Registration(i, p)))]);

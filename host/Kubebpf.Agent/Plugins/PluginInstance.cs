@@ -46,6 +46,8 @@ internal sealed class PluginInstance(string instanceName, PluginDescriptor? desc
 
     public IReadOnlyList<IWorkloadMetadataSource> MetadataSources { get; private set; } = [];
 
+    public IReadOnlyList<IPeerNameSource> PeerNameSources { get; private set; } = [];
+
     public IReadOnlyList<IFlushable> Flushables { get; private set; } = [];
 
     public IReadOnlyList<IStreamProtocol> StreamProtocols { get; private set; } = [];
@@ -72,6 +74,7 @@ internal sealed class PluginInstance(string instanceName, PluginDescriptor? desc
         Probes = [.. services.GetServices<IProbe>()];
         Sinks = [.. services.GetServices<IPointSink>()];
         MetadataSources = [.. services.GetServices<IWorkloadMetadataSource>()];
+        PeerNameSources = [.. services.GetServices<IPeerNameSource>()];
         Flushables = [.. services.GetServices<IFlushable>()];
         StreamProtocols = [.. services.GetServices<IStreamProtocol>()];
         DatagramProtocols = [.. services.GetServices<IDatagramProtocol>()];
