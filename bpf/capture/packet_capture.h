@@ -10,6 +10,16 @@
  * segment without BIG TCP). */
 #define CAPTURE_MAX_SEGMENT_BYTES 65536
 
+/* Most message starts the protocols may declare: a TCP segment longer than one chunk is copied whole only when its
+ * first 8 bytes start with one of them (or, while a protocol declared none, when they look like text). */
+#define CAPTURE_MAX_MESSAGE_STARTS 32
+
+/* One declared message start: the first 8 payload bytes, read as a little-endian word and masked, equal value. */
+struct message_start {
+    __u64 value;
+    __u64 mask;
+};
+
 /* tcp_flags bits, as on the wire */
 #define PACKET_FIN 0x01
 #define PACKET_SYN 0x02
