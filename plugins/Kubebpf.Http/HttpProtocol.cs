@@ -18,7 +18,7 @@ internal sealed class HttpProtocol : IStreamProtocol
     /// capture copies only its ends; a request with another method is still seen when its head fits in the first
     /// 4 KiB of its segment.
     /// </summary>
-    private static readonly ReadOnlyMemory<byte>[] Starts =
+    internal static readonly ReadOnlyMemory<byte>[] Starts =
     [
         "HTTP/"u8.ToArray(), "GET "u8.ToArray(), "HEAD "u8.ToArray(), "POST "u8.ToArray(), "PUT "u8.ToArray(),
         "DELETE "u8.ToArray(), "CONNECT "u8.ToArray(), "OPTIONS "u8.ToArray(), "TRACE "u8.ToArray(), "PATCH "u8.ToArray(),

@@ -113,6 +113,30 @@ public sealed class PacketFilterKernelTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void With_declared_message_starts_a_segment_inside_a_text_body_is_copied_to_its_ends_and_one_starting_a_head_whole()
+    {
+        var rule = WholeSegmentRule.For([new LineProtocol(messageStarts: ["POST "])]);
+        var upload = Upload(WholeSegments, ipv6: false, Body.Text, rule);
+
+        var (covered, mismatch) = Follow(upload.Stream, upload.FirstSeq, upload.Request);
+        Assert.Null(mismatch);
+        Assert.Equal(upload.Request.Length, covered);
+        var segments = Segments(upload.Stream);
+        Assert.All(segments, CheckChunking);
+        var head = Assert.Single(segments, s => s[0].Payload.AsSpan().StartsWith("POST "u8));
+        Assert.Equal(head.Sum(r => (long)r.Header.PayloadLength), head.Sum(r => (long)r.Header.CapturedLength));
+        var inBody = segments.Where(s => s != head && s.Sum(r => (long)r.Header.PayloadLength) > ChunkBytes).ToList();
+        Assert.True(inBody.Count > 0, "no segment longer than a chunk started inside the body");
+        Assert.All(inBody, s =>
+        {
+            var length = s.Sum(r => (long)r.Header.PayloadLength);
+            Assert.Equal(ChunkBytes + Math.Min(ChunkBytes, length - ChunkBytes), s.Sum(r => (long)r.Header.CapturedLength));
+            Assert.Equal(2, s.Count);
+        });
+        Assert.Equal((0UL, 0UL), (upload.Truncated, upload.RingBufferFull));
+    }
+
+    [Fact]
     public void Struct_packet_event_has_the_layout_of_PacketHeader()
     {
         var directory = Directory.CreateTempSubdirectory("kubebpf-layout-").FullName;
@@ -213,14 +237,15 @@ public sealed class PacketFilterKernelTests(ITestOutputHelper output)
 
     /// <summary>
     /// POSTs a <see cref="BodyBytes"/> body to nginx in one <c>send</c> from a Python client, with the filter
-    /// (<paramref name="maxSegmentBytes"/>) on the server's veth; returns the client's records once they cover the request.
+    /// (<paramref name="maxSegmentBytes"/>, and <paramref name="wholeSegments"/> or the text rule) on the server's veth;
+    /// returns the client's records once they cover the request.
     /// </summary>
-    private static UploadResult Upload(uint maxSegmentBytes, bool ipv6, Body kind)
+    private static UploadResult Upload(uint maxSegmentBytes, bool ipv6, Body kind, WholeSegmentRule? wholeSegments = null)
     {
         using var pods = NetworkPods.Create(2);
         var (server, client) = (pods.Pods[0], pods.Pods[1]);
         using var nginx = PodNginx.Start(pods, server, """location = /upload { return 200 "stored"; }""");
-        using var filter = FilterHarness.Attach(maxSegmentBytes, kind == Body.BinaryCopiedWhole, server.HostInterface);
+        using var filter = FilterHarness.Attach(maxSegmentBytes, kind == Body.BinaryCopiedWhole, wholeSegments ?? WholeSegmentRule.Text, server.HostInterface);
 
         // Text: printable letters, copied whole. Binary: every byte at 0x80 or above, so that every segment inside
         // the body starts with binary bytes.

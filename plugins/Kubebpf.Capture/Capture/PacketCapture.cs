@@ -95,9 +95,7 @@ public sealed class PacketCapture : IDisposable
         _object = BpfObject.OpenMemory(LoadObject(), ProgramName, _logger);
         _object.SetReadOnlyVariable("max_segment_bytes", (uint)_options.MaxSegmentBytes);
         _object.SetReadOnlyVariable("whole_binary_segments", [(byte)(_options.CopyBinarySegments ? 1 : 0)]);
-        _object.SetReadOnlyVariable("message_starts", _wholeSegments.KernelTable());
-        _object.SetReadOnlyVariable("message_start_count", (uint)_wholeSegments.Starts.Count);
-        _object.SetReadOnlyVariable("whole_text_segments", [(byte)(_wholeSegments.TextStarts ? 1 : 0)]);
+        _wholeSegments.ApplyTo(_object);
         _object.SetMaxEntries(RingBufferMapName, (uint)_options.RingBufferBytes);
         _object.Load();
         _ring = new RingBufferReader(_object.Map(RingBufferMapName));

@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using Kubebpf.Sdk.Bpf;
 using Kubebpf.Sdk.Protocols;
 
 namespace Kubebpf.Capture.Capture;
@@ -40,11 +41,18 @@ public sealed class WholeSegmentRule
     public static WholeSegmentRule For(IEnumerable<IStreamProtocol> protocols)
     {
         ArgumentNullException.ThrowIfNull(protocols);
+        return For(protocols.Select(p => p.MessageStarts));
+    }
+
+    /// <summary>The rule for these declarations (<see cref="IStreamProtocol.MessageStarts"/> of each protocol).</summary>
+    public static WholeSegmentRule For(IEnumerable<IReadOnlyList<ReadOnlyMemory<byte>>?> declarations)
+    {
+        ArgumentNullException.ThrowIfNull(declarations);
         var declared = new List<byte[]>();
         var textStarts = false;
-        foreach (var protocol in protocols)
+        foreach (var declaration in declarations)
         {
-            if (protocol.MessageStarts is { } starts)
+            if (declaration is { } starts)
             {
                 declared.AddRange(starts.Select(s => s.ToArray()));
             }
@@ -99,8 +107,16 @@ public sealed class WholeSegmentRule
         return true;
     }
 
+    /// <summary>Sets the rule in the filter's read-only variables (before it loads).</summary>
+    internal void ApplyTo(BpfObject filter)
+    {
+        filter.SetReadOnlyVariable("message_starts", KernelTable());
+        filter.SetReadOnlyVariable("message_start_count", (uint)Starts.Count);
+        filter.SetReadOnlyVariable("whole_text_segments", [(byte)(TextStarts ? 1 : 0)]);
+    }
+
     /// <summary>The filter's <c>message_starts</c> table: per start, a little-endian value and mask over 8 bytes.</summary>
-    internal byte[] KernelTable()
+    private byte[] KernelTable()
     {
         const int EntryBytes = 2 * sizeof(ulong);
         var table = new byte[MaxStarts * EntryBytes];
