@@ -30,6 +30,7 @@
 _Static_assert((CAPTURE_CHUNK_BYTES & (CAPTURE_CHUNK_BYTES - 1)) == 0, "the length mask needs a power of two");
 _Static_assert(MAX_CHUNKS * CAPTURE_CHUNK_BYTES == CAPTURE_MAX_SEGMENT_BYTES, "a segment splits into whole chunks");
 _Static_assert(sizeof(struct packet_event) == 72, "the C# mirror (PacketHeader) is 72 bytes");
+_Static_assert(CAPTURE_BODY_END_BYTES <= CAPTURE_CHUNK_BYTES, "a body end is one record");
 
 /* TCP payload bytes copied per segment; set by user space before load, clamped to CAPTURE_MAX_SEGMENT_BYTES. */
 const volatile __u32 max_segment_bytes = CAPTURE_MAX_SEGMENT_BYTES;
@@ -160,20 +161,26 @@ static __always_inline int copies_whole(struct __sk_buff *skb, __u32 off)
     return whole_text_segments && looks_like_text(start);
 }
 
+/* Emits a record of exactly size (a constant) payload bytes from off, loaded straight into the ring: one copy instead
+ * of two. */
+static __always_inline void emit_exact(struct __sk_buff *skb, struct staging *st, __u32 off, const __u32 size)
+{
+    struct packet_event *record = bpf_ringbuf_reserve(&packets, sizeof(*record) + size, 0);
+    if (!record) {
+        count(COUNTER_RINGBUF_FULL);
+        return;
+    }
+    __builtin_memcpy(record, &st->hdr, sizeof(*record));
+    record->captured_len = bpf_skb_load_bytes(skb, off, record + 1, size) < 0 ? 0 : size;
+    bpf_ringbuf_submit(record, BPF_RB_NO_WAKEUP);
+    count(COUNTER_PACKETS);
+}
+
 /* Copies len (<= CAPTURE_CHUNK_BYTES) payload bytes from off behind the header staged in st, and emits the record. */
 static __always_inline void emit(struct __sk_buff *skb, struct staging *st, __u32 off, __u32 len)
 {
     if (len == CAPTURE_CHUNK_BYTES) {
-        /* A full chunk goes straight into the ring: one copy instead of two. */
-        struct staging *record = bpf_ringbuf_reserve(&packets, sizeof(*record), 0);
-        if (!record) {
-            count(COUNTER_RINGBUF_FULL);
-            return;
-        }
-        __builtin_memcpy(&record->hdr, &st->hdr, sizeof(record->hdr));
-        record->hdr.captured_len = bpf_skb_load_bytes(skb, off, record->payload, CAPTURE_CHUNK_BYTES) < 0 ? 0 : CAPTURE_CHUNK_BYTES;
-        bpf_ringbuf_submit(record, BPF_RB_NO_WAKEUP);
-        count(COUNTER_PACKETS);
+        emit_exact(skb, st, off, CAPTURE_CHUNK_BYTES);
         return;
     }
     /* Clang proves len < CAPTURE_CHUNK_BYTES here and drops the bound the verifier needs for both copies below: hide
@@ -301,23 +308,20 @@ int packet_capture(struct __sk_buff *skb)
     ev->sport = bpf_ntohs(tcp.source);
     ev->dport = bpf_ntohs(tcp.dest);
 
-    /* A segment that starts inside a body (sendfile of a file, say) carries no head at its start. Only its first and
-     * last chunks are copied: where the body may end and the next head begin, and where a head written behind a
-     * body's tail lands when the stack coalesces the two. This keeps large bodies from filling the ring. The first
-     * record stands for the bytes between. */
-    if (copied > CAPTURE_CHUNK_BYTES && !copies_whole(skb, off)) {
-        __u32 tail = copied - CAPTURE_CHUNK_BYTES;
-        if (tail > CAPTURE_CHUNK_BYTES)
-            tail = CAPTURE_CHUNK_BYTES;
-        __u32 tail_start = copied - tail;
+    /* A segment that starts inside a body (sendfile of a file, say) carries no head at its start. Only its ends are
+     * copied: where the body may end and the next head begin, and where a head written behind a body's tail lands
+     * when the stack coalesces the two. This keeps bodies from filling the ring. The first record stands for the bytes
+     * between. */
+    if (copied > 2 * CAPTURE_BODY_END_BYTES && !copies_whole(skb, off)) {
+        __u32 tail_start = copied - CAPTURE_BODY_END_BYTES;
         ev->seq = seq;
         ev->payload_len = tail_start;
         ev->tcp_flags = flags & ~(PACKET_FIN | PACKET_RST);
-        emit(skb, st, off, CAPTURE_CHUNK_BYTES);
+        emit_exact(skb, st, off, CAPTURE_BODY_END_BYTES);
         ev->seq = seq + tail_start;
         ev->payload_len = payload_len - tail_start;
         ev->tcp_flags = flags & ~PACKET_SYN;
-        emit(skb, st, off + tail_start, tail);
+        emit_exact(skb, st, off + tail_start, CAPTURE_BODY_END_BYTES);
         return 0;
     }
     __u32 records = copied ? (copied + CAPTURE_CHUNK_BYTES - 1) / CAPTURE_CHUNK_BYTES : 1;

@@ -78,17 +78,17 @@ public sealed class ConformanceCorpusTests
     }
 
     /// <summary>
-    /// One write of a side, as one segment in the records the capture would make of it: whole, or (longer than a record
-    /// and not starting with one of HTTP's message starts) its first and last records, the first standing for the bytes
+    /// One write of a side, as one segment in the records the capture would make of it: whole, or (longer than both
+    /// body ends and not starting with one of HTTP's message starts) its two ends, the first standing for the bytes
     /// between.
     /// </summary>
     private static void Write(Conversation conversation, bool fromClient, byte[] bytes, ref long time)
     {
-        if (bytes.Length > RecordBytes && !WholeSegments.CopiesWhole(bytes))
+        const int End = WholeSegmentRule.BodyEndBytes;
+        if (bytes.Length > 2 * End && !WholeSegments.CopiesWhole(bytes))
         {
-            var tail = Math.Min(RecordBytes, bytes.Length - RecordBytes);
-            conversation.Send(fromClient, bytes.AsSpan(0, RecordBytes), time, payloadLength: bytes.Length - tail);
-            conversation.Send(fromClient, bytes.AsSpan(bytes.Length - tail), time++);
+            conversation.Send(fromClient, bytes.AsSpan(0, End), time, payloadLength: bytes.Length - End);
+            conversation.Send(fromClient, bytes.AsSpan(bytes.Length - End), time++);
             return;
         }
 

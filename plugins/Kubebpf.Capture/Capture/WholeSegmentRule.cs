@@ -18,6 +18,12 @@ public sealed class WholeSegmentRule
     /// <summary>The bytes of a segment's start the filter compares.</summary>
     public const int ComparedBytes = 8;
 
+    /// <summary>
+    /// CAPTURE_BODY_END_BYTES of <c>packet_capture.h</c>: the bytes copied of each end of a segment not copied whole,
+    /// when it is longer than both ends together.
+    /// </summary>
+    public const int BodyEndBytes = 4096;
+
     private WholeSegmentRule(IReadOnlyList<byte[]> starts, bool textStarts)
     {
         Starts = starts;
