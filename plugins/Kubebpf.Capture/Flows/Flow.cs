@@ -63,6 +63,9 @@ internal abstract class Flow(FlowTracker tracker) : IExchangeOutput
 
     public void Emit(in ParsedExchange exchange) => tracker.Emit(this, exchange);
 
+    FlowIdentity? IExchangeOutput.Flow =>
+        ClientSide == UnknownSide ? null : new FlowIdentity(Endpoint(ClientSide), Endpoint(1 - ClientSide), Interface);
+
     /// <summary>Ends the flow: its parser emits or counts what it still holds. Buffers are returned.</summary>
     public abstract void Close(long nowNs);
 
