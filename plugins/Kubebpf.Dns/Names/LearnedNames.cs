@@ -20,7 +20,7 @@ internal sealed class LearnedNames : IPeerNameSource
     private readonly long _minLifetimeNs;
     private readonly Func<long> _monotonicNowNs;
     private readonly Sdk.Pipeline.Counter _dropped;
-    private long _lastSweepNs = long.MinValue;
+    private long _lastSweepNs = long.MinValue / 2;
 
     public LearnedNames(DnsOptions options, Sdk.Pipeline.Counter dropped, Func<long>? monotonicNowNs = null)
     {
