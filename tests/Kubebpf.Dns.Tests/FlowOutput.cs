@@ -1,4 +1,5 @@
 using System.Net;
+using Kubebpf.Sdk.Events;
 using Kubebpf.Sdk.Net;
 using Kubebpf.Sdk.Protocols;
 using Kubebpf.Testing;
@@ -32,8 +33,8 @@ internal sealed class DnsHarness
 
     public List<ParsedExchange> Exchanges { get; } = [];
 
-    public static FlowIdentity Flow(string client = "10.1.0.5", ushort port = 40000, string iface = "veth-a") =>
-        new(NetworkEndpoint.From(IPAddress.Parse(client), port), NetworkEndpoint.From(IPAddress.Parse("10.1.0.53"), 53), iface);
+    public static FlowIdentity Flow(string client = "10.1.0.5", ushort port = 40000, string iface = "veth-a", TrafficDirection direction = TrafficDirection.Out) =>
+        new(NetworkEndpoint.From(IPAddress.Parse(client), port), NetworkEndpoint.From(IPAddress.Parse("10.1.0.53"), 53), iface, direction);
 
     public IDatagramParser Udp(FlowIdentity? flow = null) =>
         new DnsDatagramProtocol(State).CreateParser(new FlowOutput(Exchanges, flow ?? Flow()));

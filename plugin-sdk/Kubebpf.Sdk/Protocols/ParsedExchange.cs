@@ -60,4 +60,5 @@ public interface IExchangeOutput
 /// <param name="Client">The client's endpoint.</param>
 /// <param name="Server">The server's endpoint.</param>
 /// <param name="Interface">The interface the flow is seen on (a pod's host-side veth, say).</param>
-public readonly record struct FlowIdentity(NetworkEndpoint Client, NetworkEndpoint Server, string Interface);
+/// <param name="Direction">Out when the observed workload (behind <paramref name="Interface"/>) is the client, In when it serves.</param>
+public readonly record struct FlowIdentity(NetworkEndpoint Client, NetworkEndpoint Server, string Interface, TrafficDirection Direction);

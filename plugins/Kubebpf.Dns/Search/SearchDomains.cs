@@ -1,4 +1,6 @@
 using System.Collections.Concurrent;
+using Kubebpf.Sdk.Events;
+using Kubebpf.Sdk.Protocols;
 
 namespace Kubebpf.Dns.Search;
 
@@ -30,7 +32,14 @@ internal sealed class SearchDomains
     /// <summary>Interfaces whose search list came from their pod's resolv.conf.</summary>
     public int FromPods => _byInterface.Count(e => e.Value.FromPod);
 
-    /// <summary>The search list of the client on <paramref name="interfaceName"/> as known now; starts a lookup when due.</summary>
+    /// <summary>
+    /// The search list of <paramref name="flow"/>'s client as known now; starts a lookup when due. Only a client seen on
+    /// its own interface (direction out) has its pod's list: a resolver's interface says nothing of its clients.
+    /// </summary>
+    public string[] For(in FlowIdentity flow, long nowNs) =>
+        flow.Direction == TrafficDirection.Out ? For(flow.Interface, nowNs) : _configured;
+
+    /// <summary>The search list of the pod behind <paramref name="interfaceName"/> as known now; starts a lookup when due.</summary>
     public string[] For(string interfaceName, long nowNs)
     {
         if (_lookup is null)

@@ -27,7 +27,7 @@ internal sealed class SearchExpansions(DnsOptions options, SearchDomains domains
     /// <summary>Holds <paramref name="exchange"/>, a negative answer to <paramref name="owner"/>'s query, when its name is a search-path candidate of its client.</summary>
     public HeldAnswer? TryHold(in FlowIdentity flow, DnsConversation owner, in ParsedExchange exchange, long nowNs)
     {
-        var searchList = domains.For(flow.Interface, nowNs);
+        var searchList = domains.For(flow, nowNs);
         if (!IsCandidate(exchange.Resource, searchList))
         {
             return null;
