@@ -123,14 +123,17 @@ public sealed partial class DnsResolverPod
     private static partial Regex ReplyLine();
 
     /// <summary>
-    /// A UDP resolver stand-in: each query is held for argv[5] ms (measured with the monotonic clock), forwarded to the
-    /// resolver at argv[3]:argv[4], and its answer sent back; a negative delay drops every query. Logs "id hold_ns" or
-    /// "id dropped" per query to argv[6].
+    /// A UDP resolver stand-in: each query is held for argv[5] ms from when the kernel received it (SO_TIMESTAMPNS, so
+    /// that a late wake-up of this process on a busy machine is not mistaken for the agent's error), forwarded to the
+    /// resolver at argv[3]:argv[4], and its answer sent back; a negative delay drops every query. Logs "id hold_ns"
+    /// (kernel receipt to the answer's send) or "id dropped" per query to argv[6].
     /// </summary>
     private const string Forwarder = """
         import socket, struct, sys, threading, time
         listen, port, upstream, upstream_port, delay_ms, log_path = sys.argv[1], int(sys.argv[2]), sys.argv[3], int(sys.argv[4]), int(sys.argv[5]), sys.argv[6]
+        SO_TIMESTAMPNS = getattr(socket, "SO_TIMESTAMPNS", 35)
         server = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        server.setsockopt(socket.SOL_SOCKET, SO_TIMESTAMPNS, 1)
         server.bind((listen, port))
         lock = threading.Lock()
         log = open(log_path, "a", buffering=1)
@@ -141,18 +144,22 @@ public sealed partial class DnsResolverPod
 
         def answer(query, client, received_ns):
             wake = received_ns + delay_ms * 1_000_000
-            while (left := wake - time.monotonic_ns()) > 0:
+            while (left := wake - time.time_ns()) > 0:
                 time.sleep(left / 1e9)
             with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as forward:
                 forward.settimeout(2)
                 forward.sendto(query, (upstream, upstream_port))
                 reply, _ = forward.recvfrom(4096)
             server.sendto(reply, client)
-            write(f"{struct.unpack('>H', query[:2])[0]} {time.monotonic_ns() - received_ns}")
+            write(f"{struct.unpack('>H', query[:2])[0]} {time.time_ns() - received_ns}")
 
         while True:
-            query, client = server.recvfrom(4096)
-            received_ns = time.monotonic_ns()
+            query, ancillary, _, client = server.recvmsg(4096, 1024)
+            received_ns = time.time_ns()
+            for level, kind, data in ancillary:
+                if level == socket.SOL_SOCKET and kind == SO_TIMESTAMPNS:
+                    seconds, nanoseconds = struct.unpack("qq", data[:16])
+                    received_ns = seconds * 1_000_000_000 + nanoseconds
             if delay_ms < 0:
                 write(f"{struct.unpack('>H', query[:2])[0]} dropped")
                 continue
