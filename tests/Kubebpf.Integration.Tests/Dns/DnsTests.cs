@@ -1,5 +1,7 @@
 using System.Text.Json;
+using System.Globalization;
 using Kubebpf.Testing;
+using Xunit.Abstractions;
 
 namespace Kubebpf.Integration.Tests.Dns;
 
@@ -10,7 +12,7 @@ namespace Kubebpf.Integration.Tests.Dns;
 /// </summary>
 [Collection(KernelCollection.Name)]
 [Trait("Category", "Kernel")]
-public sealed class DnsTests(InfluxDbServer influx)
+public sealed class DnsTests(InfluxDbServer influx, ITestOutputHelper output)
 {
     private static readonly string[] SearchList = ["s1.kb.test", "s2.kb.test", "s3.kb.test"];
 
@@ -77,6 +79,13 @@ public sealed class DnsTests(InfluxDbServer influx)
 
         await AssertNothingLostAsync(scenario, 2 * expected);
         await DnsDashboard.AssertQueriesAsync(influx, scenario, resolver);
+        output.WriteLine($"dnsmasq logged {expected} queries; per pod, type and rcode (out):");
+        foreach (var (key, count) in Tally(logged.Select(q => $"{podOf[q.Client]} {q.Type} {q.Rcode}")))
+        {
+            output.WriteLine($"  {key}: {count}");
+        }
+
+        output.WriteLine($"walk: {candidates.Count} candidates marked search_expansion, {walk.Count} exchanges, errors 0");
     }
 
     [Fact]
@@ -108,6 +117,7 @@ public sealed class DnsTests(InfluxDbServer influx)
             timeouts.Where(p => Tag(p, "direction") == "out").Select(p => Field(p, "qname")).Order(StringComparer.Ordinal).ToList());
         var red = await scenario.PointsAsync("dns_red", $"WHERE pod = '{scenario.ClientPod}' AND qname = '*'");
         Assert.Equal((Queries, Queries), (red.Sum(p => p["timeouts"].GetInt64()), red.Sum(p => p["errors"].GetInt64())));
+        output.WriteLine($"{Queries} queries to a silent resolver: 0 timeouts up to 4.8 s after sending, {timeouts.Count} points (out and in) after, each 5 s long");
     }
 
     [Fact]
@@ -137,7 +147,79 @@ public sealed class DnsTests(InfluxDbServer influx)
             Assert.InRange(served[i] - holds[i], -1_000_000, 1_000_000);
             Assert.InRange(asked[i] - served[i], 0, 1_000_000);
         }
+
+        var differences = Enumerable.Range(0, Queries).Select(i => served[i] - holds[i]).Order().ToList();
+        output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"delay {DelayMs} ms: client-side latency median {Median(asked) / 1e6:0.000} ms; resolver-side minus forwarder hold: median {differences[Queries / 2] / 1e3:0.0} us, range {differences[0] / 1e3:0.0} to {differences[^1] / 1e3:0.0} us; client minus resolver side median {Median([.. asked.Zip(served, (a, b) => a - b)]) / 1e3:0.0} us"));
     }
+
+    [Fact]
+    public async Task Ten_thousand_random_names_keep_the_name_tags_bounded_count_the_overflow_and_leave_memory_flat()
+    {
+        const int Names = 10_000;
+        const int Cap = 100; // the R.E.D. plugin's MaxRoutesPerWorkload
+        await using var scenario = AgentScenario.Create(influx);
+        var resolver = DnsResolverPod.Start(scenario);
+        var agent = await scenario.StartAgentAsync(DnsPlugin());
+
+        // One uninterrupted run (a workload idle for a whole window gets a fresh cap), the agent's memory read as it goes.
+        var rss = new List<(long Names, long Bytes)>();
+        using var client = PodPython.Start(scenario.Pods, scenario.Client, RandomNames, resolver.Pod.IPv4, "0", Names.ToString(CultureInfo.InvariantCulture));
+        foreach (var checkpoint in new[] { 2_000, 6_000, Names })
+        {
+            await WaitForPointsAsync(scenario, "dns_requests", 2L * checkpoint, timeout: TimeSpan.FromSeconds(120));
+            rss.Add((checkpoint, ResidentBytes(agent.Id)));
+        }
+
+        Assert.Equal(0, await scenario.StopAgentAsync());
+        Assert.Equal(Names, resolver.Queries().Count);
+        Assert.Equal(2 * Names, await CountOrZeroAsync(scenario, "dns_requests"));
+        foreach (var pod in new[] { scenario.ClientPod, scenario.ServerPod })
+        {
+            var tags = await influx.QueryAsync(scenario.Database, $"SHOW TAG VALUES FROM \"dns_red\" WITH KEY = \"qname\" WHERE \"pod\" = '{pod}'");
+            var names = tags.Select(t => t.Values["value"].GetString()!).ToList();
+            Assert.Equal(Cap + 2, names.Count); // the first 100 names, {other} and the roll-up's *
+            Assert.Contains("{other}", names);
+            var other = await scenario.PointsAsync("dns_red", $"WHERE pod = '{pod}' AND qname = '{{other}}'");
+            Assert.Equal(Names - Cap, other.Sum(p => p["requests"].GetInt64()));
+        }
+
+        var red = await scenario.LastAgentMetricsAsync("Red");
+        Assert.Equal(2 * (Names - Cap), red["routes_collapsed"]);
+        var growth = rss[^1].Bytes - rss[0].Bytes;
+        Assert.True(client.WaitForExit(30_000) && client.ExitCode == 0, "the random-name client ended without error");
+        output.WriteLine($"agent RSS after {string.Join(", ", rss.Select(r => $"{r.Names} names: {r.Bytes / 1048576.0:0.0} MiB"))}; routes_collapsed {red["routes_collapsed"]}");
+        Assert.True(growth < 16L * 1024 * 1024, $"RSS grew {growth / 1048576.0:0.0} MiB from {rss[0].Names} to {rss[^1].Names} names");
+    }
+
+    private static long ResidentBytes(int pid)
+    {
+        var line = File.ReadLines($"/proc/{pid}/status").First(l => l.StartsWith("VmRSS:", StringComparison.Ordinal));
+        return long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture) * 1024;
+    }
+
+    private static double Median(IReadOnlyList<long> values) => values.Order().ElementAt(values.Count / 2);
+
+    /// <summary>argv[3] A queries for distinct random names under kb.test, numbered from argv[2], one at a time on one socket; prints how many were answered.</summary>
+    private const string RandomNames = """
+        import random, socket, struct, sys
+        server, first, count = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        s.settimeout(2)
+        answered = 0
+        for i in range(first, first + count):
+            name = f"r{i:05d}x{random.getrandbits(32):08x}.kb.test"
+            qid = i & 0xFFFF
+            question = b"".join(bytes([len(label)]) + label.encode() for label in name.split(".")) + b"\0"
+            s.sendto(struct.pack(">HHHHHH", qid, 0x0100, 1, 0, 0, 0) + question + struct.pack(">HH", 1, 1), (server, 53))
+            try:
+                while s.recv(4096)[:2] != struct.pack(">H", qid):
+                    pass
+                answered += 1
+            except socket.timeout:
+                pass
+        print(answered)
+        """;
 
     private static Dictionary<string, object> DnsPlugin(object? settings = null) => new() { ["Dns"] = settings ?? new { Ports = DnsResolverPod.Ports } };
 
@@ -161,9 +243,9 @@ public sealed class DnsTests(InfluxDbServer influx)
         ];
     }
 
-    internal static async Task WaitForPointsAsync(AgentScenario scenario, string measurement, long count, string where = "")
+    private async Task WaitForPointsAsync(AgentScenario scenario, string measurement, long count, string where = "", TimeSpan? timeout = null)
     {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(30));
         long seen;
         while ((seen = await CountOrZeroAsync(scenario, measurement, where)) < count)
         {
@@ -172,11 +254,13 @@ public sealed class DnsTests(InfluxDbServer influx)
         }
     }
 
-    internal static async Task<long> CountOrZeroAsync(AgentScenario scenario, string measurement, string where = "")
+    /// <summary>Points of a call log (or, with <paramref name="field"/>, another measurement) matching <paramref name="where"/>; 0 before the database exists.</summary>
+    private async Task<long> CountOrZeroAsync(AgentScenario scenario, string measurement, string where = "", string field = "duration_ns")
     {
         try
         {
-            return (await scenario.PointsAsync(measurement, where)).Count;
+            var rows = await influx.QueryAsync(scenario.Database, $"SELECT count(\"{field}\") FROM \"{measurement}\" {where}");
+            return rows.Count == 0 ? 0 : rows[0].Values["count"].GetInt64();
         }
         catch (InvalidOperationException e) when (e.Message.Contains("database not found", StringComparison.Ordinal))
         {
@@ -184,12 +268,12 @@ public sealed class DnsTests(InfluxDbServer influx)
         }
     }
 
-    private static async Task WaitForGaugeAsync(AgentScenario scenario, string gauge, long atLeast)
+    private async Task WaitForGaugeAsync(AgentScenario scenario, string gauge, long atLeast)
     {
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
         while (true)
         {
-            var value = await CountOrZeroAsync(scenario, "kubebpf_agent", $"WHERE component = 'Dns' AND {gauge} >= {atLeast}");
+            var value = await CountOrZeroAsync(scenario, "kubebpf_agent", $"WHERE component = 'Dns' AND {gauge} >= {atLeast}", gauge);
             if (value > 0)
             {
                 return;
