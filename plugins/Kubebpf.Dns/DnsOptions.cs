@@ -5,8 +5,12 @@ namespace Kubebpf.Dns;
 /// <summary>The DNS parser plugin's section: which flows are DNS, the query timeout, the learned names and search-path marking.</summary>
 public sealed class DnsOptions : IValidatedOptions
 {
-    /// <summary>Resolver ports: UDP flows and TCP connections on them are DNS.</summary>
-    public ushort[] Ports { get; set; } = [53];
+    /// <summary>Resolver ports: UDP flows and TCP connections on them are DNS. Empty (the default): 53.</summary>
+    /// <remarks>Empty rather than [53] by default: the configuration binder appends a configured list to a default one.</remarks>
+    public ushort[] Ports { get; set; } = [];
+
+    /// <summary>The ports in effect: <see cref="Ports"/>, or 53.</summary>
+    public IReadOnlyList<ushort> ResolverPorts => Ports.Length > 0 ? Ports : [53];
 
     /// <summary>Also recognise DNS on other ports by its header (a strict check; off by default).</summary>
     public bool Sniff { get; set; }
@@ -41,11 +45,6 @@ public sealed class DnsOptions : IValidatedOptions
     /// <inheritdoc />
     public IEnumerable<string> Validate()
     {
-        if (!Sniff && Ports.Length == 0)
-        {
-            yield return "Sniff is false and Ports is empty: no flow would be parsed as DNS.";
-        }
-
         if (Ports.Contains((ushort)0))
         {
             yield return "Ports: 0 is not a port.";

@@ -14,7 +14,7 @@ internal sealed class DnsState
         Names = new LearnedNames(options, Counters.NamesDropped);
         Expansions = new SearchExpansions(options, new SearchDomains(options, resolvConfLookup), Counters);
         TimeoutNs = (long)options.Timeout.TotalNanoseconds;
-        Match = new Sdk.Protocols.ProtocolMatch(options.Ports, options.Sniff);
+        Match = new Sdk.Protocols.ProtocolMatch(options.ResolverPorts, options.Sniff);
         metrics.Gauge("learned_names", "addresses named from answers, held now (expired ones included until swept)", () => Names.Count);
         metrics.Gauge("resolv_conf_pods", "client interfaces whose search list was read from their pod's resolv.conf", () => Expansions.Domains.FromPods);
     }

@@ -65,6 +65,16 @@ public class SearchExpansionTests
         Assert.False(((DnsDetails)Assert.Single(dns.Exchanges).Details!).SearchExpansion);
     }
 
+    [Fact]
+    public void On_a_resolver_s_veth_the_configured_list_applies_not_the_resolver_pod_s_own()
+    {
+        var dns = new DnsHarness(new DnsOptions { SearchDomains = ["configured.example"] }, _ => ["resolver-pod.example"]);
+        var domains = dns.State.Expansions.Domains;
+
+        Assert.Equal(["configured.example"], domains.For(Flow(direction: TrafficDirection.In), 0));
+        Assert.Equal(0, domains.FromPods);
+    }
+
     [Theory]
     [InlineData("web.a.example", "web.b.example", true)]
     [InlineData("web.a.example", "web", true)]
