@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Kubebpf.Sdk.Protocols;
 
 namespace Kubebpf.Dns.Parsing;
@@ -8,6 +9,7 @@ namespace Kubebpf.Dns.Parsing;
 /// </summary>
 internal static class DnsSniffer
 {
+    [SkipLocalsInit] // the name buffer is written before it is read
     public static SniffResult Sniff(ReadOnlySpan<byte> message, in SniffContext context, ProtocolMatch match)
     {
         if (match.HasPort(context.ReceiverPort) || match.HasPort(context.SenderPort))

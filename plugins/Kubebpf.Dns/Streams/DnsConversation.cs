@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Net.Sockets;
+using System.Runtime.CompilerServices;
 using Kubebpf.Dns.Parsing;
 using Kubebpf.Dns.Search;
 using Kubebpf.Sdk.Events;
@@ -23,6 +24,7 @@ internal sealed class DnsConversation(DnsState state, IExchangeOutput output, st
     public bool HasPending => _pending.Count > 0 || _held.Count > 0;
 
     /// <summary>One whole message of <paramref name="wireBytes"/> bytes (the span may be shorter when the capture cut it).</summary>
+    [SkipLocalsInit] // the name buffer is written before it is read
     public void OnMessage(ReadOnlySpan<byte> message, int wireBytes, long timestampNs)
     {
         Span<char> name = stackalloc char[DnsReader.MaxNameChars];

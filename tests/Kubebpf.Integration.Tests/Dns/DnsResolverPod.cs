@@ -20,6 +20,9 @@ public sealed partial class DnsResolverPod
     public const string WebIPv4 = "192.0.2.10";
     public const string WebIPv6 = "2001:db8::10";
     public const string Service = "_http._tcp.kb.test";
+
+    /// <summary>A TXT record of about 760 bytes: over 512, so a UDP answer without EDNS is truncated and the client retries over TCP.</summary>
+    public const string Big = "big.kb.test";
     public const int DelayPort = 5300;
     public const int SilentPort = 5301;
 
@@ -59,6 +62,7 @@ public sealed partial class DnsResolverPod
             local=/{Zone}/
             host-record={Web},{WebIPv4},{WebIPv6}
             srv-host={Service},{Web},80
+            txt-record={Big},"{new string('x', 250)}","{new string('y', 250)}","{new string('z', 250)}"
             log-queries=extra
             log-facility={log}
             pid-file=
@@ -95,10 +99,13 @@ public sealed partial class DnsResolverPod
         return [.. queries.Select(q => new LoggedQuery(q.Value.Client, q.Value.Type, q.Value.Name, rcodes.GetValueOrDefault(q.Key, "NOERROR")))];
     }
 
-    /// <summary>Waits until dnsmasq logged <paramref name="count"/> queries.</summary>
-    public IReadOnlyList<LoggedQuery> WaitForQueries(int count)
+    /// <summary>Waits until dnsmasq logged <paramref name="count"/> queries from <paramref name="client"/> (an address).</summary>
+    public IReadOnlyList<LoggedQuery> WaitForQueries(int count, params string[] client)
     {
-        Poll.Until(() => Queries().Count >= count, $"dnsmasq to log {count} queries", () => $"{Queries().Count} logged");
+        Poll.Until(
+            () => Queries().Count(q => client.Contains(q.Client)) >= count,
+            $"dnsmasq to log {count} queries from {string.Join(", ", client)}",
+            () => $"{Queries().Count} logged");
         return Queries();
     }
 
@@ -123,17 +130,19 @@ public sealed partial class DnsResolverPod
     private static partial Regex ReplyLine();
 
     /// <summary>
-    /// A UDP resolver stand-in: each query is held for argv[5] ms from when the kernel received it (SO_TIMESTAMPNS, so
-    /// that a late wake-up of this process on a busy machine is not mistaken for the agent's error), forwarded to the
-    /// resolver at argv[3]:argv[4], and its answer sent back; a negative delay drops every query. Logs "id hold_ns"
-    /// (kernel receipt to the answer's send) or "id dropped" per query to argv[6].
+    /// A UDP resolver stand-in: each query is held for argv[5] ms from when the kernel received it, forwarded to the
+    /// resolver at argv[3]:argv[4], and its answer sent back; a negative delay drops every query. Logs "id hold_ns" or
+    /// "id dropped" per query to argv[6]. The hold is measured between the kernel's software timestamps of the query's
+    /// receipt and of the answer's transmission (SO_TIMESTAMPING), so that this process being scheduled late on a busy
+    /// machine is not mistaken for the agent's error.
     /// </summary>
     private const string Forwarder = """
         import socket, struct, sys, threading, time
         listen, port, upstream, upstream_port, delay_ms, log_path = sys.argv[1], int(sys.argv[2]), sys.argv[3], int(sys.argv[4]), int(sys.argv[5]), sys.argv[6]
-        SO_TIMESTAMPNS = getattr(socket, "SO_TIMESTAMPNS", 35)
+        SO_TIMESTAMPING = 37
+        TX_SOFTWARE, RX_SOFTWARE, SOFTWARE = 1 << 1, 1 << 3, 1 << 4
         server = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        server.setsockopt(socket.SOL_SOCKET, SO_TIMESTAMPNS, 1)
+        server.setsockopt(socket.SOL_SOCKET, SO_TIMESTAMPING, TX_SOFTWARE | RX_SOFTWARE | SOFTWARE)
         server.bind((listen, port))
         lock = threading.Lock()
         log = open(log_path, "a", buffering=1)
@@ -141,6 +150,22 @@ public sealed partial class DnsResolverPod
         def write(line):
             with lock:
                 log.write(line + "\n")
+
+        def stamp(ancillary):
+            for level, kind, data in ancillary:
+                if level == socket.SOL_SOCKET and kind == SO_TIMESTAMPING:
+                    seconds, nanoseconds = struct.unpack("qq", data[:16])
+                    return seconds * 1_000_000_000 + nanoseconds
+            return None
+
+        def sent_at():
+            for _ in range(400):
+                try:
+                    _, ancillary, _, _ = server.recvmsg(1, 1024, socket.MSG_ERRQUEUE | socket.MSG_DONTWAIT)
+                    return stamp(ancillary)
+                except BlockingIOError:
+                    time.sleep(0.0005)
+            raise SystemExit("no transmit timestamp")
 
         def answer(query, client, received_ns):
             wake = received_ns + delay_ms * 1_000_000
@@ -151,15 +176,11 @@ public sealed partial class DnsResolverPod
                 forward.sendto(query, (upstream, upstream_port))
                 reply, _ = forward.recvfrom(4096)
             server.sendto(reply, client)
-            write(f"{struct.unpack('>H', query[:2])[0]} {time.time_ns() - received_ns}")
+            write(f"{struct.unpack('>H', query[:2])[0]} {sent_at() - received_ns}")
 
         while True:
             query, ancillary, _, client = server.recvmsg(4096, 1024)
-            received_ns = time.time_ns()
-            for level, kind, data in ancillary:
-                if level == socket.SOL_SOCKET and kind == SO_TIMESTAMPNS:
-                    seconds, nanoseconds = struct.unpack("qq", data[:16])
-                    received_ns = seconds * 1_000_000_000 + nanoseconds
+            received_ns = stamp(ancillary) or time.time_ns()
             if delay_ms < 0:
                 write(f"{struct.unpack('>H', query[:2])[0]} dropped")
                 continue

@@ -41,9 +41,12 @@ public sealed class DnsTests(InfluxDbServer influx, ITestOutputHelper output)
             $"for i in $(seq 10); do {dig} -x {DnsResolverPod.WebIPv4} > /dev/null; done",
             $"for i in $(seq 10); do {dig} nx$i.kb.test A > /dev/null; done",
             $"for i in $(seq 10); do {dig} refused$i.example.org A > /dev/null; done",
-            $"for i in $(seq 10); do {dig} +tcp {DnsResolverPod.Web} A > /dev/null; done"));
+            $"for i in $(seq 10); do {dig} +tcp {DnsResolverPod.Web} A > /dev/null; done",
+            $"for i in $(seq 10); do dig +tries=1 +timeout=3 @{resolver.Pod.IPv6} {DnsResolverPod.Web} A > /dev/null; done",
+            $"for i in $(seq 5); do {dig} +noedns {DnsResolverPod.Big} TXT > /dev/null; done"));
 
-        var logged = resolver.WaitForQueries(160);
+        // 170 over IPv4, 5 of them TXT answers truncated over UDP and asked again over TCP; 10 over IPv6.
+        var logged = resolver.WaitForQueries(180, client.IPv4, client.IPv6);
         var fromWalker = logged.Where(q => q.Client == walker.IPv4).ToList();
         var expected = logged.Count;
         // Each exchange is seen twice: leaving its client's veth (out) and reaching the resolver's (in).
@@ -51,7 +54,7 @@ public sealed class DnsTests(InfluxDbServer influx, ITestOutputHelper output)
         Assert.Equal(0, await scenario.StopAgentAsync());
 
         var points = await scenario.PointsAsync("dns_requests");
-        var podOf = new Dictionary<string, string> { [client.IPv4] = scenario.ClientPod, [walker.IPv4] = scenario.ExtraPod(2) };
+        var podOf = new Dictionary<string, string> { [client.IPv4] = scenario.ClientPod, [client.IPv6] = scenario.ClientPod, [walker.IPv4] = scenario.ExtraPod(2) };
         Assert.Equal(
             Tally(logged.Select(q => $"{podOf[q.Client]} out {q.Type} {q.Rcode}")),
             Tally(points.Where(p => Tag(p, "direction") == "out").Select(p => $"{Tag(p, "pod")} out {Tag(p, "qtype")} {Tag(p, "rcode")}")));
@@ -59,8 +62,8 @@ public sealed class DnsTests(InfluxDbServer influx, ITestOutputHelper output)
             Tally(logged.Select(q => $"{scenario.ServerPod} in {q.Type} {q.Rcode}")),
             Tally(points.Where(p => Tag(p, "direction") == "in").Select(p => $"{Tag(p, "pod")} in {Tag(p, "qtype")} {Tag(p, "rcode")}")));
         Assert.Equal(
-            [("a", 100), ("aaaa", 10), ("nx", 10), ("ptr", 10), ("refused", 10), ("srv", 10), ("tcp", 10)],
-            ClientMix(logged.Where(q => q.Client == client.IPv4), points.Where(p => Tag(p, "pod") == scenario.ClientPod)));
+            [("a", 100), ("a over ipv6", 10), ("aaaa", 10), ("nx", 10), ("ptr", 10), ("refused", 10), ("srv", 10), ("tcp", 15), ("txt truncated", 5)],
+            ClientMix(logged.Where(q => podOf.GetValueOrDefault(q.Client) == scenario.ClientPod), points.Where(p => Tag(p, "pod") == scenario.ClientPod)));
 
         // The measured walk: every candidate under the search list is a marked expansion, and none counts as an error.
         var walk = points.Where(p => Tag(p, "pod") == scenario.ExtraPod(2) && Field(p, "qname").StartsWith(DnsResolverPod.Web, StringComparison.Ordinal)).ToList();
@@ -75,7 +78,7 @@ public sealed class DnsTests(InfluxDbServer influx, ITestOutputHelper output)
 
         // The client's R.E.D. roll-up: REFUSED are errors, NXDOMAIN client errors.
         var clientRed = await scenario.PointsAsync("dns_red", $"WHERE pod = '{scenario.ClientPod}' AND direction = 'out' AND qname = '*'");
-        Assert.Equal((160L, 10L, 10L), (clientRed.Sum(p => p["requests"].GetInt64()), clientRed.Sum(p => p["errors"].GetInt64()), clientRed.Sum(p => p["client_errors"].GetInt64())));
+        Assert.Equal((180L, 10L, 10L), (clientRed.Sum(p => p["requests"].GetInt64()), clientRed.Sum(p => p["errors"].GetInt64()), clientRed.Sum(p => p["client_errors"].GetInt64())));
 
         await AssertNothingLostAsync(scenario, 2 * expected);
         await DnsDashboard.AssertQueriesAsync(influx, scenario, resolver);
@@ -229,15 +232,18 @@ public sealed class DnsTests(InfluxDbServer influx, ITestOutputHelper output)
         Assert.Equal(logged.Count(), outbound.Count);
         return
         [
-            .. outbound.GroupBy(p => (Tag(p, "qtype"), Tag(p, "rcode"), Field(p, "transport")) switch
+            .. outbound.GroupBy(p => (Tag(p, "qtype"), Tag(p, "rcode"), Field(p, "transport"), p["truncated"].GetBoolean(), Field(p, "client")[0] == '[') switch
             {
-                (_, _, "tcp") => "tcp",
-                ("A", "NOERROR", _) => "a",
-                ("AAAA", _, _) => "aaaa",
-                (_, "NXDOMAIN", _) => "nx",
-                ("PTR", _, _) => "ptr",
-                (_, "REFUSED", _) => "refused",
-                ("SRV", _, _) => "srv",
+                (_, _, "tcp", false, false) => "tcp",
+                ("TXT", "NOERROR", "udp", true, false) => "txt truncated",
+                ("A", "NOERROR", "udp", false, true) => "a over ipv6",
+                (_, _, _, true, _) or (_, _, _, _, true) => "unexpected",
+                ("A", "NOERROR", _, _, _) => "a",
+                ("AAAA", _, _, _, _) => "aaaa",
+                (_, "NXDOMAIN", _, _, _) => "nx",
+                ("PTR", _, _, _, _) => "ptr",
+                (_, "REFUSED", _, _, _) => "refused",
+                ("SRV", _, _, _, _) => "srv",
                 var other => other.ToString(),
             }).Select(g => (g.Key, g.Count())).OrderBy(g => g.Key, StringComparer.Ordinal),
         ];
