@@ -1,4 +1,6 @@
+using System.Buffers;
 using System.Buffers.Binary;
+using System.Text;
 
 namespace Kubebpf.Dns.Parsing;
 
@@ -14,7 +16,8 @@ internal static class DnsReader
     /// <summary>Characters a name can take once written: each byte escaped as <c>\DDD</c> at worst.</summary>
     public const int MaxNameChars = MaxNameBytes * 4;
 
-    private const int MaxLabelBytes = 63;
+    private static readonly SearchValues<byte> HostnameBytes =
+        SearchValues.Create("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_"u8);
 
     /// <summary>Reads the header.</summary>
     public static bool TryReadHeader(ReadOnlySpan<byte> message, out DnsHeader header)
@@ -142,9 +145,19 @@ internal static class DnsReader
                 destination[written++] = '.';
             }
 
-            foreach (var b in message.Slice(at + 1, length))
+            var label = message.Slice(at + 1, length);
+            if (!label.ContainsAnyExcept(HostnameBytes))
             {
-                written += WriteByte(b, destination[written..]);
+                // The common case, a hostname label: lower-cased in one vectorised pass.
+                Ascii.ToLower(label, destination[written..], out var copied);
+                written += copied;
+            }
+            else
+            {
+                foreach (var b in label)
+                {
+                    written += WriteByte(b, destination[written..]);
+                }
             }
 
             at += 1 + length;
