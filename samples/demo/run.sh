@@ -362,7 +362,7 @@ cat >"$state/kubebpf.json" <<EOF
       "RetentionPolicy": "kubebpf_2d",
       "RetentionDuration": "2d"
     },
-    "Console": { "ShowCallLog": $call_log }
+    "Console": { "ShowCallLog": $call_log, "MaxRows": 100 }
   },
   "Logging": {
     "LogLevel": { "Default": "Information", "Microsoft": "Warning", "System": "Warning" }
