@@ -51,6 +51,24 @@ public class SearchExpansionTests
     }
 
     [Fact]
+    public void Held_answers_are_bounded_by_client_and_leave_with_their_flow()
+    {
+        var dns = new DnsHarness(new DnsOptions { SearchDomains = ["corp.example"], ReadPodResolvConf = false, MaxExpansionClients = 1 });
+        var first = dns.Udp(Flow(client: "10.1.0.5"));
+        var second = dns.Udp(Flow(client: "10.1.0.6"));
+        Send(first, DnsWire.Query(1, "a.corp.example"), 0);
+        Send(second, DnsWire.Query(1, "b.corp.example"), 0);
+        Send(first, DnsWire.Answer(1, "a.corp.example", DnsWire.A, 3), 10, StreamSide.Server);
+        Send(second, DnsWire.Answer(1, "b.corp.example", DnsWire.A, 3), 10, StreamSide.Server);
+
+        Assert.Equal("b.corp.example", Assert.Single(dns.Exchanges).Resource);
+        Assert.Equal((1, 1L), (dns.State.Expansions.Clients, dns.Metrics.Value("expansions_untracked")));
+        first.OnClose(20);
+        Assert.Equal(["b.corp.example", "a.corp.example"], dns.Exchanges.Select(e => e.Resource));
+        Assert.Equal(0, dns.State.Expansions.Clients);
+    }
+
+    [Fact]
     public void Another_client_s_query_or_an_unrelated_name_does_not_mark_an_answer()
     {
         var dns = new DnsHarness(new DnsOptions { SearchDomains = Kubernetes, ReadPodResolvConf = false });
