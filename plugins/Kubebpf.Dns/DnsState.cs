@@ -1,6 +1,7 @@
 using Kubebpf.Dns.Names;
 using Kubebpf.Dns.Search;
 using Kubebpf.Sdk.Pipeline;
+using Kubebpf.Sdk.Protocols;
 
 namespace Kubebpf.Dns;
 
@@ -14,7 +15,7 @@ internal sealed class DnsState
         Names = new LearnedNames(options, Counters.NamesDropped);
         Expansions = new SearchExpansions(options, new SearchDomains(options, resolvConfLookup), Counters);
         TimeoutNs = (long)options.Timeout.TotalNanoseconds;
-        Match = new Sdk.Protocols.ProtocolMatch(options.ResolverPorts, options.Sniff);
+        Match = new ProtocolMatch(options.ResolverPorts, options.Sniff);
         metrics.Gauge("learned_names", "addresses named from answers, held now (expired ones included until swept)", () => Names.Count);
         metrics.Gauge("resolv_conf_pods", "client interfaces whose search list was read from their pod's resolv.conf", () => Expansions.Domains.FromPods);
     }
@@ -29,5 +30,5 @@ internal sealed class DnsState
 
     public long TimeoutNs { get; }
 
-    public Sdk.Protocols.ProtocolMatch Match { get; }
+    public ProtocolMatch Match { get; }
 }

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using Kubebpf.Sdk.Metadata;
 using Kubebpf.Sdk.Net;
+using Kubebpf.Sdk.Pipeline;
 
 namespace Kubebpf.Dns.Names;
 
@@ -19,10 +20,10 @@ internal sealed class LearnedNames : IPeerNameSource
     private readonly int _capacity;
     private readonly long _minLifetimeNs;
     private readonly Func<long> _monotonicNowNs;
-    private readonly Sdk.Pipeline.Counter _dropped;
+    private readonly Counter _dropped;
     private long _lastSweepNs = long.MinValue / 2;
 
-    public LearnedNames(DnsOptions options, Sdk.Pipeline.Counter dropped, Func<long>? monotonicNowNs = null)
+    public LearnedNames(DnsOptions options, Counter dropped, Func<long>? monotonicNowNs = null)
     {
         _capacity = options.MaxLearnedNames;
         _minLifetimeNs = (long)options.MinNameLifetime.TotalNanoseconds;
