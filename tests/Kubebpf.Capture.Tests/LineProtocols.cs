@@ -157,6 +157,8 @@ internal sealed class PingParser(IExchangeOutput output) : IDatagramParser
 {
     private (string Name, long StartNs)? _pending;
 
+    public IExchangeOutput Output => output;
+
     public int Closes { get; private set; }
 
     public void OnDatagram(in DatagramInfo datagram, ReadOnlySpan<byte> data)
