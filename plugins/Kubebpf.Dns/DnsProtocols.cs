@@ -26,6 +26,12 @@ internal sealed class DnsStreamProtocol(DnsState state) : IStreamProtocol
     /// <summary>A whole message waits in the capture until its last byte comes.</summary>
     public int MaxBufferedBytes => DnsStreamParser.MaxFrameBytes;
 
+    /// <summary>
+    /// None: a message starts with its binary length, so no prefix marks it. Answers larger than the capture's whole-copy
+    /// threshold (zone transfers) reach the parser with a gap and are counted there, as for any binary segment.
+    /// </summary>
+    public IReadOnlyList<ReadOnlyMemory<byte>> MessageStarts => [];
+
     public SniffResult Sniff(ReadOnlySpan<byte> data, in SniffContext context) =>
         data.Length < 2 ? SniffResult.NeedMoreData : DnsSniffer.Sniff(data[2..], context, state.Match);
 
