@@ -23,7 +23,15 @@ public sealed class ServiceMapPlugin : IPlugin
         var options = PluginOptions.Load<ServiceMapOptions>(context);
         services.AddSingleton(options);
         services.AddSingleton(sp => new NodeNamer(options, sp.GetService<IPeerNameResolver>()));
-        services.AddSingleton<IServiceAddressTranslator, NoTranslation>();
+        if (options.ResolveServiceAddresses)
+        {
+            services.AddSingleton<IServiceAddressTranslator, ConntrackTranslator>();
+        }
+        else
+        {
+            services.AddSingleton<IServiceAddressTranslator, NoTranslation>();
+        }
+
         services.AddSingleton<EdgeResolver>();
         services.AddSingleton<MapSnapshot>();
         services.AddEventSubscriber<Exchange, ServiceMapAggregator>();
