@@ -137,6 +137,7 @@ data:
         "Capture": { "Interfaces": [ "veth*", "cali*", "lxc*", "cni*", "gke*", "eni*" ], "PeerSideInterfaces": [ "veth*", "cali*", "lxc*", "cni*", "gke*", "eni*" ] },
         "Http": {},
         "Red": {},
+        "ServiceMap": {},
         "InfluxDb": {
           "Url": "http://influxdb.$NAMESPACE.svc:8086",
           "ApiVersion": 1,

@@ -4,6 +4,7 @@ using Kubebpf.Sdk.Pipeline;
 using Kubebpf.ServiceMap.Aggregation;
 using Kubebpf.ServiceMap.Naming;
 using Kubebpf.ServiceMap.Output;
+using Kubebpf.ServiceMap.Rendering;
 using Kubebpf.ServiceMap.Services;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -37,6 +38,7 @@ public sealed class ServiceMapPlugin : IPlugin
         services.AddEventSubscriber<Exchange, ServiceMapAggregator>();
         services.AddSingleton(new EventSubscription(typeof(TcpConnectionReport), typeof(ServiceMapAggregator)));
         services.AddFlushable<ServiceMapAggregator>();
+        services.AddSingleton<IAgentCommand, MapCommand>();
         foreach (var contract in ServiceMapContract.All)
         {
             services.AddSingleton(contract);

@@ -320,6 +320,7 @@ cat >"$state/kubebpf.json" <<EOF
     "Capture": { "Interfaces": [ "vethkb-*" ] },
     "Http": {},
     "Red": {},
+    "ServiceMap": { "SnapshotFile": "$state/service-map.json" },
     "InfluxDb": {
       "Url": "http://127.0.0.1:$influx_port",
       "ApiVersion": 1,
@@ -350,6 +351,12 @@ summary() {
   for pod in gateway api users; do
     [[ -f $state/pods/$pod/access.log ]] && say "$pod access log: $(wc -l <"$state/pods/$pod/access.log") requests ($state/pods/$pod/access.log)"
   done
+  if [[ -f $state/service-map.json ]]; then
+    say "the service map the agent drew (also as Mermaid in .demo/service-map.mmd and Graphviz in .demo/service-map.dot):"
+    "$agent" map --config "$state/kubebpf.json" >&2 || true
+    "$agent" map --config "$state/kubebpf.json" --format mermaid >"$state/service-map.mmd" || true
+    "$agent" map --config "$state/kubebpf.json" --format dot >"$state/service-map.dot" || true
+  fi
   if [[ -n ${influx_port:-} ]]; then
     say "data: InfluxDB database 'kubebpf' (retention policy kubebpf_2d, 2 days) in $state/influxdb"
     say "to look at it after the demo, start that InfluxDB again and query it:"
@@ -360,6 +367,7 @@ summary() {
 
 if ((run_agent)); then
   say "starting the agent: $agent run --config .demo/kubebpf.json"
+  say "the service map, in another terminal: sudo $agent map --config .demo/kubebpf.json (--format mermaid or dot for a picture)"
   "$agent" run --config "$state/kubebpf.json" &
   agent_pid=$!
   echo "$agent_pid" >"$state/agent.pid"

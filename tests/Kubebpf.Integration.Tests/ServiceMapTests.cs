@@ -160,6 +160,31 @@ public sealed class ServiceMapTests(InfluxDbServer influx)
     }
 
     [Fact]
+    public async Task Calls_to_a_service_virtual_IP_are_counted_on_the_edge_to_the_backend_the_kernel_chose_with_the_service_named()
+    {
+        await using var scenario = AgentScenario.Create(influx);
+        using var nginx = PodNginx.Start(scenario.Pods, scenario.Server, TrafficPlan.NginxLocations, port: 8080);
+        using var service = ServiceVirtualIp.Create(scenario.Pods, scenario.Client, scenario.Server, 80, 8080);
+        await StartAsync(scenario);
+
+        var statuses = Lines(NetworkPods.Exec(scenario.Client, $"curl -s -o /dev/null -w '%{{http_code}}\\n' 'http://{service.Address}/ok?i=[1-100]'").Output);
+        Assert.Equal(Enumerable.Repeat("200", 100), statuses);
+
+        await WaitForAsync(scenario, "SELECT sum(\"requests\") AS \"n\" FROM \"service_map_calls\"", 100);
+        Assert.Equal(0, await scenario.StopAgentAsync());
+
+        var calls = Assert.Single(await scenario.QueryAsync("SELECT sum(\"requests\") AS \"requests\" FROM \"service_map_calls\" GROUP BY *"));
+        Assert.Equal(
+            (Edge, "8080", AgentScenario.ServerService, 100L),
+            (calls.Tags["edge"], calls.Tags["port"], calls.Tags["service"], Number(calls, "requests")));
+        var connections = Assert.Single(await scenario.QueryAsync("SELECT sum(\"connects\") AS \"connects\" FROM \"service_map_connections\" GROUP BY \"edge\", \"service\", \"port\""));
+        Assert.Equal((Edge, AgentScenario.ServerService, "8080"), (connections.Tags["edge"], connections.Tags["service"], connections.Tags["port"]));
+        Assert.InRange(Number(connections, "connects"), 1, 100);
+        var conntrack = Assert.Single(await scenario.QueryAsync("SELECT last(\"conntrack_lookups\") AS \"n\", last(\"conntrack_failures\") AS \"failures\" FROM \"kubebpf_agent\" WHERE \"component\" = 'ServiceMap'"));
+        Assert.Equal(0, Number(conntrack, "failures"));
+    }
+
+    [Fact]
     public async Task A_port_scan_of_ten_thousand_ports_makes_a_bounded_number_of_edges_and_every_refusal_is_counted()
     {
         await using var scenario = AgentScenario.Create(influx);
