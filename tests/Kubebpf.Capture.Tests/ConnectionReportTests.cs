@@ -79,6 +79,19 @@ public sealed class ConnectionReportTests
     }
 
     [Fact]
+    public void A_new_attempt_from_the_same_port_after_an_unanswered_SYN_times_the_first_one_out()
+    {
+        var harness = new Harness(new LineProtocol());
+        harness.Syn(fromClient: true, timestampNs: 1_000 * Ms);
+        harness.Syn(fromClient: true, seq: 7_000_000, timestampNs: 2_000 * Ms); // the client closed and reconnected
+        harness.Tracker.OnBatchEnd();
+
+        var first = Assert.Single(harness.Reports);
+        Assert.Equal((true, true, true), (first.Opened, first.Closed, first.TimedOut));
+        Assert.Equal(1, harness.Tracker.TrackedFlows);
+    }
+
+    [Fact]
     public void A_long_connection_reports_deltas_that_add_up_and_retransmissions_per_side()
     {
         var options = new FlowTrackerOptions { ConnectionReportInterval = TimeSpan.FromSeconds(5) };

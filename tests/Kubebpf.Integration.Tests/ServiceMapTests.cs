@@ -118,7 +118,7 @@ public sealed class ServiceMapTests(InfluxDbServer influx)
         Assert.Equal((Edge, 220L, 20L, (long)connects), (graphEdge.Tags["id"], Number(graphEdge, "mainstat"), Number(graphEdge, "secondarystat"), Number(graphEdge, "detail__connects")));
         AssertNodeGraphFrames(nodes, edges);
         var server = nodes.Single(n => n.Tags["id"] == "shop/server");
-        Assert.Equal((220L, "server", 200.0 / 220), (Number(server, "mainstat"), server.Tags["title"], Math.Round(server.Values["arc__ok"].GetDouble(), 9)));
+        Assert.Equal((220L, "server", Math.Round(200.0 / 220, 9)), (Number(server, "mainstat"), server.Tags["title"], Math.Round(server.Values["arc__ok"].GetDouble(), 9)));
         Assert.Equal(1.0, Math.Round(nodes.Single(n => n.Tags["id"] == "shop/client").Values["arc__ok"].GetDouble(), 9));
         var red = Assert.Single(queries["panel 'Calls per edge (R.E.D.)' A"]);
         Assert.Equal((220L, 20L), (Number(red, "requests"), Number(red, "errors")));
@@ -232,7 +232,9 @@ public sealed class ServiceMapTests(InfluxDbServer influx)
             await Task.Delay(200);
         }
 
-        Assert.Fail($"Timed out after {Deadline.TotalSeconds} s waiting for {expected} from {query}: got {value}");
+        var points = await scenario.QueryAsync("SELECT * FROM /^service_map_(calls|connections)$/");
+        Assert.Fail($"Timed out after {Deadline.TotalSeconds} s waiting for {expected} from {query}: got {value}; the edges' points:\n"
+            + string.Join('\n', points.Select(p => string.Join(' ', p.Values.Where(v => v.Value.ValueKind != JsonValueKind.Null).Select(v => $"{v.Key}={v.Value}")))));
     }
 
     /// <summary>Every query of the service-map dashboard over the test's time range, by panel and target.</summary>

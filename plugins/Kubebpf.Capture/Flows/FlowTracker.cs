@@ -265,6 +265,7 @@ internal sealed class FlowTracker : IPacketConsumer
             existing = OnSyn(existing, key, packet);
             if (packet.Length == 0)
             {
+                existing.Saw(side, packet.TowardsEndpoint); // an unanswered SYN's flow has no other packet to tell its direction
                 return;
             }
         }
@@ -324,6 +325,12 @@ internal sealed class FlowTracker : IPacketConsumer
                 _table.Touch(existing, packet.TimestampNs);
                 AccountSyn(existing, packet);
                 return existing;
+            }
+
+            if (existing.Account.AwaitingAnswer)
+            {
+                // A new attempt from the same port: the client gave up on the unanswered one.
+                existing.Account.Decide(HandshakeOutcome.TimedOut);
             }
 
             End(existing, packet.TimestampNs);
