@@ -123,6 +123,13 @@ public sealed class ServiceMapTests(InfluxDbServer influx)
         var red = Assert.Single(queries["panel 'Calls per edge (R.E.D.)' A"]);
         Assert.Equal((220L, 20L), (Number(red, "requests"), Number(red, "errors")));
         Assert.Equal((long)connects, Number(Assert.Single(queries["panel 'Connections per edge' A"]), "connects"));
+
+        // The same edge from the command line, from the snapshot the agent left.
+        var kubebpf = Path.Combine(RepositoryPaths.PublishedAgent, "kubebpf");
+        var config = Path.Combine(scenario.WorkDirectory, "kubebpf.json");
+        Assert.Matches(@"shop/client\s+->\s+shop/server\s+220\s+20\s", KernelTest.Run(kubebpf, "map", "--config", config));
+        Assert.Contains("\"shop/client\" -> \"shop/server\" [label=\"220 calls, 20 errors", KernelTest.Run(kubebpf, "map", "--config", config, "--format", "dot"), StringComparison.Ordinal);
+        Assert.Contains("adds 'kubebpf map'", KernelTest.Run(kubebpf, "plugins", "--config", config), StringComparison.Ordinal);
     }
 
     [Fact]
