@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using Kubebpf.Testing;
+using Xunit.Abstractions;
 
 namespace Kubebpf.Integration.Tests;
 
@@ -11,7 +12,7 @@ namespace Kubebpf.Integration.Tests;
 /// </summary>
 [Collection(KernelCollection.Name)]
 [Trait("Category", "Kernel")]
-public sealed class ServiceMapTests(InfluxDbServer influx)
+public sealed class ServiceMapTests(InfluxDbServer influx, ITestOutputHelper output)
 {
     private const string Edge = $"{AgentScenario.Namespace}/{AgentScenario.ClientWorkload}->{AgentScenario.Namespace}/{AgentScenario.ServerWorkload}";
     private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(30);
@@ -205,11 +206,14 @@ public sealed class ServiceMapTests(InfluxDbServer influx)
         var rssAfter = RssKb(scenario.Agent.Id);
         Assert.Equal(0, await scenario.StopAgentAsync());
 
+        var total = Assert.Single(await scenario.QueryAsync("SELECT sum(\"refused\") AS \"n\", sum(\"connects\") AS \"connects\" FROM \"service_map_connections\""));
+        Assert.Equal((10_000L, 0L), (Number(total, "n"), Number(total, "connects")));
         var points = await scenario.QueryAsync("SELECT \"refused\", \"port\" FROM \"service_map_connections\"");
         var perWindow = points.GroupBy(p => p.Values["time"].GetInt64()).Select(w => w.Count()).ToList();
         Assert.All(perWindow, edges => Assert.InRange(edges, 1, 17)); // MaxPortsPerPeer (16) ports and "other"
         var collapsed = Assert.Single(await scenario.QueryAsync("SELECT last(\"ports_collapsed\") AS \"n\" FROM \"kubebpf_agent\" WHERE \"component\" = 'ServiceMap'"));
         Assert.InRange(Number(collapsed, "n"), 10_000 - (16 * perWindow.Count), 10_000 - 16);
+        output.WriteLine($"port scan: {points.Count} edge points in {perWindow.Count} windows (at most {perWindow.Max()} per window), ports collapsed {Number(collapsed, "n")}, agent RSS {rssBefore} kB before, {rssAfter} kB after");
         Assert.True(rssAfter - rssBefore < 64 * 1024, $"the agent grew from {rssBefore} kB to {rssAfter} kB during the scan");
     }
 
