@@ -1,3 +1,4 @@
+using Kubebpf.Sdk.Events;
 using Kubebpf.ServiceMap.Services;
 using Kubebpf.Testing;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -42,11 +43,16 @@ public sealed class ConntrackTranslatorKernelTests
         var direct = ushort.Parse(PodPython.Run(client, Client, backend.IPv4, "8080").Trim(), System.Globalization.CultureInfo.InvariantCulture);
 
         var clientEndpoint = Observations.Endpoint(client.IPv4, viaService);
-        Assert.True(translator.TryTranslate(clientEndpoint, Observations.Endpoint(service.Address, 80), out var actual), $"lookups {metrics.Value("conntrack_lookups")} failures {metrics.Value("conntrack_failures")} {actual}");
+        Assert.True(translator.TryTranslate(Transport.Tcp, clientEndpoint, Observations.Endpoint(service.Address, 80), out var actual), $"lookups {metrics.Value("conntrack_lookups")} failures {metrics.Value("conntrack_failures")} {actual}");
         Assert.Equal(Observations.Endpoint(backend.IPv4, 8080), actual);
-        Assert.False(translator.TryTranslate(Observations.Endpoint(client.IPv4, direct), Observations.Endpoint(backend.IPv4, 8080), out _));
-        Assert.False(translator.TryTranslate(Observations.Endpoint(client.IPv4, 1), Observations.Endpoint(service.Address, 80), out _)); // no such connection
-        Assert.True(translator.TryTranslate(clientEndpoint, Observations.Endpoint(service.Address, 80), out _)); // cached
+        Assert.False(translator.TryTranslate(Transport.Tcp, Observations.Endpoint(client.IPv4, direct), Observations.Endpoint(backend.IPv4, 8080), out _));
+        Assert.False(translator.TryTranslate(Transport.Tcp, Observations.Endpoint(client.IPv4, 1), Observations.Endpoint(service.Address, 80), out _)); // no such connection
+        Assert.True(translator.TryTranslate(Transport.Tcp, clientEndpoint, Observations.Endpoint(service.Address, 80), out _)); // cached
         Assert.Equal((3L, 0L), (metrics.Value("conntrack_lookups"), metrics.Value("conntrack_failures"))); // the unknown one is ENOENT, no failure
+
+        // A UDP datagram to the virtual IP (a DNS query to kube-dns, say): conntrack tracks the flow without an answer.
+        PodPython.Run(client, "import socket, sys\ns = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\ns.bind(('', 40053))\ns.sendto(b'q', (sys.argv[1], 80))", service.Address);
+        Assert.True(translator.TryTranslate(Transport.Udp, Observations.Endpoint(client.IPv4, 40053), Observations.Endpoint(service.Address, 80), out var udpBackend));
+        Assert.Equal(Observations.Endpoint(backend.IPv4, 8080), udpBackend);
     }
 }

@@ -139,7 +139,7 @@ internal sealed class FakePeerNames(Dictionary<NetworkEndpoint, string> names) :
 /// <summary>A conntrack table with fixed translations.</summary>
 internal sealed class FakeTranslator(NetworkEndpoint virtualEndpoint, NetworkEndpoint backend) : IServiceAddressTranslator
 {
-    public bool TryTranslate(in NetworkEndpoint client, in NetworkEndpoint server, out NetworkEndpoint actual)
+    public bool TryTranslate(Transport transport, in NetworkEndpoint client, in NetworkEndpoint server, out NetworkEndpoint actual)
     {
         actual = server == virtualEndpoint ? backend : server;
         return server == virtualEndpoint;

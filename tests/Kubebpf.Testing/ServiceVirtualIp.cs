@@ -2,8 +2,8 @@ namespace Kubebpf.Testing;
 
 /// <summary>
 /// A Kubernetes-style service virtual IP for <see cref="NetworkPods"/>, made as kube-proxy makes one: a DNAT rule in
-/// the host's network namespace (nftables, a table of this instance's own) rewriting <see cref="Address"/>:port to a
-/// backend pod. The bridge gets an address and routes the client's packets for the virtual IP, and the backend's
+/// the host's network namespace (nftables, a table of this instance's own) rewriting <see cref="Address"/>:port, TCP
+/// and UDP, to a backend pod. The bridge gets an address and routes the client's packets for the virtual IP, and the backend's
 /// answers to the client, through the host, so that conntrack sees both directions (what br_netfilter does on a real
 /// node). Forwarding is turned on for this bridge only. Dispose removes the table; the pods' routes go with the pods.
 /// </summary>
@@ -42,7 +42,7 @@ public sealed class ServiceVirtualIp : IDisposable
             NetworkPods.Exec(backend, $"ip route add {client.IPv4}/32 via {gateway}");
             KernelTest.Run("nft", $"add table ip {service._table}");
             KernelTest.Run("nft", $"add chain ip {service._table} prerouting {{ type nat hook prerouting priority -100 ; }}");
-            KernelTest.Run("nft", $"add rule ip {service._table} prerouting ip daddr {service.Address} tcp dport {port} dnat to {backend.IPv4}:{targetPort}");
+            KernelTest.Run("nft", $"add rule ip {service._table} prerouting ip daddr {service.Address} meta l4proto {{ tcp, udp }} th dport {port} dnat to {backend.IPv4}:{targetPort}");
             return service;
         }
         catch

@@ -19,6 +19,7 @@ internal sealed class EdgeResolver(NodeNamer namer, IWorkloadResolver resolver, 
 {
     /// <summary>The edge's source, target, destination port and service, or false when the client's side owns it.</summary>
     public bool TryResolve(
+        Transport transport,
         TrafficDirection direction,
         WorkloadIdentity? workload,
         WorkloadIdentity? peer,
@@ -39,7 +40,7 @@ internal sealed class EdgeResolver(NodeNamer namer, IWorkloadResolver resolver, 
         }
 
         var source = NodeOf(workload, client);
-        if (IsVirtualOrUnknown(peer) && translator.TryTranslate(client, server, out var actual))
+        if (IsVirtualOrUnknown(peer) && translator.TryTranslate(transport, client, server, out var actual))
         {
             var backend = resolver.ResolveEndpoint(actual);
             var service = peer?.Service is { Length: > 0 } named ? named : backend?.Service ?? "";

@@ -54,7 +54,7 @@ internal sealed class ServiceMapAggregator : IEventSubscriber<Exchange>, IEventS
         {
             foreach (ref readonly var exchange in batch)
             {
-                if (!_edges.TryResolve(exchange.Direction, exchange.Workload, exchange.Peer, exchange.Client, exchange.Server, out var ends))
+                if (!_edges.TryResolve(exchange.Transport, exchange.Direction, exchange.Workload, exchange.Peer, exchange.Client, exchange.Server, out var ends))
                 {
                     left++;
                     continue;
@@ -82,7 +82,7 @@ internal sealed class ServiceMapAggregator : IEventSubscriber<Exchange>, IEventS
         {
             foreach (ref readonly var report in batch)
             {
-                if (!_edges.TryResolve(report.Direction, report.Workload, report.Peer, report.Client, report.Server, out var ends))
+                if (!_edges.TryResolve(Transport.Tcp, report.Direction, report.Workload, report.Peer, report.Client, report.Server, out var ends))
                 {
                     left++;
                     continue;

@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Net.Sockets;
+using Kubebpf.Sdk.Events;
 using Kubebpf.Sdk.Net;
 using Kubebpf.Sdk.Pipeline;
 using Microsoft.Extensions.Logging;
@@ -8,7 +9,7 @@ namespace Kubebpf.ServiceMap.Services;
 
 /// <summary>
 /// Asks the kernel's connection tracking, over netlink (<c>NETLINK_NETFILTER</c>, ctnetlink <c>IPCTNL_MSG_CT_GET</c>)
-/// from user space, where a TCP connection to an address was really sent: kube-proxy's DNAT rules (iptables, nftables
+/// from user space, where a TCP connection (or UDP flow) to an address was really sent: kube-proxy's DNAT rules (iptables, nftables
 /// or IPVS) rewrite a service's cluster IP to a backend pod after the packet left the client's veth, and conntrack
 /// keeps both tuples (the reply tuple's source is the backend). No kprobe needed. Answers are cached per connection
 /// (bounded, expiring); when ctnetlink is unavailable, lookups stop after the first failure, which is logged and counted.
@@ -43,7 +44,7 @@ internal sealed partial class ConntrackTranslator : IServiceAddressTranslator, I
     private readonly Lock _gate = new();
     private readonly ILogger<ConntrackTranslator> _logger;
     private readonly TimeProvider _time;
-    private readonly Dictionary<(NetworkEndpoint Client, NetworkEndpoint Server), (NetworkEndpoint Actual, bool Translated, long ExpiresMs)> _cache = [];
+    private readonly Dictionary<(Transport Transport, NetworkEndpoint Client, NetworkEndpoint Server), (NetworkEndpoint Actual, bool Translated, long ExpiresMs)> _cache = [];
     private readonly byte[] _request = new byte[128];
     private readonly byte[] _reply = new byte[ReplyBufferBytes];
     private readonly Counter _lookups;
@@ -60,9 +61,9 @@ internal sealed partial class ConntrackTranslator : IServiceAddressTranslator, I
         _failures = metrics.Counter("conntrack_failures", "conntrack lookups that failed (netlink error, ctnetlink unavailable), after which lookups stop: calls to service addresses are then counted on the edge to the address called (a loss of the backend's name)");
     }
 
-    public bool TryTranslate(in NetworkEndpoint client, in NetworkEndpoint server, out NetworkEndpoint actual)
+    public bool TryTranslate(Transport transport, in NetworkEndpoint client, in NetworkEndpoint server, out NetworkEndpoint actual)
     {
-        var key = (client.Canonical(), server.Canonical());
+        var key = (transport, client.Canonical(), server.Canonical());
         var nowMs = _time.GetTimestamp() * 1000 / _time.TimestampFrequency;
         lock (_gate)
         {
@@ -73,7 +74,7 @@ internal sealed partial class ConntrackTranslator : IServiceAddressTranslator, I
             }
 
             actual = server;
-            var translated = !_unavailable && Lookup(key.Item1, key.Item2, out actual);
+            var translated = !_unavailable && Lookup(transport, key.Item2, key.Item3, out actual);
             if (_cache.Count >= MaxCached)
             {
                 _cache.Clear();
@@ -86,7 +87,7 @@ internal sealed partial class ConntrackTranslator : IServiceAddressTranslator, I
 
     public void Dispose() => _socket?.Dispose();
 
-    private bool Lookup(in NetworkEndpoint client, in NetworkEndpoint server, out NetworkEndpoint actual)
+    private bool Lookup(Transport transport, in NetworkEndpoint client, in NetworkEndpoint server, out NetworkEndpoint actual)
     {
         actual = server;
         if (client.Family != server.Family)
@@ -98,7 +99,7 @@ internal sealed partial class ConntrackTranslator : IServiceAddressTranslator, I
         try
         {
             _socket ??= NetlinkSocket.Open(NetlinkNetfilter);
-            var length = WriteRequest(client, server, ++_sequence);
+            var length = WriteRequest(transport, client, server, ++_sequence);
             _socket.Send(_request.AsSpan(0, length));
             var received = _socket.Receive(_reply);
             if (received >= 16 && BinaryPrimitives.ReadUInt32LittleEndian(_reply.AsSpan(8)) != _sequence)
@@ -121,8 +122,8 @@ internal sealed partial class ConntrackTranslator : IServiceAddressTranslator, I
         }
     }
 
-    /// <summary>nlmsghdr, nfgenmsg, then CTA_TUPLE_ORIG { CTA_TUPLE_IP { src, dst }, CTA_TUPLE_PROTO { TCP, sport, dport } }.</summary>
-    private int WriteRequest(in NetworkEndpoint client, in NetworkEndpoint server, uint sequence)
+    /// <summary>nlmsghdr, nfgenmsg, then CTA_TUPLE_ORIG { CTA_TUPLE_IP { src, dst }, CTA_TUPLE_PROTO { TCP or UDP, sport, dport } }.</summary>
+    private int WriteRequest(Transport transport, in NetworkEndpoint client, in NetworkEndpoint server, uint sequence)
     {
         var span = _request.AsSpan();
         span.Clear();
@@ -143,7 +144,7 @@ internal sealed partial class ConntrackTranslator : IServiceAddressTranslator, I
         at = AddressAttribute(span, at, v6 ? CtaIpV6Src : CtaIpV4Src, client, addressBytes);
         at = AddressAttribute(span, at, v6 ? CtaIpV6Dst : CtaIpV4Dst, server, addressBytes);
         at = Attribute(span, at, CtaTupleProto | NlaFNested, protoLength);
-        span[Attribute(span, at, CtaProtoNum, 5)] = (byte)ProtocolType.Tcp;
+        span[Attribute(span, at, CtaProtoNum, 5)] = (byte)(transport == Transport.Udp ? ProtocolType.Udp : ProtocolType.Tcp);
         at += 8;
         BinaryPrimitives.WriteUInt16BigEndian(span[Attribute(span, at, CtaProtoSrcPort, 6)..], client.Port);
         at += 8;

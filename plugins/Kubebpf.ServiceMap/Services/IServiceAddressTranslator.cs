@@ -1,3 +1,4 @@
+using Kubebpf.Sdk.Events;
 using Kubebpf.Sdk.Net;
 
 namespace Kubebpf.ServiceMap.Services;
@@ -6,17 +7,17 @@ namespace Kubebpf.ServiceMap.Services;
 internal interface IServiceAddressTranslator
 {
     /// <summary>
-    /// The endpoint the kernel translated <paramref name="server"/> to for the connection from <paramref name="client"/>
-    /// (DNAT), or false when it was not translated or is not known. Non-blocking enough for the capture thread
+    /// The endpoint the kernel translated <paramref name="server"/> to for the <paramref name="transport"/> flow from
+    /// <paramref name="client"/> (DNAT), or false when it was not translated or is not known. Non-blocking enough for the capture thread
     /// (answers are cached); thread-safe.
     /// </summary>
-    bool TryTranslate(in NetworkEndpoint client, in NetworkEndpoint server, out NetworkEndpoint actual);
+    bool TryTranslate(Transport transport, in NetworkEndpoint client, in NetworkEndpoint server, out NetworkEndpoint actual);
 }
 
 /// <summary>No translation: <see cref="ServiceMapOptions.ResolveServiceAddresses"/> is off.</summary>
 internal sealed class NoTranslation : IServiceAddressTranslator
 {
-    public bool TryTranslate(in NetworkEndpoint client, in NetworkEndpoint server, out NetworkEndpoint actual)
+    public bool TryTranslate(Transport transport, in NetworkEndpoint client, in NetworkEndpoint server, out NetworkEndpoint actual)
     {
         actual = server;
         return false;
