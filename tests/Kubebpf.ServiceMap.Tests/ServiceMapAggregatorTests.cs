@@ -87,6 +87,23 @@ public sealed class ServiceMapAggregatorTests
     }
 
     [Fact]
+    public void A_cluster_IP_a_metadata_source_names_keeps_its_service_name_on_the_edge_to_the_backend()
+    {
+        var virtualIp = Endpoint("10.96.0.10", 80);
+        var backend = Endpoint("10.1.0.2", 8080);
+        var service = new Kubebpf.Sdk.Metadata.WorkloadIdentity("shop", "", "Deployment", "server", "api", "");
+        var map = new MapHarness(translator: new FakeTranslator(virtualIp, backend), resolver: new FakeResolver(new() { [backend.WithPort(0)] = Server }));
+        map.Calls(Call(TrafficDirection.Out, client: Client, server: service, serverEndpoint: virtualIp));
+        map.Calls(Call(TrafficDirection.Out, client: Client, server: Server, serverEndpoint: backend)); // straight to the pod: no service
+        map.Flush();
+
+        Assert.Equal(
+            [("8080", "api"), ("8080", (string?)null)],
+            map.Output.Measurement(Calls).Select(p => (p.Tag("port"), p.Tag("service"))).OrderBy(t => t.Item2 is null));
+        Assert.Single(map.Output.Measurement(ServiceMapContract.Edges));
+    }
+
+    [Fact]
     public void Connections_count_connects_failures_and_bytes_once_and_keep_open_ones_active_across_windows()
     {
         var map = new MapHarness();
