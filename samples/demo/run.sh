@@ -336,11 +336,6 @@ cat >"$state/kubebpf.json" <<EOF
 }
 EOF
 
-traffic_seconds=$((duration > 0 ? duration : 3600))
-say "traffic: about $rate req/s from frontend to gateway (and users over IPv6) for up to ${traffic_seconds}s; log in .demo/traffic.log"
-ip netns exec "${netns_prefix}frontend" "$demo_dir/traffic.sh" "http://${pod_ip[gateway]}" "http://[${pod_ip6[users]}]:8080" \
-  "$rate" "$traffic_seconds" 1000000 >"$state/traffic.log" 2>&1 &
-
 summary() {
   [[ -f $state/traffic.log ]] || return 0
   local total
@@ -371,7 +366,19 @@ if ((run_agent)); then
   "$agent" run --config "$state/kubebpf.json" &
   agent_pid=$!
   echo "$agent_pid" >"$state/agent.pid"
+  # The traffic starts once the agent observes the pods (its first flush writes the service map), so that its map
+  # counts every request the generator sends.
+  for _ in $(seq 60); do
+    [[ -f $state/service-map.json ]] || ! kill -0 "$agent_pid" 2>/dev/null && break
+    sleep 0.5
+  done
 fi
+
+traffic_seconds=$((duration > 0 ? duration : 3600))
+say "traffic: about $rate req/s from frontend to gateway (and users over IPv6) for up to ${traffic_seconds}s; log in .demo/traffic.log"
+ip netns exec "${netns_prefix}frontend" "$demo_dir/traffic.sh" "http://${pod_ip[gateway]}" "http://[${pod_ip6[users]}]:8080" \
+  "$rate" "$traffic_seconds" 1000000 >"$state/traffic.log" 2>&1 &
+traffic_pid=$!
 
 # Wait for Ctrl-C, the duration, or the agent's end. Without the agent, print the traffic's status mix every 10 s.
 started=$SECONDS
@@ -387,3 +394,5 @@ while ((duration == 0 || SECONDS - started < duration)); do
   fi
 done
 say "--duration $duration reached"
+# The generator's last batch ends before the agent's last flush, so that the map holds every request it sent.
+for _ in $(seq 50); do kill -0 "$traffic_pid" 2>/dev/null || break; sleep 0.1; done
