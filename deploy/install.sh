@@ -138,6 +138,7 @@ data:
         "Http": {},
         "Dns": {},
         "Red": {},
+        "ServiceMap": {},
         "InfluxDb": {
           "Url": "http://influxdb.$NAMESPACE.svc:8086",
           "ApiVersion": 1,

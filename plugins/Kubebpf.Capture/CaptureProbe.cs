@@ -12,13 +12,14 @@ namespace Kubebpf.Capture;
 
 /// <summary>
 /// Runs the capture on the probe's own thread: every packet goes to the flow tracker, which feeds the registered
-/// protocols' parsers; their exchanges are published once per drained batch. Housekeeping (idle flows, clock offset,
-/// kernel counters) runs about once a second between batches.
+/// protocols' parsers; their exchanges, and the reports of every TCP connection, are published once per drained batch.
+/// Housekeeping (idle flows, handshake timeouts, clock offset, kernel counters) runs about once a second between batches.
 /// </summary>
 internal sealed partial class CaptureProbe(
     PacketCaptureOptions options,
     IProtocolCatalog protocols,
     IEventPublisher<Exchange> publisher,
+    IEventPublisher<TcpConnectionReport> connections,
     IWorkloadResolver resolver,
     IAgentMetrics metrics,
     ILogger<CaptureProbe> logger) : IProbe, IRequiresKernelFeatures
@@ -51,7 +52,7 @@ internal sealed partial class CaptureProbe(
 
         LogStarted(string.Join(", ", capture.AttachedInterfaces.Order(StringComparer.Ordinal)), string.Join(", ", options.InterfacePatterns), names);
         LogWholeSegments(string.Join(" ", wholeSegments.Starts.Select(s => $"'{Printable(s)}'")), wholeSegments.TextStarts ? " and text starts (a protocol declares no message starts)" : "");
-        var tracker = new FlowTracker(options.Flows, metrics, stream, datagram, resolver, batch => publisher.Publish(batch))
+        var tracker = new FlowTracker(options.Flows, metrics, stream, datagram, resolver, batch => publisher.Publish(batch), batch => connections.Publish(batch))
         {
             MonotonicToUnixOffsetNs = capture.MonotonicToUnixOffsetNs,
         };

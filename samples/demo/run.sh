@@ -355,6 +355,7 @@ cat >"$state/kubebpf.json" <<EOF
     "Http": {},
     "Dns": {},
     "Red": {},
+    "ServiceMap": { "SnapshotFile": "$state/service-map.json" },
     "InfluxDb": {
       "Url": "http://127.0.0.1:$influx_port",
       "ApiVersion": 1,
@@ -370,11 +371,6 @@ cat >"$state/kubebpf.json" <<EOF
 }
 EOF
 
-traffic_seconds=$((duration > 0 ? duration : 3600))
-say "traffic: about $rate req/s from frontend to gateway (and users over IPv6) for up to ${traffic_seconds}s; log in .demo/traffic.log"
-ip netns exec "${netns_prefix}frontend" "$demo_dir/traffic.sh" "http://${pod_ip[gateway]}" "http://[${pod_ip6[users]}]:8080" \
-  "$rate" "$traffic_seconds" 1000000 >"$state/traffic.log" 2>&1 &
-
 summary() {
   [[ -f $state/traffic.log ]] || return 0
   local total
@@ -389,6 +385,12 @@ summary() {
   if [[ -f $state/checkout-flamegraph.svg ]]; then
     say "CPU flame graph of the checkout pod: open $state/checkout-flamegraph.svg in a browser"
   fi
+  if [[ -f $state/service-map.json ]]; then
+    say "the service map the agent drew (also as Mermaid in .demo/service-map.mmd and Graphviz in .demo/service-map.dot):"
+    "$agent" map --config "$state/kubebpf.json" >&2 || true
+    "$agent" map --config "$state/kubebpf.json" --format mermaid >"$state/service-map.mmd" || true
+    "$agent" map --config "$state/kubebpf.json" --format dot >"$state/service-map.dot" || true
+  fi
   if [[ -n ${influx_port:-} ]]; then
     say "data: InfluxDB database 'kubebpf' (retention policy kubebpf_2d, 2 days) in $state/influxdb"
     say "to look at it after the demo, start that InfluxDB again and query it:"
@@ -399,10 +401,23 @@ summary() {
 
 if ((run_agent)); then
   say "starting the agent: $agent run --config .demo/kubebpf.json"
+  say "the service map, in another terminal: sudo $agent map --config .demo/kubebpf.json (--format mermaid or dot for a picture)"
   "$agent" run --config "$state/kubebpf.json" &
   agent_pid=$!
   echo "$agent_pid" >"$state/agent.pid"
+  # The traffic starts once the agent observes the pods (its first flush writes the service map), so that its map
+  # counts every request the generator sends.
+  for _ in $(seq 60); do
+    [[ -f $state/service-map.json ]] || ! kill -0 "$agent_pid" 2>/dev/null && break
+    sleep 0.5
+  done
 fi
+
+traffic_seconds=$((duration > 0 ? duration : 3600))
+say "traffic: about $rate req/s from frontend to gateway (and users over IPv6) for up to ${traffic_seconds}s; log in .demo/traffic.log"
+ip netns exec "${netns_prefix}frontend" "$demo_dir/traffic.sh" "http://${pod_ip[gateway]}" "http://[${pod_ip6[users]}]:8080" \
+  "$rate" "$traffic_seconds" 1000000 >"$state/traffic.log" 2>&1 &
+traffic_pid=$!
 
 # Wait for Ctrl-C, the duration, or the agent's end. Without the agent, print the traffic's status mix every 10 s.
 started=$SECONDS
@@ -418,3 +433,5 @@ while ((duration == 0 || SECONDS - started < duration)); do
   fi
 done
 say "--duration $duration reached"
+# The generator's last batch ends before the agent's last flush, so that the map holds every request it sent.
+for _ in $(seq 50); do kill -0 "$traffic_pid" 2>/dev/null || break; sleep 0.1; done

@@ -233,6 +233,19 @@ public sealed class AgentScenario : IAsyncDisposable
 
     public Task<long> CountAsync(string measurement, string field) => _influx.CountAsync(Database, measurement, field);
 
+    /// <summary>Runs an InfluxQL query against this scenario's database; no rows while the database does not exist yet.</summary>
+    public async Task<IReadOnlyList<InfluxRow>> QueryAsync(string influxQl)
+    {
+        try
+        {
+            return await _influx.QueryAsync(Database, influxQl);
+        }
+        catch (InvalidOperationException e) when (e.Message.Contains("database not found", StringComparison.Ordinal))
+        {
+            return []; // the sink creates it with its first write
+        }
+    }
+
     public async ValueTask DisposeAsync()
     {
         try
