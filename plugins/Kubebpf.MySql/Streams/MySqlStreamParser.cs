@@ -192,18 +192,21 @@ internal sealed class MySqlStreamParser : IStreamParser
 
         if (reader.Collecting)
         {
-            if (reader.Collected == 0 || bytes > reader.Remaining - (reader.Wanted - reader.Collected))
+            if (reader.Collected == 0)
             {
                 LoseFraming(side);
                 return;
             }
 
-            // The packet's head is cut by bytes never seen inside it: inspect what came (a statement's prefix).
-            reader.Wanted = reader.Collected;
-            OnPacket(side, HeadBuffer(side).AsSpan(0, reader.Collected), partial: true);
+            // The packet's head is cut by bytes never seen: inspect what came (a statement's prefix).
+            InspectCollected(side);
+            if (reader.Desynced)
+            {
+                return;
+            }
         }
 
-        if (reader.Remaining >= bytes && !reader.Desynced)
+        if (reader.Remaining >= bytes)
         {
             reader.Remaining -= bytes;
             MarkTruncated(side);
@@ -287,6 +290,14 @@ internal sealed class MySqlStreamParser : IStreamParser
 
         // Client: a command (sequence 0) or the handshake response; auth data, continuations and LOCAL INFILE data are passed.
         return reader.Sequence == 0 || (_phase == Phase.Handshake && reader.Sequence == 1) ? _protocol.Options.MaxStatementBytes : 0;
+    }
+
+    /// <summary>Inspects the part of a packet's head collected so far as if it were all.</summary>
+    private void InspectCollected(StreamSide side)
+    {
+        ref var reader = ref Reader(side);
+        reader.Wanted = reader.Collected;
+        OnPacket(side, HeadBuffer(side).AsSpan(0, reader.Collected), partial: true);
     }
 
     private void OnPacket(StreamSide side, ReadOnlySpan<byte> head, bool partial)
@@ -502,6 +513,7 @@ internal sealed class MySqlStreamParser : IStreamParser
                 return;
             }
 
+            CatchLyingClientLength();
             if (!_commands.TryDequeue(out _openCommand))
             {
                 if (!_skippingAnswer)
@@ -512,16 +524,38 @@ internal sealed class MySqlStreamParser : IStreamParser
                 return;
             }
 
-            if (_commands.Count == 0 && (_client.Remaining > 0 || _client.Collecting) && !_client.Desynced)
-            {
-                // Answered while its packet is still announced as unfinished: the client's length lied.
-                Invalid(StreamSide.Client);
-            }
-
             Open(reader.PacketStartNs, reader.Length);
         }
 
         OnAnswerPacket(head, reader.Length);
+    }
+
+    /// <summary>
+    /// A server answers whole commands only: when it answers while the client's only command (or the head of a command
+    /// not yet read) is still announced as unfinished, the client's length lied. The command is taken as it came.
+    /// </summary>
+    private void CatchLyingClientLength()
+    {
+        if (_client.Desynced || _phase != Phase.Commands)
+        {
+            return;
+        }
+
+        if (_client.Collecting && _client.Collected > 0 && _commands.Count == 0)
+        {
+            InspectCollected(StreamSide.Client);
+        }
+        else if (_client.Collecting || _client.Remaining == 0 || _commands.Count != 1)
+        {
+            return; // between packets, or collecting a pipelined command's head while an earlier one is answered
+        }
+
+        if (!_client.Desynced)
+        {
+            Invalid(StreamSide.Client);
+        }
+
+        _serverSpokeSinceClientDesync = true; // it is answering now: the client's next segment starts a command
     }
 
     private void Open(long startNs, int length)
