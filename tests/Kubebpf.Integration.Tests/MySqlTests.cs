@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using Kubebpf.Testing;
+using Xunit.Abstractions;
 
 namespace Kubebpf.Integration.Tests;
 
@@ -14,7 +15,7 @@ namespace Kubebpf.Integration.Tests;
 /// </summary>
 [Collection(KernelCollection.Name)]
 [Trait("Category", "Kernel")]
-public sealed partial class MySqlTests(InfluxDbServer influx)
+public sealed partial class MySqlTests(InfluxDbServer influx, ITestOutputHelper output)
 {
     private const int Port = 3306;
 
@@ -36,12 +37,15 @@ public sealed partial class MySqlTests(InfluxDbServer influx)
         using var mariadb = PodMariaDb.Start(scenario.Pods, scenario.Server, Port);
         mariadb.Admin($"""
             CREATE DATABASE shop;
-            CREATE TABLE shop.t (id INT PRIMARY KEY, v VARCHAR(64));
-            INSERT INTO shop.t SELECT seq, CONCAT('row', seq) FROM seq_1_to_{Selects};
-            CREATE TABLE shop.big (id INT PRIMARY KEY, v VARCHAR(16));
-            INSERT INTO shop.big SELECT seq, 'abcdefgh' FROM seq_1_to_{BigRows};
-            CREATE TABLE shop.blobs (id INT, b LONGTEXT);
-            CREATE PROCEDURE shop.p() BEGIN SELECT 1; SELECT id FROM shop.t ORDER BY id LIMIT 3; END;
+            USE shop;
+            CREATE TABLE t (id INT PRIMARY KEY, v VARCHAR(64));
+            INSERT INTO t SELECT seq, CONCAT('row', seq) FROM seq_1_to_{Selects};
+            CREATE TABLE big (id INT PRIMARY KEY, v VARCHAR(16));
+            INSERT INTO big SELECT seq, 'abcdefgh' FROM seq_1_to_{BigRows};
+            CREATE TABLE blobs (id INT, b LONGTEXT);
+            DELIMITER //
+            CREATE PROCEDURE p() BEGIN SELECT 1; SELECT id FROM t ORDER BY id LIMIT 3; END //
+            DELIMITER ;
             """);
         var before = mariadb.ReadGeneralLog().Count;
         var agent = await scenario.StartAgentAsync(new Dictionary<string, object> { ["MySql"] = new { } });
@@ -122,7 +126,19 @@ public sealed partial class MySqlTests(InfluxDbServer influx)
             Assert.Equal(1, Count(side, "DO ?", "OTHER", "ok"));
         }
 
+        foreach (var side in new[] { clientOut, serverIn })
+        {
+            var big = side.Single(c => c.Fingerprint == "SELECT * FROM big");
+            var insert = side.Single(c => c.Fingerprint.StartsWith("INSERT INTO blobs VALUES", StringComparison.Ordinal));
+            output.WriteLine(
+                $"{side[0].Pod} {side[0].Direction}: {side.Count} exchanges (general log: {answered.Count}); SELECT * FROM big: rows={big.Rows} "
+                + $"truncated={big.Truncated} {big.DurationNs / 1e6:F1} ms; 20 MB insert: '{insert.Fingerprint}' request_bytes={insert.RequestBytes} "
+                + $"truncated={insert.Truncated}; SLEEP(0.2): {side.Single(c => c.Fingerprint == "SELECT SLEEP(?)").DurationNs / 1e6:F1} ms");
+        }
+
         var counters = await scenario.LastAgentMetricsAsync("MySql");
+        output.WriteLine("MySql counters: " + string.Join(' ', counters.Where(c => c.Value != 0).Select(c => $"{c.Key}={c.Value}")));
+        output.WriteLine("Capture counters: " + string.Join(' ', (await scenario.LastAgentMetricsAsync("Capture")).Where(c => c.Value != 0).Select(c => $"{c.Key}={c.Value}")));
         Assert.True(counters["tls_connections"] == 2 && counters["unknown_statements"] == 0 && counters["invalid_packets"] == 0
             && counters["unanswered_commands"] == 0 && counters["pipeline_overflow"] == 0,
             string.Join(' ', counters.Select(c => $"{c.Key}={c.Value}")));
