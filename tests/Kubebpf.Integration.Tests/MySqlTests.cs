@@ -160,6 +160,29 @@ public sealed partial class MySqlTests(InfluxDbServer influx, ITestOutputHelper 
         Assert.DoesNotContain(Secret, agent.StandardOutput + agent.StandardError, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task A_100000_row_result_is_one_exchange_with_every_row_counted_when_the_capture_keeps_every_byte()
+    {
+        await using var scenario = AgentScenario.Create(influx);
+        using var mariadb = PodMariaDb.Start(scenario.Pods, scenario.Server, Port);
+        mariadb.Admin($"CREATE DATABASE shop; USE shop; CREATE TABLE big (id INT PRIMARY KEY, v VARCHAR(16)); INSERT INTO big SELECT seq, 'abcdefgh' FROM seq_1_to_{BigRows};");
+        var interfaces = new[] { scenario.Server.HostInterface, scenario.Client.HostInterface };
+        await scenario.StartAgentAsync(new Dictionary<string, object>
+        {
+            ["MySql"] = new { },
+            ["Capture"] = new { Interfaces = interfaces, PeerSideInterfaces = interfaces, CopyBinarySegments = true, RingBufferBytes = 64 * 1024 * 1024 },
+        });
+        Cli(scenario, "SELECT * FROM big;\n");
+        await WaitForAsync(scenario, 2);
+        Assert.Equal(0, await scenario.StopAgentAsync());
+
+        var calls = await CallsAsync(scenario);
+        Assert.Equal(2, calls.Count);
+        Assert.All(calls, c => Assert.Equal(("SELECT * FROM big", (long?)BigRows, false), (c.Fingerprint, c.Rows, c.Truncated)));
+        var capture = await scenario.LastAgentMetricsAsync("Capture");
+        output.WriteLine("Capture counters: " + string.Join(' ', capture.Where(c => c.Value != 0).Select(c => $"{c.Key}={c.Value}")));
+    }
+
     /// <summary>Every query of the MySQL dashboard, run as Grafana would over the whole test, answers, and answers right.</summary>
     private async Task AssertDashboardQueriesAsync(AgentScenario scenario)
     {
