@@ -136,6 +136,7 @@ data:
         "Kubernetes": { "HealthDirectory": "/run/kubebpf" },
         "Capture": { "Interfaces": [ "veth*", "cali*", "lxc*", "cni*", "gke*", "eni*" ], "PeerSideInterfaces": [ "veth*", "cali*", "lxc*", "cni*", "gke*", "eni*" ] },
         "Http": {},
+        "MySql": {},
         "Red": {},
         "InfluxDb": {
           "Url": "http://influxdb.$NAMESPACE.svc:8086",
