@@ -24,6 +24,15 @@ internal sealed class MySqlStreamParser : IStreamParser
 
     private const string UnknownStatement = "{unknown statement}";
 
+    /// <summary>Bytes of a segment searched for the next packet boundary after a gap inside rows.</summary>
+    private const int MaxChainSearch = 4096;
+
+    /// <summary>Rows the moving mean of row sizes spans, about; also the packets of a chain whose sizes are averaged.</summary>
+    private const int RecentRows = 32;
+
+    /// <summary>Packets in a row, sequence ids counting on, that make a boundary certain enough.</summary>
+    private const int MinChainPackets = 4;
+
     private readonly MySqlProtocol _protocol;
     private readonly MySqlCounters _counters;
     private readonly IExchangeOutput _output;
@@ -54,6 +63,16 @@ internal sealed class MySqlStreamParser : IStreamParser
     private string? _sqlState;
     private bool _answerTruncated;
     private long _answerBytes;
+
+    /// <summary>The mean size of the open answer's latest rows (0 before the first): it estimates the rows in a gap.</summary>
+    private double _recentRowBytes;
+
+    /// <summary>Bytes of the server's stream so far, gaps included.</summary>
+    private long _serverPosition;
+
+    /// <summary>The sequence id of the last server packet read, and where in the stream the packet after it starts.</summary>
+    private byte _lastSequence;
+    private long _lastPacketEnd;
 
     /// <summary>The statement just prepared, registered when its PREPARE_OK arrives.</summary>
     private PreparedStatement? _preparing;
@@ -128,13 +147,20 @@ internal sealed class MySqlStreamParser : IStreamParser
             _clientSpokeSinceServerDesync = true;
         }
 
+        // Positions in the server's stream (gaps included) place packets around a gap, for the rows inside it.
+        var basePosition = side == StreamSide.Server ? _serverPosition : 0;
+        if (side == StreamSide.Server)
+        {
+            _serverPosition += data.Length;
+        }
+
         ref var reader = ref Reader(side);
-        if (reader.Desynced && !TryResynchronise(side, data))
+        var offset = reader.Desynced ? Resynchronise(side, data, basePosition) : 0;
+        if (offset < 0)
         {
             return data.Length;
         }
 
-        var offset = 0;
         while (offset < data.Length && !reader.Desynced && _phase != Phase.Opaque)
         {
             var available = data[offset..];
@@ -170,7 +196,7 @@ internal sealed class MySqlStreamParser : IStreamParser
                 continue;
             }
 
-            offset += ReadHeader(side, chunk.TimestampNs, available);
+            offset += ReadHeader(side, chunk.TimestampNs, available, basePosition + offset);
         }
 
         return data.Length;
@@ -178,6 +204,11 @@ internal sealed class MySqlStreamParser : IStreamParser
 
     public void OnGap(StreamSide side, long bytes, long timestampNs)
     {
+        if (side == StreamSide.Server)
+        {
+            _serverPosition += bytes;
+        }
+
         ref var reader = ref Reader(side);
         if (_phase == Phase.Opaque || reader.Desynced)
         {
@@ -238,12 +269,13 @@ internal sealed class MySqlStreamParser : IStreamParser
         side == StreamSide.Server ? _serverHead : _clientHead ??= new byte[_protocol.Options.MaxStatementBytes];
 
     /// <summary>Reads (part of) a packet header from <paramref name="data"/>; returns the bytes consumed.</summary>
-    private int ReadHeader(StreamSide side, long timestampNs, ReadOnlySpan<byte> data)
+    private int ReadHeader(StreamSide side, long timestampNs, ReadOnlySpan<byte> data, long position)
     {
         ref var reader = ref Reader(side);
         if (reader.HeaderFilled == 0)
         {
             reader.PacketStartNs = timestampNs;
+            reader.PacketStartPosition = position;
         }
 
         var take = Math.Min(Wire.HeaderBytes - reader.HeaderFilled, data.Length);
@@ -473,6 +505,8 @@ internal sealed class MySqlStreamParser : IStreamParser
 
     private void OnServerPacket(ref PacketReader reader, ReadOnlySpan<byte> head)
     {
+        _lastSequence = reader.Sequence;
+        _lastPacketEnd = reader.PacketStartPosition + Wire.HeaderBytes + reader.Length;
         switch (_phase)
         {
             case Phase.Start or Phase.Handshake:
@@ -569,6 +603,7 @@ internal sealed class MySqlStreamParser : IStreamParser
         _sqlState = null;
         _answerTruncated = false;
         _answerBytes = Wire.HeaderBytes + length;
+        _recentRowBytes = 0;
     }
 
     private void OnAnswerPacket(ReadOnlySpan<byte> head, int length)
@@ -607,6 +642,9 @@ internal sealed class MySqlStreamParser : IStreamParser
         else
         {
             _rows++;
+            // The size of the latest rows (a moving mean): those just before a gap are the likeliest size inside it.
+            var size = Wire.HeaderBytes + length;
+            _recentRowBytes = _recentRowBytes == 0 ? size : _recentRowBytes + ((size - _recentRowBytes) / RecentRows);
         }
     }
 
@@ -868,11 +906,21 @@ internal sealed class MySqlStreamParser : IStreamParser
     }
 
     /// <summary>
-    /// Whether a desynchronised side can read packets again from the start of <paramref name="data"/> (the start of a
-    /// captured segment). The client resumes once the server has answered since, at a command; the server once a new
-    /// command came, at a packet with the expected first byte. The end of a result set at the end of the server's
-    /// data ends the open answer and restores the framing there.
+    /// Where a desynchronised side reads packets again in <paramref name="data"/>, or -1. The client resumes once the
+    /// server has answered since, at a command starting the data (a captured segment); the server inside rows at a
+    /// chain of packets running to the data's end (the rows in between estimated), or once a new command came at a
+    /// plausible first answer packet. The end of a result set at the end of the server's data ends the open answer.
     /// </summary>
+    private int Resynchronise(StreamSide side, ReadOnlySpan<byte> data, long basePosition)
+    {
+        if (side == StreamSide.Server && _open && _state == AnswerState.Rows && TryFindRowChain(data, basePosition, out var start))
+        {
+            return start;
+        }
+
+        return TryResynchronise(side, data) ? 0 : -1;
+    }
+
     private bool TryResynchronise(StreamSide side, ReadOnlySpan<byte> data)
     {
         if (data.Length < Wire.HeaderBytes + 1)
@@ -909,6 +957,68 @@ internal sealed class MySqlStreamParser : IStreamParser
         _server.Reset(desynced: false);
         return true;
     }
+
+    /// <summary>
+    /// Finds, within the first bytes of <paramref name="data"/>, packets whose sequence ids count on one by one up to
+    /// the data's end (at least <see cref="MinChainPackets"/> of them): rows again, after a gap. The rows in the gap are
+    /// the packets between the last one read and the chain: their count modulo 256 is known from the sequence ids,
+    /// their bytes from the stream positions, and the mean row size read so far picks the count.
+    /// </summary>
+    private bool TryFindRowChain(ReadOnlySpan<byte> data, long basePosition, out int start)
+    {
+        var limit = Math.Min(data.Length - Wire.HeaderBytes, MaxChainSearch);
+        for (start = 0; start < limit; start++)
+        {
+            var gapBytes = basePosition + start - _lastPacketEnd;
+            if (gapBytes < 0 || !IsPacketChain(data[start..], out var firstSequence, out var chainBytes, out var chainPackets))
+            {
+                continue;
+            }
+
+            // Rows grow or shrink gradually (ids, timestamps): the gap's are sized between the rows on either side of it.
+            var after = (double)chainBytes / chainPackets;
+            var mean = _recentRowBytes == 0 ? after : (after + _recentRowBytes) / 2;
+            _rows += EstimateRows(gapBytes, (byte)(firstSequence - _lastSequence - 1), mean);
+            _answerTruncated = true;
+            _server.Reset(desynced: false);
+            return true;
+        }
+
+        start = -1;
+        return false;
+    }
+
+    private static bool IsPacketChain(ReadOnlySpan<byte> data, out byte firstSequence, out long chainBytes, out int chainPackets)
+    {
+        firstSequence = data[3];
+        chainBytes = 0;
+        chainPackets = 0;
+        var position = 0;
+        var packets = 0;
+        while (position + Wire.HeaderBytes <= data.Length)
+        {
+            var length = Wire.PayloadLength(data[position..]);
+            if (length is 0 or Wire.MaxPacketPayload || data[position + 3] != (byte)(firstSequence + packets))
+            {
+                return false;
+            }
+
+            position += Wire.HeaderBytes + length;
+            packets++;
+            if (packets == RecentRows)
+            {
+                chainBytes = position; // the size of the rows right after the gap
+            }
+        }
+
+        chainBytes = packets >= RecentRows ? chainBytes : position;
+        chainPackets = Math.Min(packets, RecentRows);
+        return packets >= MinChainPackets;
+    }
+
+    /// <summary>The count of <paramref name="meanBytes"/>-sized packets in <paramref name="gapBytes"/> that is <paramref name="modulo"/> modulo 256.</summary>
+    private static long EstimateRows(long gapBytes, byte modulo, double meanBytes) =>
+        modulo + (256 * (long)Math.Max(0, Math.Round((gapBytes / meanBytes - modulo) / 256)));
 
     private bool PlausibleFirstPacket(byte first, int length)
     {
