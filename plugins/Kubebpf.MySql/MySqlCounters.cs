@@ -10,6 +10,9 @@ internal sealed class MySqlCounters(IAgentMetrics metrics)
     public Counter Desyncs { get; } = metrics.Counter(
         "desyncs", "loss: a side lost its packet framing (bytes never seen where a packet header was); it resynchronises at the next command");
 
+    public Counter RowGaps { get; } = metrics.Counter(
+        "row_gaps", "bytes not captured inside the rows of a result set, rows there estimated (not a lost exchange: it is marked truncated)");
+
     public Counter InvalidPackets { get; } = metrics.Counter(
         "invalid_packets", "loss: packets that cannot be what the protocol expects there (not MySQL, or lying lengths); that side resynchronises");
 
@@ -23,7 +26,7 @@ internal sealed class MySqlCounters(IAgentMetrics metrics)
         "pipeline_overflow", "loss: commands dropped because MaxPipelinedCommands were already waiting on their connection");
 
     public Counter TruncatedExchanges { get; } = metrics.Counter(
-        "truncated_exchanges", "exchanges emitted with bytes not captured: their row count is a lower bound or their fingerprint a prefix (not a lost exchange)");
+        "truncated_exchanges", "exchanges emitted with bytes not captured: their row count is estimated or a lower bound, or their fingerprint a prefix (not a lost exchange)");
 
     public Counter UnknownStatements { get; } = metrics.Counter(
         "unknown_statements", "executions of a prepared statement whose PREPARE was not seen (connection older than the capture, or beyond MaxPreparedStatements)");

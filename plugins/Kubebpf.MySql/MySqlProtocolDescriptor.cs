@@ -28,7 +28,7 @@ public static class MySqlProtocolDescriptor
             new("rows", FieldKind.Integer, "rows", "Rows returned by result sets (all of a multi-result answer).", Required: false),
             new("affected_rows", FieldKind.Integer, "rows", "Rows affected, from the OK packet.", Required: false),
             new("sql_state", FieldKind.String, "", "SQLSTATE of an error answer.", Required: false),
-            new("truncated", FieldKind.Boolean, "", "Bytes of the exchange were not captured: rows is a lower bound or the fingerprint a prefix.", Required: false),
+            new("truncated", FieldKind.Boolean, "", "Bytes of the exchange were not captured: rows is estimated or a lower bound, or the fingerprint a prefix.", Required: false),
             new("statement", FieldKind.String, "", "The statement as sent, literals included; only with the MySQL plugin's RecordStatements.", Required: false),
         ],
     };

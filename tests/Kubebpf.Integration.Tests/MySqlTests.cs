@@ -115,8 +115,9 @@ public sealed partial class MySqlTests(InfluxDbServer influx, ITestOutputHelper 
             Assert.Equal(1, Count(side, "SELECT v FROM t WHERE id = ?", "SELECT", "ok", "COM_STMT_PREPARE"));
 
             var big = Assert.Single(side, c => c.Fingerprint == "SELECT * FROM big");
-            Assert.InRange(big.Rows ?? -1, 1, BigRows);
-            Assert.True(big.Rows == BigRows || big.Truncated, $"rows {big.Rows} of {BigRows} without the truncated mark");
+            // Only the first and last 4 KiB of each binary segment are copied: the rows between are estimated (exact
+            // for rows of gradually changing size, as here, unless ring-buffer losses hide a result's end).
+            Assert.True(big.Rows == BigRows || (big.Truncated && big.Rows is > BigRows * 98 / 100 and < BigRows * 102 / 100), $"rows {big.Rows} of {BigRows}");
             var insert = Assert.Single(side, c => c.Fingerprint.StartsWith("INSERT INTO blobs VALUES", StringComparison.Ordinal));
             Assert.Equal(("ok", 1L), (insert.Status, insert.AffectedRows ?? -1));
             Assert.InRange(insert.RequestBytes ?? -1, 20 * 1024 * 1024, 21 * 1024 * 1024);

@@ -76,7 +76,7 @@ internal sealed class ParserDriver : IExchangeOutput
         [
             "exchanges", "desyncs", "invalid_packets", "unmatched_responses", "unanswered_commands", "pipeline_overflow",
             "truncated_exchanges", "unknown_statements", "prepared_overflow", "commands_without_answer", "tls_connections",
-            "compressed_connections",
+            "compressed_connections", "row_gaps",
         ];
         return string.Join(' ', names.Where(n => Metrics.Value(n) != 0).Select(n => $"{n}={Metrics.Value(n)}"));
     }

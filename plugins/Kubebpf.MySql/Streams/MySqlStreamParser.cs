@@ -244,6 +244,14 @@ internal sealed class MySqlStreamParser : IStreamParser
             return;
         }
 
+        if (side == StreamSide.Server && _open && _state == AnswerState.Rows)
+        {
+            // Inside rows (a large result set): the rows in the gap are estimated once the framing shows again.
+            _counters.RowGaps.Increment();
+            Desynchronise(side);
+            return;
+        }
+
         LoseFraming(side);
     }
 
