@@ -244,14 +244,6 @@ internal sealed class MySqlStreamParser : IStreamParser
             return;
         }
 
-        if (side == StreamSide.Server && _open && _state == AnswerState.Rows)
-        {
-            // Inside rows (a large result set): the rows in the gap are estimated once the framing shows again.
-            _counters.RowGaps.Increment();
-            Desynchronise(side);
-            return;
-        }
-
         LoseFraming(side);
     }
 
@@ -880,7 +872,8 @@ internal sealed class MySqlStreamParser : IStreamParser
 
     private void LoseFraming(StreamSide side)
     {
-        _counters.Desyncs.Increment();
+        // Inside rows (a large result set) the rows in the gap are estimated once the framing shows again: no loss.
+        (side == StreamSide.Server && _open && _state == AnswerState.Rows ? _counters.RowGaps : _counters.Desyncs).Increment();
         Desynchronise(side);
     }
 
