@@ -8,8 +8,17 @@ public sealed class MySqlOptions : IValidatedOptions
     /// <summary>The longest fingerprint accepted (the R.E.D. resource bound is 4096 characters, the cut mark included).</summary>
     public const int MaxFingerprintLengthLimit = 4000;
 
-    /// <summary>Server ports that are MySQL: connections on them are offered to MySQL first, and recognised by a client command too.</summary>
-    public ushort[] Ports { get; set; } = [3306];
+    /// <summary>The port <see cref="Ports"/> stands for when not set.</summary>
+    public const ushort DefaultPort = 3306;
+
+    /// <summary>
+    /// Server ports that are MySQL: connections on them are offered to MySQL first, and recognised by a client command
+    /// too. Null (not configured): <see cref="DefaultPort"/>; a configured list replaces it.
+    /// </summary>
+    public ushort[]? Ports { get; set; }
+
+    /// <summary>The ports in effect.</summary>
+    internal ushort[] ServerPorts => Ports ?? [DefaultPort];
 
     /// <summary>Recognise MySQL on any port by the server greeting.</summary>
     public bool Sniff { get; set; } = true;
@@ -35,12 +44,12 @@ public sealed class MySqlOptions : IValidatedOptions
     /// <inheritdoc />
     public IEnumerable<string> Validate()
     {
-        if (!Sniff && Ports.Length == 0)
+        if (!Sniff && ServerPorts.Length == 0)
         {
             yield return "Sniff is false and Ports is empty: no connection would be parsed as MySQL.";
         }
 
-        if (Ports.Contains((ushort)0))
+        if (ServerPorts.Contains((ushort)0))
         {
             yield return "Ports: 0 is not a port.";
         }

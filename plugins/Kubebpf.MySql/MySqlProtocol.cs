@@ -21,7 +21,7 @@ internal sealed class MySqlProtocol : IStreamProtocol
         Options = options;
         Counters = new MySqlCounters(metrics);
         Fingerprinter = new StatementFingerprinter(options.MaxFingerprintLength, options.MaxInternedFingerprints);
-        Match = new ProtocolMatch(options.Ports, options.Sniff);
+        Match = new ProtocolMatch(options.ServerPorts, options.Sniff);
     }
 
     public ProtocolDescriptor Descriptor => MySqlProtocolDescriptor.Instance;
