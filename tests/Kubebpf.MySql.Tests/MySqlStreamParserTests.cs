@@ -125,6 +125,26 @@ public sealed class MySqlStreamParserTests
     }
 
     [Fact]
+    public void Pipelined_prepares_each_map_their_own_statement_id_and_direct_execution_uses_the_last_one()
+    {
+        var driver = new ParserDriver().Connect();
+        driver.Client(Packets.Command(0x16, "SELECT a FROM t WHERE id = ?"u8.ToArray()), Packets.Command(0x16, "DELETE FROM t WHERE id = ?"u8.ToArray()));
+        driver.Server(Packets.PrepareOk(1, 1, 1, 1, deprecateEof: true), Packets.PrepareOk(1, 2, 0, 1, deprecateEof: true));
+        driver.Client(Packets.Execute(1)).Server(Packets.ResultSet(1, 1, [["a"]], deprecateEof: true));
+        driver.Client(Packets.Execute(2)).Server(Packets.Ok(1, affectedRows: 1));
+        driver.Client(Packets.Execute(0xFFFFFFFF)).Server(Packets.Ok(1, affectedRows: 0));
+        driver.Client(Packets.Command(0x17, 1)).Server(Packets.Err(1, 1210, "HY000", "Incorrect arguments"));
+        Assert.Equal(
+            [
+                "COM_STMT_EXECUTE SELECT SELECT a FROM t WHERE id = ? ok rows=1 db=shop",
+                "COM_STMT_EXECUTE DELETE DELETE FROM t WHERE id = ? ok affected=1 db=shop",
+                "COM_STMT_EXECUTE DELETE DELETE FROM t WHERE id = ? ok affected=0 db=shop",
+                "COM_STMT_EXECUTE OTHER {unknown statement} error code=1210 state=HY000 db=shop",
+            ],
+            driver.Rendered().Skip(2));
+    }
+
+    [Fact]
     public void A_connection_older_than_the_capture_is_parsed_from_its_next_command_and_unknown_statements_are_counted()
     {
         var driver = new ParserDriver();

@@ -74,9 +74,6 @@ internal sealed class MySqlStreamParser : IStreamParser
     private byte _lastSequence;
     private long _lastPacketEnd;
 
-    /// <summary>The statement just prepared, registered when its PREPARE_OK arrives.</summary>
-    private PreparedStatement? _preparing;
-
     /// <summary>Definition packets (and their EOFs) still due after a PREPARE_OK whose exchange was emitted.</summary>
     private long _trailingDefinitions;
     private int _trailingEofs;
@@ -418,7 +415,7 @@ internal sealed class MySqlStreamParser : IStreamParser
                 Describe(ref command, head[1..], partial, withAttributes: code == Command.Query);
                 if (code == Command.StmtPrepare)
                 {
-                    _preparing = _latestPrepared = new PreparedStatement(command.Operation, command.Resource, command.Statement);
+                    command.Prepared = _latestPrepared = new PreparedStatement(command.Operation, command.Resource, command.Statement);
                 }
 
                 break;
@@ -426,14 +423,19 @@ internal sealed class MySqlStreamParser : IStreamParser
                 command.DatabaseAfter = Utf8(head[1..], 256);
                 break;
             case Command.StmtExecute or Command.StmtBulkExecute or Command.StmtFetch or Command.StmtReset or Command.StmtClose:
-                var id = head.Length >= 5 ? BinaryPrimitives.ReadUInt32LittleEndian(head[1..]) : Wire.LastPreparedStatement;
+                var id = head.Length >= 5 ? BinaryPrimitives.ReadUInt32LittleEndian(head[1..]) : (uint?)null;
                 if (code == Command.StmtClose)
                 {
-                    _prepared?.Remove(id);
+                    _prepared?.Remove(id ?? 0);
                     break;
                 }
 
-                var statement = id == Wire.LastPreparedStatement ? _latestPrepared : _prepared?.GetValueOrDefault(id);
+                var statement = id switch
+                {
+                    null => null,
+                    Wire.LastPreparedStatement => _latestPrepared,
+                    _ => _prepared?.GetValueOrDefault(id.Value),
+                };
                 if (statement is null)
                 {
                     _counters.UnknownStatements.Increment();
@@ -719,7 +721,7 @@ internal sealed class MySqlStreamParser : IStreamParser
         var id = BinaryPrimitives.ReadUInt32LittleEndian(head[1..]);
         var columns = BinaryPrimitives.ReadUInt16LittleEndian(head[5..]);
         var parameters = BinaryPrimitives.ReadUInt16LittleEndian(head[7..]);
-        if (_preparing is { } statement)
+        if (_openCommand.Prepared is { } statement)
         {
             _prepared ??= [];
             if (_prepared.Count < _protocol.Options.MaxPreparedStatements || _prepared.ContainsKey(id))

@@ -25,6 +25,9 @@ internal struct PendingCommand
 
     public ResponseKind Kind;
 
+    /// <summary>For COM_STMT_PREPARE: what the statement id in its PREPARE_OK will stand for.</summary>
+    public PreparedStatement? Prepared;
+
     public long StartNs;
 
     /// <summary>Bytes on the wire (headers included) of the command's packets.</summary>
