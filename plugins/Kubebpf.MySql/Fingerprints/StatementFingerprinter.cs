@@ -23,6 +23,9 @@ internal sealed class StatementFingerprinter
 
     private const int MaxDepth = 32;
 
+    /// <summary>Words up to this long are checked against the keywords (the longest is shorter).</summary>
+    private const int MaxKeywordLength = 64;
+
     /// <summary>Words upper-cased in fingerprints; true for those written without a space before their <c>(</c> (functions).</summary>
     private static readonly FrozenDictionary<string, bool> Keywords = BuildKeywords();
     private static readonly FrozenDictionary<string, bool>.AlternateLookup<ReadOnlySpan<char>> KeywordLookup =
@@ -301,20 +304,21 @@ internal sealed class StatementFingerprinter
         }
 
         var word = sql[start..i];
-        Span<char> chars = stackalloc char[64];
-        if (word.Length <= chars.Length && Ascii.IsValid(word))
+        Span<char> upper = stackalloc char[MaxKeywordLength];
+        if (word.Length <= upper.Length && Ascii.IsValid(word))
         {
-            chars = chars[..word.Length];
-            Ascii.ToUtf16(word, chars, out _);
-            _type ??= StatementType.Of(chars);
-            if (KeywordLookup.TryGetValue(chars, out var isFunction))
+            // Keywords are looked up upper-cased, ordinally: cheaper than a case-insensitive lookup.
+            upper = upper[..word.Length];
+            Ascii.ToUpper(word, upper, out _);
+            _type ??= StatementType.Of(upper);
+            if (KeywordLookup.TryGetValue(upper, out var isFunction))
             {
-                Ascii.ToUpperInPlace(chars, out _);
-                Emit(chars, isFunction ? Token.Function : Token.Keyword);
+                Emit(upper, isFunction ? Token.Function : Token.Keyword);
                 return i;
             }
 
-            Emit(chars, Token.Word);
+            Ascii.ToUtf16(word, upper, out _);
+            Emit(upper, Token.Word);
             return i;
         }
 
@@ -470,7 +474,7 @@ internal sealed class StatementFingerprinter
             "ABS AVG CAST CEIL COALESCE CONCAT CONVERT COUNT CURDATE CURRENT_TIMESTAMP DATE DATE_ADD DATE_SUB FLOOR " +
             "GREATEST GROUP_CONCAT IFNULL LAST_INSERT_ID LEAST LENGTH LOWER MAX MD5 MIN NOW NULLIF ROUND SLEEP SUBSTRING " +
             "SUM TRIM UPPER UUID";
-        var keywords = new Dictionary<string, bool>(StringComparer.OrdinalIgnoreCase);
+        var keywords = new Dictionary<string, bool>(StringComparer.Ordinal);
         foreach (var word in Clauses.Split(' '))
         {
             keywords[word] = false;
@@ -481,24 +485,31 @@ internal sealed class StatementFingerprinter
             keywords[word] = true;
         }
 
-        return keywords.ToFrozenDictionary(StringComparer.OrdinalIgnoreCase);
+        return keywords.ToFrozenDictionary(StringComparer.Ordinal);
     }
 
     /// <summary>Repeated fingerprints as shared strings, without allocating on a hit; bounded, then new ones are returned uncached.</summary>
-    private sealed class Interner(int capacity)
+    private sealed class Interner
     {
         private readonly Dictionary<string, string> _strings = new(StringComparer.Ordinal);
+        private readonly Dictionary<string, string>.AlternateLookup<ReadOnlySpan<char>> _lookup;
+        private readonly int _capacity;
+
+        public Interner(int capacity)
+        {
+            _capacity = capacity;
+            _lookup = _strings.GetAlternateLookup<ReadOnlySpan<char>>();
+        }
 
         public string Intern(ReadOnlySpan<char> text)
         {
-            var lookup = _strings.GetAlternateLookup<ReadOnlySpan<char>>();
-            if (lookup.TryGetValue(text, out var interned))
+            if (_lookup.TryGetValue(text, out var interned))
             {
                 return interned;
             }
 
             var created = new string(text);
-            if (_strings.Count < capacity)
+            if (_strings.Count < _capacity)
             {
                 _strings.Add(created, created);
             }
