@@ -142,7 +142,8 @@ internal static class Cli
             var detail = instance.Error ?? string.Join(", ", new[]
             {
                 Describe(instance.Probes.Count, "probe"), Describe(instance.Sinks.Count, "sink"),
-                Describe(instance.MetadataSources.Count, "metadata source"), Describe(instance.Subscriptions.Count, "subscriber"),
+                Describe(instance.MetadataSources.Count, "metadata source"), Describe(instance.PeerNameSources.Count, "name source"),
+                Describe(instance.Subscriptions.Count, "subscriber"),
                 Describe(instance.Flushables.Count, "aggregator"),
                 Protocols(instance),
                 instance.Outputs.Count == 0 ? "" : "writes " + string.Join(" ", instance.Outputs.Select(o => o.Name)),
