@@ -81,6 +81,12 @@ public sealed partial class MySqlTests(InfluxDbServer influx, ITestOutputHelper 
             $"mariadb --no-defaults -h {scenario.Server.IPv4} -P {Port} -u app --ssl shop -e \"SHOW STATUS LIKE 'Ssl_cipher'; "
             + string.Concat(Enumerable.Range(1, TlsQueries - 1).Select(i => $"SELECT '{Secret}-tls{i}'; ")) + "\"");
         Assert.Matches("Ssl_cipher\t[A-Z0-9_-]+", tls.Output);
+        // Not MySQL on 3306: nginx in the client pod, called from the server pod, is HTTP to the capture, nothing to MySQL.
+        using (PodNginx.Start(scenario.Pods, scenario.Client, "location = /ok { return 200 \"ok\"; }", Port))
+        {
+            NetworkPods.Exec(scenario.Server, $"for i in 1 2 3 4 5; do curl -sf -o /dev/null http://{scenario.Client.IPv4}:{Port}/ok; done");
+        }
+
         Assert.Equal("ok\nrows\nerr\n", PodPython.Run(scenario.Client, PipeliningClient, scenario.Server.IPv4, Port.ToString(CultureInfo.InvariantCulture),
             $"DO '{Secret}-pipe'", "SELECT 1", "SELECT * FROM missing_table"));
 
@@ -137,11 +143,12 @@ public sealed partial class MySqlTests(InfluxDbServer influx, ITestOutputHelper 
                 + $"truncated={insert.Truncated}; SLEEP(0.2): {side.Single(c => c.Fingerprint == "SELECT SLEEP(?)").DurationNs / 1e6:F1} ms");
         }
 
+        Assert.Equal(2 * 5, await scenario.CountAsync("http_requests", "duration_ns"));
         var counters = await scenario.LastAgentMetricsAsync("MySql");
         output.WriteLine("MySql counters: " + string.Join(' ', counters.Where(c => c.Value != 0).Select(c => $"{c.Key}={c.Value}")));
         output.WriteLine("Capture counters: " + string.Join(' ', (await scenario.LastAgentMetricsAsync("Capture")).Where(c => c.Value != 0).Select(c => $"{c.Key}={c.Value}")));
         Assert.True(counters["tls_connections"] == 2 && counters["unknown_statements"] == 0 && counters["invalid_packets"] == 0
-            && counters["unanswered_commands"] == 0 && counters["pipeline_overflow"] == 0,
+            && counters["unanswered_commands"] == 0 && counters["pipeline_overflow"] == 0 && counters["unmatched_responses"] == 0,
             string.Join(' ', counters.Select(c => $"{c.Key}={c.Value}")));
 
         await AssertDashboardQueriesAsync(scenario);
