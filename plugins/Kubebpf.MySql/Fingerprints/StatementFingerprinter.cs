@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Collections.Frozen;
 using System.Text;
 
@@ -30,6 +31,12 @@ internal sealed class StatementFingerprinter
     private static readonly FrozenDictionary<string, bool> Keywords = BuildKeywords();
     private static readonly FrozenDictionary<string, bool>.AlternateLookup<ReadOnlySpan<char>> KeywordLookup =
         Keywords.GetAlternateLookup<ReadOnlySpan<char>>();
+
+    private static readonly SearchValues<byte> Blanks = SearchValues.Create([.. Enumerable.Range(0, 33).Select(b => (byte)b)]);
+    private static readonly SearchValues<byte> Digits = SearchValues.Create("0123456789"u8);
+    private static readonly SearchValues<byte> HexDigits = SearchValues.Create("0123456789abcdefABCDEF"u8);
+    private static readonly SearchValues<byte> WordBytes = SearchValues.Create(
+        [.. "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_$@"u8, .. Enumerable.Range(0x80, 0x80).Select(b => (byte)b)]);
 
     private readonly int _maxLength;
     private readonly char[] _buffer;
@@ -111,7 +118,8 @@ internal sealed class StatementFingerprinter
             switch (c)
             {
                 case <= (byte)' ':
-                    i++;
+                    var text = sql[i..].IndexOfAnyExcept(Blanks);
+                    i = text < 0 ? sql.Length : i + text;
                     break;
                 case (byte)'#':
                     i = LineEnd(sql, i);
@@ -204,9 +212,14 @@ internal sealed class StatementFingerprinter
 
     private static bool IsDigit(byte c) => c is >= (byte)'0' and <= (byte)'9';
 
-    private static bool IsWordByte(byte c) =>
-        c is >= (byte)'a' and <= (byte)'z' or >= (byte)'A' and <= (byte)'Z' or >= (byte)'0' and <= (byte)'9'
-            or (byte)'_' or (byte)'$' or (byte)'@' or >= 0x80;
+    private static bool IsWordByte(byte c) => WordBytes.Contains(c);
+
+    /// <summary>Where the run of bytes that <paramref name="values"/> holds, from <paramref name="i"/>, ends.</summary>
+    private static int SkipAll(ReadOnlySpan<byte> sql, int i, SearchValues<byte> values)
+    {
+        var end = sql[i..].IndexOfAnyExcept(values);
+        return end < 0 ? sql.Length : i + end;
+    }
 
     private static int LineEnd(ReadOnlySpan<byte> sql, int i)
     {
@@ -254,35 +267,19 @@ internal sealed class StatementFingerprinter
         var start = i;
         if (sql[i] == '0' && (At(sql, i + 1) | 0x20) is 'x' or 'b')
         {
-            i += 2;
-            while (i < sql.Length && char.IsAsciiHexDigit((char)sql[i]))
-            {
-                i++;
-            }
+            i = SkipAll(sql, i + 2, HexDigits);
         }
         else
         {
-            while (i < sql.Length && IsDigit(sql[i]))
-            {
-                i++;
-            }
-
+            i = SkipAll(sql, i, Digits);
             if (At(sql, i) == '.')
             {
-                i++;
-                while (i < sql.Length && IsDigit(sql[i]))
-                {
-                    i++;
-                }
+                i = SkipAll(sql, i + 1, Digits);
             }
 
             if ((At(sql, i) | 0x20) == 'e' && (IsDigit(At(sql, i + 1)) || (At(sql, i + 1) is (byte)'+' or (byte)'-' && IsDigit(At(sql, i + 2)))))
             {
-                i += 2;
-                while (i < sql.Length && IsDigit(sql[i]))
-                {
-                    i++;
-                }
+                i = SkipAll(sql, i + 2, Digits);
             }
         }
 
@@ -298,10 +295,7 @@ internal sealed class StatementFingerprinter
     private int Word(ReadOnlySpan<byte> sql, int i)
     {
         var start = i;
-        while (i < sql.Length && IsWordByte(sql[i]))
-        {
-            i++;
-        }
+        i = SkipAll(sql, i, WordBytes);
 
         var word = sql[start..i];
         Span<char> upper = stackalloc char[MaxKeywordLength];
@@ -347,7 +341,9 @@ internal sealed class StatementFingerprinter
             }
         }
 
-        EmitUtf8(sql[start..i], Token.Operator);
+        Span<char> text = stackalloc char[3];
+        Ascii.ToUtf16(sql[start..i], text, out var length); // operator bytes are ASCII
+        Emit(text[..length], Token.Operator);
         return i;
     }
 
