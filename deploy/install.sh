@@ -137,6 +137,7 @@ data:
         "Capture": { "Interfaces": [ "veth*", "cali*", "lxc*", "cni*", "gke*", "eni*" ], "PeerSideInterfaces": [ "veth*", "cali*", "lxc*", "cni*", "gke*", "eni*" ] },
         "Http": {},
         "Dns": {},
+        "MySql": {},
         "Red": {},
         "ServiceMap": {},
         "InfluxDb": {

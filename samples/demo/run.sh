@@ -17,13 +17,14 @@ subnet4=10.213.0.0/24
 bridge_ip4=10.213.0.1
 subnet6_prefix=fd00:10:213:
 netns_prefix=kbdemo-
-pods=(frontend gateway api users dns)
-declare -A pod_ip=([frontend]=10.213.0.10 [gateway]=10.213.0.20 [api]=10.213.0.30 [users]=10.213.0.40 [dns]=10.213.0.53)
-declare -A pod_ip6=([frontend]=fd00:10:213::10 [gateway]=fd00:10:213::20 [api]=fd00:10:213::30 [users]=fd00:10:213::40 [dns]=fd00:10:213::53)
-declare -A pod_name=([frontend]=frontend-6f7c9d8b5-q2x4m [gateway]=gateway-5b8d7f6c4-k9z3p [api]=api-7c6d5b9f8-m4n8r [users]=users-0 [dns]=coredns-7db6d8ff4d-x8q2n)
-declare -A pod_kind=([frontend]=Deployment [gateway]=Deployment [api]=Deployment [users]=StatefulSet [dns]=Deployment)
+pods=(frontend gateway api users dns db)
+declare -A pod_ip=([frontend]=10.213.0.10 [gateway]=10.213.0.20 [api]=10.213.0.30 [users]=10.213.0.40 [dns]=10.213.0.53 [db]=10.213.0.50)
+declare -A pod_ip6=([frontend]=fd00:10:213::10 [gateway]=fd00:10:213::20 [api]=fd00:10:213::30 [users]=fd00:10:213::40 [dns]=fd00:10:213::53 [db]=fd00:10:213::50)
+declare -A pod_name=([frontend]=frontend-6f7c9d8b5-q2x4m [gateway]=gateway-5b8d7f6c4-k9z3p [api]=api-7c6d5b9f8-m4n8r [users]=users-0 [dns]=coredns-7db6d8ff4d-x8q2n [db]=db-0)
+declare -A pod_kind=([frontend]=Deployment [gateway]=Deployment [api]=Deployment [users]=StatefulSet [dns]=Deployment [db]=StatefulSet)
 slow_port=9000
 slow_ms=200
+db_port=3306
 
 duration=0
 rate=50
@@ -117,7 +118,7 @@ fi
 # Set-up
 
 need() { command -v "$1" >/dev/null || die "'$1' is missing: run ./build.sh once as root, it installs what the demo needs"; }
-for command in ip nginx python3 curl influxd shuf dnsmasq getent; do need "$command"; done
+for command in ip nginx python3 curl influxd shuf dnsmasq getent mariadbd mariadb-install-db; do need "$command"; done
 
 # One demo at a time: a second one would tear the first one's pods down as leftovers.
 exec 9>/run/kubebpf-demo.lock
@@ -293,6 +294,26 @@ for _ in $(seq 50); do
 done
 ip netns exec "${netns_prefix}frontend" getent hosts gateway >/dev/null || die "dnsmasq does not answer: see $state/pods/dns/dnsmasq.out"
 
+# MariaDB in the db pod (its own data directory under .demo/pods/db), and the api pod's order worker querying it.
+say "starting MariaDB in db (port $db_port, general log in .demo/pods/db/general.log) and the api pod's order worker"
+mkdir -p "$state/pods/db"
+mariadb-install-db --no-defaults --datadir="$state/pods/db/data" --user=root --auth-root-authentication-method=normal \
+  --skip-test-db >"$state/pods/db/install.log" 2>&1 || die "mariadb-install-db failed: see $state/pods/db/install.log"
+ip netns exec "${netns_prefix}db" mariadbd --no-defaults --datadir="$state/pods/db/data" --socket="$state/pods/db/mariadb.sock" \
+  --port="$db_port" --bind-address=0.0.0.0 --user=root --pid-file="$state/pods/db/mariadb.pid" --log-error="$state/pods/db/error.log" \
+  --general-log=1 --general-log-file="$state/pods/db/general.log" --skip-name-resolve --skip-log-bin >/dev/null 2>&1 &
+for _ in $(seq 100); do
+  [[ -S $state/pods/db/mariadb.sock ]] && break
+  sleep 0.2
+done
+mariadb --no-defaults --socket="$state/pods/db/mariadb.sock" -u root -e "
+  CREATE USER app@'%'; GRANT ALL ON shop.* TO app@'%'; CREATE DATABASE shop; USE shop;
+  CREATE TABLE orders (id INT AUTO_INCREMENT PRIMARY KEY, customer VARCHAR(32), total INT);
+  INSERT INTO orders (customer, total) SELECT CONCAT('cust-', seq % 50), seq % 300 FROM seq_1_to_500;" \
+  || die "MariaDB did not start in db: see $state/pods/db/error.log"
+ip netns exec "${netns_prefix}api" /usr/bin/python3 "$demo_dir/orders_worker.py" "${pod_ip[db]}" "$db_port" 5 \
+  >"$state/pods/api/orders_worker.log" 2>&1 &
+
 # InfluxDB 1.x on loopback: 8086 unless taken, then the next free port.
 port_free() { ! ss -Htln "sport = :$1" | grep -q .; }
 influx_port=8086
@@ -354,6 +375,7 @@ cat >"$state/kubebpf.json" <<EOF
     "Capture": { "Interfaces": [ "vethkb-*" ] },
     "Http": {},
     "Dns": {},
+    "MySql": {},
     "Red": {},
     "ServiceMap": { "SnapshotFile": "$state/service-map.json" },
     "InfluxDb": {
@@ -396,6 +418,7 @@ summary() {
     say "to look at it after the demo, start that InfluxDB again and query it:"
     echo "    influxd -config $state/influxdb.conf >/dev/null 2>&1 &" >&2
     echo "    influx -port $influx_port -database kubebpf -execute 'SELECT workload, direction, method, route, rate, errors_4xx, errors_5xx, latency_p99_ms FROM kubebpf_2d.http_red WHERE time > now() - 1h'" >&2
+    echo "    influx -port $influx_port -database kubebpf -execute 'SELECT pod, direction, statement_type, fingerprint, requests, errors, latency_p99_ms FROM kubebpf_2d.mysql_red WHERE time > now() - 1h'" >&2
   fi
 }
 
