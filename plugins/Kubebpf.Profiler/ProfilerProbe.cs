@@ -32,7 +32,9 @@ internal sealed partial class ProfilerProbe : IProbe, IRequiresKernelFeatures
     private readonly Counter _truncated;
     private readonly Counter _lostStacks;
     private readonly Counter _fileErrors;
-    private StackSampler? _sampler;
+    // Written by the probe thread, read by the flush thread's gauges: kernel counters by index, as of the last read.
+    private long[] _kernel = new long[ProfileAbi.CounterCount];
+    private int _sampledCpus;
     private long _lastFolded;
     private SymbolizerStats _lastStats = new();
 
@@ -47,11 +49,11 @@ internal sealed partial class ProfilerProbe : IProbe, IRequiresKernelFeatures
         _window = new ProfileWindow(options.MaxStacksPerPod, options.TopStacks, options.TopFunctions,
             Environment.GetEnvironmentVariable("NODE_NAME") is { Length: > 0 } node ? node : Environment.MachineName);
 
-        metrics.Gauge("samples", "samples the perf events took on all CPUs, idle included (not a loss)", () => (long)(_sampler?.Counter(ProfileAbi.Samples) ?? 0));
-        metrics.Gauge("idle_samples", "samples of idle CPUs, skipped (not a loss)", () => (long)(_sampler?.Counter(ProfileAbi.Idle) ?? 0));
-        metrics.Gauge("counts_full", "samples lost in the kernel: the counts map was full (a loss; raise MaxKernelEntries or shorten ReadInterval)", () => (long)(_sampler?.Counter(ProfileAbi.CountsFull) ?? 0));
-        metrics.Gauge("stacks_full", "stacks the kernel could not store (the map was full): the samples count under '[stack lost]' (a loss of frames)", () => (long)(_sampler?.Counter(ProfileAbi.StacksFull) ?? 0));
-        metrics.Gauge("sampled_cpus", "CPUs sampled", () => _sampler?.SampledCpus ?? 0);
+        metrics.Gauge("samples", "samples the perf events took on all CPUs, idle included (not a loss)", () => Volatile.Read(ref _kernel)[ProfileAbi.Samples]);
+        metrics.Gauge("idle_samples", "samples of idle CPUs, skipped (not a loss)", () => Volatile.Read(ref _kernel)[ProfileAbi.Idle]);
+        metrics.Gauge("counts_full", "samples lost in the kernel: the counts map was full (a loss; raise MaxKernelEntries or shorten ReadInterval)", () => Volatile.Read(ref _kernel)[ProfileAbi.CountsFull]);
+        metrics.Gauge("stacks_full", "stacks the kernel could not store (the map was full): the samples count under '[stack lost]' (a loss of frames)", () => Volatile.Read(ref _kernel)[ProfileAbi.StacksFull]);
+        metrics.Gauge("sampled_cpus", "CPUs sampled", () => Volatile.Read(ref _sampledCpus));
         _samplesRead = metrics.Counter("samples_read", "samples read from the kernel and attributed (not a loss)");
         _filtered = metrics.Counter("filtered_samples", "samples of namespaces, pods or processes the configuration leaves out (not a loss)");
         _truncated = metrics.Counter("truncated_stacks", "samples whose user stack reached the depth limit (127 frames): outermost frames missing, shown under '[truncated]'");
@@ -70,7 +72,7 @@ internal sealed partial class ProfilerProbe : IProbe, IRequiresKernelFeatures
     public async Task RunAsync(CancellationToken stoppingToken)
     {
         using var sampler = new StackSampler(_options.Frequency, (uint)_options.MaxKernelEntries, (uint)_options.MaxKernelStacks, _logger);
-        _sampler = sampler;
+        Volatile.Write(ref _sampledCpus, sampler.SampledCpus);
         LogStarted(sampler.SampledCpus, _options.Frequency, _options.Interval);
         var windowStart = _time.GetUtcNow();
         try
@@ -100,7 +102,6 @@ internal sealed partial class ProfilerProbe : IProbe, IRequiresKernelFeatures
             // The last samples: read them and write the partial window, so that a short recording is complete.
             Read(sampler);
             Write(windowStart);
-            _sampler = null;
         }
     }
 
@@ -127,6 +128,13 @@ internal sealed partial class ProfilerProbe : IProbe, IRequiresKernelFeatures
             _samplesRead.Add(sample.Samples);
         }
 
+        var kernel = new long[ProfileAbi.CounterCount];
+        for (var i = 0u; i < kernel.Length; i++)
+        {
+            kernel[i] = (long)sampler.Counter(i);
+        }
+
+        Volatile.Write(ref _kernel, kernel);
         Volatile.Write(ref _lastStats, new SymbolizerStats
         {
             UnresolvedUserFrames = _symbolizer.Stats.UnresolvedUserFrames,

@@ -35,4 +35,7 @@ internal static class ProfileAbi
     public const uint Idle = 1;
     public const uint CountsFull = 2;
     public const uint StacksFull = 3;
+
+    /// <summary>PROFILE_COUNTER_MAX.</summary>
+    public const int CounterCount = 4;
 }
