@@ -11,8 +11,8 @@ internal static class KernelSymbols
         var symbols = new List<(ulong, ulong, string)>();
         for (var line = kallsyms.ReadLine(); line is not null; line = kallsyms.ReadLine())
         {
-            // "ffffffff81000000 T _stext" or "ffffffffc0a01000 t nf_hook [nf_tables]"
-            var parts = line.Split(' ', 4, StringSplitOptions.RemoveEmptyEntries);
+            // "ffffffff81000000 T _stext" or "ffffffffc0a01000 t nf_hook\t[nf_tables]" (a tab before the module)
+            var parts = line.Split((char[])[' ', '\t'], 4, StringSplitOptions.RemoveEmptyEntries);
             if (parts.Length < 3 || parts[1].Length != 1 || "tTwW".IndexOf(parts[1][0], StringComparison.Ordinal) < 0
                 || !ulong.TryParse(parts[0], NumberStyles.HexNumber, CultureInfo.InvariantCulture, out var address) || address == 0)
             {
