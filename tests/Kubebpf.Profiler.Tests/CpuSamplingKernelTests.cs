@@ -18,8 +18,11 @@ public sealed class CpuSamplingKernelTests(ITestOutputHelper log)
 {
     private const int Frequency = 99;
 
-    /// <summary>Seconds the C workload burns; KUBEBPF_PROFILE_SECONDS sets it (30 for the figures in the README).</summary>
-    private static readonly double Seconds = double.Parse(Environment.GetEnvironmentVariable("KUBEBPF_PROFILE_SECONDS") ?? "20", CultureInfo.InvariantCulture);
+    /// <summary>
+    /// CPU seconds the C workload burns, unless 25 s of wall-clock time pass first on a very busy machine;
+    /// KUBEBPF_PROFILE_SECONDS sets it (30, with as much wall-clock time, for the figures in the README).
+    /// </summary>
+    private static readonly double Seconds = double.Parse(Environment.GetEnvironmentVariable("KUBEBPF_PROFILE_SECONDS") ?? "12", CultureInfo.InvariantCulture);
 
     [Fact]
     public async Task Samples_follow_cpu_time_and_the_3_to_1_split_agrees_with_perf()
@@ -31,9 +34,10 @@ public sealed class CpuSamplingKernelTests(ITestOutputHelper log)
         {
             Frequency = Frequency, Interval = TimeSpan.FromHours(1), ReadInterval = TimeSpan.FromSeconds(2), Processes = [command],
         });
-        using var hog = Workload.Start(cpu: 0, environment: null, exe, Seconds.ToString(CultureInfo.InvariantCulture));
+        // Not pinned: one thread uses one CPU at most, and the scheduler gives it the less busy one.
+        using var hog = Workload.Start(cpu: null, environment: null, exe, Math.Max(25, Seconds + 1).ToString(CultureInfo.InvariantCulture), Seconds.ToString(CultureInfo.InvariantCulture));
         using var perf = PerfRecord.Start(hog.Pid);
-        var cpuSeconds = long.Parse(hog.ReadLine(TimeSpan.FromSeconds(Seconds + 30)).Split(' ')[1], CultureInfo.InvariantCulture) / 1e6;
+        var cpuSeconds = long.Parse(hog.ReadLine(TimeSpan.FromSeconds(Math.Max(25, Seconds + 1) + 30)).Split(' ')[1], CultureInfo.InvariantCulture) / 1e6;
         var perfShares = perf?.Stop();
         var rows = FlameRows.Of(await profiler.StopAsync(), ProfileOwner.HostPod);
 
@@ -43,16 +47,19 @@ public sealed class CpuSamplingKernelTests(ITestOutputHelper log)
         var b = FlameRows.Function(rows, command, "hot_b");
         var expected = cpuSeconds * Frequency;
         var share = (double)a.Value / (a.Value + b.Value);
-        log.WriteLine($"cpu {cpuSeconds:0.00} s over {Seconds} s: {samples} samples, expected {expected:0}; hot_a {a.Value}, hot_b {b.Value}: {share:P1}; perf {perfShares}");
+        log.WriteLine($"cpu {cpuSeconds:0.00} s (budget {Seconds} s): {samples} samples, expected {expected:0}; hot_a {a.Value}, hot_b {b.Value}: {share:P1}; perf {perfShares}");
         log.WriteLine($"kernel: {profiler.Metrics.Value("samples")} samples, {profiler.Metrics.Value("counts_full")} counts_full, {profiler.Metrics.Value("stacks_full")} stacks_full; unresolved user frames {profiler.Metrics.Value("unresolved_user_frames")}");
 
+        // Below ~300 samples the split's sampling noise (±2.5 points at 1 sigma) makes ±5 points a coin toss: too busy to judge.
+        Assert.True(samples >= 300, $"only {samples} samples ({cpuSeconds:0.00} s of CPU in 25 s): the machine is too busy for this test");
         Assert.True(Math.Abs(samples - expected) <= 0.10 * expected, $"{samples} samples for {cpuSeconds:0.00} s of CPU at {Frequency} Hz (expected {expected:0} ± 10%)");
         Assert.True(Math.Abs(share - 0.75) <= 0.05, $"hot_a has {share:P1} of hot_a + hot_b, expected 75% ± 5 points");
         Assert.Contains("main", a.Callers);
         Assert.Contains("main", b.Callers);
         Assert.True(a.MinLevel >= 2 && b.MinLevel >= 2, $"hot_a at level {a.MinLevel}, hot_b at level {b.MinLevel}");
         Assert.Equal(0, profiler.Metrics.Value("counts_full"));
-        Assert.Equal(0, profiler.Metrics.Value("lost_stacks"));
+        // A stack the kernel could not store (its allocation failed in interrupt context) is counted, and rare.
+        Assert.True(profiler.Metrics.Value("lost_stacks") <= samples / 100, $"{profiler.Metrics.Value("lost_stacks")} samples lost their stack");
         Assert.True(perfShares is not null, "perf is not installed (Debian's linux-perf): the comparison with perf record did not run");
         Assert.True(Math.Abs(share - perfShares.Value) <= 0.05, $"hot_a share {share:P1} here, {perfShares:P1} by perf record");
     }

@@ -21,7 +21,7 @@ public sealed class DotNetKernelTests(ITestOutputHelper log)
             Interval = TimeSpan.FromHours(1), ReadInterval = TimeSpan.FromSeconds(2), Processes = [command],
         });
         int pid;
-        using (var spinner = Workload.Start(cpu: 1, new Dictionary<string, string> { ["DOTNET_PerfMapEnabled"] = "1" }, exe, "8"))
+        using (var spinner = Workload.Start(cpu: null, new Dictionary<string, string> { ["DOTNET_PerfMapEnabled"] = "1" }, exe, "8"))
         {
             pid = spinner.Pid;
             Assert.StartsWith("done", spinner.ReadLine(TimeSpan.FromSeconds(60)), StringComparison.Ordinal);

@@ -4,7 +4,7 @@ using Kubebpf.Testing;
 namespace Kubebpf.Profiler.Tests.Workloads;
 
 /// <summary>
-/// A CPU-burning test process started in a cgroup of its own (cgroup v2), pinned to one CPU. Its command name is
+/// A CPU-burning test process started in a cgroup of its own (cgroup v2), optionally pinned to one CPU. Its command name is
 /// unique per test so that runs side by side never mix their samples. Disposing closes its stdin (it exits), kills it
 /// if needed, and removes the cgroup.
 /// </summary>
@@ -43,24 +43,31 @@ internal sealed class Workload : IDisposable
         return exe;
     }
 
-    /// <summary>Starts <paramref name="fileName"/> with <paramref name="arguments"/> in a new cgroup, on CPU <paramref name="cpu"/>.</summary>
-    public static Workload Start(int cpu, IReadOnlyDictionary<string, string>? environment, string fileName, params string[] arguments)
+    /// <summary>Starts <paramref name="fileName"/> with <paramref name="arguments"/> in a new cgroup, on CPU <paramref name="cpu"/> (any CPU when null).</summary>
+    public static Workload Start(int? cpu, IReadOnlyDictionary<string, string>? environment, string fileName, params string[] arguments) =>
+        Start(null, cpu, environment, fileName, arguments);
+
+    /// <summary>Same, inside the network namespace <paramref name="networkNamespace"/> (a test pod) when given.</summary>
+    public static Workload Start(string? networkNamespace, int? cpu, IReadOnlyDictionary<string, string>? environment, string fileName, params string[] arguments)
     {
         var cgroup = Path.Combine(CgroupRoot(), "kubebpf-profile-" + Guid.NewGuid().ToString("N")[..8]);
         Directory.CreateDirectory(cgroup);
         // The shell moves itself into the cgroup, then becomes the workload: every instruction it runs is in there.
+        // The namespace is entered after that: ip netns exec remounts /sys, hiding the cgroup mount.
         var start = new ProcessStartInfo("sh")
         {
             RedirectStandardInput = true,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
         };
-        start.ArgumentList.Add("-c");
-        start.ArgumentList.Add("echo $$ > \"$0/cgroup.procs\" && cpu=$1 && shift && exec taskset -c \"$cpu\" \"$@\"");
-        start.ArgumentList.Add(cgroup);
-        start.ArgumentList.Add(cpu.ToString(System.Globalization.CultureInfo.InvariantCulture));
-        start.ArgumentList.Add(fileName);
-        foreach (var argument in arguments)
+        string[] command =
+        [
+            "-c", "echo $$ > \"$0/cgroup.procs\" && exec \"$@\"", cgroup,
+            .. networkNamespace is null ? Array.Empty<string>() : ["ip", "netns", "exec", networkNamespace],
+            .. cpu is null ? Array.Empty<string>() : ["taskset", "-c", cpu.Value.ToString(System.Globalization.CultureInfo.InvariantCulture)],
+            fileName, .. arguments,
+        ];
+        foreach (var argument in command)
         {
             start.ArgumentList.Add(argument);
         }
@@ -71,8 +78,8 @@ internal sealed class Workload : IDisposable
         }
 
         var process = Process.Start(start)!;
-        var command = Path.GetFileName(fileName);
-        return new Workload(process, cgroup, command.Length > 15 ? command[..15] : command);
+        var name = Path.GetFileName(fileName);
+        return new Workload(process, cgroup, name.Length > 15 ? name[..15] : name);
     }
 
     /// <summary>The next line the workload prints, or a failure after <paramref name="timeout"/>.</summary>

@@ -1,5 +1,5 @@
 /* The profiler's reference workload: burns CPU in hot_a and hot_b in a 3:1 ratio of identical work for the given
- * seconds (wall clock), prints "cpu_us <utime+stime in microseconds>", then waits for stdin to close.
+ * seconds of wall-clock time, or until it has used the optional second argument's seconds of CPU, prints "cpu_us <utime+stime in microseconds>", then waits for stdin to close.
  * Built with -fno-omit-frame-pointer so that the kernel's frame-pointer walk finds main above both; GCC 12 still drops
  * the frame pointer of leaf functions, so each hot function ends with a call (to publish). */
 #include <stdio.h>
@@ -51,7 +51,8 @@ static double now(void)
 int main(int argc, char **argv)
 {
     double until = now() + atof(argc > 1 ? argv[1] : "5");
-    while (now() < until) {
+    long cpu_budget_us = (long)(atof(argc > 2 ? argv[2] : "0") * 1e6);
+    while (now() < until && (cpu_budget_us == 0 || cpu_us() < cpu_budget_us)) {
         hot_a(3 * UNIT);
         hot_b(UNIT);
     }
