@@ -36,7 +36,7 @@ public sealed class ProfilerOptions : IValidatedOptions
     public int MaxProcesses { get; set; } = 4096;
 
     /// <summary>Binaries and libraries whose symbol tables are cached.</summary>
-    public int MaxModules { get; set; } = 512;
+    public int MaxModules { get; set; } = 128;
 
     /// <summary>JIT perf-map entries kept per process.</summary>
     public int MaxPerfMapEntries { get; set; } = 1_000_000;

@@ -47,7 +47,8 @@ internal sealed partial class ProfilerProbe : IProbe, IRequiresKernelFeatures
         _symbolizer = new Symbolizer(options.MaxProcesses, options.MaxModules, options.MaxPerfMapEntries);
         _attributor = new ProcessAttributor(resolver);
         _window = new ProfileWindow(options.MaxStacksPerPod, options.TopStacks, options.TopFunctions,
-            Environment.GetEnvironmentVariable("NODE_NAME") is { Length: > 0 } node ? node : Environment.MachineName);
+            Environment.GetEnvironmentVariable("NODE_NAME") is { Length: > 0 } node ? node : Environment.MachineName,
+            keepRun: options.SvgFile is not null || options.CollapsedFile is not null);
 
         metrics.Gauge("samples", "samples the perf events took on all CPUs, idle included (not a loss)", () => Volatile.Read(ref _kernel)[ProfileAbi.Samples]);
         metrics.Gauge("idle_samples", "samples of idle CPUs, skipped (not a loss)", () => Volatile.Read(ref _kernel)[ProfileAbi.Idle]);

@@ -9,7 +9,12 @@ namespace Kubebpf.Profiler.Profiles;
 /// process' command; <see cref="TakePoints"/> turns the window into flame-graph rows and top functions and starts the
 /// next one. Not thread-safe: the profiler's drain thread owns it.
 /// </summary>
-internal sealed class ProfileWindow(int maxStacksPerPod, int topStacks, int topFunctions, string node)
+/// <param name="maxStacksPerPod">Distinct stacks held per pod and window (see <see cref="StackCounts"/>).</param>
+/// <param name="topStacks">Stacks written per pod and window; the rest as one <c>[other]</c> frame.</param>
+/// <param name="topFunctions">Functions written per pod and window.</param>
+/// <param name="node">The node tag.</param>
+/// <param name="keepRun">Keep the whole run's stacks too (only the SVG and collapsed files need them).</param>
+internal sealed class ProfileWindow(int maxStacksPerPod, int topStacks, int topFunctions, string node, bool keepRun = true)
 {
     /// <summary>The label of every flame graph's root.</summary>
     public const string RootLabel = "total";
@@ -35,10 +40,13 @@ internal sealed class ProfileWindow(int maxStacksPerPod, int topStacks, int topF
         var before = counts.FoldedSamples;
         counts.Add(folded, samples);
         FoldedSamples += counts.FoldedSamples - before;
-        _run.Add(StackCounts.Fold([OwnerFrame(owner)]) + ";" + folded, samples);
+        if (keepRun)
+        {
+            _run.Add(StackCounts.Fold([OwnerFrame(owner)]) + ";" + folded, samples);
+        }
     }
 
-    /// <summary>Everything since the start, one tree whose first level is the pod (for the SVG and collapsed files).</summary>
+    /// <summary>Everything since the start, one tree whose first level is the pod (for the SVG and collapsed files); empty unless kept.</summary>
     public StackCounts Run => _run;
 
     /// <summary>The window's points (rows then functions, pod by pod), and a new empty window.</summary>
