@@ -356,6 +356,9 @@ summary() {
   for pod in gateway api users; do
     [[ -f $state/pods/$pod/access.log ]] && say "$pod access log: $(wc -l <"$state/pods/$pod/access.log") requests ($state/pods/$pod/access.log)"
   done
+  if [[ -f $state/checkout-flamegraph.svg ]]; then
+    say "CPU flame graph of the checkout pod: open $state/checkout-flamegraph.svg in a browser"
+  fi
   if [[ -n ${influx_port:-} ]]; then
     say "data: InfluxDB database 'kubebpf' (retention policy kubebpf_2d, 2 days) in $state/influxdb"
     say "to look at it after the demo, start that InfluxDB again and query it:"
