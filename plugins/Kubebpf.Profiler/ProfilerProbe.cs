@@ -20,6 +20,7 @@ internal sealed partial class ProfilerProbe : IProbe, IRequiresKernelFeatures
 {
     private const string TruncatedFrame = "[truncated]";
     private const string LostStackFrame = "[stack lost]";
+    private const int MaxCgroups = 65536;
     private readonly ProfilerOptions _options;
     private readonly IPointWriter _output;
     private readonly TimeProvider _time;
@@ -32,6 +33,9 @@ internal sealed partial class ProfilerProbe : IProbe, IRequiresKernelFeatures
     private readonly Counter _truncated;
     private readonly Counter _lostStacks;
     private readonly Counter _fileErrors;
+    private readonly Counter _exitedProcesses;
+    // The owner of each cgroup's live processes; null once two owners share one (a host cgroup holding test "pods").
+    private readonly Dictionary<ulong, ProfileOwner?> _ownerByCgroup = [];
     // Written by the probe thread, read by the flush thread's gauges: kernel counters by index, as of the last read.
     private long[] _kernel = new long[ProfileAbi.CounterCount];
     private int _sampledCpus;
@@ -60,6 +64,7 @@ internal sealed partial class ProfilerProbe : IProbe, IRequiresKernelFeatures
         _truncated = metrics.Counter("truncated_stacks", "samples whose user stack reached the depth limit (127 frames): outermost frames missing, shown under '[truncated]'");
         _lostStacks = metrics.Counter("lost_stacks", "samples whose stack was not stored in the kernel, shown as '[stack lost]'");
         _fileErrors = metrics.Counter("file_errors", "SVG or collapsed files that could not be written");
+        _exitedProcesses = metrics.Counter("exited_processes", "processes gone before their samples were read: attributed by their cgroup, named by the kernel's command");
         metrics.Gauge("folded_samples", "samples written as '[other]' because a pod had more distinct stacks than MaxStacksPerPod or TopStacks (detail lost, count kept)", () => Volatile.Read(ref _lastFolded));
         metrics.Gauge("unresolved_user_frames", "user frames shown as module+0xoffset, [anon] or [unknown] (no symbol: stripped binary, JIT code without perf map)", () => Volatile.Read(ref _lastStats).UnresolvedUserFrames);
         metrics.Gauge("unresolved_kernel_frames", "kernel frames not in kallsyms", () => Volatile.Read(ref _lastStats).UnresolvedKernelFrames);
@@ -116,7 +121,7 @@ internal sealed partial class ProfilerProbe : IProbe, IRequiresKernelFeatures
         {
             if (!processes.TryGetValue(sample.Pid, out var process))
             {
-                processes[sample.Pid] = process = _attributor.Describe(sample.Pid, sample.Comm);
+                processes[sample.Pid] = process = Describe(sample);
             }
 
             if (!Wanted(process))
@@ -143,6 +148,28 @@ internal sealed partial class ProfilerProbe : IProbe, IRequiresKernelFeatures
             UnreadableProcesses = _symbolizer.Stats.UnreadableProcesses,
             PerfMapDropped = _symbolizer.Stats.PerfMapDropped,
         });
+    }
+
+    /// <summary>
+    /// What <c>/proc</c> says of the sample's process. A process that has exited since is attributed through its
+    /// cgroup id to the owner of that cgroup's live processes (a pod's processes share its cgroups), else to the host.
+    /// </summary>
+    private ProcessInfo Describe(StackSample sample)
+    {
+        var process = _attributor.Describe(sample.Pid, sample.Comm);
+        if (process.Alive)
+        {
+            if (_ownerByCgroup.Count >= MaxCgroups && !_ownerByCgroup.ContainsKey(sample.CgroupId))
+            {
+                _ownerByCgroup.Clear(); // rebuilt from the live processes of the next reads
+            }
+
+            _ownerByCgroup[sample.CgroupId] = _ownerByCgroup.TryGetValue(sample.CgroupId, out var seen) && seen != process.Owner ? null : process.Owner;
+            return process;
+        }
+
+        _exitedProcesses.Increment();
+        return _ownerByCgroup.GetValueOrDefault(sample.CgroupId) is { } owner ? process with { Owner = owner } : process;
     }
 
     /// <summary>The sample's frames: the process' command, then user frames outermost first, then kernel frames.</summary>

@@ -8,8 +8,8 @@ namespace Kubebpf.Profiler.Attribution;
 /// <summary>What the profiler knows of a sampled process.</summary>
 /// <param name="Command">Its command name (<c>/proc/&lt;pid&gt;/comm</c>, or the kernel's when it has exited).</param>
 /// <param name="Owner">The pod it runs in, or the host.</param>
-/// <param name="Cgroup">Its cgroup v2 path (<c>/proc/&lt;pid&gt;/cgroup</c>, line <c>0::</c>), or empty.</param>
-internal sealed record ProcessInfo(string Command, ProfileOwner Owner, string Cgroup);
+/// <param name="Alive">Whether <c>/proc</c> still had the process; an exited one is the host's unless its cgroup says otherwise.</param>
+internal sealed record ProcessInfo(string Command, ProfileOwner Owner, bool Alive);
 
 /// <summary>
 /// Names the pod a process runs in. A pod's processes share its network namespace, so the pod is the one the metadata
@@ -30,19 +30,20 @@ internal sealed class ProcessAttributor(IWorkloadResolver resolver, string proc 
     public ProcessInfo Describe(int pid, string kernelCommand)
     {
         var directory = Path.Combine(proc, pid.ToString(CultureInfo.InvariantCulture));
-        var command = Read(Path.Combine(directory, "comm"))?.TrimEnd('\n') is { Length: > 0 } comm ? comm : kernelCommand;
+        var comm = Read(Path.Combine(directory, "comm"))?.TrimEnd('\n');
         var cgroups = Read(Path.Combine(directory, "cgroup")) ?? "";
-        var cgroup = cgroups.Split('\n').FirstOrDefault(l => l.StartsWith("0::", StringComparison.Ordinal))?[3..] ?? "";
-        return new ProcessInfo(command, Owner(directory, cgroups, cgroup), cgroup);
+        return comm is null
+            ? new ProcessInfo(kernelCommand, ProfileOwner.Host, Alive: false)
+            : new ProcessInfo(comm.Length > 0 ? comm : kernelCommand, Owner(directory, cgroups), Alive: true);
     }
 
-    private ProfileOwner Owner(string directory, string cgroups, string cgroup)
+    private ProfileOwner Owner(string directory, string cgroups)
     {
         var netns = Link(Path.Combine(directory, "ns", "net"));
         _hostNetworkNamespace ??= Link(Path.Combine(proc, "self", "ns", "net"));
         if (netns is null || netns == _hostNetworkNamespace)
         {
-            return PodByCgroup(cgroups, cgroup) ?? ProfileOwner.Host;
+            return PodByCgroup(cgroups) ?? ProfileOwner.Host;
         }
 
         if (!_byNetworkNamespace.TryGetValue(netns, out var owner))
@@ -53,11 +54,11 @@ internal sealed class ProcessAttributor(IWorkloadResolver resolver, string proc 
             _byNetworkNamespace[netns] = owner;
         }
 
-        return owner ?? PodByCgroup(cgroups, cgroup) ?? new ProfileOwner("", "", netns);
+        return owner ?? PodByCgroup(cgroups) ?? new ProfileOwner("", "", netns);
     }
 
     /// <summary>A pod named by the UID its cgroup path carries, or null.</summary>
-    private static ProfileOwner? PodByCgroup(string cgroups, string cgroup) =>
+    private static ProfileOwner? PodByCgroup(string cgroups) =>
         PodUid(cgroups) is { } uid ? new ProfileOwner("", "", "pod-" + uid) : null;
 
     /// <summary>The pod UID in a <c>/proc/&lt;pid&gt;/cgroup</c> text: the first <c>pod</c> followed by a UUID (dashes or underscores).</summary>

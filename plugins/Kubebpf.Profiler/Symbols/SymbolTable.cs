@@ -49,12 +49,7 @@ internal sealed class SymbolTable
             index = ~index - 1;
         }
 
-        if (index < 0 || address >= _ends[index])
-        {
-            return null;
-        }
-
-        // An unsized symbol ends where the next one starts.
-        return _ends[index] == ulong.MaxValue && index + 1 < _starts.Length && address >= _starts[index + 1] ? null : _names[index];
+        // The search found the last symbol starting at or before the address: an unsized one reaches the next start.
+        return index < 0 || address >= _ends[index] ? null : _names[index];
     }
 }
