@@ -48,10 +48,13 @@ public sealed class SymbolTests
             7f0000000000-7f0000010000 rwxp 00000000 00:00 0 
             7f1000000000-7f1000020000 r-xp 00002000 08:01 99                         /tmp/old lib.so (deleted)
             7ffd00000000-7ffd00002000 r-xp 00000000 00:00 0                          [vdso]
+            7f2000000000-7f2000100000 r-xp 00808000 00:01 4242                       /memfd:doublemapper (deleted)
             garbage
             """);
 
-        Assert.Equal(4, map.Mappings.Count);
+        Assert.Equal(5, map.Mappings.Count);
+        var jit = map.Find(0x7f2000000010)!;
+        Assert.Equal((false, "memfd:doublemapper"), (jit.IsFile, jit.ModuleName)); // .NET's W^X JIT code: named by the perf map
         var hog = map.Find(0x55d4c3a01010)!;
         Assert.Equal(("/usr/bin/hog", 0x1000UL, "hog", true), (hog.Path, hog.FileOffset, hog.ModuleName, hog.IsFile));
         Assert.Null(map.Find(0x55d4c3a00010)); // not executable

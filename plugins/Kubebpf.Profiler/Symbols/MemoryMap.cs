@@ -12,11 +12,14 @@ namespace Kubebpf.Profiler.Symbols;
 /// <param name="Deleted">The file was deleted (or replaced) after it was mapped.</param>
 internal sealed record MemoryMapping(ulong Start, ulong End, ulong FileOffset, string Device, ulong Inode, string Path, bool Deleted)
 {
-    /// <summary>Whether the mapping is backed by a file (not anonymous memory or a pseudo-path).</summary>
-    public bool IsFile => Inode != 0 && Path.StartsWith('/');
+    /// <summary>
+    /// Whether the mapping is backed by a file (not anonymous memory, a pseudo-path, or a memfd such as the one .NET's
+    /// W^X double mapping puts its JIT code in: <c>/memfd:doublemapper</c>).
+    /// </summary>
+    public bool IsFile => Inode != 0 && Path.StartsWith('/') && !Path.StartsWith("/memfd:", StringComparison.Ordinal);
 
     /// <summary>The module name shown for unresolved frames: the file name, or the pseudo-path.</summary>
-    public string ModuleName => Path.Length == 0 ? "[anon]" : IsFile ? System.IO.Path.GetFileName(Path) : Path;
+    public string ModuleName => Path.Length == 0 ? "[anon]" : IsFile ? System.IO.Path.GetFileName(Path) : Path.TrimStart('/');
 }
 
 /// <summary>The executable mappings of one process, sorted by address.</summary>

@@ -123,9 +123,9 @@ internal sealed class Symbolizer
             return;
         }
 
-        if (process.PerfMap is null && process.Map.Mappings.Any(m => m.Inode == 0))
+        if (process.PerfMap is null && process.Map.Mappings.Any(m => !m.IsFile))
         {
-            // Anonymous executable memory: JIT code, which a perf map may name.
+            // Executable memory that is no file (anonymous, a memfd): JIT code, which a perf map may name.
             process.PerfMap = new PerfMap(Path.Combine(directory, "root", "tmp", $"perf-{NamespacePid(directory) ?? process.Pid}.map"), _maxPerfMapEntries);
         }
 
