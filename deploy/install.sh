@@ -136,7 +136,10 @@ data:
         "Kubernetes": { "HealthDirectory": "/run/kubebpf" },
         "Capture": { "Interfaces": [ "veth*", "cali*", "lxc*", "cni*", "gke*", "eni*" ], "PeerSideInterfaces": [ "veth*", "cali*", "lxc*", "cni*", "gke*", "eni*" ] },
         "Http": {},
+        "Dns": {},
+        "MySql": {},
         "Red": {},
+        "ServiceMap": {},
         "Profiler": {},
         "InfluxDb": {
           "Url": "http://influxdb.$NAMESPACE.svc:8086",

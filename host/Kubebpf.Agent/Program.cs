@@ -65,10 +65,15 @@ profile.SetAction((result, _) => Cli.GuardAsync(() => Cli.ProfileAsync(
     new ProfileRequest(result.GetValue(durationOption), result.GetValue(outputOption)!, result.GetValue(collapsedOption), result.GetValue(frequencyOption),
         result.GetValue(podOption) ?? [], result.GetValue(processOption) ?? []))));
 
-var root = new RootCommand("kubebpf: zero-instrumentation observability with eBPF. Start with 'kubebpf run' (as root).")
+var root = new RootCommand("kubebpf: zero-instrumentation observability with eBPF. Start with 'kubebpf run' (as root). Plugins add commands of their own (e.g. 'kubebpf map'): 'kubebpf plugins' lists them.")
 {
     run, plugins, check, profile,
 };
+if (args.Length > 0 && !args[0].StartsWith('-') && root.Subcommands.All(c => c.Name != args[0]))
+{
+    return await Cli.GuardAsync(() => Cli.RunPluginCommandAsync(args[0], args[1..]));
+}
+
 return await root.Parse(args).InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = null });
 
 /// <summary>What <c>kubebpf profile</c> was asked for.</summary>
@@ -255,15 +260,58 @@ internal static class Cli
             var detail = instance.Error ?? string.Join(", ", new[]
             {
                 Describe(instance.Probes.Count, "probe"), Describe(instance.Sinks.Count, "sink"),
-                Describe(instance.MetadataSources.Count, "metadata source"), Describe(instance.Subscriptions.Count, "subscriber"),
+                Describe(instance.MetadataSources.Count, "metadata source"), Describe(instance.PeerNameSources.Count, "name source"),
+                Describe(instance.Subscriptions.Count, "subscriber"),
                 Describe(instance.Flushables.Count, "aggregator"),
                 Protocols(instance),
+                instance.Commands.Count == 0 ? "" : "adds " + string.Join(" ", instance.Commands.Select(c => $"'kubebpf {c.Name}'")),
                 instance.Outputs.Count == 0 ? "" : "writes " + string.Join(" ", instance.Outputs.Select(o => o.Name)),
             }.Where(s => s.Length > 0));
             Console.WriteLine($"{instance.InstanceName,-16} {instance.Descriptor?.Name ?? "-",-24} {instance.State,-9} {detail}");
         }
 
         return runtime.Instances.Any(i => i.Error is not null) ? 1 : 0;
+    }
+
+    /// <summary>
+    /// Runs the command a configured plugin instance adds (<see cref="IAgentCommand"/>): the instances are built from
+    /// the configuration (<c>--config</c>, <c>--set</c>, taken from the arguments) but not started.
+    /// </summary>
+    public static async Task<int> RunPluginCommandAsync(string name, string[] arguments)
+    {
+        string? configFile = null;
+        var overrides = new List<string>();
+        var rest = new List<string>();
+        for (var i = 0; i < arguments.Length; i++)
+        {
+            if (arguments[i] is "--config" or "-c" && i + 1 < arguments.Length)
+            {
+                configFile = arguments[++i];
+            }
+            else if (arguments[i] == "--set" && i + 1 < arguments.Length)
+            {
+                overrides.Add(arguments[++i]);
+            }
+            else
+            {
+                rest.Add(arguments[i]);
+            }
+        }
+
+        var configuration = AgentConfiguration.Build(configFile, [.. overrides]);
+        using var loggerFactory = LoggerFactory.Create(b => b.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(LogLevel.Warning));
+        await using var runtime = new AgentRuntime(configuration, AgentConfiguration.Options(configuration), loggerFactory, TimeProvider.System, AppContext.BaseDirectory);
+        runtime.Build();
+        var commands = runtime.Instances.Where(i => i.IsActive).SelectMany(i => i.Commands).ToList();
+        var command = commands.FirstOrDefault(c => c.Name == name);
+        if (command is null)
+        {
+            var known = string.Join(", ", new[] { "run", "plugins", "check" }.Concat(commands.Select(c => c.Name)));
+            await Console.Error.WriteLineAsync($"kubebpf: unknown command '{name}' (commands: {known}; a plugin's command needs its instance configured)");
+            return ConfigurationError;
+        }
+
+        return await command.RunAsync(rest, Console.Out, CancellationToken.None);
     }
 
     private static string Protocols(PluginInstance instance)

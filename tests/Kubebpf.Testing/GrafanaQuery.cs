@@ -1,10 +1,10 @@
 using System.Text.Json;
 using System.Text.RegularExpressions;
 
-namespace Kubebpf.Kubernetes.Tests;
+namespace Kubebpf.Testing;
 
 /// <summary>A dashboard's InfluxQL queries with Grafana's variables substituted the way Grafana's InfluxDB data source does.</summary>
-internal static partial class GrafanaQuery
+public static partial class GrafanaQuery
 {
     /// <summary>Every panel target's raw query and every query variable's query, by a readable name.</summary>
     public static IReadOnlyList<(string Name, string Query)> Queries(string dashboardJson)
