@@ -17,11 +17,11 @@ subnet4=10.213.0.0/24
 bridge_ip4=10.213.0.1
 subnet6_prefix=fd00:10:213:
 netns_prefix=kbdemo-
-pods=(frontend gateway api users dns db)
-declare -A pod_ip=([frontend]=10.213.0.10 [gateway]=10.213.0.20 [api]=10.213.0.30 [users]=10.213.0.40 [dns]=10.213.0.53 [db]=10.213.0.50)
-declare -A pod_ip6=([frontend]=fd00:10:213::10 [gateway]=fd00:10:213::20 [api]=fd00:10:213::30 [users]=fd00:10:213::40 [dns]=fd00:10:213::53 [db]=fd00:10:213::50)
-declare -A pod_name=([frontend]=frontend-6f7c9d8b5-q2x4m [gateway]=gateway-5b8d7f6c4-k9z3p [api]=api-7c6d5b9f8-m4n8r [users]=users-0 [dns]=coredns-7db6d8ff4d-x8q2n [db]=db-0)
-declare -A pod_kind=([frontend]=Deployment [gateway]=Deployment [api]=Deployment [users]=StatefulSet [dns]=Deployment [db]=StatefulSet)
+pods=(frontend gateway api users dns db checkout)
+declare -A pod_ip=([frontend]=10.213.0.10 [gateway]=10.213.0.20 [api]=10.213.0.30 [users]=10.213.0.40 [dns]=10.213.0.53 [db]=10.213.0.50 [checkout]=10.213.0.60)
+declare -A pod_ip6=([frontend]=fd00:10:213::10 [gateway]=fd00:10:213::20 [api]=fd00:10:213::30 [users]=fd00:10:213::40 [dns]=fd00:10:213::53 [db]=fd00:10:213::50 [checkout]=fd00:10:213::60)
+declare -A pod_name=([frontend]=frontend-6f7c9d8b5-q2x4m [gateway]=gateway-5b8d7f6c4-k9z3p [api]=api-7c6d5b9f8-m4n8r [users]=users-0 [dns]=coredns-7db6d8ff4d-x8q2n [db]=db-0 [checkout]=checkout-8d4f7b6c9-w5t2n)
+declare -A pod_kind=([frontend]=Deployment [gateway]=Deployment [api]=Deployment [users]=StatefulSet [dns]=Deployment [db]=StatefulSet [checkout]=Deployment)
 slow_port=9000
 slow_ms=200
 db_port=3306
@@ -118,7 +118,7 @@ fi
 # Set-up
 
 need() { command -v "$1" >/dev/null || die "'$1' is missing: run ./build.sh once as root, it installs what the demo needs"; }
-for command in ip nginx python3 curl influxd shuf dnsmasq getent mariadbd mariadb-install-db; do need "$command"; done
+for command in ip nginx python3 curl influxd shuf dnsmasq getent mariadbd mariadb-install-db gcc; do need "$command"; done
 
 # One demo at a time: a second one would tear the first one's pods down as leftovers.
 exec 9>/run/kubebpf-demo.lock
@@ -275,6 +275,12 @@ mkdir -p "/etc/netns/${netns_prefix}frontend"
 printf 'nameserver %s\nsearch shop.svc.cluster.local svc.cluster.local cluster.local\noptions ndots:5\n' "${pod_ip[dns]}" \
   >"/etc/netns/${netns_prefix}frontend/resolv.conf"
 
+# The CPU-hungry pod: a C service built with frame pointers, for the profiler's flame graph.
+say "starting the CPU-hungry checkout service in the checkout pod"
+mkdir -p "$state/pods/checkout"
+gcc -O1 -fno-omit-frame-pointer "$demo_dir/checkout.c" -o "$state/pods/checkout/checkout" || die "cannot build samples/demo/checkout.c"
+ip netns exec "${netns_prefix}checkout" "$state/pods/checkout/checkout" &
+
 # Wait until every server answers from the client pod, over the bridge like all demo traffic.
 wait_http() {
   local url=$1
@@ -423,6 +429,11 @@ summary() {
 }
 
 if ((run_agent)); then
+  # One command profiles a pod: 20 s of the checkout pod, as an SVG a browser opens.
+  say "recording the checkout pod's CPU flame graph for 20 s into .demo/checkout-flamegraph.svg (log in .demo/profile.log):"
+  echo "    $agent profile --config .demo/kubebpf.json --pod 'checkout-*' --duration 00:00:20 -o .demo/checkout-flamegraph.svg" >&2
+  "$agent" profile --config "$state/kubebpf.json" --pod 'checkout-*' --duration 00:00:20 -o "$state/checkout-flamegraph.svg" \
+    >"$state/profile.log" 2>&1 &
   say "starting the agent: $agent run --config .demo/kubebpf.json"
   say "the service map, in another terminal: sudo $agent map --config .demo/kubebpf.json (--format mermaid or dot for a picture)"
   "$agent" run --config "$state/kubebpf.json" &
