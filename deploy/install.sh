@@ -136,6 +136,8 @@ data:
         "Kubernetes": { "HealthDirectory": "/run/kubebpf" },
         "Capture": { "Interfaces": [ "veth*", "cali*", "lxc*", "cni*", "gke*", "eni*" ], "PeerSideInterfaces": [ "veth*", "cali*", "lxc*", "cni*", "gke*", "eni*" ] },
         "Http": {},
+        "Dns": {},
+        "MySql": {},
         "Red": {},
         "ServiceMap": {},
         "InfluxDb": {

@@ -282,6 +282,8 @@ public sealed class FlowTrackerTests
             e => Assert.Equal(("two", ExchangeOutcome.Timeout), (e.Resource, e.Outcome)));
         Assert.Equal(0, harness.Tracker.TrackedFlows);
         Assert.Equal(1, ping.Parsers.Single().Closes);
+        var first = harness.Exchanges[0];
+        Assert.Equal(new FlowIdentity(first.Client, first.Server, first.Interface, first.Direction), ping.Parsers.Single().Output.Flow);
     }
 
     /// <summary>A tracker with the given protocols, fed like the capture feeds it, one client and one server by default.</summary>

@@ -1,3 +1,4 @@
+using Kubebpf.Sdk.Events;
 using Kubebpf.Sdk.Net;
 using Kubebpf.Sdk.Protocols;
 
@@ -62,6 +63,12 @@ internal abstract class Flow(FlowTracker tracker) : IExchangeOutput
     }
 
     public void Emit(in ParsedExchange exchange) => tracker.Emit(this, exchange);
+
+    FlowIdentity? IExchangeOutput.Flow =>
+        ClientSide == UnknownSide
+            ? null
+            : new FlowIdentity(
+                Endpoint(ClientSide), Endpoint(1 - ClientSide), Interface, ClientTowardsEndpoint ? TrafficDirection.In : TrafficDirection.Out);
 
     /// <summary>Ends the flow: its parser emits or counts what it still holds. Buffers are returned.</summary>
     public abstract void Close(long nowNs);
