@@ -43,6 +43,20 @@ public sealed class ConnectionReportTests
     }
 
     [Fact]
+    public void A_storm_of_RSTs_for_connections_not_tracked_keeps_no_state_and_is_counted()
+    {
+        var harness = new Harness(new LineProtocol());
+        for (var i = 0; i < 10_000; i++)
+        {
+            harness.Rst(fromClient: i % 2 == 0, timestampNs: i);
+        }
+
+        harness.Tracker.OnBatchEnd();
+        Assert.Equal((0, 10_000L), (harness.Tracker.TrackedFlows, harness.Metrics.Value("untracked_fin_rst")));
+        Assert.Empty(harness.Reports);
+    }
+
+    [Fact]
     public void A_client_RST_after_the_handshake_is_no_refused_connect()
     {
         var harness = new Harness(new LineProtocol());

@@ -14,5 +14,6 @@ internal sealed class FlowCounters(IAgentMetrics metrics)
     public Counter UnclassifiedDatagrams { get; } = metrics.Counter("unclassified_datagrams", "UDP datagrams of flows no protocol claimed (not a loss)");
     public Counter IdleFlows { get; } = metrics.Counter("idle_flows", "flows closed after their idle timeout (not a loss; what their parsers still held is counted by them)");
     public Counter EvictedFlows { get; } = metrics.Counter("evicted_flows", "flows closed early to respect MaxFlows (a loss where they were still active)");
+    public Counter UntrackedControl { get; } = metrics.Counter("untracked_fin_rst", "FIN or RST segments without payload of connections not tracked, ignored without keeping state: a RST storm, or the end of a connection closed earlier (not a loss)");
     public Counter ParserFailures { get; } = metrics.Counter("parser_failures", "protocols disabled because their parser threw (their plugin instance is reported failed)");
 }

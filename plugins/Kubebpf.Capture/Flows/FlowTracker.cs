@@ -273,7 +273,8 @@ internal sealed class FlowTracker : IPacketConsumer
         {
             if (packet.Length == 0)
             {
-                return; // a FIN or RST of a connection not tracked
+                _counters.UntrackedControl.Increment(); // a FIN or RST of a connection not tracked: no state for it
+                return;
             }
 
             existing = AddTcpFlow(key, packet);
