@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Text.Json;
-using Kubebpf.Kubernetes.Tests;
 using Kubebpf.Profiler.Profiles;
 using Kubebpf.Profiler.Tests.Workloads;
 using Kubebpf.Testing;
