@@ -317,7 +317,7 @@ public sealed class MySqlStreamParserTests
         driver.Client(Packets.Query("SELECT 2")).Server(Packets.Ok(1));
         Assert.Equal(2, driver.Exchanges.Count);
         Assert.Equal("COM_QUERY SELECT SELECT ? ok affected=0 db=shop", ParserDriver.Render(driver.Exchanges[^1]));
-        Assert.Equal(1, driver.Metrics.Value("invalid_packets"));
+        Assert.Equal(1, driver.Metrics.Value("desyncs"));
     }
 
     [Fact]

@@ -568,7 +568,9 @@ internal sealed class MySqlStreamParser : IStreamParser
 
     /// <summary>
     /// A server answers whole commands only: when it answers while the client's only command (or the head of a command
-    /// not yet read) is still announced as unfinished, the client's length lied. The command is taken as it came.
+    /// not yet read) is still announced as unfinished, the client's length lied, or the rest was lost in the kernel
+    /// and not reported yet (a gap shows with the side's next bytes). The command is taken as it came; the client
+    /// side resumes at its next command.
     /// </summary>
     private void CatchLyingClientLength()
     {
@@ -588,7 +590,7 @@ internal sealed class MySqlStreamParser : IStreamParser
 
         if (!_client.Desynced)
         {
-            Invalid(StreamSide.Client);
+            LoseFraming(StreamSide.Client);
         }
 
         _serverSpokeSinceClientDesync = true; // it is answering now: the client's next segment starts a command
