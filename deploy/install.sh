@@ -136,8 +136,11 @@ data:
         "Kubernetes": { "HealthDirectory": "/run/kubebpf" },
         "Capture": { "Interfaces": [ "veth*", "cali*", "lxc*", "cni*", "gke*", "eni*" ], "PeerSideInterfaces": [ "veth*", "cali*", "lxc*", "cni*", "gke*", "eni*" ] },
         "Http": {},
+        "Dns": {},
         "MySql": {},
         "Red": {},
+        "ServiceMap": {},
+        "Profiler": {},
         "InfluxDb": {
           "Url": "http://influxdb.$NAMESPACE.svc:8086",
           "ApiVersion": 1,
@@ -188,10 +191,12 @@ spec:
             capabilities:
               drop: [ ALL ]
               # BPF: load the socket filter and its ring buffer. NET_RAW: the AF_PACKET sockets it attaches to.
-              # SYS_PTRACE: read /proc/<pid>/root of pod processes to find their interfaces. Measured enough on
-              # Linux 6.18: no SYS_ADMIN (nothing to mount: socket filters need neither bpffs nor tracefs), no
-              # PERFMON, no SYS_RESOURCE (since 5.11 BPF memory is charged to the cgroup, not RLIMIT_MEMLOCK).
-              add: [ BPF, NET_RAW, SYS_PTRACE ]
+              # SYS_PTRACE: read /proc/<pid>/root of pod processes to find their interfaces, and their memory maps
+              # and binaries to name the profiler's frames. PERFMON: the profiler's per-CPU perf events and its
+              # perf_event program. Measured enough on Linux 6.18: no SYS_ADMIN (nothing to mount: socket filters and
+              # perf events need neither bpffs nor tracefs), no SYS_RESOURCE (since 5.11 BPF memory is charged to the
+              # cgroup, not RLIMIT_MEMLOCK).
+              add: [ BPF, NET_RAW, PERFMON, SYS_PTRACE ]
           resources:
             requests: { cpu: 50m, memory: 128Mi }
             limits: { cpu: "1", memory: 512Mi }

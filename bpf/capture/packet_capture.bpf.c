@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: (MIT OR GPL-2.0)
 /* Socket filter on an AF_PACKET raw socket: copies TCP segments and UDP datagrams, IPv4 and IPv6, into the "packets"
- * ring buffer, each record a struct packet_event followed by its captured payload bytes. A TCP segment's whole payload
- * (up to max_segment_bytes) is copied, split into records of at most CAPTURE_CHUNK_BYTES; segments without payload
- * are kept only when they carry SYN, FIN or RST. A UDP datagram is one record of at most CAPTURE_CHUNK_BYTES.
+ * ring buffer, each record a struct packet_event followed by its captured payload bytes. A TCP segment's payload (up
+ * to max_segment_bytes) is copied whole when it may hold message heads throughout (it starts with a message start the
+ * protocols declared), else its first and last chunks, in records of at most CAPTURE_CHUNK_BYTES; segments without
+ * payload are kept only when they carry SYN, FIN or RST. A UDP datagram is one record of at most CAPTURE_CHUNK_BYTES.
  * The filter returns 0, so the raw socket itself never queues a packet: the ring buffer is the only output, and it
  * never wakes user space (BPF_RB_NO_WAKEUP), which drains it on a timer. */
 #include <linux/bpf.h>
@@ -29,12 +30,19 @@
 _Static_assert((CAPTURE_CHUNK_BYTES & (CAPTURE_CHUNK_BYTES - 1)) == 0, "the length mask needs a power of two");
 _Static_assert(MAX_CHUNKS * CAPTURE_CHUNK_BYTES == CAPTURE_MAX_SEGMENT_BYTES, "a segment splits into whole chunks");
 _Static_assert(sizeof(struct packet_event) == 72, "the C# mirror (PacketHeader) is 72 bytes");
+_Static_assert(CAPTURE_BODY_END_BYTES <= CAPTURE_CHUNK_BYTES, "a body end is one record");
 
 /* TCP payload bytes copied per segment; set by user space before load, clamped to CAPTURE_MAX_SEGMENT_BYTES. */
 const volatile __u32 max_segment_bytes = CAPTURE_MAX_SEGMENT_BYTES;
 
-/* Nonzero: copy segments that start with binary bytes whole too. By default only their first chunk is copied. */
+/* Nonzero: copy every TCP segment whole (CopyBinarySegments). */
 const volatile __u8 whole_binary_segments = 0;
+
+/* The message starts the protocols declared (user space sets them before load), and whether segments that start
+ * like text are copied whole too (while a protocol declared none: the rule before protocols could declare). */
+const volatile struct message_start message_starts[CAPTURE_MAX_MESSAGE_STARTS] = {};
+const volatile __u32 message_start_count = 0;
+const volatile __u8 whole_text_segments = 1;
 
 struct {
     __uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -48,9 +56,9 @@ struct {
     __type(value, __u64);
 } counters SEC(".maps");
 
-/* Staging area: one record is assembled here, then copied with its exact length into the ring buffer
- * (bpf_ringbuf_reserve takes a constant size: reserving a whole chunk per record would waste most of the ring on
- * small packets). */
+/* Staging area: the record header is assembled here. A full chunk is then loaded straight into a record reserved in
+ * the ring; a shorter one is loaded here and copied with its exact length (bpf_ringbuf_reserve takes a constant size:
+ * reserving a whole chunk per record would waste most of the ring on small packets). */
 struct staging {
     struct packet_event hdr;
     __u8 payload[CAPTURE_CHUNK_BYTES];
@@ -122,35 +130,70 @@ static __always_inline __u8 skip_ipv6_extensions(struct __sk_buff *skb, __u8 nex
     return 0;
 }
 
-/* Whether the bytes at off start like text (8 printable ASCII characters, CR, LF or TAB), as message heads and text
+/* Whether 8 bytes (a little-endian word) look like text (printable ASCII, CR, LF or TAB), as message heads and text
  * commands do and binary bodies (images, compressed or encrypted data) do not. */
-static __always_inline int starts_like_text(struct __sk_buff *skb, __u32 off)
+static __always_inline int looks_like_text(__u64 start)
 {
-    __u8 start[8];
-    if (bpf_skb_load_bytes(skb, off, start, sizeof(start)) < 0)
-        return 1;
-    for (int i = 0; i < (int)sizeof(start); i++) {
-        __u8 c = start[i];
+    for (int i = 0; i < 8; i++) {
+        __u8 c = start >> (i * 8);
         if ((c < 0x20 || c > 0x7e) && c != '\r' && c != '\n' && c != '\t')
             return 0;
     }
     return 1;
 }
 
+/* Whether the TCP payload at off (longer than a chunk) is copied whole: it starts with a declared message start, so
+ * that message heads may lie anywhere in it (pipelined, or one longer than a chunk). A segment starting elsewhere
+ * lies inside a body: text or binary, only its ends matter. */
+static __always_inline int copies_whole(struct __sk_buff *skb, __u32 off)
+{
+    if (whole_binary_segments)
+        return 1;
+    __u64 start;
+    if (bpf_skb_load_bytes(skb, off, &start, sizeof(start)) < 0)
+        return 1;
+    for (__u32 i = 0; i < CAPTURE_MAX_MESSAGE_STARTS; i++) {
+        if (i >= message_start_count)
+            break;
+        if ((start & message_starts[i].mask) == message_starts[i].value)
+            return 1;
+    }
+    return whole_text_segments && looks_like_text(start);
+}
+
+/* Emits a record of exactly size (a constant) payload bytes from off, loaded straight into the ring: one copy instead
+ * of two. */
+static __always_inline void emit_exact(struct __sk_buff *skb, struct staging *st, __u32 off, const __u32 size)
+{
+    struct packet_event *record = bpf_ringbuf_reserve(&packets, sizeof(*record) + size, 0);
+    if (!record) {
+        count(COUNTER_RINGBUF_FULL);
+        return;
+    }
+    __builtin_memcpy(record, &st->hdr, sizeof(*record));
+    record->captured_len = bpf_skb_load_bytes(skb, off, record + 1, size) < 0 ? 0 : size;
+    bpf_ringbuf_submit(record, BPF_RB_NO_WAKEUP);
+    count(COUNTER_PACKETS);
+}
+
 /* Copies len (<= CAPTURE_CHUNK_BYTES) payload bytes from off behind the header staged in st, and emits the record. */
 static __always_inline void emit(struct __sk_buff *skb, struct staging *st, __u32 off, __u32 len)
 {
-    if (len > 0) {
-        /* Clang proves len <= CAPTURE_CHUNK_BYTES and then passes an unbounded copy of it to the helper, which the
-         * verifier rejects. Hide len from clang, then bound it with a mask the verifier can follow:
-         * ((len - 1) & (CHUNK - 1)) + 1 lies in [1, CHUNK] and equals len here. */
-        asm volatile("" : "+r"(len));
-        len = ((len - 1) & (CAPTURE_CHUNK_BYTES - 1)) + 1;
-        if (bpf_skb_load_bytes(skb, off, st->payload, len) < 0)
-            len = 0; /* payload_len still says how many bytes this record stands for */
+    if (len == CAPTURE_CHUNK_BYTES) {
+        emit_exact(skb, st, off, CAPTURE_CHUNK_BYTES);
+        return;
     }
-    st->hdr.captured_len = len;
-    if (bpf_ringbuf_output(&packets, st, sizeof(st->hdr) + len, BPF_RB_NO_WAKEUP) < 0)
+    /* Clang proves len < CAPTURE_CHUNK_BYTES here and drops the bound the verifier needs for both copies below: hide
+     * the length from clang (as a 64-bit value, or clang re-extends the unchecked 32-bit copy), then bound it where
+     * the verifier sees it. */
+    __u64 size = len;
+    asm volatile("" : "+r"(size));
+    if (size > CAPTURE_CHUNK_BYTES)
+        size = CAPTURE_CHUNK_BYTES;
+    if (size > 0 && bpf_skb_load_bytes(skb, off, st->payload, size) < 0)
+        size = 0; /* payload_len still says how many bytes this record stands for */
+    st->hdr.captured_len = size;
+    if (bpf_ringbuf_output(&packets, st, sizeof(st->hdr) + size, BPF_RB_NO_WAKEUP) < 0)
         count(COUNTER_RINGBUF_FULL);
     else
         count(COUNTER_PACKETS);
@@ -265,23 +308,20 @@ int packet_capture(struct __sk_buff *skb)
     ev->sport = bpf_ntohs(tcp.source);
     ev->dport = bpf_ntohs(tcp.dest);
 
-    /* A segment that starts inside a binary body (sendfile of an image, say) carries no head at its start. Only its
-     * first and last chunks are copied: where the body may end and the next head begin, and where a head written
-     * behind a body's tail lands when the stack coalesces the two. Heads, text protocols and text bodies are copied
-     * whole. This keeps large binary bodies from filling the ring. The first record stands for the bytes between. */
-    if (copied > CAPTURE_CHUNK_BYTES && !whole_binary_segments && !starts_like_text(skb, off)) {
-        __u32 tail = copied - CAPTURE_CHUNK_BYTES;
-        if (tail > CAPTURE_CHUNK_BYTES)
-            tail = CAPTURE_CHUNK_BYTES;
-        __u32 tail_start = copied - tail;
+    /* A segment that starts inside a body (sendfile of a file, say) carries no head at its start. Only its ends are
+     * copied: where the body may end and the next head begin, and where a head written behind a body's tail lands
+     * when the stack coalesces the two. This keeps bodies from filling the ring. The first record stands for the bytes
+     * between. */
+    if (copied > 2 * CAPTURE_BODY_END_BYTES && !copies_whole(skb, off)) {
+        __u32 tail_start = copied - CAPTURE_BODY_END_BYTES;
         ev->seq = seq;
         ev->payload_len = tail_start;
         ev->tcp_flags = flags & ~(PACKET_FIN | PACKET_RST);
-        emit(skb, st, off, CAPTURE_CHUNK_BYTES);
+        emit_exact(skb, st, off, CAPTURE_BODY_END_BYTES);
         ev->seq = seq + tail_start;
         ev->payload_len = payload_len - tail_start;
         ev->tcp_flags = flags & ~PACKET_SYN;
-        emit(skb, st, off + tail_start, tail);
+        emit_exact(skb, st, off + tail_start, CAPTURE_BODY_END_BYTES);
         return 0;
     }
     __u32 records = copied ? (copied + CAPTURE_CHUNK_BYTES - 1) / CAPTURE_CHUNK_BYTES : 1;

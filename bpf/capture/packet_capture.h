@@ -6,9 +6,25 @@
 /* Payload bytes one ring record carries at most: a larger TCP segment is split into several records. */
 #define CAPTURE_CHUNK_BYTES 4096
 
+/* Bytes copied of each end of a TCP segment that lies inside a body (one not copied whole): where the body may end
+ * and the next head begin, and where a head written behind a body's tail lands when the stack coalesces the two. Also
+ * what keeps a head longer than its segment whole: its continuation starts with no message start, and is copied
+ * whole up to twice this (1 KiB ends lost the rest of a 12 KB request line, and requests pipelined in one 13 KB write). */
+#define CAPTURE_BODY_END_BYTES 4096
+
 /* Upper bound of the max_segment_bytes setting: TCP payload bytes copied per segment (64 KiB, the largest GSO
  * segment without BIG TCP). */
 #define CAPTURE_MAX_SEGMENT_BYTES 65536
+
+/* Most message starts the protocols may declare: a TCP segment longer than one chunk is copied whole only when its
+ * first 8 bytes start with one of them (or, while a protocol declared none, when they look like text). */
+#define CAPTURE_MAX_MESSAGE_STARTS 32
+
+/* One declared message start: the first 8 payload bytes, read as a little-endian word and masked, equal value. */
+struct message_start {
+    __u64 value;
+    __u64 mask;
+};
 
 /* tcp_flags bits, as on the wire */
 #define PACKET_FIN 0x01

@@ -12,13 +12,14 @@ namespace Kubebpf.Capture;
 
 /// <summary>
 /// Runs the capture on the probe's own thread: every packet goes to the flow tracker, which feeds the registered
-/// protocols' parsers; their exchanges are published once per drained batch. Housekeeping (idle flows, clock offset,
-/// kernel counters) runs about once a second between batches.
+/// protocols' parsers; their exchanges, and the reports of every TCP connection, are published once per drained batch.
+/// Housekeeping (idle flows, handshake timeouts, clock offset, kernel counters) runs about once a second between batches.
 /// </summary>
 internal sealed partial class CaptureProbe(
     PacketCaptureOptions options,
     IProtocolCatalog protocols,
     IEventPublisher<Exchange> publisher,
+    IEventPublisher<TcpConnectionReport> connections,
     IWorkloadResolver resolver,
     IAgentMetrics metrics,
     ILogger<CaptureProbe> logger) : IProbe, IRequiresKernelFeatures
@@ -35,13 +36,14 @@ internal sealed partial class CaptureProbe(
 
     public Task RunAsync(CancellationToken stoppingToken)
     {
-        using var capture = new PacketCapture(options, logger);
+        var stream = protocols.StreamProtocols;
+        var datagram = protocols.DatagramProtocols;
+        var wholeSegments = WholeSegmentRule.For(stream.Select(p => p.Protocol));
+        using var capture = new PacketCapture(options, logger, wholeSegments);
         capture.Start();
         void ReadCounters() => Volatile.Write(ref _lastCounters, new StrongBox<CaptureCounters>(capture.ReadCounters()));
         ReadCounters();
         RegisterCaptureGauges();
-        var stream = protocols.StreamProtocols;
-        var datagram = protocols.DatagramProtocols;
         var names = string.Join(", ", stream.Select(p => p.Protocol.Descriptor.Name + "/tcp").Concat(datagram.Select(p => p.Protocol.Descriptor.Name + "/udp")));
         if (names.Length == 0)
         {
@@ -49,7 +51,8 @@ internal sealed partial class CaptureProbe(
         }
 
         LogStarted(string.Join(", ", capture.AttachedInterfaces.Order(StringComparer.Ordinal)), string.Join(", ", options.InterfacePatterns), names);
-        var tracker = new FlowTracker(options.Flows, metrics, stream, datagram, resolver, batch => publisher.Publish(batch))
+        LogWholeSegments(string.Join(" ", wholeSegments.Starts.Select(s => $"'{Printable(s)}'")), wholeSegments.TextStarts ? " and text starts (a protocol declares no message starts)" : "");
+        var tracker = new FlowTracker(options.Flows, metrics, stream, datagram, resolver, batch => publisher.Publish(batch), batch => connections.Publish(batch))
         {
             MonotonicToUnixOffsetNs = capture.MonotonicToUnixOffsetNs,
         };
@@ -78,6 +81,12 @@ internal sealed partial class CaptureProbe(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Capture attached to [{Interfaces}] (patterns: {Patterns}); protocols: [{Protocols}]")]
     private partial void LogStarted(string interfaces, string patterns, string protocols);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Segments longer than 4 KiB copied whole when they start with: {Starts}{Text}; of others the first and last 4 KiB")]
+    private partial void LogWholeSegments(string starts, string text);
+
+    private static string Printable(byte[] start) =>
+        string.Concat(start.Select(b => b switch { (byte)'\r' => "\\r", (byte)'\n' => "\\n", >= 0x20 and < 0x7f => ((char)b).ToString(), _ => $"\\x{b:x2}" }));
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "No protocol parser is configured (add e.g. an Http plugin instance): the capture follows flows but publishes no exchange.")]
     private partial void LogNoProtocols();

@@ -12,6 +12,20 @@ namespace Kubebpf.Http;
 /// </summary>
 internal sealed class HttpProtocol : IStreamProtocol
 {
+    /// <summary>
+    /// Where a message can start: a status line, a request line of a standard (RFC 9110) or WebDAV (RFC 4918) method or
+    /// of QUERY, or the empty lines a request may follow. A segment that starts otherwise lies inside a body, and the
+    /// capture copies only its ends; a request with another method is still seen when its head fits in the first
+    /// 4 KiB of its segment.
+    /// </summary>
+    internal static readonly ReadOnlyMemory<byte>[] Starts =
+    [
+        "HTTP/"u8.ToArray(), "GET "u8.ToArray(), "HEAD "u8.ToArray(), "POST "u8.ToArray(), "PUT "u8.ToArray(),
+        "DELETE "u8.ToArray(), "CONNECT "u8.ToArray(), "OPTIONS "u8.ToArray(), "TRACE "u8.ToArray(), "PATCH "u8.ToArray(),
+        "PROPFIND"u8.ToArray(), "PROPPATCH"u8.ToArray(), "MKCOL "u8.ToArray(), "COPY "u8.ToArray(), "MOVE "u8.ToArray(),
+        "LOCK "u8.ToArray(), "UNLOCK "u8.ToArray(), "QUERY "u8.ToArray(), "\r\n"u8.ToArray(), "\n"u8.ToArray(),
+    ];
+
     public HttpProtocol(HttpOptions options, IAgentMetrics metrics)
     {
         Options = options;
@@ -26,6 +40,8 @@ internal sealed class HttpProtocol : IStreamProtocol
 
     /// <summary>An incomplete head is all the parser leaves unconsumed: the capture keeps up to a whole head.</summary>
     public int MaxBufferedBytes => Options.MaxHeadBytes;
+
+    public IReadOnlyList<ReadOnlyMemory<byte>> MessageStarts => Starts;
 
     public HttpOptions Options { get; }
 

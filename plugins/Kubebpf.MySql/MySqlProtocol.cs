@@ -31,6 +31,12 @@ internal sealed class MySqlProtocol : IStreamProtocol
     /// <summary>The parser consumes every byte it is given (it keeps partial headers itself): nothing needs keeping.</summary>
     public int MaxBufferedBytes => 0;
 
+    /// <summary>
+    /// None: a packet starts with its binary length, so no prefix marks a command. Large segments reach the parser as
+    /// their first and last 4 KiB with a gap between, which it counts (rows estimated, statements kept as far as seen).
+    /// </summary>
+    public IReadOnlyList<ReadOnlyMemory<byte>> MessageStarts => [];
+
     public MySqlOptions Options { get; }
 
     public MySqlCounters Counters { get; }

@@ -2,6 +2,9 @@
 # The demo's traffic generator, run inside the frontend pod by run.sh: batches of 100 requests over a fixed,
 # weighted mix of URLs in random order (curl reuses its connections within a batch), paced to about RATE requests
 # per second, until MAX_SECONDS or MAX_REQUESTS is reached. Prints one line per request: "status method url".
+# Each batch also resolves three names through the pod's resolv.conf (search path, ndots:5), as an application would:
+# a cluster service (found at the first candidate), an external name (three search-path candidates answered NXDOMAIN
+# first) and a name that exists nowhere.
 # usage: traffic.sh GATEWAY_URL USERS_V6_URL RATE MAX_SECONDS MAX_REQUESTS
 set -euo pipefail
 
@@ -57,6 +60,9 @@ batch_ns=$((100 * 1000000000 / rate))
 while ((SECONDS - start < max_seconds && sent < max_requests)); do
   began=$(date +%s%N)
   requests | curl_config >"$batch_file"
+  getent hosts gateway >/dev/null || true
+  getent hosts www.example.com >/dev/null || true
+  getent hosts old-service >/dev/null || true
   # A failed request prints status 000 and the batch goes on.
   curl --silent --config "$batch_file" || true
   sent=$((sent + 100))

@@ -6,7 +6,8 @@ namespace Kubebpf.Benchmarks;
 /// <summary>
 /// The overhead benchmark's "eBPF attached, user space idle" state: the agent's own socket filter on the given
 /// interfaces, and a drain that consumes every record without looking at it. Draining keeps the ring from filling,
-/// so the kernel side does exactly the work it does under the full agent (a full ring would make the filter cheaper).
+/// so the kernel side does exactly the work it does under the full agent (a full ring would make the filter cheaper);
+/// the filter copies whole the segments the full agent's would (HTTP's message starts).
 /// Runs until stdin closes or SIGINT/SIGTERM; prints one line once attached and the capture counters at exit.
 /// </summary>
 internal static class CaptureOnly
@@ -33,7 +34,7 @@ internal static class CaptureOnly
             stop.Cancel();
         });
         var options = new PacketCaptureOptions { Interfaces = interfaces };
-        using var capture = new PacketCapture(options, NullLogger.Instance);
+        using var capture = new PacketCapture(options, NullLogger.Instance, WholeSegmentRule.For([Http.HttpProtocol.Starts]));
         capture.Start();
         Console.WriteLine($"capture-only attached to {string.Join(", ", capture.AttachedInterfaces.Order(StringComparer.Ordinal))}");
         Console.Out.Flush();

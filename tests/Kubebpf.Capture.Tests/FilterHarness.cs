@@ -50,8 +50,12 @@ internal sealed class FilterHarness : IDisposable
     /// <summary>Loads the filter with <paramref name="maxSegmentBytes"/> and attaches it to <paramref name="interfaces"/>.</summary>
     public static FilterHarness Attach(uint maxSegmentBytes, params string[] interfaces) => Attach(maxSegmentBytes, wholeBinarySegments: false, interfaces);
 
-    /// <summary>Loads the filter with its two settings and attaches it to <paramref name="interfaces"/>.</summary>
-    public static FilterHarness Attach(uint maxSegmentBytes, bool wholeBinarySegments, params string[] interfaces)
+    /// <summary>Loads the filter with its two settings and the text rule, and attaches it to <paramref name="interfaces"/>.</summary>
+    public static FilterHarness Attach(uint maxSegmentBytes, bool wholeBinarySegments, params string[] interfaces) =>
+        Attach(maxSegmentBytes, wholeBinarySegments, WholeSegmentRule.Text, interfaces);
+
+    /// <summary>Loads the filter with its settings and attaches it to <paramref name="interfaces"/>.</summary>
+    public static FilterHarness Attach(uint maxSegmentBytes, bool wholeBinarySegments, WholeSegmentRule wholeSegments, params string[] interfaces)
     {
         KernelTest.RequireRoot();
         KernelRequirements.Check(KernelFeatures.None).ThrowIfUnmet();
@@ -61,6 +65,7 @@ internal sealed class FilterHarness : IDisposable
         {
             obj.SetReadOnlyVariable("max_segment_bytes", maxSegmentBytes);
             obj.SetReadOnlyVariable("whole_binary_segments", [(byte)(wholeBinarySegments ? 1 : 0)]);
+            wholeSegments.ApplyTo(obj);
             obj.SetMaxEntries(PacketCapture.RingBufferMapName, 8 << 20);
             obj.Load();
             harness = new FilterHarness(obj);

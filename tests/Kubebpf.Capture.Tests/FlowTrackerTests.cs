@@ -10,8 +10,8 @@ namespace Kubebpf.Capture.Tests;
 
 public sealed class FlowTrackerTests
 {
-    private static readonly IPEndPoint Client = new(IPAddress.Parse("10.0.0.1"), 40000);
-    private static readonly IPEndPoint Server = new(IPAddress.Parse("10.0.0.2"), 7000);
+    internal static readonly IPEndPoint Client = new(IPAddress.Parse("10.0.0.1"), 40000);
+    internal static readonly IPEndPoint Server = new(IPAddress.Parse("10.0.0.2"), 7000);
 
     [Fact]
     public void Requests_and_answers_become_named_exchanges_in_order()
@@ -282,10 +282,12 @@ public sealed class FlowTrackerTests
             e => Assert.Equal(("two", ExchangeOutcome.Timeout), (e.Resource, e.Outcome)));
         Assert.Equal(0, harness.Tracker.TrackedFlows);
         Assert.Equal(1, ping.Parsers.Single().Closes);
+        var first = harness.Exchanges[0];
+        Assert.Equal(new FlowIdentity(first.Client, first.Server, first.Interface, first.Direction), ping.Parsers.Single().Output.Flow);
     }
 
     /// <summary>A tracker with the given protocols, fed like the capture feeds it, one client and one server by default.</summary>
-    private sealed class Harness
+    internal sealed class Harness
     {
         public const long UnixOffset = 1_700_000_000_000_000_000;
         public const uint ClientSeq = 1000;
@@ -306,7 +308,8 @@ public sealed class FlowTrackerTests
                 [.. stream.Select(p => new ProtocolRegistration<IStreamProtocol>(p, p.Descriptor.Name, ex => Failures.Add((p.Descriptor.Name, ex))))],
                 [.. (datagram ?? []).Select(p => new ProtocolRegistration<IDatagramProtocol>(p, p.Descriptor.Name, ex => Failures.Add((p.Descriptor.Name, ex))))],
                 resolver: null,
-                batch => Exchanges.AddRange(batch.ToArray()))
+                batch => Exchanges.AddRange(batch.ToArray()),
+                batch => Reports.AddRange(batch.ToArray()))
             {
                 MonotonicToUnixOffsetNs = UnixOffset,
             };
@@ -320,15 +323,25 @@ public sealed class FlowTrackerTests
 
         public List<Exchange> Exchanges { get; } = [];
 
+        public List<TcpConnectionReport> Reports { get; } = [];
+
         public List<(string Instance, Exception Error)> Failures { get; } = [];
 
-        public void Syn(bool fromClient, bool ack = false, uint? seq = null)
+        public void Syn(bool fromClient, bool ack = false, uint? seq = null, long timestampNs = 0)
         {
             var (source, destination) = fromClient ? (Client, Server) : (Server, Client);
             var start = seq ?? (fromClient ? ClientSeq : ServerSeq) - 1;
             _next[(source, destination)] = start + 1;
             var flags = (byte)(PacketHeader.Syn | (ack ? PacketHeader.Ack : 0));
-            Tracker.OnPacket(PacketFactory.Tcp(source, destination, start, 0, flags: flags), [], towardsEndpoint: fromClient, "veth-test");
+            Tracker.OnPacket(PacketFactory.Tcp(source, destination, start, 0, flags: flags, timestampNs: timestampNs), [], towardsEndpoint: fromClient, "veth-test");
+        }
+
+        /// <summary>A RST (with ACK, as a closed port answers a SYN).</summary>
+        public void Rst(bool fromClient, long timestampNs = 0)
+        {
+            var (source, destination) = fromClient ? (Client, Server) : (Server, Client);
+            var flags = (byte)(PacketHeader.Rst | PacketHeader.Ack);
+            Tracker.OnPacket(PacketFactory.Tcp(source, destination, Next(source, destination, fromClient), 0, flags: flags, timestampNs: timestampNs), [], fromClient, "veth-test");
         }
 
         public void Send(bool fromClient, string text, long timestampNs, uint? seq = null, int? payloadLength = null, IPEndPoint? client = null, IPEndPoint? server = null)

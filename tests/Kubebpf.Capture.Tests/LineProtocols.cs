@@ -6,15 +6,18 @@ namespace Kubebpf.Capture.Tests;
 
 /// <summary>
 /// A tiny text protocol for driving the flow tracker: the client sends <c>REQ name\n</c> lines, the server answers
-/// each with <c>OK\n</c> or <c>ERR\n</c>, in order. Its parsers record what the tracker told them.
+/// each with <c>OK\n</c> or <c>ERR\n</c>, in order. Its parsers record what the tracker told them. It declares
+/// <paramref name="messageStarts"/> (ASCII) as its message starts.
 /// </summary>
-internal sealed class LineProtocol(string name = "lines", ushort[]? ports = null, bool sniff = true, int maxBufferedBytes = 64) : IStreamProtocol
+internal sealed class LineProtocol(string name = "lines", ushort[]? ports = null, bool sniff = true, int maxBufferedBytes = 64, string[]? messageStarts = null) : IStreamProtocol
 {
     public ProtocolDescriptor Descriptor { get; } = new(name);
 
     public ProtocolMatch Match { get; } = new(ports ?? [], sniff);
 
     public int MaxBufferedBytes => maxBufferedBytes;
+
+    public IReadOnlyList<ReadOnlyMemory<byte>>? MessageStarts { get; } = messageStarts?.Select(s => (ReadOnlyMemory<byte>)Encoding.ASCII.GetBytes(s)).ToList();
 
     public List<LineParser> Parsers { get; } = [];
 
@@ -153,6 +156,8 @@ internal sealed class PingProtocol(ushort port) : IDatagramProtocol
 internal sealed class PingParser(IExchangeOutput output) : IDatagramParser
 {
     private (string Name, long StartNs)? _pending;
+
+    public IExchangeOutput Output => output;
 
     public int Closes { get; private set; }
 

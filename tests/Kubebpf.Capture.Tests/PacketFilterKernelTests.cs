@@ -15,6 +15,7 @@ public sealed class PacketFilterKernelTests(ITestOutputHelper output)
     private const int BodyBytes = 60_000;
     private const uint WholeSegments = PacketCaptureOptions.MaxSegmentBytesLimit;
     private const int ChunkBytes = 4096; // CAPTURE_CHUNK_BYTES
+    private const int BodyEndBytes = WholeSegmentRule.BodyEndBytes;
 
     [Theory]
     [InlineData(false)]
@@ -91,7 +92,7 @@ public sealed class PacketFilterKernelTests(ITestOutputHelper output)
     [Theory]
     [InlineData(false)]
     [InlineData(true)]
-    public void A_segment_that_starts_with_binary_bytes_is_copied_to_its_first_and_last_chunks_unless_asked_for_whole(bool whole)
+    public void A_segment_that_starts_with_binary_bytes_is_copied_to_its_ends_unless_asked_for_whole(bool whole)
     {
         var upload = Upload(WholeSegments, ipv6: false, whole ? Body.BinaryCopiedWhole : Body.Binary);
 
@@ -100,16 +101,39 @@ public sealed class PacketFilterKernelTests(ITestOutputHelper output)
         Assert.Equal(upload.Request.Length, covered); // payload_len accounts for the bytes not copied
         var segments = Segments(upload.Stream);
         Assert.All(segments, CheckChunking);
-        var binaryAndLong = segments.Where(s => s[0].Payload.Length > 0 && s[0].Payload[0] >= 0x80 && s.Sum(r => (long)r.Header.PayloadLength) > ChunkBytes).ToList();
-        Assert.True(binaryAndLong.Count > 0, "no segment longer than a chunk started inside the binary body");
+        var binaryAndLong = segments.Where(s => s[0].Payload.Length > 0 && s[0].Payload[0] >= 0x80 && s.Sum(r => (long)r.Header.PayloadLength) > 2 * BodyEndBytes).ToList();
+        Assert.True(binaryAndLong.Count > 0, "no segment longer than both body ends started inside the binary body");
         Assert.All(binaryAndLong, s =>
         {
-            // Whole, or the first chunk and the last (where a coalesced head would be), the first standing for the bytes between.
+            // Whole, or its two ends (where a coalesced head would be), the first standing for the bytes between.
             var length = s.Sum(r => (long)r.Header.PayloadLength);
-            Assert.Equal(whole ? length : ChunkBytes + Math.Min(ChunkBytes, length - ChunkBytes), s.Sum(r => (long)r.Header.CapturedLength));
+            Assert.Equal(whole ? length : 2 * BodyEndBytes, s.Sum(r => (long)r.Header.CapturedLength));
             Assert.True(whole || s.Count == 2, $"{s.Count} records for a binary segment");
         });
         Assert.Equal((0UL, 0UL), (upload.Truncated, upload.RingBufferFull)); // a design choice, not a truncation
+    }
+
+    [Fact]
+    public void With_declared_message_starts_a_segment_inside_a_text_body_is_copied_to_its_ends_and_one_starting_a_head_whole()
+    {
+        var rule = WholeSegmentRule.For([new LineProtocol(messageStarts: ["POST "])]);
+        var upload = Upload(WholeSegments, ipv6: false, Body.Text, rule);
+
+        var (covered, mismatch) = Follow(upload.Stream, upload.FirstSeq, upload.Request);
+        Assert.Null(mismatch);
+        Assert.Equal(upload.Request.Length, covered);
+        var segments = Segments(upload.Stream);
+        Assert.All(segments, CheckChunking);
+        var head = Assert.Single(segments, s => s[0].Payload.AsSpan().StartsWith("POST "u8));
+        Assert.Equal(head.Sum(r => (long)r.Header.PayloadLength), head.Sum(r => (long)r.Header.CapturedLength));
+        var inBody = segments.Where(s => s != head && s.Sum(r => (long)r.Header.PayloadLength) > 2 * BodyEndBytes).ToList();
+        Assert.True(inBody.Count > 0, "no segment longer than both body ends started inside the body");
+        Assert.All(inBody, s =>
+        {
+            Assert.Equal(2 * BodyEndBytes, s.Sum(r => (long)r.Header.CapturedLength));
+            Assert.Equal(2, s.Count);
+        });
+        Assert.Equal((0UL, 0UL), (upload.Truncated, upload.RingBufferFull));
     }
 
     [Fact]
@@ -130,6 +154,7 @@ public sealed class PacketFilterKernelTests(ITestOutputHelper output)
                 F(timestamp_ns); F(ifindex); F(seq); F(ack); F(payload_len); F(captured_len); F(sport); F(dport);
                 F(family); F(tcp_flags); F(pkt_type); F(protocol); F(saddr); F(daddr);
                 printf("chunk %d\nmax_segment %d\n", CAPTURE_CHUNK_BYTES, CAPTURE_MAX_SEGMENT_BYTES);
+                printf("body_end %d\nmax_starts %d\nmessage_start %zu\n", CAPTURE_BODY_END_BYTES, CAPTURE_MAX_MESSAGE_STARTS, sizeof(struct message_start));
                 printf("fin %d\nsyn %d\nrst %d\nack_flag %d\ncounters %d\n", PACKET_FIN, PACKET_SYN, PACKET_RST, PACKET_ACK, COUNTER_MAX);
                 return 0;
             }
@@ -157,6 +182,7 @@ public sealed class PacketFilterKernelTests(ITestOutputHelper output)
         }
 
         Assert.Equal((ChunkBytes, PacketCaptureOptions.MaxSegmentBytesLimit), (layout["chunk"], layout["max_segment"]));
+        Assert.Equal((WholeSegmentRule.BodyEndBytes, WholeSegmentRule.MaxStarts, 16), (layout["body_end"], layout["max_starts"], layout["message_start"]));
         Assert.Equal(
             (PacketHeader.Fin, PacketHeader.Syn, PacketHeader.Rst, PacketHeader.Ack, (int)KernelCounter.Count),
             ((byte)layout["fin"], (byte)layout["syn"], (byte)layout["rst"], (byte)layout["ack_flag"], layout["counters"]));
@@ -193,7 +219,7 @@ public sealed class PacketFilterKernelTests(ITestOutputHelper output)
     private static List<List<CapturedRecord>> Segments(IEnumerable<CapturedRecord> records) =>
         [.. records.Where(r => r.Header.PayloadLength > 0).GroupBy(r => r.Header.TimestampNs).Select(g => g.OrderBy(r => r.Header.Seq - g.First().Header.Seq).ToList())];
 
-    /// <summary>One segment's records: contiguous, every record but the last a full chunk, SYN first and FIN/RST last only.</summary>
+    /// <summary>One segment's records: contiguous, every record but the last a full chunk (or a body's first end), SYN first and FIN/RST last only.</summary>
     private static void CheckChunking(List<CapturedRecord> segment)
     {
         for (var i = 0; i < segment.Count; i++)
@@ -201,8 +227,8 @@ public sealed class PacketFilterKernelTests(ITestOutputHelper output)
             var header = segment[i].Header;
             if (i + 1 < segment.Count)
             {
-                Assert.Equal(ChunkBytes, header.CapturedLength);
-                Assert.True(header.PayloadLength >= ChunkBytes, $"a record standing for {header.PayloadLength} bytes before the segment's last"); // more: a binary segment's first
+                Assert.True(header.CapturedLength is ChunkBytes or BodyEndBytes, $"{header.CapturedLength} bytes captured in a record before the segment's last");
+                Assert.True(header.PayloadLength >= header.CapturedLength, $"a record standing for {header.PayloadLength} bytes before the segment's last"); // more: a body's first end
                 Assert.Equal(header.Seq + header.PayloadLength, segment[i + 1].Header.Seq);
                 Assert.False(segment[i].Has(PacketHeader.Fin | PacketHeader.Rst), "FIN or RST on a record that is not the segment's last");
             }
@@ -213,14 +239,15 @@ public sealed class PacketFilterKernelTests(ITestOutputHelper output)
 
     /// <summary>
     /// POSTs a <see cref="BodyBytes"/> body to nginx in one <c>send</c> from a Python client, with the filter
-    /// (<paramref name="maxSegmentBytes"/>) on the server's veth; returns the client's records once they cover the request.
+    /// (<paramref name="maxSegmentBytes"/>, and <paramref name="wholeSegments"/> or the text rule) on the server's veth;
+    /// returns the client's records once they cover the request.
     /// </summary>
-    private static UploadResult Upload(uint maxSegmentBytes, bool ipv6, Body kind)
+    private static UploadResult Upload(uint maxSegmentBytes, bool ipv6, Body kind, WholeSegmentRule? wholeSegments = null)
     {
         using var pods = NetworkPods.Create(2);
         var (server, client) = (pods.Pods[0], pods.Pods[1]);
         using var nginx = PodNginx.Start(pods, server, """location = /upload { return 200 "stored"; }""");
-        using var filter = FilterHarness.Attach(maxSegmentBytes, kind == Body.BinaryCopiedWhole, server.HostInterface);
+        using var filter = FilterHarness.Attach(maxSegmentBytes, kind == Body.BinaryCopiedWhole, wholeSegments ?? WholeSegmentRule.Text, server.HostInterface);
 
         // Text: printable letters, copied whole. Binary: every byte at 0x80 or above, so that every segment inside
         // the body starts with binary bytes.

@@ -6,11 +6,14 @@ namespace Kubebpf.Http.Tests;
 /// <summary>
 /// The conformance corpus (<see cref="ConformanceCorpus"/>, replayed between real pods by the integration tests)
 /// through the capture's flow tracker alone: each connection as the capture delivers it (records of at most 4 KiB, the
-/// client's and the server's writes in turn), so that a misread entry is named here, with its exact method token.
+/// client's and the server's writes in turn, each copied as HTTP's message starts decide), so that a misread entry is
+/// named here, with its exact method token.
 /// </summary>
 public sealed class ConformanceCorpusTests
 {
     private const int RecordBytes = 4096;
+
+    private static readonly WholeSegmentRule WholeSegments = WholeSegmentRule.For([HttpProtocol.Starts]);
 
     private static readonly string[] LossCounters =
         ["desyncs", "unmatched_responses", "unanswered_requests", "invalid_heads", "oversized_heads", "pipeline_overflow", "tunnels"];
@@ -74,9 +77,21 @@ public sealed class ConformanceCorpusTests
         return conversation;
     }
 
-    /// <summary>One write of a side, in the records the capture would make of it.</summary>
+    /// <summary>
+    /// One write of a side, as one segment in the records the capture would make of it: whole, or (longer than both
+    /// body ends and not starting with one of HTTP's message starts) its two ends, the first standing for the bytes
+    /// between.
+    /// </summary>
     private static void Write(Conversation conversation, bool fromClient, byte[] bytes, ref long time)
     {
+        const int End = WholeSegmentRule.BodyEndBytes;
+        if (bytes.Length > 2 * End && !WholeSegments.CopiesWhole(bytes))
+        {
+            conversation.Send(fromClient, bytes.AsSpan(0, End), time, payloadLength: bytes.Length - End);
+            conversation.Send(fromClient, bytes.AsSpan(bytes.Length - End), time++);
+            return;
+        }
+
         for (var offset = 0; offset < bytes.Length; offset += RecordBytes)
         {
             conversation.Send(fromClient, bytes.AsSpan(offset, Math.Min(RecordBytes, bytes.Length - offset)), time++);

@@ -9,8 +9,9 @@ public sealed record CallLogPoint(
     string? PeerNamespace, string? PeerWorkload, string? PeerService, long DurationNs, long? RequestBytes, long? ResponseBytes);
 
 /// <summary>
-/// Two pods, <c>server</c> and <c>client</c>, named in a static metadata file, and the published agent observing
-/// exactly their host-side veths (so parallel tests never see each other's traffic) and writing to its own database.
+/// Two pods, <c>server</c> and <c>client</c> (and optionally more, <c>pod2</c>, <c>pod3</c>, ... of workloads of the same
+/// names), named in a static metadata file, and the published agent observing exactly their host-side veths (so
+/// parallel tests never see each other's traffic) and writing to its own database.
 /// </summary>
 public sealed class AgentScenario : IAsyncDisposable
 {
@@ -41,7 +42,14 @@ public sealed class AgentScenario : IAsyncDisposable
                 workload: {"{"} kind: Deployment, name: {ClientWorkload} {"}"}
                 interfaces: [{Client.HostInterface}]
                 ips: [{Client.IPv4}, "{Client.IPv6}"]
-            """);
+            """ + string.Concat(pods.Pods.Skip(2).Select((pod, i) => $"""
+
+              - namespace: {Namespace}
+                pod: {ExtraPod(i + 2)}
+                workload: {"{"} kind: Deployment, name: {ExtraWorkload(i + 2)} {"}"}
+                interfaces: [{pod.HostInterface}]
+                ips: [{pod.IPv4}, "{pod.IPv6}"]
+            """)));
     }
 
     public NetworkPods Pods { get; }
@@ -54,6 +62,12 @@ public sealed class AgentScenario : IAsyncDisposable
 
     public string ClientPod => $"client-{Pods.Prefix}";
 
+    /// <summary>The workload of the extra pod <paramref name="index"/> (2 or more).</summary>
+    public static string ExtraWorkload(int index) => $"pod{index}";
+
+    /// <summary>The pod name of the extra pod <paramref name="index"/> (2 or more).</summary>
+    public string ExtraPod(int index) => $"{ExtraWorkload(index)}-{Pods.Prefix}";
+
     /// <summary>The InfluxDB database of this scenario alone.</summary>
     public string Database { get; }
 
@@ -64,7 +78,9 @@ public sealed class AgentScenario : IAsyncDisposable
     private string MetadataFile => Path.Combine(_workDirectory, "workloads.yaml");
 
     /// <summary>Creates the pods (this needs root: it fails, never skips, without it).</summary>
-    public static AgentScenario Create(InfluxDbServer influx) => new(influx, NetworkPods.Create(2));
+    /// <param name="influx">The InfluxDB server.</param>
+    /// <param name="extraPods">Pods beyond the server and the client.</param>
+    public static AgentScenario Create(InfluxDbServer influx, int extraPods = 0) => new(influx, NetworkPods.Create(2 + extraPods));
 
     /// <summary>
     /// Starts the published agent with the Capture, Http, Red, StaticMetadata and InfluxDb plugins, flushing every
@@ -75,7 +91,7 @@ public sealed class AgentScenario : IAsyncDisposable
     public async Task<AgentProcess> StartAgentAsync(
         IReadOnlyDictionary<string, object>? extraPlugins = null, IReadOnlyList<string>? extraPluginDirectories = null)
     {
-        var interfaces = new[] { Server.HostInterface, Client.HostInterface };
+        var interfaces = Pods.Pods.Select(p => p.HostInterface).ToArray();
         var plugins = new Dictionary<string, object>
         {
             ["Metadata"] = new { Plugin = "StaticMetadata", File = MetadataFile },
@@ -216,6 +232,19 @@ public sealed class AgentScenario : IAsyncDisposable
     private static string Text(IEnumerable<KeyValuePair<string, long>> counters) => string.Join(' ', counters.Select(c => $"{c.Key}={c.Value}"));
 
     public Task<long> CountAsync(string measurement, string field) => _influx.CountAsync(Database, measurement, field);
+
+    /// <summary>Runs an InfluxQL query against this scenario's database; no rows while the database does not exist yet.</summary>
+    public async Task<IReadOnlyList<InfluxRow>> QueryAsync(string influxQl)
+    {
+        try
+        {
+            return await _influx.QueryAsync(Database, influxQl);
+        }
+        catch (InvalidOperationException e) when (e.Message.Contains("database not found", StringComparison.Ordinal))
+        {
+            return []; // the sink creates it with its first write
+        }
+    }
 
     public async ValueTask DisposeAsync()
     {

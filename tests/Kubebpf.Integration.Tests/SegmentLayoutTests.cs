@@ -39,7 +39,7 @@ public sealed class SegmentLayoutTests(InfluxDbServer influx)
     public async Task A_twelve_kilobyte_request_line_is_seen_with_its_whole_path()
     {
         var path = "/long/" + new string('x', 12 * 1024);
-        var calls = await RunAsync((scenario, _) => $"curl -gsf -o /dev/null http://{scenario.Server.IPv4}{path}", [new("GET", path, 200)]);
+        var (calls, _) = await RunAsync((scenario, _) => $"curl -gsf -o /dev/null http://{scenario.Server.IPv4}{path}", [new("GET", path, 200)]);
         Assert.All(calls, c => Assert.Equal(path, c.Path));
     }
 
@@ -64,11 +64,14 @@ public sealed class SegmentLayoutTests(InfluxDbServer influx)
         await scenario.AssertNothingLostAsync(2 * Requests);
     }
 
-    [Fact]
-    public async Task Megabyte_bodies_between_heads_on_a_kept_alive_connection_lose_nothing()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Megabyte_bodies_between_heads_on_a_kept_alive_connection_lose_nothing(bool text)
     {
+        // Binary (zeros) or text bodies: either way only the ends of a segment inside a body are copied.
         const int Each = 5;
-        var calls = await RunAsync(
+        var (calls, capture) = await RunAsync(
             (scenario, body) =>
             {
                 var download = Enumerable.Repeat($"-gsf -o /dev/null http://{scenario.Server.IPv4}/big", Each);
@@ -76,9 +79,13 @@ public sealed class SegmentLayoutTests(InfluxDbServer influx)
                 var upload = Enumerable.Range(0, Each).Select(i => $"-gsf -o /dev/null -T {body} http://{scenario.Server.IPv4}/upload/{i}");
                 return "curl " + string.Join(" --next ", download.Concat(upload));
             },
-            [.. Enumerable.Repeat(new PlannedRequest("GET", "/big", 200), Each), .. Enumerable.Range(0, Each).Select(i => new PlannedRequest("PUT", $"/upload/{i}", 201))]);
+            [.. Enumerable.Repeat(new PlannedRequest("GET", "/big", 200), Each), .. Enumerable.Range(0, Each).Select(i => new PlannedRequest("PUT", $"/upload/{i}", 201))],
+            text ? [.. Enumerable.Range(0, MegaByte).Select(i => (byte)('a' + (i % 26)))] : new byte[MegaByte]);
         Assert.All(calls.Where(c => c.Path == "/big"), c => Assert.Equal(MegaByte, c.ResponseBytes));
         Assert.All(calls.Where(c => c.Path.StartsWith("/upload/", StringComparison.Ordinal)), c => Assert.Equal(MegaByte, c.RequestBytes));
+        // The bodies did not cross the ring: copied whole, they alone would take 4 KiB records for all 2 x 10 MiB seen.
+        const long wholeRecords = 2L * 2 * Each * MegaByte / 4096;
+        Assert.True(capture["packets"] < wholeRecords, $"{capture["packets"]} records: the bodies were copied whole");
     }
 
     [Fact]
@@ -94,14 +101,15 @@ public sealed class SegmentLayoutTests(InfluxDbServer influx)
 
     /// <summary>
     /// Starts nginx and the agent, runs the client command <paramref name="command"/> makes (given the scenario and the
-    /// path of a 1 MiB file) in the client pod, checks nginx answered <paramref name="expected"/> and that the call log
-    /// holds each exactly once per side with no loss counted; returns the call log.
+    /// path of a file of <paramref name="bodyBytes"/>, by default 1 MiB of zeros) in the client pod, checks nginx
+    /// answered <paramref name="expected"/> and that the call log holds each exactly once per side with no loss counted;
+    /// returns the call log and the capture's last counters.
     /// </summary>
-    private async Task<IReadOnlyList<CallLogPoint>> RunAsync(Func<AgentScenario, string, string> command, IReadOnlyList<PlannedRequest> expected)
+    private async Task<(IReadOnlyList<CallLogPoint> Calls, IReadOnlyDictionary<string, long> Capture)> RunAsync(Func<AgentScenario, string, string> command, IReadOnlyList<PlannedRequest> expected, byte[]? bodyBytes = null)
     {
         await using var scenario = AgentScenario.Create(influx);
         var body = Path.Combine(scenario.WorkDirectory, "body.bin");
-        await File.WriteAllBytesAsync(body, new byte[MegaByte]);
+        await File.WriteAllBytesAsync(body, bodyBytes ?? new byte[MegaByte]);
         var uploads = Directory.CreateDirectory(Path.Combine(scenario.WorkDirectory, "uploads")).FullName;
         using var nginx = PodNginx.Start(
             scenario.Pods, scenario.Server, Locations.Replace("BIG_FILE", body, StringComparison.Ordinal).Replace("UPLOAD_ROOT", uploads, StringComparison.Ordinal));
@@ -115,7 +123,7 @@ public sealed class SegmentLayoutTests(InfluxDbServer influx)
         Assert.Equal(0, await scenario.StopAgentAsync());
         await scenario.AssertNothingLostAsync(2 * expected.Count);
         await scenario.AssertCallLogAsync(expected);
-        return await scenario.CallLogAsync();
+        return (await scenario.CallLogAsync(), await scenario.LastAgentMetricsAsync("Capture"));
     }
 
     /// <summary>Writes a python3 script into the scenario's folder; returns its path.</summary>

@@ -76,6 +76,17 @@ public sealed class NetworkPods : IDisposable
         return process;
     }
 
+    /// <summary>
+    /// Gives <paramref name="pod"/> its own <c>resolv.conf</c>: <c>ip netns exec</c> bind-mounts
+    /// <c>/etc/netns/&lt;namespace&gt;/resolv.conf</c> over <c>/etc/resolv.conf</c> for the processes it starts (so do
+    /// <see cref="Start"/> and <see cref="Exec"/>). Removed on <see cref="Dispose"/>.
+    /// </summary>
+    public void WriteResolvConf(Pod pod, string text)
+    {
+        ArgumentNullException.ThrowIfNull(pod);
+        File.WriteAllText(Path.Combine(Directory.CreateDirectory(NetnsEtc(pod)).FullName, "resolv.conf"), text);
+    }
+
     /// <summary>Runs a command inside a pod and returns its exit code and output; throws when it fails and <paramref name="check"/>.</summary>
     public static CommandResult Exec(Pod pod, string command, bool check = true)
     {
@@ -114,6 +125,10 @@ public sealed class NetworkPods : IDisposable
         foreach (var pod in _pods)
         {
             Run("ip", ["netns", "del", pod.Namespace], check: false);
+            if (Directory.Exists(NetnsEtc(pod)))
+            {
+                Directory.Delete(NetnsEtc(pod), recursive: true);
+            }
         }
 
         Run("ip", ["link", "del", Bridge], check: false);
@@ -143,6 +158,8 @@ public sealed class NetworkPods : IDisposable
             InPod(pod, "link", "set", "eth0", "up");
         }
     }
+
+    private static string NetnsEtc(Pod pod) => Path.Combine("/etc/netns", pod.Namespace);
 
     private static void Ip(params string[] arguments) => Run("ip", arguments);
 

@@ -56,6 +56,9 @@ internal sealed class PluginInstance(string instanceName, PluginDescriptor? desc
 
     public IReadOnlyList<EventSubscription> Subscriptions { get; private set; } = [];
 
+    /// <summary>Commands the plugin adds to the command line.</summary>
+    public IReadOnlyList<IAgentCommand> Commands { get; private set; } = [];
+
     /// <summary>The measurements the instance declares it writes.</summary>
     public IReadOnlyList<MeasurementContract> Outputs { get; private set; } = [];
 
@@ -79,6 +82,7 @@ internal sealed class PluginInstance(string instanceName, PluginDescriptor? desc
         StreamProtocols = [.. services.GetServices<IStreamProtocol>()];
         DatagramProtocols = [.. services.GetServices<IDatagramProtocol>()];
         Subscriptions = [.. services.GetServices<EventSubscription>()];
+        Commands = [.. services.GetServices<IAgentCommand>()];
         Outputs = [.. services.GetServices<MeasurementContract>()];
     }
 

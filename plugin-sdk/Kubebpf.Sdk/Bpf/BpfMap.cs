@@ -76,6 +76,22 @@ public sealed unsafe class BpfMap
     }
 
     /// <summary>
+    /// Reads and deletes <paramref name="key"/> in one step (hash maps, kernel 5.14+), so that no update made in
+    /// between is lost; false when there is no such element.
+    /// </summary>
+    /// <param name="key">Exactly <see cref="KeySize"/> bytes.</param>
+    /// <param name="value"><see cref="ValueSize"/> bytes.</param>
+    public bool LookupAndDelete(ReadOnlySpan<byte> key, Span<byte> value)
+    {
+        CheckKey(key);
+        fixed (byte* k = key)
+        fixed (byte* v = value)
+        {
+            return Check(LibBpf.bpf_map_lookup_and_delete_elem(Fd, k, v), "bpf_map_lookup_and_delete_elem");
+        }
+    }
+
+    /// <summary>
     /// Iteration: writes the key following <paramref name="key"/> (the first key when <paramref name="key"/> is empty)
     /// into <paramref name="nextKey"/>; false at the end.
     /// </summary>

@@ -117,6 +117,9 @@ internal static unsafe partial class LibBpf
     internal static partial int bpf_map_delete_elem(int fd, void* key);
 
     [LibraryImport(Lib, SetLastError = true)]
+    internal static partial int bpf_map_lookup_and_delete_elem(int fd, void* key, void* value);
+
+    [LibraryImport(Lib, SetLastError = true)]
     internal static partial int bpf_map_get_next_key(int fd, void* key, void* next_key);
 
     [LibraryImport(Lib, StringMarshalling = StringMarshalling.Utf8)]

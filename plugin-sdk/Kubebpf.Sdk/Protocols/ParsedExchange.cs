@@ -1,4 +1,5 @@
 using Kubebpf.Sdk.Events;
+using Kubebpf.Sdk.Net;
 
 namespace Kubebpf.Sdk.Protocols;
 
@@ -47,4 +48,17 @@ public interface IExchangeOutput
     /// once per drained batch.
     /// </summary>
     void Emit(in ParsedExchange exchange);
+
+    /// <summary>
+    /// The flow this output belongs to, for parsers that keep state across the flows of one client (DNS pairs a
+    /// search-path candidate with the next one, sent from a new socket); null when the output serves no single flow.
+    /// </summary>
+    FlowIdentity? Flow => null;
 }
+
+/// <summary>Which flow a parser serves, as the capture classified it.</summary>
+/// <param name="Client">The client's endpoint.</param>
+/// <param name="Server">The server's endpoint.</param>
+/// <param name="Interface">The interface the flow is seen on (a pod's host-side veth, say).</param>
+/// <param name="Direction">Out when the observed workload (behind <paramref name="Interface"/>) is the client, In when it serves.</param>
+public readonly record struct FlowIdentity(NetworkEndpoint Client, NetworkEndpoint Server, string Interface, TrafficDirection Direction);

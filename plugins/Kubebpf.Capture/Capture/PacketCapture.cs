@@ -24,6 +24,7 @@ public sealed class PacketCapture : IDisposable
     private const string SysClassNet = "/sys/class/net";
 
     private readonly PacketCaptureOptions _options;
+    private readonly WholeSegmentRule _wholeSegments;
     private readonly ILogger _logger;
     private readonly Lock _scanLock = new();
     private readonly Dictionary<string, Attachment> _attached = new(StringComparer.Ordinal);
@@ -39,8 +40,11 @@ public sealed class PacketCapture : IDisposable
     private bool _disposed;
 
     /// <summary>Creates the capture; nothing touches the kernel before <see cref="Start"/>.</summary>
+    /// <param name="options">The capture's configuration.</param>
+    /// <param name="logger">Where attach, release and libbpf messages go.</param>
+    /// <param name="wholeSegments">Which segments are copied whole (default: <see cref="WholeSegmentRule.Text"/>).</param>
     /// <exception cref="ArgumentException"><paramref name="options"/> fail <see cref="PacketCaptureOptions.Validate"/>.</exception>
-    public PacketCapture(PacketCaptureOptions options, ILogger logger)
+    public PacketCapture(PacketCaptureOptions options, ILogger logger, WholeSegmentRule? wholeSegments = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(logger);
@@ -52,6 +56,7 @@ public sealed class PacketCapture : IDisposable
 
         _options = options;
         _logger = logger;
+        _wholeSegments = wholeSegments ?? WholeSegmentRule.Text;
     }
 
     /// <summary>The names of the interfaces observed now (a snapshot).</summary>
@@ -90,6 +95,7 @@ public sealed class PacketCapture : IDisposable
         _object = BpfObject.OpenMemory(LoadObject(), ProgramName, _logger);
         _object.SetReadOnlyVariable("max_segment_bytes", (uint)_options.MaxSegmentBytes);
         _object.SetReadOnlyVariable("whole_binary_segments", [(byte)(_options.CopyBinarySegments ? 1 : 0)]);
+        _wholeSegments.ApplyTo(_object);
         _object.SetMaxEntries(RingBufferMapName, (uint)_options.RingBufferBytes);
         _object.Load();
         _ring = new RingBufferReader(_object.Map(RingBufferMapName));

@@ -35,9 +35,10 @@ public sealed class PacketCaptureOptions : IValidatedOptions
     public int MaxSegmentBytes { get; set; } = MaxSegmentBytesLimit;
 
     /// <summary>
-    /// Copy TCP segments that start with binary bytes whole too. Off by default: such a segment lies inside a binary
-    /// body, and only its first and last 4 KiB (where the body may end and a head begin) are copied, which keeps large
-    /// downloads from filling the ring. Turn it on for binary protocols whose parsers need every byte.
+    /// Copy every TCP segment whole. Off by default: a segment longer than 4 KiB that does not start with a declared
+    /// message start (see <see cref="WholeSegmentRule"/>) lies inside a body, and only its first and last 4 KiB (where
+    /// the body may end and a head begin) are copied, which keeps bodies from filling the ring. Turn it on for parsers
+    /// that need every byte.
     /// </summary>
     public bool CopyBinarySegments { get; set; }
 

@@ -1,3 +1,4 @@
+using Kubebpf.Sdk.Events;
 using Kubebpf.Sdk.Net;
 using Kubebpf.Sdk.Protocols;
 
@@ -31,16 +32,16 @@ internal abstract class Flow(FlowTracker tracker) : IExchangeOutput
     public abstract ProtocolDescriptor? Descriptor { get; }
 
     /// <summary>Whether the client's packets travel towards the observed workload (it serves the call: direction in).</summary>
-    public bool ClientTowardsEndpoint
+    public bool ClientTowardsEndpoint => TowardsEndpoint(ClientSide == 0 ? 0 : 1);
+
+    /// <summary>Whether <paramref name="side"/>'s packets travel towards the observed workload, from the other side's when it sent none.</summary>
+    public bool TowardsEndpoint(int side)
     {
-        get
-        {
-            var clientIsLow = ClientSide == 0;
-            var clientSeen = clientIsLow ? _seenFromLow : _seenFromHigh;
-            return clientSeen
-                ? (clientIsLow ? _lowTowardsEndpoint : _highTowardsEndpoint)
-                : !(clientIsLow ? _highTowardsEndpoint : _lowTowardsEndpoint);
-        }
+        var isLow = side == 0;
+        var seen = isLow ? _seenFromLow : _seenFromHigh;
+        return seen
+            ? (isLow ? _lowTowardsEndpoint : _highTowardsEndpoint)
+            : !(isLow ? _highTowardsEndpoint : _lowTowardsEndpoint);
     }
 
     public NetworkEndpoint Endpoint(int side) => side == 0 ? Key.Low : Key.High;
@@ -62,6 +63,12 @@ internal abstract class Flow(FlowTracker tracker) : IExchangeOutput
     }
 
     public void Emit(in ParsedExchange exchange) => tracker.Emit(this, exchange);
+
+    FlowIdentity? IExchangeOutput.Flow =>
+        ClientSide == UnknownSide
+            ? null
+            : new FlowIdentity(
+                Endpoint(ClientSide), Endpoint(1 - ClientSide), Interface, ClientTowardsEndpoint ? TrafficDirection.In : TrafficDirection.Out);
 
     /// <summary>Ends the flow: its parser emits or counts what it still holds. Buffers are returned.</summary>
     public abstract void Close(long nowNs);

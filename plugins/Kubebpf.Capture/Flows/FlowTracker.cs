@@ -2,6 +2,7 @@ using System.Runtime.InteropServices;
 using Kubebpf.Capture.Capture;
 using Kubebpf.Sdk.Events;
 using Kubebpf.Sdk.Metadata;
+using Kubebpf.Sdk.Net;
 using Kubebpf.Sdk.Pipeline;
 using Kubebpf.Sdk.Protocols;
 
@@ -31,9 +32,13 @@ internal sealed class FlowTracker : IPacketConsumer
     private readonly ProtocolSet<IDatagramProtocol> _datagramProtocols;
     private readonly IWorkloadResolver? _resolver;
     private readonly Action<ReadOnlySpan<Exchange>> _publish;
+    private readonly Action<ReadOnlySpan<TcpConnectionReport>>? _publishConnections;
     private readonly List<Exchange> _completed = new(256);
+    private readonly List<TcpConnectionReport> _reports = new(256);
     private readonly long _idleNs;
     private readonly long _datagramIdleNs;
+    private readonly long _handshakeTimeoutNs;
+    private readonly long _reportIntervalNs;
 
     // The flow whose packet is being processed: a parser exception during it is that flow's protocol's failure.
     private Flow? _active;
@@ -44,7 +49,8 @@ internal sealed class FlowTracker : IPacketConsumer
         IReadOnlyList<ProtocolRegistration<IStreamProtocol>> streamProtocols,
         IReadOnlyList<ProtocolRegistration<IDatagramProtocol>> datagramProtocols,
         IWorkloadResolver? resolver,
-        Action<ReadOnlySpan<Exchange>> publish)
+        Action<ReadOnlySpan<Exchange>> publish,
+        Action<ReadOnlySpan<TcpConnectionReport>>? publishConnections = null)
     {
         _options = options;
         _counters = new FlowCounters(metrics);
@@ -52,8 +58,11 @@ internal sealed class FlowTracker : IPacketConsumer
         _datagramProtocols = new ProtocolSet<IDatagramProtocol>(datagramProtocols, _counters);
         _resolver = resolver;
         _publish = publish;
+        _publishConnections = publishConnections;
         _idleNs = (long)options.IdleTimeout.TotalNanoseconds;
         _datagramIdleNs = (long)options.DatagramIdleTimeout.TotalNanoseconds;
+        _handshakeTimeoutNs = (long)options.HandshakeTimeout.TotalNanoseconds;
+        _reportIntervalNs = (long)options.ConnectionReportInterval.TotalNanoseconds;
         metrics.Gauge("tracked_flows", "TCP connections and UDP flows tracked now", () => _table.Count);
     }
 
@@ -96,7 +105,7 @@ internal sealed class FlowTracker : IPacketConsumer
         }
     }
 
-    /// <summary>Publishes the exchanges completed since the last batch.</summary>
+    /// <summary>Publishes the exchanges completed and the connection reports made since the last batch.</summary>
     public void OnBatchEnd()
     {
         if (_completed.Count > 0)
@@ -105,6 +114,12 @@ internal sealed class FlowTracker : IPacketConsumer
             _counters.Exchanges.Add(completed.Length);
             _publish(completed);
             _completed.Clear();
+        }
+
+        if (_reports.Count > 0)
+        {
+            _publishConnections?.Invoke(CollectionsMarshal.AsSpan(_reports));
+            _reports.Clear();
         }
     }
 
@@ -127,6 +142,11 @@ internal sealed class FlowTracker : IPacketConsumer
                 {
                     Fail(udp, ex);
                 }
+            }
+
+            if (flow is TcpFlow tcp)
+            {
+                AccountTick(tcp, nowMonotonicNs);
             }
 
             var idleNs = flow is UdpFlow { HasPending: false } ? _datagramIdleNs : _idleNs;
@@ -178,9 +198,62 @@ internal sealed class FlowTracker : IPacketConsumer
             Server = server,
             Direction = direction,
             Interface = flow.Interface,
-            Workload = _resolver is null ? null : _resolver.ResolveInterface(flow.Interface) ?? _resolver.ResolveEndpoint(local),
+            Workload = ObservedWorkload(flow, local),
             Peer = _resolver?.ResolveEndpoint(remote),
         });
+    }
+
+    private WorkloadIdentity? ObservedWorkload(Flow flow, in NetworkEndpoint local) =>
+        _resolver is null ? null : _resolver.ResolveInterface(flow.Interface) ?? _resolver.ResolveEndpoint(local);
+
+    /// <summary>Decides a handshake left unanswered too long, and reports a connection whose news are due.</summary>
+    private void AccountTick(TcpFlow flow, long nowNs)
+    {
+        ref var account = ref flow.Account;
+        if (account.AwaitingAnswer && nowNs - account.SynNs >= _handshakeTimeoutNs)
+        {
+            account.Decide(HandshakeOutcome.TimedOut);
+        }
+
+        if (account.HandshakePending || (account.HasNews && nowNs - account.ReportedNs >= _reportIntervalNs))
+        {
+            Report(flow, nowNs, closed: false);
+        }
+    }
+
+    /// <summary>Queues the connection's figures since its previous report for the next batch.</summary>
+    private void Report(TcpFlow flow, long nowNs, bool closed)
+    {
+        ref var account = ref flow.Account;
+        var clientSide = flow.InitiatorSide != Flow.UnknownSide ? flow.InitiatorSide
+            : flow.ClientSide != Flow.UnknownSide ? flow.ClientSide
+            : flow.Key.Low.Port >= flow.Key.High.Port ? 0 : 1; // seen mid-stream, unclassified: the ephemeral port is the client's
+        var client = flow.Endpoint(clientSide);
+        var server = flow.Endpoint(1 - clientSide);
+        var direction = flow.TowardsEndpoint(clientSide) ? TrafficDirection.In : TrafficDirection.Out;
+        var (local, remote) = direction == TrafficDirection.In ? (server, client) : (client, server);
+        var clientIsLow = clientSide == 0;
+        _reports.Add(new TcpConnectionReport
+        {
+            Client = client,
+            Server = server,
+            Direction = direction,
+            Interface = flow.Interface,
+            Workload = ObservedWorkload(flow, local),
+            Peer = _resolver?.ResolveEndpoint(remote),
+            ReportUnixNs = nowNs + MonotonicToUnixOffsetNs,
+            Opened = !account.Reported,
+            Closed = closed,
+            Connected = account.HandshakePending && account.Handshake == HandshakeOutcome.Connected,
+            Refused = account.HandshakePending && account.Handshake == HandshakeOutcome.Refused,
+            TimedOut = account.HandshakePending && account.Handshake == HandshakeOutcome.TimedOut,
+            ConnectTimeNs = account.ConnectTimeNs,
+            ClientBytes = clientIsLow ? account.LowBytes : account.HighBytes,
+            ServerBytes = clientIsLow ? account.HighBytes : account.LowBytes,
+            ClientRetransmissions = clientIsLow ? account.LowRetransmissions : account.HighRetransmissions,
+            ServerRetransmissions = clientIsLow ? account.HighRetransmissions : account.LowRetransmissions,
+        });
+        account.MarkReported(nowNs);
     }
 
     private void OnSegment(in FlowKey key, in Packet packet, ReadOnlySpan<byte> captured)
@@ -192,6 +265,7 @@ internal sealed class FlowTracker : IPacketConsumer
             existing = OnSyn(existing, key, packet);
             if (packet.Length == 0)
             {
+                existing.Saw(side, packet.TowardsEndpoint); // an unanswered SYN's flow has no other packet to tell its direction
                 return;
             }
         }
@@ -224,6 +298,11 @@ internal sealed class FlowTracker : IPacketConsumer
 
         if ((packet.Flags & PacketHeader.Rst) != 0)
         {
+            if (flow.Account.AwaitingAnswer && side != flow.InitiatorSide)
+            {
+                flow.Account.Decide(HandshakeOutcome.Refused);
+            }
+
             End(flow, packet.TimestampNs);
         }
         else if ((packet.Flags & PacketHeader.Fin) != 0)
@@ -244,7 +323,14 @@ internal sealed class FlowTracker : IPacketConsumer
                 // This connection's SYN-ACK, or a retransmitted SYN.
                 StartSequence(existing, side, packet);
                 _table.Touch(existing, packet.TimestampNs);
+                AccountSyn(existing, packet);
                 return existing;
+            }
+
+            if (existing.Account.AwaitingAnswer)
+            {
+                // A new attempt from the same port: the client gave up on the unanswered one.
+                existing.Account.Decide(HandshakeOutcome.TimedOut);
             }
 
             End(existing, packet.TimestampNs);
@@ -252,7 +338,25 @@ internal sealed class FlowTracker : IPacketConsumer
 
         var flow = AddTcpFlow(key, packet);
         StartSequence(flow, side, packet);
+        AccountSyn(flow, packet);
         return flow;
+    }
+
+    /// <summary>The initiator's first SYN starts the connect time; the SYN-ACK ends it (a SYN-ACK seen alone is a connect without a time).</summary>
+    private static void AccountSyn(TcpFlow flow, in Packet packet)
+    {
+        ref var account = ref flow.Account;
+        if ((packet.Flags & PacketHeader.Ack) == 0)
+        {
+            if (account.SynNs == 0 && !account.Reported && account.Handshake == HandshakeOutcome.Unknown)
+            {
+                account.SynNs = Math.Max(packet.TimestampNs, 1);
+            }
+        }
+        else if (account.Handshake is HandshakeOutcome.Unknown or HandshakeOutcome.TimedOut)
+        {
+            account.Decide(HandshakeOutcome.Connected, account.SynNs == 0 ? 0 : packet.TimestampNs - account.SynNs);
+        }
     }
 
     private static void StartSequence(TcpFlow flow, int side, in Packet packet)
@@ -296,6 +400,7 @@ internal sealed class FlowTracker : IPacketConsumer
             if (ahead < 0)
             {
                 _counters.Retransmissions.Increment();
+                flow.Account.AddRetransmission(side);
                 var seen = (int)Math.Min(-ahead, int.MaxValue);
                 if (seen >= length)
                 {
@@ -315,9 +420,11 @@ internal sealed class FlowTracker : IPacketConsumer
                 }
 
                 Gap(flow, side, ahead, packet.TimestampNs);
+                flow.Account.AddBytes(side, ahead); // sent, but not captured
             }
         }
 
+        flow.Account.AddBytes(side, length);
         direction.HasSequence = true;
         direction.NextSequence = seq + (uint)length;
         flow.SawPayload = true;
@@ -560,6 +667,7 @@ internal sealed class FlowTracker : IPacketConsumer
 
         if (flow is TcpFlow tcp)
         {
+            Report(tcp, nowNs, closed: true);
             if (!parsed && tcp.SawPayload)
             {
                 _counters.UnclassifiedFlows.Increment();

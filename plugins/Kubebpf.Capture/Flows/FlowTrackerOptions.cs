@@ -17,6 +17,12 @@ public sealed class FlowTrackerOptions : IValidatedOptions
     /// <summary>Payload records of a TCP connection offered to the protocols before it is left unclassified.</summary>
     public int MaxSniffAttempts { get; set; } = 8;
 
+    /// <summary>A SYN without an answer (SYN-ACK or RST) for this long is a connect timed out (reported once; the flow stays until idle).</summary>
+    public TimeSpan HandshakeTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>How often a connection that carries bytes is reported (<c>TcpConnectionReport</c>) besides its handshake and its end.</summary>
+    public TimeSpan ConnectionReportInterval { get; set; } = TimeSpan.FromSeconds(5);
+
     /// <inheritdoc />
     public IEnumerable<string> Validate()
     {
@@ -33,6 +39,16 @@ public sealed class FlowTrackerOptions : IValidatedOptions
         if (DatagramIdleTimeout < TimeSpan.FromSeconds(1))
         {
             yield return $"DatagramIdleTimeout must be at least 1 s, got {DatagramIdleTimeout}.";
+        }
+
+        if (HandshakeTimeout < TimeSpan.FromMilliseconds(100) || HandshakeTimeout >= IdleTimeout)
+        {
+            yield return $"HandshakeTimeout must be at least 100 ms and shorter than IdleTimeout ({IdleTimeout}), got {HandshakeTimeout}.";
+        }
+
+        if (ConnectionReportInterval < TimeSpan.FromSeconds(1))
+        {
+            yield return $"ConnectionReportInterval must be at least 1 s, got {ConnectionReportInterval}.";
         }
 
         if (MaxSniffAttempts is < 1 or > 1000)

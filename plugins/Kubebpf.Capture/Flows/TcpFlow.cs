@@ -34,6 +34,9 @@ internal sealed class TcpFlow(FlowTracker tracker) : Flow(tracker)
     /// <summary>Some payload was seen.</summary>
     public bool SawPayload;
 
+    /// <summary>The connection-layer figures since the last <see cref="Sdk.Events.TcpConnectionReport"/>.</summary>
+    public ConnectionAccount Account;
+
     public override ProtocolDescriptor? Descriptor => Protocol?.Descriptor;
 
     public StreamDirection Direction(int side) => _directions[side];
@@ -47,6 +50,7 @@ internal sealed class TcpFlow(FlowTracker tracker) : Flow(tracker)
         Parser = null;
         SniffAttempts = 0;
         SawPayload = false;
+        Account = default;
         _directions[0].Reset();
         _directions[1].Reset();
     }

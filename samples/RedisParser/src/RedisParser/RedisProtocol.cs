@@ -15,6 +15,10 @@ internal sealed class RedisProtocol(RedisOptions options, RedisCounters counters
 
     public int MaxBufferedBytes => options.MaxBufferedBytes;
 
+    /// <summary>Every RESP message starts with its type byte, so a large segment starting otherwise lies inside a bulk string.</summary>
+    public IReadOnlyList<ReadOnlyMemory<byte>> MessageStarts { get; } =
+        [.. Enumerable.Range(0, 256).Where(b => RespReader.IsType((byte)b)).Select(b => new ReadOnlyMemory<byte>([(byte)b]))];
+
     public SniffResult Sniff(ReadOnlySpan<byte> data, in SniffContext context)
     {
         var command = SniffCommand(data);

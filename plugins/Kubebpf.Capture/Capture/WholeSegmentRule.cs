@@ -1,0 +1,152 @@
+using System.Buffers.Binary;
+using Kubebpf.Sdk.Bpf;
+using Kubebpf.Sdk.Protocols;
+
+namespace Kubebpf.Capture.Capture;
+
+/// <summary>
+/// Which TCP segments longer than one ring record (4 KiB) the socket filter copies whole: those that start with a
+/// message start the protocols declared (<see cref="IStreamProtocol.MessageStarts"/>), where heads may lie anywhere
+/// (pipelined, or longer than a record). Of any other segment, which lies inside a body, only the first and last
+/// 4 KiB are copied. While a protocol declares no starts, segments that start like text are copied whole too.
+/// </summary>
+public sealed class WholeSegmentRule
+{
+    /// <summary>CAPTURE_MAX_MESSAGE_STARTS of <c>packet_capture.h</c>: the most starts the filter compares.</summary>
+    public const int MaxStarts = 32;
+
+    /// <summary>The bytes of a segment's start the filter compares.</summary>
+    public const int ComparedBytes = 8;
+
+    /// <summary>
+    /// CAPTURE_BODY_END_BYTES of <c>packet_capture.h</c>: the bytes copied of each end of a segment not copied whole,
+    /// when it is longer than both ends together.
+    /// </summary>
+    public const int BodyEndBytes = 4096;
+
+    private WholeSegmentRule(IReadOnlyList<byte[]> starts, bool textStarts)
+    {
+        Starts = starts;
+        TextStarts = textStarts;
+    }
+
+    /// <summary>The rule when no protocol declares its starts: segments that start like text are copied whole.</summary>
+    public static WholeSegmentRule Text { get; } = new([], textStarts: true);
+
+    /// <summary>
+    /// The starts the filter compares: each of at most <see cref="ComparedBytes"/>, none a prefix of another, at most
+    /// <see cref="MaxStarts"/> (when more were declared, all are cut shorter until they fit: a shorter start matches
+    /// more segments, never fewer).
+    /// </summary>
+    public IReadOnlyList<byte[]> Starts { get; }
+
+    /// <summary>Whether segments that start like text (8 printable ASCII bytes, CR, LF or TAB) are copied whole too.</summary>
+    public bool TextStarts { get; }
+
+    /// <summary>The rule for these protocols: their declared starts, and text starts while one of them declares none.</summary>
+    public static WholeSegmentRule For(IEnumerable<IStreamProtocol> protocols)
+    {
+        ArgumentNullException.ThrowIfNull(protocols);
+        return For(protocols.Select(p => p.MessageStarts));
+    }
+
+    /// <summary>The rule for these declarations (<see cref="IStreamProtocol.MessageStarts"/> of each protocol).</summary>
+    public static WholeSegmentRule For(IEnumerable<IReadOnlyList<ReadOnlyMemory<byte>>?> declarations)
+    {
+        ArgumentNullException.ThrowIfNull(declarations);
+        var declared = new List<byte[]>();
+        var textStarts = false;
+        foreach (var declaration in declarations)
+        {
+            if (declaration is { } starts)
+            {
+                declared.AddRange(starts.Select(s => s.ToArray()));
+            }
+            else
+            {
+                textStarts = true;
+            }
+        }
+
+        var length = ComparedBytes;
+        var compared = Minimal(declared, length);
+        while (compared.Count > MaxStarts)
+        {
+            compared = Minimal(compared, --length);
+        }
+
+        return new WholeSegmentRule(compared, textStarts);
+    }
+
+    /// <summary>
+    /// Whether a segment longer than 4 KiB that starts with <paramref name="start"/> is copied whole, as the filter
+    /// decides: it compares the first <see cref="ComparedBytes"/> bytes (fewer cannot be compared: copied whole).
+    /// </summary>
+    public bool CopiesWhole(ReadOnlySpan<byte> start)
+    {
+        if (start.Length < ComparedBytes)
+        {
+            return true;
+        }
+
+        foreach (var declared in Starts)
+        {
+            if (start.StartsWith(declared))
+            {
+                return true;
+            }
+        }
+
+        if (!TextStarts)
+        {
+            return false;
+        }
+
+        foreach (var b in start[..ComparedBytes])
+        {
+            if (b is (< 0x20 or > 0x7e) and not ((byte)'\r' or (byte)'\n' or (byte)'\t'))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    /// <summary>Sets the rule in the filter's read-only variables (before it loads).</summary>
+    internal void ApplyTo(BpfObject filter)
+    {
+        filter.SetReadOnlyVariable("message_starts", KernelTable());
+        filter.SetReadOnlyVariable("message_start_count", (uint)Starts.Count);
+        filter.SetReadOnlyVariable("whole_text_segments", [(byte)(TextStarts ? 1 : 0)]);
+    }
+
+    /// <summary>The filter's <c>message_starts</c> table: per start, a little-endian value and mask over 8 bytes.</summary>
+    private byte[] KernelTable()
+    {
+        const int EntryBytes = 2 * sizeof(ulong);
+        var table = new byte[MaxStarts * EntryBytes];
+        Span<byte> value = stackalloc byte[ComparedBytes];
+        Span<byte> mask = stackalloc byte[ComparedBytes];
+        for (var i = 0; i < Starts.Count; i++)
+        {
+            value.Clear();
+            mask.Clear();
+            Starts[i].CopyTo(value);
+            mask[..Starts[i].Length].Fill(0xff);
+            BinaryPrimitives.WriteUInt64LittleEndian(table.AsSpan(i * EntryBytes), BinaryPrimitives.ReadUInt64LittleEndian(value));
+            BinaryPrimitives.WriteUInt64LittleEndian(table.AsSpan((i * EntryBytes) + sizeof(ulong)), BinaryPrimitives.ReadUInt64LittleEndian(mask));
+        }
+
+        return table;
+    }
+
+    /// <summary>The starts cut to <paramref name="length"/> bytes, without duplicates and without those another one is a prefix of.</summary>
+    private static List<byte[]> Minimal(List<byte[]> starts, int length)
+    {
+        var cut = starts.Select(s => s.Length > length ? s[..length] : s).ToList();
+        return [.. cut
+            .Where((s, i) => !cut.Where((other, j) => j != i && s.AsSpan().StartsWith(other) && (other.Length < s.Length || j < i)).Any())
+            .OrderBy(s => Convert.ToHexString(s), StringComparer.Ordinal)];
+    }
+}

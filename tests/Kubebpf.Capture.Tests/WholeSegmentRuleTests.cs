@@ -1,0 +1,71 @@
+using System.Text;
+using Kubebpf.Capture.Capture;
+
+namespace Kubebpf.Capture.Tests;
+
+public sealed class WholeSegmentRuleTests
+{
+    private static readonly byte[] TextBody = Encoding.ASCII.GetBytes("0123456789abcdef0123");
+    private static readonly byte[] BinaryBody = [0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x03];
+
+    [Fact]
+    public void Declared_starts_are_copied_whole_and_bodies_text_or_binary_are_not()
+    {
+        var rule = WholeSegmentRule.For([new LineProtocol(messageStarts: ["REQ ", "OK\n"]), new LineProtocol("other", messageStarts: ["ERR\n"])]);
+
+        Assert.False(rule.TextStarts);
+        Assert.Equal(["ERR\n", "OK\n", "REQ "], rule.Starts.Select(Encoding.ASCII.GetString).Order(StringComparer.Ordinal));
+        Assert.True(rule.CopiesWhole(Ascii("REQ name\nREQ other\n")));
+        Assert.True(rule.CopiesWhole(Ascii("ERR\nOK\nOK\nOK\n")));
+        Assert.False(rule.CopiesWhole(TextBody));
+        Assert.False(rule.CopiesWhole(BinaryBody));
+        Assert.False(rule.CopiesWhole(Ascii("REQUEST ")));
+    }
+
+    [Fact]
+    public void A_protocol_that_declares_no_starts_keeps_text_segments_whole()
+    {
+        var rule = WholeSegmentRule.For([new LineProtocol(messageStarts: ["REQ "]), new LineProtocol("undeclared")]);
+
+        Assert.True(rule.TextStarts);
+        Assert.True(rule.CopiesWhole(Ascii("REQ name\n")));
+        Assert.True(rule.CopiesWhole(TextBody));
+        Assert.False(rule.CopiesWhole(BinaryBody));
+        Assert.True(WholeSegmentRule.Text.TextStarts);
+        Assert.Empty(WholeSegmentRule.Text.Starts);
+    }
+
+    [Fact]
+    public void Starts_are_cut_to_the_compared_bytes_and_those_behind_a_shorter_one_dropped()
+    {
+        var rule = WholeSegmentRule.For([new LineProtocol(messageStarts: ["PROPPATCH /x", "GET /", "GET ", "GET ", "G", "HTTP/"])]);
+
+        Assert.Equal(["G", "HTTP/", "PROPPATC"], rule.Starts.Select(Encoding.ASCII.GetString).Order(StringComparer.Ordinal));
+        Assert.True(rule.CopiesWhole(Ascii("PROPPATCH /y HTTP/1.1\r\n")));
+        Assert.True(rule.CopiesWhole(Ascii("GONE AWAY ")));
+    }
+
+    [Fact]
+    public void More_starts_than_the_filter_compares_are_shortened_until_they_fit_and_each_still_matches()
+    {
+        var declared = Enumerable.Range(0, 100).Select(i => $"M{i:D3}X ").ToArray();
+        var rule = WholeSegmentRule.For([new LineProtocol(messageStarts: declared)]);
+
+        Assert.InRange(rule.Starts.Count, 1, WholeSegmentRule.MaxStarts);
+        Assert.Equal(Enumerable.Range(0, 10).Select(i => $"M0{i}"), rule.Starts.Select(Encoding.ASCII.GetString));
+        Assert.All(declared, start => Assert.True(rule.CopiesWhole(Ascii(start + "body")), start));
+        Assert.False(rule.CopiesWhole(TextBody));
+    }
+
+    [Fact]
+    public void An_empty_start_copies_every_segment_whole()
+    {
+        var rule = WholeSegmentRule.For([new LineProtocol(messageStarts: ["REQ "]), new LineProtocol("everything", messageStarts: [""])]);
+
+        Assert.Equal([""], rule.Starts.Select(Encoding.ASCII.GetString));
+        Assert.True(rule.CopiesWhole(BinaryBody));
+        Assert.True(rule.CopiesWhole(TextBody));
+    }
+
+    private static byte[] Ascii(string text) => Encoding.ASCII.GetBytes(text);
+}
