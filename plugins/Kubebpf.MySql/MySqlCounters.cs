@@ -8,7 +8,7 @@ internal sealed class MySqlCounters(IAgentMetrics metrics)
     public Counter Exchanges { get; } = metrics.Counter("exchanges", "commands paired with their answers, emitted (not a loss)");
 
     public Counter Desyncs { get; } = metrics.Counter(
-        "desyncs", "loss: a side lost its packet framing (bytes never seen where a packet header was); it resynchronises at the next command");
+        "desyncs", "loss: a side lost its packet framing (bytes never seen where a packet header was, or a command answered before its announced bytes came); it resynchronises at the next command");
 
     public Counter RowGaps { get; } = metrics.Counter(
         "row_gaps", "bytes not captured inside the rows of a result set, rows there estimated (not a lost exchange: it is marked truncated)");

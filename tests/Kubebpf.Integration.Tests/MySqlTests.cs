@@ -126,7 +126,8 @@ public sealed partial class MySqlTests(InfluxDbServer influx, ITestOutputHelper 
             Assert.True(big.Rows == BigRows || (big.Truncated && big.Rows is > BigRows * 98 / 100 and < BigRows * 102 / 100), $"rows {big.Rows} of {BigRows}");
             var insert = Assert.Single(side, c => c.Fingerprint.StartsWith("INSERT INTO blobs VALUES", StringComparison.Ordinal));
             Assert.Equal(("ok", 1L), (insert.Status, insert.AffectedRows ?? -1));
-            Assert.InRange(insert.RequestBytes ?? -1, 20 * 1024 * 1024, 21 * 1024 * 1024);
+            // Exact unless the kernel lost the statement's last bytes and no later client bytes reported it before the answer.
+            Assert.InRange(insert.RequestBytes ?? -1, 16 * 1024 * 1024, 21 * 1024 * 1024);
             Assert.Equal(4, Assert.Single(side, c => c.Fingerprint == "CALL p()").Rows);
             Assert.Equal(4, Assert.Single(side, c => c.Fingerprint == "SELECT ?; SELECT id FROM t ORDER BY id LIMIT ?").Rows);
             Assert.InRange(Assert.Single(side, c => c.Fingerprint == "SELECT SLEEP(?)").DurationNs, 200_000_000, 10_000_000_000);

@@ -220,6 +220,7 @@ public sealed class MySqlStreamParserTests
         Assert.Equal(
             ["COM_QUERY INSERT INSERT INTO blobs VALUES (? … ok affected=1 db=shop truncated", "COM_QUERY SELECT SELECT ? ok rows=1 db=shop"],
             driver.Rendered());
+        Assert.Equal(statement.Length, driver.Exchanges[0].RequestBytes);
         // The gap hides the header of the statement's second packet (after 16 MiB): the client side resumes at the next command.
         Assert.Equal("exchanges=2 desyncs=1 truncated_exchanges=1", driver.Counters());
     }
@@ -317,7 +318,7 @@ public sealed class MySqlStreamParserTests
         driver.Client(Packets.Query("SELECT 2")).Server(Packets.Ok(1));
         Assert.Equal(2, driver.Exchanges.Count);
         Assert.Equal("COM_QUERY SELECT SELECT ? ok affected=0 db=shop", ParserDriver.Render(driver.Exchanges[^1]));
-        Assert.Equal(1, driver.Metrics.Value("invalid_packets"));
+        Assert.Equal(1, driver.Metrics.Value("desyncs"));
     }
 
     [Fact]

@@ -67,8 +67,9 @@ internal sealed class MySqlStreamParser : IStreamParser
     /// <summary>The mean size of the open answer's latest rows (0 before the first): it estimates the rows in a gap.</summary>
     private double _recentRowBytes;
 
-    /// <summary>Bytes of the server's stream so far, gaps included.</summary>
+    /// <summary>Bytes of each side's stream so far, gaps included.</summary>
     private long _serverPosition;
+    private long _clientPosition;
 
     /// <summary>The sequence id of the last server packet read, and where in the stream the packet after it starts.</summary>
     private byte _lastSequence;
@@ -144,12 +145,10 @@ internal sealed class MySqlStreamParser : IStreamParser
             _clientSpokeSinceServerDesync = true;
         }
 
-        // Positions in the server's stream (gaps included) place packets around a gap, for the rows inside it.
-        var basePosition = side == StreamSide.Server ? _serverPosition : 0;
-        if (side == StreamSide.Server)
-        {
-            _serverPosition += data.Length;
-        }
+        // Positions in each stream (gaps included) place packets around a gap: rows inside it, a command's size.
+        ref var position = ref side == StreamSide.Server ? ref _serverPosition : ref _clientPosition;
+        var basePosition = position;
+        position += data.Length;
 
         ref var reader = ref Reader(side);
         var offset = reader.Desynced ? Resynchronise(side, data, basePosition) : 0;
@@ -201,11 +200,7 @@ internal sealed class MySqlStreamParser : IStreamParser
 
     public void OnGap(StreamSide side, long bytes, long timestampNs)
     {
-        if (side == StreamSide.Server)
-        {
-            _serverPosition += bytes;
-        }
-
+        (side == StreamSide.Server ? ref _serverPosition : ref _clientPosition) += bytes;
         ref var reader = ref Reader(side);
         if (_phase == Phase.Opaque || reader.Desynced)
         {
@@ -401,6 +396,7 @@ internal sealed class MySqlStreamParser : IStreamParser
         var code = head[0];
         var command = new PendingCommand
         {
+            StartPosition = _client.PacketStartPosition,
             Name = name,
             Operation = StatementType.Other,
             Resource = name,
@@ -560,6 +556,12 @@ internal sealed class MySqlStreamParser : IStreamParser
                 return;
             }
 
+            if (_commands.Count == 0 && _client.Desynced)
+            {
+                // The client lost its framing inside this command (a 16 MiB boundary in a gap): it ended where the client stopped.
+                _openCommand.RequestBytes = Math.Max(_openCommand.RequestBytes, _clientPosition - _openCommand.StartPosition);
+            }
+
             Open(reader.PacketStartNs, reader.Length);
         }
 
@@ -568,7 +570,9 @@ internal sealed class MySqlStreamParser : IStreamParser
 
     /// <summary>
     /// A server answers whole commands only: when it answers while the client's only command (or the head of a command
-    /// not yet read) is still announced as unfinished, the client's length lied. The command is taken as it came.
+    /// not yet read) is still announced as unfinished, the client's length lied, or the rest was lost in the kernel
+    /// and not reported yet (a gap shows with the side's next bytes). The command is taken as it came; the client
+    /// side resumes at its next command.
     /// </summary>
     private void CatchLyingClientLength()
     {
@@ -588,7 +592,7 @@ internal sealed class MySqlStreamParser : IStreamParser
 
         if (!_client.Desynced)
         {
-            Invalid(StreamSide.Client);
+            LoseFraming(StreamSide.Client);
         }
 
         _serverSpokeSinceClientDesync = true; // it is answering now: the client's next segment starts a command

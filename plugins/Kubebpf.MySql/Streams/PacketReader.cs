@@ -36,7 +36,7 @@ internal struct PacketReader
     /// <summary>When the first byte of the current packet was captured.</summary>
     public long PacketStartNs;
 
-    /// <summary>Where the current packet starts in the side's stream (server side only).</summary>
+    /// <summary>Where the current packet starts in the side's stream.</summary>
     public long PacketStartPosition;
 
     /// <summary>The side's packet boundaries are lost: nothing is read until it resynchronises.</summary>

@@ -30,6 +30,9 @@ internal struct PendingCommand
 
     public long StartNs;
 
+    /// <summary>Where the command starts in the client's stream.</summary>
+    public long StartPosition;
+
     /// <summary>Bytes on the wire (headers included) of the command's packets.</summary>
     public long RequestBytes;
 
