@@ -1,10 +1,8 @@
 using Kubebpf.Dns.Parsing;
 using Kubebpf.Sdk.Metadata;
 using Kubebpf.Sdk.Metrics;
-using Kubebpf.Sdk.Pipeline;
 using Kubebpf.Sdk.Protocols;
 using Kubebpf.Testing;
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 
@@ -95,12 +93,5 @@ public class DnsPluginTests
         Assert.Equal(QueryNames.Long, new string(destination, 0, QueryNames.Normalize(new string('a', 300), destination)));
     }
 
-    private static ServiceProvider Register(Dictionary<string, string?> settings)
-    {
-        var configuration = new ConfigurationBuilder().AddInMemoryCollection(settings).Build();
-        var services = new ServiceCollection();
-        services.AddSingleton<IAgentMetrics>(new TestAgentMetrics());
-        new DnsPlugin().ConfigureServices(services, new PluginContext("Dns", "", configuration));
-        return services.BuildServiceProvider();
-    }
+    private static ServiceProvider Register(Dictionary<string, string?> settings) => PluginHarness.Configure(new DnsPlugin(), "Dns", settings);
 }

@@ -1,7 +1,5 @@
-using Kubebpf.Sdk.Pipeline;
 using Kubebpf.Sdk.Protocols;
 using Kubebpf.Testing;
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 
@@ -43,12 +41,6 @@ public class HttpPluginTests
         Assert.Contains("'Http'", error.Message, StringComparison.Ordinal);
     }
 
-    private static IStreamProtocol Register(Dictionary<string, string?> settings)
-    {
-        var configuration = new ConfigurationBuilder().AddInMemoryCollection(settings).Build();
-        var services = new ServiceCollection();
-        services.AddSingleton<IAgentMetrics>(new TestAgentMetrics());
-        new HttpPlugin().ConfigureServices(services, new PluginContext("Http", "", configuration));
-        return Assert.Single(services.BuildServiceProvider().GetServices<IStreamProtocol>());
-    }
+    private static IStreamProtocol Register(Dictionary<string, string?> settings) =>
+        Assert.Single(PluginHarness.Configure(new HttpPlugin(), "Http", settings).GetServices<IStreamProtocol>());
 }

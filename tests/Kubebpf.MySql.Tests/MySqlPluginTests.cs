@@ -1,7 +1,5 @@
-using Kubebpf.Sdk.Pipeline;
 using Kubebpf.Sdk.Protocols;
 using Kubebpf.Testing;
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 
@@ -44,12 +42,6 @@ public class MySqlPluginTests
         Assert.Contains("'MySql'", error.Message, StringComparison.Ordinal);
     }
 
-    private static IStreamProtocol Register(Dictionary<string, string?> settings)
-    {
-        var configuration = new ConfigurationBuilder().AddInMemoryCollection(settings).Build();
-        var services = new ServiceCollection();
-        services.AddSingleton<IAgentMetrics>(new TestAgentMetrics());
-        new MySqlPlugin().ConfigureServices(services, new PluginContext("MySql", "", configuration));
-        return Assert.Single(services.BuildServiceProvider().GetServices<IStreamProtocol>());
-    }
+    private static IStreamProtocol Register(Dictionary<string, string?> settings) =>
+        Assert.Single(PluginHarness.Configure(new MySqlPlugin(), "MySql", settings).GetServices<IStreamProtocol>());
 }
