@@ -8,6 +8,7 @@
 #   --render-only DIR   write the manifests it would apply to DIR, a new or empty folder (one file per component;
 #                       the Secrets alone in 03-secrets.yaml, mode 600), and apply nothing
 set -euo pipefail
+shopt -s inherit_errexit # a failure inside $(...) stops the script too
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 config=$here/config.ini
@@ -41,9 +42,17 @@ yes_no() {
 # An http(s) URL setting; required unless a default (possibly empty) is given.
 url() {
   local value
-  value=$(config_get "$@")
+  value=$(config_get "$@") || exit 1
   [[ -z $value || $value =~ ^https?://[^[:space:]]+$ ]] || die "$config: [$1] $2 must be an http:// or https:// URL"
   printf '%s' "$value"
+}
+
+# setting NAME COMMAND...: render_values[NAME] is what COMMAND prints; the script stops when COMMAND fails (an error
+# inside $(...) alone would not stop it: an array element assignment ignores the substitution's status).
+setting() {
+  local value
+  value=$("${@:2}") || exit 1
+  render_values[$1]=$value
 }
 
 config_load "$config"
@@ -53,10 +62,12 @@ case $BACKEND in
   influxdb | prometheus | otlp) ;;
   *) die "$config: [backend] BACKEND must be influxdb, prometheus or otlp (found $BACKEND)" ;;
 esac
-render_values=([NAMESPACE]=$NAMESPACE [AGENT_IMAGE]=$(config_get global AGENT_IMAGE) [STORAGE_CLASS]=$NAMESPACE-local
-  [GRAFANA_PV]=$NAMESPACE-grafana [INFLUXDB_URL]=http://influxdb.$NAMESPACE.svc:8086)
-render_flags=([INFLUXDB]= [PROMETHEUS]= [OTLP]= [GRAFANA]= [METRICS]=$(yes_no backend METRICS_ENDPOINT no)
-  [REMOTE_WRITE]= [REMOTE_WRITE_SECRET]= [REMOTE_WRITE_BASIC_AUTH]= [REMOTE_WRITE_BEARER]= [OTLP_HEADERS]= [OTLP_CALL_LOG]=)
+metrics=$(yes_no backend METRICS_ENDPOINT no)
+render_values=([NAMESPACE]=$NAMESPACE [STORAGE_CLASS]=$NAMESPACE-local [GRAFANA_PV]=$NAMESPACE-grafana
+  [INFLUXDB_URL]=http://influxdb.$NAMESPACE.svc:8086)
+setting AGENT_IMAGE config_get global AGENT_IMAGE
+render_flags=([INFLUXDB]= [PROMETHEUS]= [OTLP]= [GRAFANA]= [METRICS]=$metrics [REMOTE_WRITE]= [REMOTE_WRITE_SECRET]=
+  [REMOTE_WRITE_BASIC_AUTH]= [REMOTE_WRITE_BEARER]= [OTLP_HEADERS]= [OTLP_CALL_LOG]=)
 
 case $BACKEND in
   influxdb)
@@ -66,11 +77,11 @@ case $BACKEND in
     ;;
   prometheus)
     render_flags[PROMETHEUS]=1 render_flags[GRAFANA]=1 render_flags[METRICS]=1
-    render_values[PROMETHEUS_QUERY_URL]=$(url prometheus PROMETHEUS_QUERY_URL)
-    render_values[PROMETHEUS_REMOTE_WRITE_URL]=$(url prometheus PROMETHEUS_REMOTE_WRITE_URL "")
-    render_values[PROMETHEUS_REMOTE_WRITE_USERNAME]=$(config_get prometheus PROMETHEUS_REMOTE_WRITE_USERNAME "")
-    render_values[PROMETHEUS_REMOTE_WRITE_PASSWORD]=$(config_get prometheus PROMETHEUS_REMOTE_WRITE_PASSWORD "")
-    render_values[PROMETHEUS_REMOTE_WRITE_BEARER_TOKEN]=$(config_get prometheus PROMETHEUS_REMOTE_WRITE_BEARER_TOKEN "")
+    setting PROMETHEUS_QUERY_URL url prometheus PROMETHEUS_QUERY_URL
+    setting PROMETHEUS_REMOTE_WRITE_URL url prometheus PROMETHEUS_REMOTE_WRITE_URL ""
+    setting PROMETHEUS_REMOTE_WRITE_USERNAME config_get prometheus PROMETHEUS_REMOTE_WRITE_USERNAME ""
+    setting PROMETHEUS_REMOTE_WRITE_PASSWORD config_get prometheus PROMETHEUS_REMOTE_WRITE_PASSWORD ""
+    setting PROMETHEUS_REMOTE_WRITE_BEARER_TOKEN config_get prometheus PROMETHEUS_REMOTE_WRITE_BEARER_TOKEN ""
     [[ -n ${render_values[PROMETHEUS_REMOTE_WRITE_URL]} ]] && render_flags[REMOTE_WRITE]=1
     [[ -n ${render_values[PROMETHEUS_REMOTE_WRITE_USERNAME]}${render_values[PROMETHEUS_REMOTE_WRITE_PASSWORD]} ]] && render_flags[REMOTE_WRITE_BASIC_AUTH]=1
     [[ -n ${render_values[PROMETHEUS_REMOTE_WRITE_BEARER_TOKEN]} ]] && render_flags[REMOTE_WRITE_BEARER]=1
@@ -85,12 +96,13 @@ case $BACKEND in
     [[ -n ${render_flags[REMOTE_WRITE_BASIC_AUTH]}${render_flags[REMOTE_WRITE_BEARER]} ]] && render_flags[REMOTE_WRITE_SECRET]=1
     ;;
   otlp)
-    render_flags[OTLP]=1 render_flags[OTLP_CALL_LOG]=$(yes_no otlp OTLP_CALL_LOG no)
-    render_values[OTLP_ENDPOINT]=$(url otlp OTLP_ENDPOINT)
-    render_values[OTLP_PROTOCOL]=$(config_get otlp OTLP_PROTOCOL grpc)
+    call_log=$(yes_no otlp OTLP_CALL_LOG no)
+    render_flags[OTLP]=1 render_flags[OTLP_CALL_LOG]=$call_log
+    setting OTLP_ENDPOINT url otlp OTLP_ENDPOINT
+    setting OTLP_PROTOCOL config_get otlp OTLP_PROTOCOL grpc
     [[ ${render_values[OTLP_PROTOCOL]} == grpc || ${render_values[OTLP_PROTOCOL]} == http/protobuf ]] ||
       die "$config: [otlp] OTLP_PROTOCOL must be grpc or http/protobuf"
-    render_values[OTLP_HEADERS]=$(config_get otlp OTLP_HEADERS "")
+    setting OTLP_HEADERS config_get otlp OTLP_HEADERS ""
     if [[ -n ${render_values[OTLP_HEADERS]} ]]; then
       render_flags[OTLP_HEADERS]=1
       [[ ${render_values[OTLP_HEADERS]} =~ ^[^=,]+=[^,]*(,[^=,]+=[^,]*)*$ ]] ||

@@ -4,6 +4,7 @@
 #
 # usage: deploy/uninstall.sh [--config FILE]
 set -euo pipefail
+shopt -s inherit_errexit # a failure inside $(...) stops the script too
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 config=$here/config.ini
 while (($#)); do
