@@ -32,7 +32,7 @@ kubectl delete persistentvolume "$namespace-influxdb" "$namespace-grafana" --ign
 echo "kubebpf is removed from namespace $namespace."
 if [[ $backend != otlp ]]; then
   echo "These host folders remain, with their data:"
-  [[ $backend == influxdb ]] && echo "  $(config_get influxdb INFLUXDB_HOST ?):$(config_get influxdb INFLUXDB_PV_PATH ?)   (InfluxDB)"
-  echo "  $(config_get grafana GRAFANA_HOST ?):$(config_get grafana GRAFANA_PV_PATH ?)   (Grafana)"
+  [[ $backend == influxdb ]] && echo "  $(config_get influxdb INFLUXDB_HOST '?'):$(config_get influxdb INFLUXDB_PV_PATH '?')   (InfluxDB)"
+  echo "  $(config_get grafana GRAFANA_HOST '?'):$(config_get grafana GRAFANA_PV_PATH '?')   (Grafana)"
   echo "and the generated credentials: $(dirname "$config")/.kubebpf-credentials.env"
 fi

@@ -14,7 +14,7 @@ _config_file=
 
 # config_load FILE: reads FILE once; later config_get calls answer from it.
 config_load() {
-  local file=$1 line section= key value number=0
+  local file=$1 line section='' key value number=0
   [[ -f $file ]] || die "no configuration at $file"
   _config_file=$file
   _config_values=()

@@ -32,6 +32,7 @@ render() {
   for name in "${!render_flags[@]}"; do
     environment+=("kubebpf_flag_$name=${render_flags[$name]}")
   done
+  # shellcheck disable=SC2016 # the single-quoted text is awk's program
   env "${environment[@]}" awk -v template="${template##*/}" '
     function fail(message) { printf "%s:%d: %s\n", template, NR, message > "/dev/stderr"; failed = 1; exit 1 }
     function on(flag) {

@@ -103,13 +103,13 @@ public sealed class DeployFolder : IDisposable
 
     public void Dispose() => Directory.Delete(Root, recursive: true);
 
-    private ScriptResult Run(string script, string? umask, params string[] arguments)
+    /// <summary>Runs a bash program (<c>bash -c</c>) with the arguments as $1..., the kubectl stand-in first on the PATH.</summary>
+    public ScriptResult Bash(string program, params string[] arguments)
     {
-        var start = new ProcessStartInfo("bash") { RedirectStandardOutput = true, RedirectStandardError = true };
+        var start = new ProcessStartInfo("bash") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = Root };
         start.ArgumentList.Add("-c");
-        start.ArgumentList.Add(umask is null ? "exec bash \"$@\"" : $"umask {umask} && exec bash \"$@\"");
+        start.ArgumentList.Add(program);
         start.ArgumentList.Add("bash");
-        start.ArgumentList.Add(Path.Combine(RepositoryPaths.Root, "deploy", script));
         foreach (var argument in arguments)
         {
             start.ArgumentList.Add(argument);
@@ -122,4 +122,7 @@ public sealed class DeployFolder : IDisposable
         process.WaitForExit();
         return new ScriptResult(process.ExitCode, output + error.Result);
     }
+
+    private ScriptResult Run(string script, string? umask, params string[] arguments) =>
+        Bash(umask is null ? "exec bash \"$@\"" : $"umask {umask} && exec bash \"$@\"", [Path.Combine(RepositoryPaths.Root, "deploy", script), .. arguments]);
 }
