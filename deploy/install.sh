@@ -110,6 +110,9 @@ case $BACKEND in
     fi
     ;;
 esac
+if [[ -n ${render_flags[REMOTE_WRITE_SECRET]}${render_flags[OTLP_HEADERS]} && $(stat -c %a "$config") != [67]00 ]]; then
+  echo "install.sh: warning: $config holds credentials and others may read it: chmod 600 $config" >&2
+fi
 if [[ -n ${render_flags[GRAFANA]} ]]; then
   GRAFANA_HOST=$(config_get grafana GRAFANA_HOST)
   GRAFANA_PV_PATH=$(config_get grafana GRAFANA_PV_PATH)

@@ -60,6 +60,9 @@ public sealed class ConfigTests : IDisposable
             """);
         var prometheus = _deploy.Render();
 
+        Assert.Contains($"{_deploy.Config} holds credentials and others may read it: chmod 600", _deploy.Install("--config", _deploy.Config, "--render-only", Path.Combine(_deploy.Root, "warned")).Output, StringComparison.Ordinal);
+        File.SetUnixFileMode(_deploy.Config, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        Assert.DoesNotContain("others may read it", _deploy.Install("--config", _deploy.Config, "--render-only", Path.Combine(_deploy.Root, "private")).Output, StringComparison.Ordinal);
         var remoteWrite = DeployFolder.AgentConfiguration(prometheus).GetProperty("Plugins").GetProperty("Prometheus").GetProperty("RemoteWrite");
         Assert.Equal((HostileUser, "https://mimir/push?x=a:b#\"c'\\d"), (remoteWrite.GetProperty("Username").GetString(), remoteWrite.GetProperty("Url").GetString()));
         Assert.Equal(HostilePassword, DeployFolder.SecretValues(prometheus)["kubebpf-agent-prometheus/password"]);

@@ -47,6 +47,16 @@ public sealed class RenderTests : IDisposable
         Assert.Contains(message, result.Output, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void The_scripts_and_their_libraries_pass_shellcheck()
+    {
+        var deploy = Path.Combine(RepositoryPaths.Root, "deploy");
+
+        var result = _deploy.Bash("cd \"$1\" && shellcheck -x install.sh uninstall.sh lib/*.sh", deploy);
+
+        Assert.True(result.ExitCode == 0, $"shellcheck (./build.sh installs it): {result.Output}");
+    }
+
     public void Dispose() => _deploy.Dispose();
 
     private ScriptResult Render(string template)
