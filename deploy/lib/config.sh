@@ -16,6 +16,8 @@ _config_file=
 config_load() {
   local file=$1 line section='' key value number=0
   [[ -f $file ]] || die "no configuration at $file"
+  # YAML and JSON are UTF-8: a value in another encoding would make the manifests unreadable.
+  iconv -f UTF-8 -t UTF-8 "$file" >/dev/null 2>&1 || die "$file is not UTF-8 text (save it as UTF-8)"
   _config_file=$file
   _config_values=()
   while IFS= read -r line || [[ -n $line ]]; do

@@ -181,6 +181,23 @@ public sealed class BackendTests : IDisposable
     }
 
     [Theory]
+    [InlineData("influxdb", "node-b:/data/grafana   (Grafana)", true)]
+    [InlineData("prometheus", "node-b:/data/grafana   (Grafana)", false)]
+    [InlineData("otlp", "kubebpf is removed from namespace observe.", false)]
+    public void Uninstall_names_the_host_folders_the_backend_left(string backend, string expected, bool influxFolder)
+    {
+        _deploy.WriteConfig(ConfigFor(backend));
+
+        var result = _deploy.Uninstall();
+
+        Assert.True(result.ExitCode == 0, result.Output);
+        Assert.Contains(expected, result.Output, StringComparison.Ordinal);
+        Assert.Equal(influxFolder, result.Output.Contains("(InfluxDB)", StringComparison.Ordinal));
+        Assert.Equal(backend != "otlp", result.Output.Contains("host folders remain", StringComparison.Ordinal));
+        Assert.Equal("[delete][namespace][observe][--ignore-not-found][--wait=true]", _deploy.KubectlCalls[0]);
+    }
+
+    [Theory]
     [InlineData("[backend]\nBACKEND=graphite\n", "[backend] BACKEND must be influxdb, prometheus or otlp")]
     [InlineData("[backend]\nBACKEND=otlp\n[otlp]\nOTLP_ENDPOINT=http://c:4317\nOTLP_PROTOCOL=http/json\n", "[otlp] OTLP_PROTOCOL must be grpc or http/protobuf")]
     [InlineData("[backend]\nBACKEND=otlp\n[otlp]\nOTLP_ENDPOINT=http://c:4317\nOTLP_HEADERS=just-a-token\n", "[otlp] OTLP_HEADERS must be key=value pairs")]

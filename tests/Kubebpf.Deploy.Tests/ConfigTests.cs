@@ -102,6 +102,17 @@ public sealed class ConfigTests : IDisposable
     }
 
     [Fact]
+    public void A_config_that_is_not_UTF8_is_refused()
+    {
+        File.WriteAllBytes(_deploy.Config, [.. System.Text.Encoding.UTF8.GetBytes(DeployFolder.InfluxDbConfig.Replace("/data/influx", "/data/", StringComparison.Ordinal)), 0xE9, (byte)'\n']);
+
+        var result = _deploy.Install("--config", _deploy.Config, "--render-only", Path.Combine(_deploy.Root, "out"));
+
+        Assert.Equal(1, result.ExitCode);
+        Assert.Contains("is not UTF-8 text", result.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void A_CRLF_config_is_read_like_its_LF_twin_by_both_scripts()
     {
         var lf = _deploy.Render();
