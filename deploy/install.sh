@@ -42,17 +42,9 @@ yes_no() {
 # An http(s) URL setting; required unless a default (possibly empty) is given.
 url() {
   local value
-  value=$(config_get "$@") || exit 1
+  value=$(config_get "$@")
   [[ -z $value || $value =~ ^https?://[^[:space:]]+$ ]] || die "$config: [$1] $2 must be an http:// or https:// URL"
   printf '%s' "$value"
-}
-
-# setting NAME COMMAND...: render_values[NAME] is what COMMAND prints; the script stops when COMMAND fails (an error
-# inside $(...) alone would not stop it: an array element assignment ignores the substitution's status).
-setting() {
-  local value
-  value=$("${@:2}") || exit 1
-  render_values[$1]=$value
 }
 
 config_load "$config"
@@ -63,9 +55,8 @@ case $BACKEND in
   *) die "$config: [backend] BACKEND must be influxdb, prometheus or otlp (found $BACKEND)" ;;
 esac
 metrics=$(yes_no backend METRICS_ENDPOINT no)
-render_values=([NAMESPACE]=$NAMESPACE [STORAGE_CLASS]=$NAMESPACE-local [GRAFANA_PV]=$NAMESPACE-grafana
-  [INFLUXDB_URL]=http://influxdb.$NAMESPACE.svc:8086)
-setting AGENT_IMAGE config_get global AGENT_IMAGE
+render_values=([NAMESPACE]=$NAMESPACE [AGENT_IMAGE]=$(config_get global AGENT_IMAGE) [STORAGE_CLASS]=$NAMESPACE-local
+  [GRAFANA_PV]=$NAMESPACE-grafana [INFLUXDB_URL]=http://influxdb.$NAMESPACE.svc:8086)
 render_flags=([INFLUXDB]='' [PROMETHEUS]='' [OTLP]='' [GRAFANA]='' [METRICS]=$metrics [REMOTE_WRITE]=''
   [REMOTE_WRITE_SECRET]='' [REMOTE_WRITE_BASIC_AUTH]='' [REMOTE_WRITE_BEARER]='' [OTLP_HEADERS]='' [OTLP_CALL_LOG]='')
 
@@ -77,11 +68,11 @@ case $BACKEND in
     ;;
   prometheus)
     render_flags[PROMETHEUS]=1 render_flags[GRAFANA]=1 render_flags[METRICS]=1
-    setting PROMETHEUS_QUERY_URL url prometheus PROMETHEUS_QUERY_URL
-    setting PROMETHEUS_REMOTE_WRITE_URL url prometheus PROMETHEUS_REMOTE_WRITE_URL ""
-    setting PROMETHEUS_REMOTE_WRITE_USERNAME config_get prometheus PROMETHEUS_REMOTE_WRITE_USERNAME ""
-    setting PROMETHEUS_REMOTE_WRITE_PASSWORD config_get prometheus PROMETHEUS_REMOTE_WRITE_PASSWORD ""
-    setting PROMETHEUS_REMOTE_WRITE_BEARER_TOKEN config_get prometheus PROMETHEUS_REMOTE_WRITE_BEARER_TOKEN ""
+    render_values[PROMETHEUS_QUERY_URL]=$(url prometheus PROMETHEUS_QUERY_URL)
+    render_values[PROMETHEUS_REMOTE_WRITE_URL]=$(url prometheus PROMETHEUS_REMOTE_WRITE_URL "")
+    render_values[PROMETHEUS_REMOTE_WRITE_USERNAME]=$(config_get prometheus PROMETHEUS_REMOTE_WRITE_USERNAME "")
+    render_values[PROMETHEUS_REMOTE_WRITE_PASSWORD]=$(config_get prometheus PROMETHEUS_REMOTE_WRITE_PASSWORD "")
+    render_values[PROMETHEUS_REMOTE_WRITE_BEARER_TOKEN]=$(config_get prometheus PROMETHEUS_REMOTE_WRITE_BEARER_TOKEN "")
     [[ -n ${render_values[PROMETHEUS_REMOTE_WRITE_URL]} ]] && render_flags[REMOTE_WRITE]=1
     [[ -n ${render_values[PROMETHEUS_REMOTE_WRITE_USERNAME]}${render_values[PROMETHEUS_REMOTE_WRITE_PASSWORD]} ]] && render_flags[REMOTE_WRITE_BASIC_AUTH]=1
     [[ -n ${render_values[PROMETHEUS_REMOTE_WRITE_BEARER_TOKEN]} ]] && render_flags[REMOTE_WRITE_BEARER]=1
@@ -98,11 +89,11 @@ case $BACKEND in
   otlp)
     call_log=$(yes_no otlp OTLP_CALL_LOG no)
     render_flags[OTLP]=1 render_flags[OTLP_CALL_LOG]=$call_log
-    setting OTLP_ENDPOINT url otlp OTLP_ENDPOINT
-    setting OTLP_PROTOCOL config_get otlp OTLP_PROTOCOL grpc
+    render_values[OTLP_ENDPOINT]=$(url otlp OTLP_ENDPOINT)
+    render_values[OTLP_PROTOCOL]=$(config_get otlp OTLP_PROTOCOL grpc)
     [[ ${render_values[OTLP_PROTOCOL]} == grpc || ${render_values[OTLP_PROTOCOL]} == http/protobuf ]] ||
       die "$config: [otlp] OTLP_PROTOCOL must be grpc or http/protobuf"
-    setting OTLP_HEADERS config_get otlp OTLP_HEADERS ""
+    render_values[OTLP_HEADERS]=$(config_get otlp OTLP_HEADERS "")
     if [[ -n ${render_values[OTLP_HEADERS]} ]]; then
       render_flags[OTLP_HEADERS]=1
       [[ ${render_values[OTLP_HEADERS]} =~ ^[^=,]+=[^,]*(,[^=,]+=[^,]*)*$ ]] ||
