@@ -63,6 +63,12 @@ dotnet_image() {
     buildah copy --quiet "$container" "$dotnet_root/$part" "/usr/share/dotnet/$part" >/dev/null
   done
   buildah run "$container" -- ln -s /usr/share/dotnet/dotnet /usr/bin/dotnet
+  if [[ $image == "$sdk_image" ]] && compgen -G '/usr/local/share/ca-certificates/*.crt' >/dev/null; then
+    # The build stage restores NuGet packages through this machine's network: trust the certificate authorities
+    # this machine trusts locally (a TLS-inspecting proxy's, say). Only the build image gets them, never the agent's.
+    buildah copy --quiet "$container" /usr/local/share/ca-certificates /usr/local/share/ca-certificates >/dev/null
+    buildah run "$container" -- update-ca-certificates >/dev/null
+  fi
   buildah config --env DOTNET_ROOT=/usr/share/dotnet --env DOTNET_CLI_TELEMETRY_OPTOUT=1 --env DOTNET_NOLOGO=1 "$container"
   buildah commit --quiet --rm "$container" "$image" >/dev/null
 }
