@@ -69,8 +69,16 @@ dotnet_image() {
     buildah copy --quiet "$container" /usr/local/share/ca-certificates /usr/local/share/ca-certificates >/dev/null
     buildah run "$container" -- update-ca-certificates >/dev/null
   fi
+  local squash=()
+  if [[ $image == "$runtime_image" ]]; then
+    # What an agent never reads: documentation, manual pages, translations; dpkg leaves them out of later installs
+    # too. Squashed, so that the files removed from the base layer really leave the image.
+    buildah run "$container" -- sh -c 'printf "path-exclude=/usr/share/%s/*\n" doc man locale info > /etc/dpkg/dpkg.cfg.d/kubebpf-slim \
+      && rm -rf /usr/share/doc/* /usr/share/man/* /usr/share/locale/* /usr/share/info/*'
+    squash=(--squash)
+  fi
   buildah config --env DOTNET_ROOT=/usr/share/dotnet --env DOTNET_CLI_TELEMETRY_OPTOUT=1 --env DOTNET_NOLOGO=1 "$container"
-  buildah commit --quiet --rm "$container" "$image" >/dev/null
+  buildah commit --quiet "${squash[@]}" --rm "$container" "$image" >/dev/null
 }
 
 dotnet_image "$runtime_image" "shared/Microsoft.NETCore.App/$runtime_version"

@@ -59,6 +59,8 @@ public sealed record AgentContainer
         [
             "run", "--rm", "--name", Name, "--runtime", "runc",
             "--network", "host", "--pid", "host", "--read-only",
+            // Podman's default limits (a million files) exceed what runc may set on these machines: ask for fewer.
+            "--ulimit", "nofile=16384:16384", "--ulimit", "nproc=32768:32768",
             "--cap-drop", "ALL", .. Capabilities.SelectMany(c => new[] { "--cap-add", c }),
             "--security-opt", "no-new-privileges", .. Seccomp is null ? [] : new[] { "--security-opt", $"seccomp={Seccomp}" },
             "--tmpfs", HealthDirectory, "--tmpfs", "/tmp",
