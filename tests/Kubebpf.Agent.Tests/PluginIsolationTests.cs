@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Kubebpf.Agent.Plugins;
 using Kubebpf.Sdk.Pipeline;
 using Kubebpf.Testing;
@@ -270,6 +271,33 @@ public sealed class PluginIsolationTests : IDisposable
         {
             Directory.Delete(work, recursive: true);
         }
+    }
+
+    [Theory]
+    [Trait("Category", "Kernel")]
+    [InlineData("-all,+net_raw", 3)]
+    [InlineData("+all", 0)]
+    public void Check_reads_the_effective_capabilities_and_asks_only_what_the_configured_probes_need(string boundingSet, int expectedExit)
+    {
+        KernelTest.RequireRoot();
+        var agent = Path.Combine(RepositoryPaths.PublishedAgent, "kubebpf");
+        var config = Path.Combine(Directory.CreateDirectory(_healthDirectory).FullName, "check.json");
+        File.WriteAllText(config, $$"""{ "Agent": { "PluginDirectories": [ "{{_pluginRoot}}" ] }, "Plugins": { "Probe": { "Plugin": "FaultyPlugin" } } }""");
+        // Root all along: setpriv only narrows the bounding set, and so what root's capabilities can be after exec.
+        var (exit, output) = KernelTest.RunToEnd(
+            new ProcessStartInfo("setpriv", ["--bounding-set", boundingSet, "--", agent, "check", "--config", config]), TimeSpan.FromSeconds(60));
+
+        Assert.True(exit == expectedExit, output);
+        // The faulty plugin's probe declares no kernel features: no BTF, bpffs or tracefs to check (or mount).
+        Assert.DoesNotContain("btf", output, StringComparison.Ordinal);
+        Assert.DoesNotContain("bpffs", output, StringComparison.Ordinal);
+        Assert.DoesNotContain("tracefs", output, StringComparison.Ordinal);
+        Assert.Contains(
+            expectedExit == 0
+                ? "[ok] privileges: CAP_BPF held (effective: CAP_BPF, CAP_PERFMON, CAP_NET_RAW, CAP_SYS_ADMIN)"
+                : "[FAIL] privileges: missing CAP_BPF (eBPF programs and maps) in the effective capabilities (CAP_NET_RAW)",
+            output, StringComparison.Ordinal);
+        Assert.Contains(expectedExit == 0 ? "[ok] bpf syscall: allowed" : "[FAIL] bpf syscall: refused (EPERM) without CAP_BPF", output, StringComparison.Ordinal);
     }
 
     private AgentRuntime CreateRuntime(Dictionary<string, string?> settings)

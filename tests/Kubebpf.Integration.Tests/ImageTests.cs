@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Kubebpf.Testing;
 
 namespace Kubebpf.Integration.Tests;
@@ -72,7 +71,7 @@ public sealed class ImageTests(InfluxDbServer influx)
             var config = Path.Combine(work, "kubebpf.json");
             File.WriteAllText(config, """{ "Plugins": { "Capture": { "Interfaces": [ "lo" ] }, "Http": {} } }""");
 
-            var (exit, output) = RunToEnd(container.RunCommand(work, ["check", "--config", config]));
+            var (exit, output) = KernelTest.RunToEnd(container.RunCommand(work, ["check", "--config", config]), ExitTimeout);
             Assert.True(exit == 0, output);
             Assert.Contains("[ok] privileges: CAP_BPF, CAP_NET_RAW held (effective: CAP_BPF, CAP_PERFMON, CAP_NET_RAW)", output, StringComparison.Ordinal);
             Assert.Contains("[ok] bpf syscall: allowed", output, StringComparison.Ordinal);
@@ -81,7 +80,7 @@ public sealed class ImageTests(InfluxDbServer influx)
             Assert.DoesNotContain("root", output, StringComparison.Ordinal);
 
             // NET_RAW alone, as root inside the container: the capabilities decide, not the user id.
-            (exit, output) = RunToEnd((container with { Capabilities = ["NET_RAW"] }).RunCommand(work, ["check", "--config", config]));
+            (exit, output) = KernelTest.RunToEnd((container with { Capabilities = ["NET_RAW"] }).RunCommand(work, ["check", "--config", config]), ExitTimeout);
             Assert.True(exit == 3, output);
             Assert.Contains("[FAIL] privileges: missing CAP_BPF (eBPF programs and maps) in the effective capabilities (CAP_NET_RAW)", output, StringComparison.Ordinal);
         }
@@ -99,19 +98,5 @@ public sealed class ImageTests(InfluxDbServer influx)
             ["Plugins"] = new { Capture = new { Interfaces = new[] { scenario.Server.HostInterface } }, Http = new { } },
         };
         return AgentProcess.Start(configuration, scenario.WorkDirectory, container);
-    }
-
-    private static (int ExitCode, string Output) RunToEnd(ProcessStartInfo start)
-    {
-        using var process = Process.Start(start)!;
-        var error = process.StandardError.ReadToEndAsync();
-        var output = process.StandardOutput.ReadToEnd();
-        if (!process.WaitForExit(ExitTimeout))
-        {
-            process.Kill(entireProcessTree: true);
-            Assert.Fail($"podman {string.Join(' ', start.ArgumentList)} did not end within {ExitTimeout}: {output}{error.Result}");
-        }
-
-        return (process.ExitCode, output + error.Result);
     }
 }
