@@ -90,6 +90,29 @@ public sealed class ImageTests(InfluxDbServer influx)
         }
     }
 
+    [Fact]
+    public void The_image_holds_no_symbols_docs_apt_lists_or_other_platforms_assets()
+    {
+        var container = AgentContainer.Require();
+        // Whatever the script finds is printed: an empty output is the pass.
+        const string Script =
+            "find /opt/kubebpf -name '*.pdb' -o -name '*.xml' -o -path '*/runtimes/win*' -o -path '*/runtimes/osx*' -o -path '*/runtimes/browser*'; " +
+            "find /var/lib/apt/lists /var/cache/apt /usr/share/doc /usr/share/man -type f -not -name lock; " +
+            "test -f /opt/kubebpf/plugins/Kubebpf.Capture/Kubebpf.Capture.dll || echo 'no capture plugin'";
+        var work = Directory.CreateTempSubdirectory("kubebpf-image-").FullName;
+        try
+        {
+            var (exit, output) = KernelTest.RunToEnd(container.RunCommand(work, ["-c", Script], entrypoint: "/bin/sh"), ExitTimeout);
+
+            Assert.True(exit == 0, output);
+            Assert.Equal("", output.Trim());
+        }
+        finally
+        {
+            Directory.Delete(work);
+        }
+    }
+
     private static AgentProcess Start(AgentScenario scenario, AgentContainer container, params (string Key, object Value)[] agentSettings)
     {
         var configuration = new Dictionary<string, object>

@@ -51,8 +51,11 @@ public sealed record AgentContainer
         return new AgentContainer(image);
     }
 
-    /// <summary><c>podman run</c> of the image with <paramref name="agentArguments"/> (e.g. <c>run --config FILE</c>).</summary>
-    public ProcessStartInfo RunCommand(string workDirectory, IEnumerable<string> agentArguments)
+    /// <summary>
+    /// <c>podman run</c> of the image with <paramref name="agentArguments"/> (e.g. <c>run --config FILE</c>), given to the
+    /// agent or to <paramref name="entrypoint"/> instead.
+    /// </summary>
+    public ProcessStartInfo RunCommand(string workDirectory, IEnumerable<string> agentArguments, string? entrypoint = null)
     {
         var start = new ProcessStartInfo("podman") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         string[] arguments =
@@ -65,6 +68,7 @@ public sealed record AgentContainer
             "--security-opt", "no-new-privileges", .. Seccomp is null ? [] : new[] { "--security-opt", $"seccomp={Seccomp}" },
             "--tmpfs", HealthDirectory, "--tmpfs", "/tmp",
             "--volume", $"{workDirectory}:{workDirectory}:ro",
+            .. entrypoint is null ? [] : new[] { "--entrypoint", entrypoint },
             Image, .. agentArguments,
         ];
         foreach (var argument in arguments)
