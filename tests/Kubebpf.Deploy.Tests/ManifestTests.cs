@@ -20,12 +20,14 @@ public sealed class ManifestTests : IDisposable
         Assert.False(agent.SecurityContext.Privileged);
         Assert.False(agent.SecurityContext.AllowPrivilegeEscalation);
         Assert.True(agent.SecurityContext.ReadOnlyRootFilesystem);
+        Assert.Equal("Unconfined", agent.SecurityContext.SeccompProfile.Type);
         Assert.Equal(["ALL"], agent.SecurityContext.Capabilities.Drop);
         Assert.Equal(["BPF", "NET_RAW", "PERFMON", "SYS_PTRACE"], agent.SecurityContext.Capabilities.Add);
         Assert.All(spec.Volumes, v => Assert.Null(v.HostPath));
         Assert.Equal(["config", "run", "tmp"], spec.Volumes.Select(v => v.Name));
         Assert.Equal("kubebpf-agent", spec.ServiceAccountName);
-        Assert.Equal(["/bin/sh", "-c", "test -f /run/kubebpf/ready"], agent.ReadinessProbe.Exec.Command);
+        Assert.Equal(["/bin/sh", "-c", "test -f /run/kubebpf/ready -a -f /run/kubebpf/attached"], agent.ReadinessProbe.Exec.Command);
+        Assert.Equal("/run/kubebpf", DeployFolder.AgentConfiguration(manifests).GetProperty("Agent").GetProperty("HealthDirectory").GetString());
         Assert.Equal(["/bin/sh", "-c", "test -n \"$(find /run/kubebpf/alive -mmin -1)\""], agent.LivenessProbe.Exec.Command);
         Assert.Equal(("50m", "128Mi", "1", "512Mi"),
             (agent.Resources.Requests["cpu"].ToString(), agent.Resources.Requests["memory"].ToString(), agent.Resources.Limits["cpu"].ToString(), agent.Resources.Limits["memory"].ToString()));
