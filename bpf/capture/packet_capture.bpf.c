@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: (MIT OR GPL-2.0)
 /* Socket filter on an AF_PACKET raw socket: copies TCP segments and UDP datagrams, IPv4 and IPv6, into the "packets"
  * ring buffer, each record a struct packet_event followed by its captured payload bytes. A TCP segment's payload (up
- * to max_segment_bytes) is copied whole when it may hold message heads throughout (it starts with a message start the
- * protocols declared), else its first and last chunks, in records of at most CAPTURE_CHUNK_BYTES; segments without
+ * to max_segment_bytes) is copied whole when it may hold message heads throughout (it is short, or starts with a message
+ * start the protocols declared), else its two ends, in records of at most CAPTURE_CHUNK_BYTES; segments without
  * payload are kept only when they carry SYN, FIN or RST. A UDP datagram is one record of at most CAPTURE_CHUNK_BYTES.
  * The filter returns 0, so the raw socket itself never queues a packet: the ring buffer is the only output, and it
  * never wakes user space (BPF_RB_NO_WAKEUP), which drains it on a timer. */
@@ -31,6 +31,7 @@ _Static_assert((CAPTURE_CHUNK_BYTES & (CAPTURE_CHUNK_BYTES - 1)) == 0, "the leng
 _Static_assert(MAX_CHUNKS * CAPTURE_CHUNK_BYTES == CAPTURE_MAX_SEGMENT_BYTES, "a segment splits into whole chunks");
 _Static_assert(sizeof(struct packet_event) == 72, "the C# mirror (PacketHeader) is 72 bytes");
 _Static_assert(CAPTURE_BODY_END_BYTES <= CAPTURE_CHUNK_BYTES, "a body end is one record");
+_Static_assert(2 * CAPTURE_BODY_END_BYTES <= CAPTURE_WHOLE_SEGMENT_BYTES, "a segment cut to its ends is longer than both");
 
 /* TCP payload bytes copied per segment; set by user space before load, clamped to CAPTURE_MAX_SEGMENT_BYTES. */
 const volatile __u32 max_segment_bytes = CAPTURE_MAX_SEGMENT_BYTES;
@@ -142,7 +143,7 @@ static __always_inline int looks_like_text(__u64 start)
     return 1;
 }
 
-/* Whether the TCP payload at off (longer than a chunk) is copied whole: it starts with a declared message start, so
+/* Whether the TCP payload at off (longer than CAPTURE_WHOLE_SEGMENT_BYTES) is copied whole: it starts with a declared message start, so
  * that message heads may lie anywhere in it (pipelined, or one longer than a chunk). A segment starting elsewhere
  * lies inside a body: text or binary, only its ends matter. */
 static __always_inline int copies_whole(struct __sk_buff *skb, __u32 off)
@@ -308,11 +309,11 @@ int packet_capture(struct __sk_buff *skb)
     ev->sport = bpf_ntohs(tcp.source);
     ev->dport = bpf_ntohs(tcp.dest);
 
-    /* A segment that starts inside a body (sendfile of a file, say) carries no head at its start. Only its ends are
-     * copied: where the body may end and the next head begin, and where a head written behind a body's tail lands
-     * when the stack coalesces the two. This keeps bodies from filling the ring. The first record stands for the bytes
-     * between. */
-    if (copied > 2 * CAPTURE_BODY_END_BYTES && !copies_whole(skb, off)) {
+    /* A long segment that starts inside a body (sendfile of a file, say) carries no head at its start. Only its ends
+     * are copied: where the body may end and the next head begin, and where a head written behind a body's tail lands
+     * when the stack coalesces the two. This keeps bodies from filling the ring and from costing the filter their
+     * copy. The first record stands for the bytes between. */
+    if (copied > CAPTURE_WHOLE_SEGMENT_BYTES && !copies_whole(skb, off)) {
         __u32 tail_start = copied - CAPTURE_BODY_END_BYTES;
         ev->seq = seq;
         ev->payload_len = tail_start;

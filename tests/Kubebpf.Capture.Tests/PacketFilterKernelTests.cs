@@ -16,6 +16,7 @@ public sealed class PacketFilterKernelTests(ITestOutputHelper output)
     private const uint WholeSegments = PacketCaptureOptions.MaxSegmentBytesLimit;
     private const int ChunkBytes = 4096; // CAPTURE_CHUNK_BYTES
     private const int BodyEndBytes = WholeSegmentRule.BodyEndBytes;
+    private const int WholeSegmentBytes = WholeSegmentRule.WholeSegmentBytes;
 
     [Theory]
     [InlineData(false)]
@@ -101,8 +102,8 @@ public sealed class PacketFilterKernelTests(ITestOutputHelper output)
         Assert.Equal(upload.Request.Length, covered); // payload_len accounts for the bytes not copied
         var segments = Segments(upload.Stream);
         Assert.All(segments, CheckChunking);
-        var binaryAndLong = segments.Where(s => s[0].Payload.Length > 0 && s[0].Payload[0] >= 0x80 && s.Sum(r => (long)r.Header.PayloadLength) > 2 * BodyEndBytes).ToList();
-        Assert.True(binaryAndLong.Count > 0, "no segment longer than both body ends started inside the binary body");
+        var binaryAndLong = segments.Where(s => s[0].Payload.Length > 0 && s[0].Payload[0] >= 0x80 && s.Sum(r => (long)r.Header.PayloadLength) > WholeSegmentBytes).ToList();
+        Assert.True(binaryAndLong.Count > 0, "no segment longer than those copied whole started inside the binary body");
         Assert.All(binaryAndLong, s =>
         {
             // Whole, or its two ends (where a coalesced head would be), the first standing for the bytes between.
@@ -126,13 +127,15 @@ public sealed class PacketFilterKernelTests(ITestOutputHelper output)
         Assert.All(segments, CheckChunking);
         var head = Assert.Single(segments, s => s[0].Payload.AsSpan().StartsWith("POST "u8));
         Assert.Equal(head.Sum(r => (long)r.Header.PayloadLength), head.Sum(r => (long)r.Header.CapturedLength));
-        var inBody = segments.Where(s => s != head && s.Sum(r => (long)r.Header.PayloadLength) > 2 * BodyEndBytes).ToList();
-        Assert.True(inBody.Count > 0, "no segment longer than both body ends started inside the body");
+        var inBody = segments.Where(s => s != head && s.Sum(r => (long)r.Header.PayloadLength) > WholeSegmentBytes).ToList();
+        Assert.True(inBody.Count > 0, "no segment longer than those copied whole started inside the body");
         Assert.All(inBody, s =>
         {
             Assert.Equal(2 * BodyEndBytes, s.Sum(r => (long)r.Header.CapturedLength));
             Assert.Equal(2, s.Count);
         });
+        Assert.All(segments.Where(s => s.Sum(r => (long)r.Header.PayloadLength) <= WholeSegmentBytes), s =>
+            Assert.Equal(s.Sum(r => (long)r.Header.PayloadLength), s.Sum(r => (long)r.Header.CapturedLength))); // may continue a head
         Assert.Equal((0UL, 0UL), (upload.Truncated, upload.RingBufferFull));
     }
 
@@ -154,7 +157,7 @@ public sealed class PacketFilterKernelTests(ITestOutputHelper output)
                 F(timestamp_ns); F(ifindex); F(seq); F(ack); F(payload_len); F(captured_len); F(sport); F(dport);
                 F(family); F(tcp_flags); F(pkt_type); F(protocol); F(saddr); F(daddr);
                 printf("chunk %d\nmax_segment %d\n", CAPTURE_CHUNK_BYTES, CAPTURE_MAX_SEGMENT_BYTES);
-                printf("body_end %d\nmax_starts %d\nmessage_start %zu\n", CAPTURE_BODY_END_BYTES, CAPTURE_MAX_MESSAGE_STARTS, sizeof(struct message_start));
+                printf("body_end %d\nwhole_segment %d\nmax_starts %d\nmessage_start %zu\n", CAPTURE_BODY_END_BYTES, CAPTURE_WHOLE_SEGMENT_BYTES, CAPTURE_MAX_MESSAGE_STARTS, sizeof(struct message_start));
                 printf("fin %d\nsyn %d\nrst %d\nack_flag %d\ncounters %d\n", PACKET_FIN, PACKET_SYN, PACKET_RST, PACKET_ACK, COUNTER_MAX);
                 return 0;
             }
@@ -182,7 +185,9 @@ public sealed class PacketFilterKernelTests(ITestOutputHelper output)
         }
 
         Assert.Equal((ChunkBytes, PacketCaptureOptions.MaxSegmentBytesLimit), (layout["chunk"], layout["max_segment"]));
-        Assert.Equal((WholeSegmentRule.BodyEndBytes, WholeSegmentRule.MaxStarts, 16), (layout["body_end"], layout["max_starts"], layout["message_start"]));
+        Assert.Equal(
+            (WholeSegmentRule.BodyEndBytes, WholeSegmentRule.WholeSegmentBytes, WholeSegmentRule.MaxStarts, 16),
+            (layout["body_end"], layout["whole_segment"], layout["max_starts"], layout["message_start"]));
         Assert.Equal(
             (PacketHeader.Fin, PacketHeader.Syn, PacketHeader.Rst, PacketHeader.Ack, (int)KernelCounter.Count),
             ((byte)layout["fin"], (byte)layout["syn"], (byte)layout["rst"], (byte)layout["ack_flag"], layout["counters"]));

@@ -5,10 +5,11 @@ using Kubebpf.Sdk.Protocols;
 namespace Kubebpf.Capture.Capture;
 
 /// <summary>
-/// Which TCP segments longer than one ring record (4 KiB) the socket filter copies whole: those that start with a
-/// message start the protocols declared (<see cref="IStreamProtocol.MessageStarts"/>), where heads may lie anywhere
-/// (pipelined, or longer than a record). Of any other segment, which lies inside a body, only the first and last
-/// 4 KiB are copied. While a protocol declares no starts, segments that start like text are copied whole too.
+/// Which TCP segments longer than <see cref="WholeSegmentBytes"/> the socket filter copies whole: those that start
+/// with a message start the protocols declared (<see cref="IStreamProtocol.MessageStarts"/>), where heads may lie
+/// anywhere (pipelined, or longer than a record). Of any other segment, which lies inside a body, only the first and
+/// last <see cref="BodyEndBytes"/> are copied. While a protocol declares no starts, segments that start like text are
+/// copied whole too.
 /// </summary>
 public sealed class WholeSegmentRule
 {
@@ -19,10 +20,13 @@ public sealed class WholeSegmentRule
     public const int ComparedBytes = 8;
 
     /// <summary>
-    /// CAPTURE_BODY_END_BYTES of <c>packet_capture.h</c>: the bytes copied of each end of a segment not copied whole,
-    /// when it is longer than both ends together.
+    /// CAPTURE_WHOLE_SEGMENT_BYTES of <c>packet_capture.h</c>: segments up to this long are copied whole, whatever they
+    /// start with (the continuation of a head longer than its own segment).
     /// </summary>
-    public const int BodyEndBytes = 4096;
+    public const int WholeSegmentBytes = 8192;
+
+    /// <summary>CAPTURE_BODY_END_BYTES of <c>packet_capture.h</c>: the bytes copied of each end of a segment not copied whole.</summary>
+    public const int BodyEndBytes = 1024;
 
     private WholeSegmentRule(IReadOnlyList<byte[]> starts, bool textStarts)
     {
@@ -79,7 +83,7 @@ public sealed class WholeSegmentRule
     }
 
     /// <summary>
-    /// Whether a segment longer than 4 KiB that starts with <paramref name="start"/> is copied whole, as the filter
+    /// Whether a segment longer than <see cref="WholeSegmentBytes"/> that starts with <paramref name="start"/> is copied whole, as the filter
     /// decides: it compares the first <see cref="ComparedBytes"/> bytes (fewer cannot be compared: copied whole).
     /// </summary>
     public bool CopiesWhole(ReadOnlySpan<byte> start)
