@@ -200,6 +200,15 @@ static __always_inline void emit(struct __sk_buff *skb, struct staging *st, __u3
         count(COUNTER_PACKETS);
 }
 
+/* Fills the header fields every record of this packet shares but the addresses. */
+static __always_inline void stamp(struct packet_event *ev, struct __sk_buff *skb, __u8 protocol)
+{
+    ev->timestamp_ns = bpf_ktime_get_ns();
+    ev->ifindex = skb->ifindex;
+    ev->pkt_type = skb->pkt_type;
+    ev->protocol = protocol;
+}
+
 SEC("socket")
 int packet_capture(struct __sk_buff *skb)
 {
@@ -263,12 +272,9 @@ int packet_capture(struct __sk_buff *skb)
 
     /* Ethernet padding of short frames lies beyond the IP length; a truncated skb ends before it. */
     __u32 end = ip_payload_end < skb->len ? ip_payload_end : skb->len;
-    ev->timestamp_ns = bpf_ktime_get_ns();
-    ev->ifindex = skb->ifindex;
-    ev->pkt_type = skb->pkt_type;
-    ev->protocol = protocol;
 
     if (protocol == IPPROTO_UDP) {
+        stamp(ev, skb, protocol);
         struct udphdr udp;
         if (bpf_skb_load_bytes(skb, off, &udp, sizeof(udp)) < 0)
             return 0;
@@ -296,7 +302,8 @@ int packet_capture(struct __sk_buff *skb)
     off += tcp.doff * 4;
     __u32 payload_len = end > off ? end - off : 0;
     if (payload_len == 0 && !(flags & (PACKET_SYN | PACKET_FIN | PACKET_RST)))
-        return 0; /* a pure ACK */
+        return 0; /* a pure ACK: about a third of the packets, so before the clock is read */
+    stamp(ev, skb, protocol);
 
     __u32 limit = max_segment_bytes;
     if (limit > CAPTURE_MAX_SEGMENT_BYTES)

@@ -82,7 +82,7 @@ internal sealed partial class CaptureProbe(
     [LoggerMessage(Level = LogLevel.Information, Message = "Capture attached to [{Interfaces}] (patterns: {Patterns}); protocols: [{Protocols}]")]
     private partial void LogStarted(string interfaces, string patterns, string protocols);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Segments longer than 4 KiB copied whole when they start with: {Starts}{Text}; of others the first and last 4 KiB")]
+    [LoggerMessage(Level = LogLevel.Information, Message = "Segments longer than 8 KiB copied whole when they start with: {Starts}{Text}; of others the first and last 1 KiB")]
     private partial void LogWholeSegments(string starts, string text);
 
     private static string Printable(byte[] start) =>

@@ -33,7 +33,7 @@ internal sealed class MySqlProtocol : IStreamProtocol
 
     /// <summary>
     /// None: a packet starts with its binary length, so no prefix marks a command. Large segments reach the parser as
-    /// their first and last 4 KiB with a gap between, which it counts (rows estimated, statements kept as far as seen).
+    /// their first and last 1 KiB with a gap between, which it counts (rows estimated, statements kept as far as seen).
     /// </summary>
     public IReadOnlyList<ReadOnlyMemory<byte>> MessageStarts => [];
 

@@ -33,9 +33,9 @@ public interface IStreamProtocol : IProtocol
 
     /// <summary>
     /// The bytes a message of this protocol can start with (<c>GET </c>, <c>HTTP/</c>), or null (the default) when it
-    /// cannot say. The capture copies a TCP segment longer than 4 KiB whole only when it starts with a start one of the
+    /// cannot say. The capture copies a TCP segment longer than 8 KiB whole only when it starts with a start one of the
     /// protocols declared (compared over its first 8 bytes): it may hold heads anywhere. Of other segments, which lie
-    /// inside bodies, only the first and last 4 KiB are copied, and the bytes between reach the parser as a gap. While
+    /// inside bodies, only the first and last 1 KiB are copied, and the bytes between reach the parser as a gap. While
     /// a protocol declares null, segments that start like text (8 printable ASCII bytes) are copied whole too, whatever
     /// they start with. An empty start matches every segment (a parser that needs every byte).
     /// </summary>
