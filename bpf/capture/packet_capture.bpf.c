@@ -30,11 +30,15 @@
 _Static_assert((CAPTURE_CHUNK_BYTES & (CAPTURE_CHUNK_BYTES - 1)) == 0, "the length mask needs a power of two");
 _Static_assert(MAX_CHUNKS * CAPTURE_CHUNK_BYTES == CAPTURE_MAX_SEGMENT_BYTES, "a segment splits into whole chunks");
 _Static_assert(sizeof(struct packet_event) == 72, "the C# mirror (PacketHeader) is 72 bytes");
-_Static_assert(CAPTURE_BODY_END_BYTES <= CAPTURE_CHUNK_BYTES, "a body end is one record");
-_Static_assert(2 * CAPTURE_BODY_END_BYTES <= CAPTURE_WHOLE_SEGMENT_BYTES, "a segment cut to its ends is longer than both");
+_Static_assert(CAPTURE_MAX_BODY_END_BYTES <= CAPTURE_CHUNK_BYTES, "a body end is one record");
+_Static_assert(2 * CAPTURE_MAX_BODY_END_BYTES <= CAPTURE_WHOLE_SEGMENT_BYTES, "a segment cut to its ends is longer than both");
 
 /* TCP payload bytes copied per segment; set by user space before load, clamped to CAPTURE_MAX_SEGMENT_BYTES. */
 const volatile __u32 max_segment_bytes = CAPTURE_MAX_SEGMENT_BYTES;
+
+/* Bytes of each end copied of a segment inside a body: CAPTURE_BODY_END_BYTES, 2 KiB or CAPTURE_MAX_BODY_END_BYTES
+ * (set by user space before load; other values are rounded up to one of them). */
+const volatile __u32 body_end_bytes = CAPTURE_BODY_END_BYTES;
 
 /* Nonzero: copy every TCP segment whole (CopyBinarySegments). */
 const volatile __u8 whole_binary_segments = 0;
@@ -175,6 +179,17 @@ static __always_inline void emit_exact(struct __sk_buff *skb, struct staging *st
     record->captured_len = bpf_skb_load_bytes(skb, off, record + 1, size) < 0 ? 0 : size;
     bpf_ringbuf_submit(record, BPF_RB_NO_WAKEUP);
     count(COUNTER_PACKETS);
+}
+
+/* Emits one end of a segment inside a body: end bytes from off (reserved with a constant size, so one of three). */
+static __always_inline void emit_end(struct __sk_buff *skb, struct staging *st, __u32 off, __u32 end)
+{
+    if (end == CAPTURE_BODY_END_BYTES)
+        emit_exact(skb, st, off, CAPTURE_BODY_END_BYTES);
+    else if (end == 2 * CAPTURE_BODY_END_BYTES)
+        emit_exact(skb, st, off, 2 * CAPTURE_BODY_END_BYTES);
+    else
+        emit_exact(skb, st, off, CAPTURE_MAX_BODY_END_BYTES);
 }
 
 /* Copies len (<= CAPTURE_CHUNK_BYTES) payload bytes from off behind the header staged in st, and emits the record. */
@@ -321,15 +336,18 @@ int packet_capture(struct __sk_buff *skb)
      * when the stack coalesces the two. This keeps bodies from filling the ring and from costing the filter their
      * copy. The first record stands for the bytes between. */
     if (copied > CAPTURE_WHOLE_SEGMENT_BYTES && !copies_whole(skb, off)) {
-        __u32 tail_start = copied - CAPTURE_BODY_END_BYTES;
+        __u32 end = body_end_bytes <= CAPTURE_BODY_END_BYTES ? CAPTURE_BODY_END_BYTES
+                  : body_end_bytes <= 2 * CAPTURE_BODY_END_BYTES ? 2 * CAPTURE_BODY_END_BYTES
+                  : CAPTURE_MAX_BODY_END_BYTES;
+        __u32 tail_start = copied - end;
         ev->seq = seq;
         ev->payload_len = tail_start;
         ev->tcp_flags = flags & ~(PACKET_FIN | PACKET_RST);
-        emit_exact(skb, st, off, CAPTURE_BODY_END_BYTES);
+        emit_end(skb, st, off, end);
         ev->seq = seq + tail_start;
         ev->payload_len = payload_len - tail_start;
         ev->tcp_flags = flags & ~PACKET_SYN;
-        emit_exact(skb, st, off + tail_start, CAPTURE_BODY_END_BYTES);
+        emit_end(skb, st, off + tail_start, end);
         return 0;
     }
     __u32 records = copied ? (copied + CAPTURE_CHUNK_BYTES - 1) / CAPTURE_CHUNK_BYTES : 1;

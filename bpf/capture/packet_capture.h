@@ -15,8 +15,10 @@
  * where the body may end and the next head begin, and where a head written behind a body's tail lands when the stack
  * coalesces the two. Ends cost the filter in proportion to their size on every segment of every large body (4 KiB
  * ends cost a 16 KB response 2.4 times the filter time of the HTTP-only agent's 1 KiB heads), and a head that ends
- * there is shorter than a kilobyte nearly always. */
+ * there is shorter than a kilobyte nearly always. User space sets body_end_bytes to 1, 2 or 4 KiB: the most a
+ * registered protocol asks for (a parser that resynchronises from the bytes around a gap asks for more). */
 #define CAPTURE_BODY_END_BYTES 1024
+#define CAPTURE_MAX_BODY_END_BYTES 4096
 
 /* Upper bound of the max_segment_bytes setting: TCP payload bytes copied per segment (64 KiB, the largest GSO
  * segment without BIG TCP). */

@@ -84,11 +84,11 @@ public sealed class ConformanceCorpusTests
     /// </summary>
     private static void Write(Conversation conversation, bool fromClient, byte[] bytes, ref long time)
     {
-        const int End = WholeSegmentRule.BodyEndBytes;
+        var end = WholeSegments.BodyEndBytes;
         if (bytes.Length > WholeSegmentRule.WholeSegmentBytes && !WholeSegments.CopiesWhole(bytes))
         {
-            conversation.Send(fromClient, bytes.AsSpan(0, End), time, payloadLength: bytes.Length - End);
-            conversation.Send(fromClient, bytes.AsSpan(bytes.Length - End), time++);
+            conversation.Send(fromClient, bytes.AsSpan(0, end), time, payloadLength: bytes.Length - end);
+            conversation.Send(fromClient, bytes.AsSpan(bytes.Length - end), time++);
             return;
         }
 

@@ -7,11 +7,6 @@ namespace Kubebpf.MySql.Tests;
 
 public sealed class MySqlStreamParserTests
 {
-    // The capture's CAPTURE_BODY_END_BYTES and CAPTURE_WHOLE_SEGMENT_BYTES: a longer segment that starts inside a body
-    // (every MySQL segment: no message start) reaches the parser as its two ends with a gap between.
-    private const int CapturedEnd = 1024;
-    private const int CapturedWhole = 8192;
-
     [Theory]
     [InlineData(true)]
     [InlineData(false)]
@@ -218,8 +213,8 @@ public sealed class MySqlStreamParserTests
     {
         var driver = new ParserDriver().Connect();
         var statement = Packets.Query("INSERT INTO blobs VALUES (1, '" + new string('s', 20 * 1024 * 1024) + "')");
-        // What the capture delivers of a binary-starting segment: its first end, a gap, its last end.
-        driver.Client(statement[..CapturedEnd]).Gap(StreamSide.Client, statement.Length - (2 * CapturedEnd)).Client(statement[^CapturedEnd..]);
+        // What the capture delivers of a binary-starting segment: its first 4 KiB, a gap, its last 4 KiB.
+        driver.Client(statement[..4096]).Gap(StreamSide.Client, statement.Length - 8192).Client(statement[^4096..]);
         driver.Server(Packets.Ok(2, affectedRows: 1));
         driver.Client(Packets.Query("SELECT 1")).Server(Packets.ResultSet(1, 1, [["1"]], deprecateEof: true));
         Assert.Equal(
@@ -236,17 +231,17 @@ public sealed class MySqlStreamParserTests
         var driver = new ParserDriver().Connect();
         driver.Client(Packets.Query("SELECT * FROM big"));
         var answer = Packets.ResultSet(1, 2, Packets.Rows(100_000), deprecateEof: true);
-        // What the capture delivers of 64 KiB segments that start with binary bytes: their first and last ends.
+        // What the capture delivers of 64 KiB segments that start with binary bytes: their first and last 4 KiB.
         for (var segment = 0; segment < answer.Length; segment += 65536)
         {
             var bytes = answer.AsSpan(segment, Math.Min(65536, answer.Length - segment));
-            if (bytes.Length <= CapturedWhole)
+            if (bytes.Length <= 8192)
             {
                 driver.Server(bytes.ToArray());
                 continue;
             }
 
-            driver.Server(bytes[..CapturedEnd].ToArray()).Gap(StreamSide.Server, bytes.Length - (2 * CapturedEnd)).Server(bytes[^CapturedEnd..].ToArray());
+            driver.Server(bytes[..4096].ToArray()).Gap(StreamSide.Server, bytes.Length - 8192).Server(bytes[^4096..].ToArray());
         }
 
         var details = (MySqlDetails)Assert.Single(driver.Exchanges).Details!;
