@@ -14,8 +14,6 @@ namespace Kubebpf.Otlp.CallLog;
 /// </summary>
 internal sealed class CallLogExporter : IEventSubscriber<Exchange>
 {
-    private const double NsPerTick = 100;
-
     private readonly ILogger _logger;
     private readonly Counter _failures;
     private readonly Lock _gate = new();
@@ -125,7 +123,7 @@ internal sealed class CallLogExporter : IEventSubscriber<Exchange>
 
         AddPeer(attributes, exchange);
         AddDetails(attributes, exchange.Details, keys);
-        var start = DateTime.UnixEpoch.AddTicks((long)(exchange.StartUnixNs / NsPerTick));
+        var start = DateTime.UnixEpoch.AddTicks(exchange.StartUnixNs / TimeSpan.NanosecondsPerTick);
         return new ExchangeRecord([.. attributes], start);
     }
 
