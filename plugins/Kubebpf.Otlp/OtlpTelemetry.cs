@@ -37,8 +37,7 @@ internal sealed class OtlpTelemetry : IDisposable
         Meter = new Meter(MeterName(context.InstanceName), typeof(OtlpTelemetry).Assembly.GetName().Version?.ToString(3));
 
         _metricTransport = new ExportTransport(OtlpSignal.Metrics, grpc, options.Retry, options.ExportTimeout, losses, time);
-        var exporter = new OverflowCountingMetricExporter(ExporterOptions(options, "v1/metrics", _metricTransport), cumulative);
-        metrics.Gauge("requests_in_overflow", "Requests recorded in a metric's overflow series because it reached CardinalityLimit (since start).", () => exporter.RequestsInOverflow);
+        var exporter = new OtlpMetricExporter(ExporterOptions(options, "v1/metrics", _metricTransport));
         var reader = new PeriodicExportingMetricReader(exporter, Milliseconds(options.ExportInterval), Milliseconds(options.ExportTimeout))
         {
             TemporalityPreference = cumulative ? MetricReaderTemporalityPreference.Cumulative : MetricReaderTemporalityPreference.Delta,

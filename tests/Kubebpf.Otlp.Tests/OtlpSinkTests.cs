@@ -36,7 +36,7 @@ public sealed class OtlpSinkTests
             new Dictionary<string, string?>
             {
                 ["k8s.namespace.name"] = "shop", ["k8s.pod.name"] = "cart-7d9f-x2b4q", ["k8s.deployment.name"] = "cart", ["k8s.node.name"] = "node-1",
-                ["network.transport"] = "tcp", ["server.address"] = "10.1.0.2", ["http.request.method"] = "GET", ["http.route"] = "/ok",
+                ["server.address"] = "10.1.0.2", ["http.request.method"] = "GET", ["http.route"] = "/ok",
                 ["http.response.status_code"] = "200",
             },
             getOk.Attributes.ToDictionary(a => a.Key, a => getOk.Attribute(a.Key)));
@@ -84,6 +84,28 @@ public sealed class OtlpSinkTests
         Assert.Equal("cart.shop", first.Attribute("http.host")); // the HTTP details, as the InfluxDB call log has them
         Assert.Null(first.Attribute("http.query")); // no query string unless the parser kept one
         Assert.Equal(OtlpTelemetry.ServiceName, first.Resource["service.name"]);
+    }
+
+    [Fact]
+    public async Task Other_protocols_are_named_kubebpf_protocol_with_their_descriptors_keys()
+    {
+        var dns = new Sdk.Protocols.ProtocolDescriptor("dns") { OperationTag = "qtype", ResourceTag = "qname", StatusTag = "rcode" };
+        await using var receiver = await OtlpReceiver.StartAsync();
+        using (var sink = new Sink(receiver, OtlpTransport.Grpc))
+        {
+            sink.Exchanges.OnEvents([
+                Sink.Http(direction: TrafficDirection.Out) with
+                {
+                    Protocol = dns, Operation = "A", Resource = "cart.shop.svc.cluster.local", Code = 3, Status = "NXDOMAIN",
+                    Outcome = ExchangeOutcome.ClientError, Transport = Transport.Udp, Details = null,
+                },
+            ]);
+            Poll.Until(() => Requests(receiver, "kubebpf.dns.client.requests") == 1, "the DNS request", () => Describe(receiver), Deadline);
+        }
+
+        var point = Assert.Single(receiver.LatestDataPoints(), p => p.Metric == "kubebpf.dns.client.duration");
+        Assert.Equal(("udp", "A", "cart.shop.svc.cluster.local", "NXDOMAIN", null), (point.Attribute("network.transport"), point.Attribute("dns.qtype"),
+            point.Attribute("dns.qname"), point.Attribute("dns.rcode"), point.Attribute("error.type")));
     }
 
     [Fact]

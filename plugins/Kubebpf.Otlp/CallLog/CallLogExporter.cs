@@ -78,10 +78,8 @@ internal sealed class CallLogExporter : IEventSubscriber<Exchange>
         {
             new("{OriginalFormat}", protocol.CallLogMeasurement),
         };
-        foreach (var tag in ExchangeMetrics.WorkloadTags(exchange.Workload))
-        {
-            attributes.Add(tag);
-        }
+        var workload = exchange.Workload;
+        ExchangeMetrics.AddWorkload(attributes, workload?.Namespace, workload?.Pod, workload?.WorkloadKind, workload?.WorkloadName, workload?.Node);
 
         attributes.Add(new("kubebpf.direction", exchange.Direction == TrafficDirection.In ? "in" : "out"));
         attributes.Add(new(SemanticNames.NetworkTransport, SemanticNames.TransportName(exchange.Transport)));
@@ -134,18 +132,10 @@ internal sealed class CallLogExporter : IEventSubscriber<Exchange>
             return;
         }
 
-        Add("kubebpf.peer.namespace", peer.Namespace);
-        Add("kubebpf.peer.pod", peer.Pod);
-        Add("kubebpf.peer.workload", peer.WorkloadName);
-        Add("kubebpf.peer.service", peer.Service);
-
-        void Add(string key, string value)
-        {
-            if (!string.IsNullOrEmpty(value))
-            {
-                attributes.Add(new(key, value));
-            }
-        }
+        ExchangeMetrics.Add(attributes, "kubebpf.peer.namespace", peer.Namespace);
+        ExchangeMetrics.Add(attributes, "kubebpf.peer.pod", peer.Pod);
+        ExchangeMetrics.Add(attributes, "kubebpf.peer.workload", peer.WorkloadName);
+        ExchangeMetrics.Add(attributes, "kubebpf.peer.service", peer.Service);
     }
 
     private static void AddDetails(List<KeyValuePair<string, object?>> attributes, IExchangeDetails? details, ProtocolKeys keys)

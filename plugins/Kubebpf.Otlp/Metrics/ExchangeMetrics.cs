@@ -1,6 +1,4 @@
-using System.Diagnostics;
 using Kubebpf.Sdk.Events;
-using Kubebpf.Sdk.Metadata;
 using Kubebpf.Sdk.Pipeline;
 using Kubebpf.Sdk.Protocols;
 
@@ -8,9 +6,9 @@ namespace Kubebpf.Otlp.Metrics;
 
 /// <summary>
 /// Records every exchange, of any protocol, into a request counter and a duration histogram of its protocol and side,
-/// with the workload's <c>k8s.*</c> attributes and the request's operation, route and status. The SDK aggregates
-/// (cumulative or delta, bounded by its cardinality limit); routes are capped per workload before they reach it. One
-/// lock per batch guards the route and address caches; the instruments themselves are thread-safe.
+/// with the workload's <c>k8s.*</c> attributes and the request's operation, route and status. Routes are capped per
+/// workload first; each series' attribute array is built once and reused, so an exchange costs a dictionary lookup,
+/// an increment and one histogram record. One lock per batch guards the caches and the request counts.
 /// </summary>
 internal sealed class ExchangeMetrics : IEventSubscriber<Exchange>
 {
@@ -22,12 +20,18 @@ internal sealed class ExchangeMetrics : IEventSubscriber<Exchange>
     private readonly AddressTexts _addresses = new();
     private readonly Counter _routesCollapsed;
     private readonly Counter _descriptorFailures;
+    private readonly int _cardinalityLimit;
     private ExchangeInstruments[] _instruments = [];
+    private long _requestsInOverflow;
 
     public ExchangeMetrics(OtlpTelemetry telemetry, OtlpOptions options, IAgentMetrics metrics)
     {
         _telemetry = telemetry;
         _routes = new RouteLimiter(options.MaxRoutesPerWorkload);
+        _cardinalityLimit = options.CardinalityLimit;
+        metrics.Gauge(
+            "requests_in_overflow", "Requests counted in a request counter's overflow series because it reached CardinalityLimit (since start).",
+            () => Interlocked.Read(ref _requestsInOverflow));
         _routesCollapsed = metrics.Counter(
             "routes_collapsed", "An exchange recorded under route {other} because its workload reached MaxRoutesPerWorkload in its protocol.");
         _descriptorFailures = metrics.Counter(
@@ -87,29 +91,49 @@ internal sealed class ExchangeMetrics : IEventSubscriber<Exchange>
         }
 
         var instruments = InstrumentsOf(protocol, exchange.Direction);
-        var tags = WorkloadTags(exchange.Workload);
-        tags.Add(SemanticNames.NetworkTransport, SemanticNames.TransportName(exchange.Transport));
-        tags.Add(SemanticNames.ServerAddress, ServerAddress(exchange));
-        tags.Add(instruments.OperationKey, operation);
-        tags.Add(instruments.ResourceKey, route);
-        if (instruments.CodeKey is { } codeKey && exchange.Code != -1)
+        var workload = exchange.Workload;
+        var key = new SeriesKey(
+            workload?.Namespace, workload?.Pod, workload?.WorkloadKind, workload?.WorkloadName, workload?.Node, exchange.Transport,
+            ServerAddress(exchange), operation, route, instruments.CodeKey is null ? -1 : exchange.Code,
+            instruments.StatusKey is null ? null : exchange.Status, ErrorType(exchange));
+        var series = instruments.Series(key, AttributesOf, out var overflowed);
+        series.Count++;
+        instruments.Duration.Record(exchange.DurationNs / NsPerSecond, series.Tags);
+        if (overflowed)
         {
-            tags.Add(codeKey, exchange.Code);
+            Interlocked.Increment(ref _requestsInOverflow);
         }
 
-        if (instruments.StatusKey is { } statusKey && !string.IsNullOrEmpty(exchange.Status))
-        {
-            tags.Add(statusKey, exchange.Status);
-        }
-
-        if (ErrorType(exchange) is { } errorType)
-        {
-            tags.Add(SemanticNames.ErrorType, errorType);
-        }
-
-        instruments.Requests.Add(1, tags);
-        instruments.Duration.Record(exchange.DurationNs / NsPerSecond, tags);
         return collapsed ? RecordResult.Collapsed : RecordResult.Recorded;
+    }
+
+    /// <summary>The attributes of a new series, in a fixed order; empty values left out.</summary>
+    private static KeyValuePair<string, object?>[] AttributesOf(SeriesKey key, ExchangeInstruments instruments)
+    {
+        var tags = new List<KeyValuePair<string, object?>>(12);
+        AddWorkload(tags, key.Namespace, key.Pod, key.WorkloadKind, key.WorkloadName, key.Node);
+        if (instruments.WithTransport)
+        {
+            Add(SemanticNames.NetworkTransport, SemanticNames.TransportName(key.Transport));
+        }
+
+        Add(SemanticNames.ServerAddress, key.ServerAddress);
+        Add(instruments.OperationKey, key.Operation);
+        Add(instruments.ResourceKey, key.Route);
+        if (instruments.CodeKey is { } codeKey && key.Code != -1)
+        {
+            tags.Add(new(codeKey, (long)key.Code));
+        }
+
+        if (instruments.StatusKey is { } statusKey)
+        {
+            Add(statusKey, key.Status);
+        }
+
+        Add(SemanticNames.ErrorType, key.ErrorType);
+        return [.. tags];
+
+        void Add(string name, string? value) => ExchangeMetrics.Add(tags, name, value);
     }
 
     /// <summary>The conventions' <c>error.type</c>: the status class of a failed request (<c>5xx</c>, <c>SERVFAIL</c>), <c>timeout</c> for no answer.</summary>
@@ -120,36 +144,33 @@ internal sealed class ExchangeMetrics : IEventSubscriber<Exchange>
         _ => null,
     };
 
-    /// <summary>The observed workload's namespace, pod, workload (under its kind's key) and node; none when unknown.</summary>
-    internal static TagList WorkloadTags(WorkloadIdentity? workload)
+    /// <summary>
+    /// Appends the observed workload's namespace, pod, workload name (under its kind's <c>k8s.*.name</c> key, or
+    /// <c>kubebpf.workload.*</c> for a kind the conventions do not name) and node; empty values left out.
+    /// </summary>
+    internal static void AddWorkload(List<KeyValuePair<string, object?>> tags, string? @namespace, string? pod, string? kind, string? name, string? node)
     {
-        var tags = default(TagList);
-        if (workload is null)
+        Add(tags, SemanticNames.Namespace, @namespace);
+        Add(tags, SemanticNames.Pod, pod);
+        if (kind is not null && SemanticNames.WorkloadNameKey(kind) is { } workloadKey)
         {
-            return tags;
+            Add(tags, workloadKey, name);
+        }
+        else if (kind is not (null or "Pod"))
+        {
+            Add(tags, SemanticNames.WorkloadKind, kind);
+            Add(tags, SemanticNames.WorkloadName, name);
         }
 
-        Add(ref tags, SemanticNames.Namespace, workload.Namespace);
-        Add(ref tags, SemanticNames.Pod, workload.Pod);
-        if (SemanticNames.WorkloadNameKey(workload.WorkloadKind) is { } key)
-        {
-            Add(ref tags, key, workload.WorkloadName);
-        }
-        else if (workload.WorkloadKind != "Pod")
-        {
-            Add(ref tags, SemanticNames.WorkloadKind, workload.WorkloadKind);
-            Add(ref tags, SemanticNames.WorkloadName, workload.WorkloadName);
-        }
+        Add(tags, SemanticNames.Node, node);
+    }
 
-        Add(ref tags, SemanticNames.Node, workload.Node);
-        return tags;
-
-        static void Add(ref TagList tags, string key, string? value)
+    /// <summary>Appends the attribute unless its value is empty.</summary>
+    internal static void Add(List<KeyValuePair<string, object?>> tags, string key, string? value)
+    {
+        if (!string.IsNullOrEmpty(value))
         {
-            if (!string.IsNullOrEmpty(value))
-            {
-                tags.Add(key, value);
-            }
+            tags.Add(new(key, value));
         }
     }
 
@@ -169,7 +190,7 @@ internal sealed class ExchangeMetrics : IEventSubscriber<Exchange>
             }
         }
 
-        var created = new ExchangeInstruments(_telemetry.Meter, protocol, direction);
+        var created = new ExchangeInstruments(_telemetry.Meter, protocol, direction, _cardinalityLimit, _gate);
         _instruments = [.. _instruments, created];
         return created;
     }
