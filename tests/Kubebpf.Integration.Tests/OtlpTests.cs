@@ -43,7 +43,7 @@ public sealed class OtlpTests(InfluxDbServer influx)
         {
             Assert.Equal(expected, Sorted(latest.Where(p => p.Metric == metric).SelectMany(p =>
             {
-                Assert.Equal((pod, AgentScenario.Namespace, "tcp"), (p.Attribute("k8s.pod.name"), p.Attribute("k8s.namespace.name"), p.Attribute("network.transport")));
+                Assert.Equal((pod, AgentScenario.Namespace), (p.Attribute("k8s.pod.name"), p.Attribute("k8s.namespace.name")));
                 return Enumerable.Repeat($"{p.Attribute("http.request.method")} {p.Attribute("http.response.status_code")}", (int)p.Value);
             })));
         }
@@ -63,7 +63,8 @@ public sealed class OtlpTests(InfluxDbServer influx)
         {
             var side = records.Where(r => r.Attribute("kubebpf.direction") == direction).ToList();
             Assert.Equal(planned, Sorted(side.Select(r => $"{r.Attribute("http.request.method")} {r.Attribute("url.path")} {r.Attribute("http.response.status_code")}")));
-            Assert.All(side, r => Assert.Equal((pod, scenario.Server.IPv4, "80"), (r.Attribute("k8s.pod.name"), r.Attribute("server.address"), r.Attribute("server.port"))));
+            Assert.All(side, r => Assert.Equal(
+                (pod, scenario.Server.IPv4, "80", "tcp"), (r.Attribute("k8s.pod.name"), r.Attribute("server.address"), r.Attribute("server.port"), r.Attribute("network.transport"))));
         }
 
         Assert.All(records, r => Assert.Equal("kubebpf-agent", r.Resource["service.name"]));
