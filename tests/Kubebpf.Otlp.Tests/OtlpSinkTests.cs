@@ -109,6 +109,23 @@ public sealed class OtlpSinkTests
     }
 
     [Fact]
+    public async Task Delta_temporality_exports_what_each_interval_added()
+    {
+        await using var receiver = await OtlpReceiver.StartAsync();
+        using var sink = new Sink(receiver, OtlpTransport.Grpc, new() { ["Temporality"] = "delta" });
+        sink.Exchanges.OnEvents([Sink.Http(), Sink.Http()]);
+        Poll.Until(() => Sums(receiver).Contains(2), "an export of 2 requests", () => string.Join(",", Sums(receiver)), Deadline);
+        sink.Exchanges.OnEvents([Sink.Http()]);
+        Poll.Until(() => Sums(receiver).Contains(1), "an export of the 1 request added", () => string.Join(",", Sums(receiver)), Deadline);
+
+        Assert.Equal(3, Sums(receiver).Sum());
+        Assert.All(receiver.DataPoints().Where(p => p.Metric == "kubebpf.http.server.requests"), p => Assert.Equal(1, p.Temporality));
+
+        static List<double> Sums(OtlpReceiver receiver) =>
+            [.. receiver.DataPoints().Where(p => p.Metric == "kubebpf.http.server.requests" && p.Value > 0).Select(p => p.Value)];
+    }
+
+    [Fact]
     public async Task Headers_are_sent_with_every_export()
     {
         await using var receiver = await OtlpReceiver.StartAsync();
