@@ -313,7 +313,14 @@ internal sealed partial class AgentRuntime : IAsyncDisposable
         }
 
         // Blocking is fine here: the flush loop has a thread of its own, and this is bounded by the deadline.
-        Task.WhenAll(flushes.Select(f => f.Task)).Wait(_options.FlushTimeout);
+        try
+        {
+            Task.WhenAll(flushes.Select(f => f.Task)).Wait(_options.FlushTimeout);
+        }
+        catch (AggregateException)
+        {
+            // reported per instance below
+        }
         foreach (var (instance, flushable, task) in flushes)
         {
             if (task.IsFaulted)
