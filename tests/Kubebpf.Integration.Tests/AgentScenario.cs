@@ -88,8 +88,9 @@ public sealed class AgentScenario : IAsyncDisposable
     /// </summary>
     /// <param name="extraPlugins">More plugin instances, by instance name.</param>
     /// <param name="extraPluginDirectories">Plugin folders searched after the published one.</param>
+    /// <param name="cgroup">A cgroup folder to run the agent in (a memory limit).</param>
     public async Task<AgentProcess> StartAgentAsync(
-        IReadOnlyDictionary<string, object>? extraPlugins = null, IReadOnlyList<string>? extraPluginDirectories = null)
+        IReadOnlyDictionary<string, object>? extraPlugins = null, IReadOnlyList<string>? extraPluginDirectories = null, string? cgroup = null)
     {
         var interfaces = Pods.Pods.Select(p => p.HostInterface).ToArray();
         var plugins = new Dictionary<string, object>
@@ -117,7 +118,7 @@ public sealed class AgentScenario : IAsyncDisposable
             Plugins = plugins,
             Logging = new { LogLevel = new { Default = "Information" } },
         };
-        Agent = AgentProcess.Start(configuration, _workDirectory);
+        Agent = AgentProcess.Start(configuration, _workDirectory, cgroup);
         await Agent.WaitForLogAsync("Capture attached to", AttachTimeout);
         return Agent;
     }

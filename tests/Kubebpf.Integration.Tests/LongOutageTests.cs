@@ -33,7 +33,7 @@ public sealed class LongOutageTests(InfluxDbServer influx, ITestOutputHelper out
             ["InfluxDb"] = new
             {
                 Url = influx.Url, scenario.Database,
-                Buffer = new { FlushInterval = "00:00:00.200", RecordsBufferBytes, RetryDelay = "00:00:00.500", MaxRetryDelay = "00:00:02" },
+                Buffer = new { FlushInterval = "00:00:00.200", RecordsBufferBytes, BatchBytes = 64 * 1024, RetryDelay = "00:00:00.500", MaxRetryDelay = "00:00:02" },
             },
         });
         var requests = (int)((OutageDuration + 2 * Margin) / Pace);

@@ -54,11 +54,14 @@ public sealed partial class AgentProcess : IDisposable
     public int Id => _process.Id;
 
     /// <summary>Starts <c>kubebpf run</c> with <paramref name="configuration"/> serialised to a temporary JSON file.</summary>
-    public static AgentProcess Start(object configuration, string workDirectory) =>
-        StartWithConfigText(JsonSerializer.Serialize(configuration, new JsonSerializerOptions { WriteIndented = true }), workDirectory);
+    /// <param name="configuration">The configuration, serialised as JSON.</param>
+    /// <param name="workDirectory">Where the configuration file is written.</param>
+    /// <param name="cgroup">A cgroup folder the agent runs in from its first instruction (see <see cref="MemoryCgroup"/>).</param>
+    public static AgentProcess Start(object configuration, string workDirectory, string? cgroup = null) =>
+        StartWithConfigText(JsonSerializer.Serialize(configuration, new JsonSerializerOptions { WriteIndented = true }), workDirectory, cgroup);
 
     /// <summary>Starts <c>kubebpf run</c> with <paramref name="configurationText"/> as its configuration file, as is (e.g. invalid JSON).</summary>
-    public static AgentProcess StartWithConfigText(string configurationText, string workDirectory)
+    public static AgentProcess StartWithConfigText(string configurationText, string workDirectory, string? cgroup = null)
     {
         var executable = Path.Combine(RepositoryPaths.PublishedAgent, "kubebpf");
         if (!File.Exists(executable))
@@ -69,13 +72,26 @@ public sealed partial class AgentProcess : IDisposable
         Directory.CreateDirectory(workDirectory);
         var configPath = Path.Combine(workDirectory, "kubebpf.json");
         File.WriteAllText(configPath, configurationText);
-        var start = new ProcessStartInfo(executable)
+        var start = new ProcessStartInfo(cgroup is null ? executable : "/bin/sh")
         {
-            ArgumentList = { "run", "--config", configPath },
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
         };
+        if (cgroup is not null)
+        {
+            // The shell joins the cgroup, then becomes the agent (same pid): all of the agent's memory is charged there.
+            foreach (var argument in (string[])["-c", "echo $$ > \"$0/cgroup.procs\" && exec \"$@\"", cgroup, executable])
+            {
+                start.ArgumentList.Add(argument);
+            }
+        }
+
+        foreach (var argument in (string[])["run", "--config", configPath])
+        {
+            start.ArgumentList.Add(argument);
+        }
+
         var process = new Process { StartInfo = start };
         var agent = new AgentProcess(process, configPath);
         process.OutputDataReceived += (_, e) => agent.Append(agent._stdout, e.Data);

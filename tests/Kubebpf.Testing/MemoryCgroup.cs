@@ -24,8 +24,8 @@ public sealed class MemoryCgroup : IDisposable
         var lines = File.ReadAllLines("/proc/self/cgroup");
         var v1 = lines.Select(l => l.Split(':', 3)).FirstOrDefault(p => p[1].Split(',').Contains("memory"));
         var cgroup = v1 is not null
-            ? new MemoryCgroup(Path.Combine("/sys/fs/cgroup/memory" + v1[2], name), v2: false)
-            : new MemoryCgroup(Path.Combine("/sys/fs/cgroup" + lines.Single(l => l.StartsWith("0::", StringComparison.Ordinal))[3..], name), v2: true);
+            ? new MemoryCgroup(System.IO.Path.Combine("/sys/fs/cgroup/memory" + v1[2], name), v2: false)
+            : new MemoryCgroup(System.IO.Path.Combine("/sys/fs/cgroup" + lines.Single(l => l.StartsWith("0::", StringComparison.Ordinal))[3..], name), v2: true);
         Directory.CreateDirectory(cgroup._path);
         if (cgroup._v2)
         {
@@ -35,7 +35,6 @@ public sealed class MemoryCgroup : IDisposable
         else
         {
             cgroup.Write("memory.limit_in_bytes", limitBytes);
-            cgroup.Write("memory.move_charge_at_immigrate", 3); // what the process already uses moves with it
         }
 
         return cgroup;
@@ -46,11 +45,11 @@ public sealed class MemoryCgroup : IDisposable
 
     /// <summary>How many times an allocation hit the limit (v1's <c>memory.failcnt</c>, v2's <c>max</c> event).</summary>
     public long FailCount => _v2
-        ? long.Parse(File.ReadLines(Path.Combine(_path, "memory.events")).Single(l => l.StartsWith("max ", StringComparison.Ordinal))[4..], CultureInfo.InvariantCulture)
+        ? long.Parse(File.ReadLines(System.IO.Path.Combine(_path, "memory.events")).Single(l => l.StartsWith("max ", StringComparison.Ordinal))[4..], CultureInfo.InvariantCulture)
         : Read("memory.failcnt");
 
-    /// <summary>Moves a running process (and, on v1, its memory) into the cgroup.</summary>
-    public void Move(int pid) => File.WriteAllText(Path.Combine(_path, "cgroup.procs"), pid.ToString(CultureInfo.InvariantCulture));
+    /// <summary>The cgroup's folder: start a process in it with <c>AgentProcess.Start(..., cgroup)</c>.</summary>
+    public string Path => _path;
 
     public void Dispose()
     {
@@ -63,7 +62,7 @@ public sealed class MemoryCgroup : IDisposable
         }
     }
 
-    private void Write(string file, long value) => File.WriteAllText(Path.Combine(_path, file), value.ToString(CultureInfo.InvariantCulture));
+    private void Write(string file, long value) => File.WriteAllText(System.IO.Path.Combine(_path, file), value.ToString(CultureInfo.InvariantCulture));
 
-    private long Read(string file) => long.Parse(File.ReadAllText(Path.Combine(_path, file)).Trim(), CultureInfo.InvariantCulture);
+    private long Read(string file) => long.Parse(File.ReadAllText(System.IO.Path.Combine(_path, file)).Trim(), CultureInfo.InvariantCulture);
 }
