@@ -36,9 +36,10 @@ public sealed class LongOutageTests(InfluxDbServer influx, ITestOutputHelper out
                 Buffer = new { FlushInterval = "00:00:00.200", RecordsBufferBytes, BatchBytes = 64 * 1024, RetryDelay = "00:00:00.500", MaxRetryDelay = "00:00:02" },
             },
         });
-        var requests = (int)((OutageDuration + 2 * Margin) / Pace);
+        var stop = Path.Combine(scenario.WorkDirectory, "stop");
+        var count = Path.Combine(scenario.WorkDirectory, "count");
         var traffic = scenario.Pods.Start(scenario.Client, "sh",
-            ["-c", $"for i in $(seq {requests}); do curl -s -o /dev/null http://{scenario.Server.IPv4}/ok; sleep {Pace.TotalSeconds.ToString(CultureInfo.InvariantCulture)}; done"]);
+            ["-c", $"n=0; while [ ! -e {stop} ]; do curl -s -o /dev/null http://{scenario.Server.IPv4}/ok; n=$((n+1)); sleep {Pace.TotalSeconds.ToString(CultureInfo.InvariantCulture)}; done; echo $n > {count}"]);
 
         await scenario.WaitForCallLogAsync(10, Margin);
         influx.Stop();
@@ -46,8 +47,12 @@ public sealed class LongOutageTests(InfluxDbServer influx, ITestOutputHelper out
         await Task.Delay(OutageDuration);
         await influx.StartAsync();
         var outageEnd = DateTimeOffset.UtcNow;
-        Assert.True(traffic.WaitForExit(TimeSpan.FromSeconds(Margin.TotalSeconds * 3)), "the traffic did not end");
+        await Task.Delay(Margin);
+        await File.WriteAllTextAsync(stop, "");
+        Assert.True(traffic.WaitForExit(TimeSpan.FromSeconds(30)), "the traffic did not end");
+        var requests = int.Parse(File.ReadAllText(count).Trim(), CultureInfo.InvariantCulture);
         var served = (await nginx.ReadAccessLogAsync(requests, TimeSpan.FromSeconds(30))).Count;
+        Assert.Equal(requests, served);
         Assert.Equal(0, await scenario.StopAgentAsync());
 
         var sink = await scenario.LastAgentMetricsAsync("InfluxDb");
