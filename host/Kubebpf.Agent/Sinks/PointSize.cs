@@ -9,15 +9,15 @@ namespace Kubebpf.Agent.Sinks;
 /// </summary>
 internal static class PointSize
 {
-    // MetricPoint (object header, 4 references, long) plus the Tag[] and Field[] array headers.
-    private const int PointOverhead = 40 + 2 * 24;
+    // MetricPoint (object header, 3 references, a long) plus the Tag[] and Field[] array headers.
+    private const int PointOverhead = 48 + (2 * 24);
 
     // A Tag is two references; a Field is a reference and a FieldValue (kind, bits, text).
     private const int TagSlot = 16;
     private const int FieldSlot = 32;
 
-    // A string's header and length before its characters.
-    private const int StringOverhead = 22;
+    // A string's header, length and terminator around its characters, and the rounding to 8 bytes on average.
+    private const int StringOverhead = 32;
 
     public static int Estimate(MetricPoint point)
     {

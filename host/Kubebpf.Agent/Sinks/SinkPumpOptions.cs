@@ -8,15 +8,17 @@ public sealed class SinkPumpOptions
 
     /// <summary>
     /// Most estimated bytes held in the aggregates queue (R.E.D., service map, self-metrics); beyond it its oldest are dropped
-    /// and counted. 16 MiB holds about 40,000 R.E.D. points: hours of a busy node's aggregates.
+    /// and counted. 32 MiB holds about 13,000 R.E.D. points of about 2.5 KB (estimated): with 50 series per 10 s flush,
+    /// over an hour of outage.
     /// </summary>
-    public long AggregatesBufferBytes { get; set; } = 16L << 20;
+    public long AggregatesBufferBytes { get; set; } = 32L << 20;
 
     /// <summary>
     /// Most estimated bytes held in the records queue (call log, profiles); beyond it its oldest are dropped and counted.
-    /// 48 MiB holds about 50,000 call log points. With the aggregates queue, a sink holds at most 64 MiB of points.
+    /// 32 MiB holds about 8,000 call log points of about 4 KB (estimated). With the aggregates queue, a sink holds at most 64 MiB of points
+    /// (estimated with every string counted for each point, so less in fact).
     /// </summary>
-    public long RecordsBufferBytes { get; set; } = 48L << 20;
+    public long RecordsBufferBytes { get; set; } = 32L << 20;
 
     /// <summary>Most points per write; a write starts as soon as this many are buffered.</summary>
     public int BatchSize { get; set; } = 5000;
