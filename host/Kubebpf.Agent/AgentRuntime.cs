@@ -28,7 +28,7 @@ internal sealed partial class AgentRuntime : IAsyncDisposable
     private readonly string _baseDirectory;
     private readonly PluginFactory _factory = new();
     private readonly AgentMetricsRegistry _metrics = new();
-    private readonly EventBus _bus = new();
+    private readonly EventBus _bus;
     private readonly CompositeWorkloadResolver _resolver = new();
     private readonly CompositePeerNameResolver _peerNames = new();
     private readonly PointRouter _router = new();
@@ -42,6 +42,7 @@ internal sealed partial class AgentRuntime : IAsyncDisposable
     private readonly CancellationTokenSource _noProbeRunning = new();
     private readonly Lock _readinessLock = new();
     private readonly Counter _pluginFailures;
+    private readonly Dictionary<IFlushable, Task> _stuckFlushes = []; // touched by the flush loop, then by StopAsync after it
     private Task _flushLoop = Task.CompletedTask;
 
     public AgentRuntime(IConfiguration configuration, AgentOptions options, ILoggerFactory loggerFactory, TimeProvider time, string baseDirectory)
@@ -53,6 +54,7 @@ internal sealed partial class AgentRuntime : IAsyncDisposable
         _time = time;
         _baseDirectory = baseDirectory;
         _pluginFailures = _metrics.For("agent").Counter("plugin_failures", "plugin instances stopped after an error");
+        _bus = new EventBus(options.SubscriberTimeout, _logger);
     }
 
     public IReadOnlyList<PluginInstance> Instances => _instances;
@@ -194,7 +196,8 @@ internal sealed partial class AgentRuntime : IAsyncDisposable
             foreach (var subscription in instance.Subscriptions)
             {
                 var subscriber = instance.Services!.GetRequiredService(subscription.SubscriberType);
-                _bus.Subscribe(subscription.EventType, subscriber, ex => Fail(instance, $"handling {subscription.EventType.Name} events", ex));
+                _bus.Subscribe(subscription.EventType, subscriber, new SubscriberOwner(
+                    instance.InstanceName, _metrics.For(instance.InstanceName), ex => Fail(instance, $"handling {subscription.EventType.Name} events", ex)));
             }
 
             foreach (var sink in instance.Sinks)
@@ -356,26 +359,62 @@ internal sealed partial class AgentRuntime : IAsyncDisposable
         }
     }
 
-    /// <summary>Flushes every aggregator, then writes the self-metrics, stamped with one window end.</summary>
+    /// <summary>
+    /// Flushes every aggregator (all at once, each on a pool thread, waiting for them together up to
+    /// <c>Agent:FlushTimeout</c>), then writes the self-metrics, stamped with one window end. An aggregator still in a
+    /// flush when the deadline passes is reported stuck (<c>flush_timeouts</c>) and skipped (<c>flushes_skipped</c>)
+    /// until that flush returns; the others and the self-metrics go on.
+    /// </summary>
     internal void FlushAll()
     {
         var windowEnd = UnixNanoseconds(_time.GetUtcNow());
+        var flushes = new List<(PluginInstance Instance, IFlushable Flushable, Task Task)>();
         foreach (var instance in _instances.Where(i => i.IsActive))
         {
             foreach (var flushable in instance.Flushables)
             {
-                try
+                if (_stuckFlushes.TryGetValue(flushable, out var stuck))
                 {
-                    flushable.Flush(windowEnd, _router);
+                    if (!stuck.IsCompleted)
+                    {
+                        _metrics.For(instance.InstanceName).Counter("flushes_skipped", "flushes not started because the previous one has not returned (a stuck aggregator)").Increment();
+                        continue;
+                    }
+
+                    _stuckFlushes.Remove(flushable);
+                    LogFlushRecovered(instance.InstanceName);
                 }
-                catch (Exception ex)
-                {
-                    Fail(instance, "flushing", ex);
-                }
+
+                flushes.Add((instance, flushable, Task.Run(() => flushable.Flush(windowEnd, _router.Aggregates))));
             }
         }
 
-        _router.Write(_metrics.Snapshot(_options.NodeName, windowEnd));
+        // Blocking is fine here: the flush loop has a thread of its own, and this is bounded by the deadline.
+        try
+        {
+            Task.WhenAll(flushes.Select(f => f.Task)).Wait(_options.FlushTimeout);
+        }
+        catch (AggregateException)
+        {
+            // reported per instance below
+        }
+        foreach (var (instance, flushable, task) in flushes)
+        {
+            if (task.IsFaulted)
+            {
+                Fail(instance, "flushing", task.Exception.GetBaseException());
+            }
+            else if (!task.IsCompleted)
+            {
+                _stuckFlushes[flushable] = task.ContinueWith(
+                    t => { if (t.Exception is { } late) { Fail(instance, "flushing", late.GetBaseException()); } },
+                    TaskScheduler.Default);
+                _metrics.For(instance.InstanceName).Counter("flush_timeouts", "flushes that did not return within Agent:FlushTimeout (the aggregator is skipped until it returns)").Increment();
+                LogFlushStuck(instance.InstanceName, _options.FlushTimeout);
+            }
+        }
+
+        _router.Aggregates.Write(_metrics.Snapshot(_options.NodeName, windowEnd));
     }
 
     public async Task StopAsync()
@@ -440,6 +479,7 @@ internal sealed partial class AgentRuntime : IAsyncDisposable
         }
 
         _factory.Dispose();
+        _bus.Dispose();
         _stopProbes.Dispose();
         _stopPumps.Dispose();
         _noProbeRunning.Dispose();
@@ -465,6 +505,12 @@ internal sealed partial class AgentRuntime : IAsyncDisposable
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Cannot update the readiness file {File}: {Reason}")]
     private partial void LogReadinessFileFailed(string file, string reason);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Plugin instance {Instance}: a flush did not return within {Timeout}; the instance is skipped at each flush until it returns")]
+    private partial void LogFlushStuck(string instance, TimeSpan timeout);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Plugin instance {Instance}: the stuck flush returned; flushing again")]
+    private partial void LogFlushRecovered(string instance);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Shutdown: gave up waiting for {What} after {Timeout}")]
     private partial void LogShutdownTimeout(string what, TimeSpan timeout);

@@ -87,6 +87,98 @@ public sealed class PluginIsolationTests : IDisposable
     }
 
     [Fact]
+    public async Task A_subscriber_that_hangs_is_timed_out_once_and_the_publishers_and_other_subscribers_keep_flowing()
+    {
+        await using var runtime = CreateRuntime(new()
+        {
+            ["Agent:SubscriberTimeout"] = "00:00:00.300",
+            ["Plugins:Stuck:Plugin"] = "FaultyPlugin",
+            ["Plugins:Stuck:HangIn"] = "Events",
+            ["Plugins:Stuck:PublishEvery"] = "00:00:00.010",
+            ["Plugins:Healthy:Plugin"] = "FaultyPlugin",
+            ["Plugins:Healthy:PublishEvery"] = "00:00:00.010",
+        });
+        runtime.Build();
+        runtime.Start();
+
+        // Both probes publish every 10 ms; one subscriber never returns from its first batch.
+        await WaitUntilAsync(() => Counter(runtime, "Healthy", "events_received") >= 200);
+        await runtime.StopAsync();
+
+        var published = Counter(runtime, "Stuck", "events_published") + Counter(runtime, "Healthy", "events_published");
+        Assert.True(published >= 200, $"the probes published only {published} events: the hung subscriber stalled them");
+        Assert.Equal(published, Counter(runtime, "Healthy", "events_received"));
+        Assert.Equal(1, Counter(runtime, "Stuck", "subscriber_timeouts"));
+        Assert.Equal(1, Counter(runtime, "Stuck", "events_received")); // the batch it is stuck in
+        Assert.Equal(published - 1, Counter(runtime, "Stuck", "events_dropped_stuck"));
+        Assert.Equal(0, Counter(runtime, "Healthy", "events_dropped_stuck"));
+        Assert.Equal(0, PluginFailures(runtime));
+    }
+
+    [Fact]
+    public async Task A_flush_that_hangs_is_timed_out_then_skipped_while_the_others_flush_and_shutdown_completes()
+    {
+        await using var runtime = CreateRuntime(new()
+        {
+            ["Agent:FlushTimeout"] = "00:00:00.300",
+            ["Agent:ShutdownTimeout"] = "00:00:03",
+            ["Plugins:Stuck:Plugin"] = "FaultyPlugin",
+            ["Plugins:Stuck:HangIn"] = "Flushing",
+            ["Plugins:Healthy:Plugin"] = "FaultyPlugin",
+            ["Plugins:Healthy:Buffer:FlushInterval"] = "00:00:00.020",
+        });
+        runtime.Build();
+        runtime.Start();
+
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        runtime.FlushAll();
+        runtime.FlushAll();
+        var flushing = watch.Elapsed;
+        // Each FlushAll writes one self-metrics point per component (agent, Healthy, Stuck) to every sink.
+        await WaitUntilAsync(() => Counter(runtime, "Healthy", "points_written") == 6);
+        watch.Restart();
+        await runtime.StopAsync();
+        var stopping = watch.Elapsed;
+
+        Assert.True(flushing < TimeSpan.FromSeconds(2), $"two flushes took {flushing}: the hung one was waited for more than once");
+        Assert.True(stopping < TimeSpan.FromSeconds(5), $"shutdown took {stopping} (deadline 3 s)");
+        Assert.Equal(1, Counter(runtime, "Stuck", "flush_timeouts"));
+        Assert.Equal(2, Counter(runtime, "Stuck", "flushes_skipped")); // the second flush and the final one
+        Assert.Equal(9, Counter(runtime, "Healthy", "points_written")); // and the final flush's three
+        Assert.Equal(0, PluginFailures(runtime));
+    }
+
+    [Fact]
+    public async Task A_sink_that_hangs_ignoring_cancellation_is_abandoned_and_shutdown_ends_at_its_deadline_counting_what_it_held()
+    {
+        await using var runtime = CreateRuntime(new()
+        {
+            ["Agent:ShutdownTimeout"] = "00:00:02",
+            ["Plugins:Stuck:Plugin"] = "FaultyPlugin",
+            ["Plugins:Stuck:HangIn"] = "Writing",
+            ["Plugins:Stuck:Buffer:FlushInterval"] = "00:00:00.020",
+            ["Plugins:Stuck:Buffer:WriteTimeout"] = "00:00:00.300",
+            ["Plugins:Healthy:Plugin"] = "FaultyPlugin",
+            ["Plugins:Healthy:Buffer:FlushInterval"] = "00:00:00.020",
+        });
+        runtime.Build();
+        runtime.Start();
+
+        runtime.FlushAll();
+        await WaitUntilAsync(() => Counter(runtime, "Stuck", "write_timeouts") == 1 && Counter(runtime, "Healthy", "points_written") == 3);
+        runtime.FlushAll();
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        await runtime.StopAsync();
+        var stopping = watch.Elapsed;
+
+        Assert.True(stopping < TimeSpan.FromSeconds(4), $"shutdown took {stopping} (deadline 2 s)");
+        Assert.Equal(1, Counter(runtime, "Stuck", "write_timeouts"));
+        Assert.Equal(0, Counter(runtime, "Stuck", "points_written"));
+        Assert.Equal(9, Counter(runtime, "Stuck", "points_dropped_shutdown")); // three flushes of three components
+        Assert.Equal(9, Counter(runtime, "Healthy", "points_written"));
+    }
+
+    [Fact]
     public async Task One_plugin_runs_as_several_named_instances_each_with_its_own_configuration()
     {
         await using var runtime = CreateRuntime(new()
@@ -316,7 +408,7 @@ public sealed class PluginIsolationTests : IDisposable
 
     private static async Task WaitUntilAsync(Func<bool> condition)
     {
-        for (var i = 0; i < 100 && !condition(); i++)
+        for (var i = 0; i < 200 && !condition(); i++)
         {
             await Task.Delay(50);
         }

@@ -34,6 +34,15 @@ public sealed class FaultyOptions
 {
     public FailurePhase FailIn { get; set; }
 
+    /// <summary>Where the plugin blocks instead (Events, Flushing or Writing), ignoring cancellation, for <see cref="HangFor"/>.</summary>
+    public FailurePhase HangIn { get; set; }
+
+    /// <summary>How long a hang lasts.</summary>
+    public TimeSpan HangFor { get; set; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>When set, the probe publishes one event this often (reported as <c>events_published</c>) instead of once.</summary>
+    public TimeSpan PublishEvery { get; set; }
+
     /// <summary>Reported as the <c>marker</c> gauge: shows which configuration an instance got.</summary>
     public long Marker { get; set; }
 }
@@ -71,16 +80,22 @@ public sealed class FaultyComponent : IProbe, IReportsAttachment, IPointSink, IF
     };
 
     private readonly FailurePhase _phase;
+    private readonly FaultyOptions _options;
     private readonly IEventPublisher<Exchange> _publisher;
     private readonly ILogger<FaultyComponent> _logger;
     private readonly TaskCompletionSource _attached = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly Counter _published;
+    private readonly Counter _received;
 
     public FaultyComponent(FaultyOptions options, IEventPublisher<Exchange> publisher, IAgentMetrics metrics, ILogger<FaultyComponent> logger)
     {
         _phase = options.FailIn;
+        _options = options;
         _publisher = publisher;
         _logger = logger;
         metrics.Gauge("marker", "the Marker setting of this instance", () => options.Marker);
+        _published = metrics.Counter("events_published", "events this instance's probe published");
+        _received = metrics.Counter("events_received", "events this instance's subscriber was handed");
     }
 
     public Task Attached => _attached.Task;
@@ -96,8 +111,13 @@ public sealed class FaultyComponent : IProbe, IReportsAttachment, IPointSink, IF
         Throw(FailurePhase.Attaching);
         _attached.TrySetResult();
         Throw(FailurePhase.Running);
-        _publisher.Publish([Published]); // every instance's subscriber gets one batch
-        await Task.Delay(Timeout.Infinite, stoppingToken).ConfigureAwait(false);
+        do
+        {
+            _publisher.Publish([Published]); // every instance's subscriber gets one batch
+            _published.Increment();
+            await Task.Delay(_options.PublishEvery > TimeSpan.Zero ? _options.PublishEvery : Timeout.InfiniteTimeSpan, stoppingToken).ConfigureAwait(false);
+        }
+        while (true);
     }
 
     private void LoadRejectedObject()
@@ -112,12 +132,31 @@ public sealed class FaultyComponent : IProbe, IReportsAttachment, IPointSink, IF
     public ValueTask WriteAsync(IReadOnlyList<MetricPoint> batch, CancellationToken cancellationToken)
     {
         Throw(FailurePhase.Writing);
-        return ValueTask.CompletedTask;
+        return _options.HangIn == FailurePhase.Writing
+            ? new ValueTask(Task.Run(() => Hang(FailurePhase.Writing), CancellationToken.None)) // ignores the token, like a broken client
+            : ValueTask.CompletedTask;
     }
 
-    public void Flush(long windowEndUnixNs, IPointWriter output) => Throw(FailurePhase.Flushing);
+    public void Flush(long windowEndUnixNs, IPointWriter output)
+    {
+        Throw(FailurePhase.Flushing);
+        Hang(FailurePhase.Flushing);
+    }
 
-    public void OnEvents(ReadOnlySpan<Exchange> batch) => Throw(FailurePhase.Events);
+    public void OnEvents(ReadOnlySpan<Exchange> batch)
+    {
+        _received.Add(batch.Length);
+        Throw(FailurePhase.Events);
+        Hang(FailurePhase.Events);
+    }
+
+    private void Hang(FailurePhase when)
+    {
+        if (_options.HangIn == when)
+        {
+            Thread.Sleep(_options.HangFor);
+        }
+    }
 
     private void Throw(FailurePhase when)
     {

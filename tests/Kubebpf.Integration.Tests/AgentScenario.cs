@@ -89,8 +89,10 @@ public sealed class AgentScenario : IAsyncDisposable
     /// <param name="extraPlugins">More plugin instances, by instance name.</param>
     /// <param name="extraPluginDirectories">Plugin folders searched after the published one.</param>
     /// <param name="container">The agent image to run instead of the published agent (its own plugins, its readiness file).</param>
+    /// <param name="cgroup">A cgroup folder to run the published agent in (a memory limit).</param>
     public async Task<AgentProcess> StartAgentAsync(
-        IReadOnlyDictionary<string, object>? extraPlugins = null, IReadOnlyList<string>? extraPluginDirectories = null, AgentContainer? container = null)
+        IReadOnlyDictionary<string, object>? extraPlugins = null, IReadOnlyList<string>? extraPluginDirectories = null,
+        AgentContainer? container = null, string? cgroup = null)
     {
         var interfaces = Pods.Pods.Select(p => p.HostInterface).ToArray();
         var plugins = new Dictionary<string, object>
@@ -120,7 +122,7 @@ public sealed class AgentScenario : IAsyncDisposable
             Plugins = plugins,
             Logging = new { LogLevel = new { Default = "Information" } },
         };
-        Agent = AgentProcess.Start(configuration, _workDirectory, container);
+        Agent = AgentProcess.Start(configuration, _workDirectory, container, cgroup);
         await Agent.WaitForLogAsync("Capture attached to", AttachTimeout);
         return Agent;
     }

@@ -59,11 +59,15 @@ public sealed partial class AgentProcess : IDisposable
     /// Starts <c>kubebpf run</c> with <paramref name="configuration"/> serialised to a temporary JSON file: the published
     /// agent, or the agent image in <paramref name="container"/> (SIGTERM reaches the agent through podman).
     /// </summary>
-    public static AgentProcess Start(object configuration, string workDirectory, AgentContainer? container = null) =>
-        StartWithConfigText(JsonSerializer.Serialize(configuration, new JsonSerializerOptions { WriteIndented = true }), workDirectory, container);
+    /// <param name="configuration">The configuration, serialised as JSON.</param>
+    /// <param name="workDirectory">Where the configuration file is written.</param>
+    /// <param name="container">The agent image to run instead of the published agent.</param>
+    /// <param name="cgroup">A cgroup folder the published agent runs in from its first instruction (see <see cref="MemoryCgroup"/>).</param>
+    public static AgentProcess Start(object configuration, string workDirectory, AgentContainer? container = null, string? cgroup = null) =>
+        StartWithConfigText(JsonSerializer.Serialize(configuration, new JsonSerializerOptions { WriteIndented = true }), workDirectory, container, cgroup);
 
     /// <summary>Starts <c>kubebpf run</c> with <paramref name="configurationText"/> as its configuration file, as is (e.g. invalid JSON).</summary>
-    public static AgentProcess StartWithConfigText(string configurationText, string workDirectory, AgentContainer? container = null)
+    public static AgentProcess StartWithConfigText(string configurationText, string workDirectory, AgentContainer? container = null, string? cgroup = null)
     {
         var executable = Path.Combine(RepositoryPaths.PublishedAgent, "kubebpf");
         if (container is null && !File.Exists(executable))
@@ -75,12 +79,7 @@ public sealed partial class AgentProcess : IDisposable
         var configPath = Path.Combine(workDirectory, "kubebpf.json");
         File.WriteAllText(configPath, configurationText);
         string[] arguments = ["run", "--config", configPath];
-        var start = container?.RunCommand(workDirectory, arguments) ?? new ProcessStartInfo(executable, arguments)
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
+        var start = container?.RunCommand(workDirectory, arguments) ?? LocalCommand(executable, arguments, cgroup);
         var process = new Process { StartInfo = start };
         var agent = new AgentProcess(process, configPath, container);
         process.OutputDataReceived += (_, e) => agent.Append(agent._stdout, e.Data);
@@ -89,6 +88,31 @@ public sealed partial class AgentProcess : IDisposable
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
         return agent;
+    }
+
+    private static ProcessStartInfo LocalCommand(string executable, string[] arguments, string? cgroup)
+    {
+        var start = new ProcessStartInfo(cgroup is null ? executable : "/bin/sh")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        if (cgroup is not null)
+        {
+            // The shell joins the cgroup, then becomes the agent (same pid): all of the agent's memory is charged there.
+            foreach (var argument in (string[])["-c", "echo $$ > \"$0/cgroup.procs\" && exec \"$@\"", cgroup, executable])
+            {
+                start.ArgumentList.Add(argument);
+            }
+        }
+
+        foreach (var argument in arguments)
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        return start;
     }
 
     /// <summary>Waits until the agent's log contains <paramref name="text"/>; fails with the log when it exits or times out.</summary>
