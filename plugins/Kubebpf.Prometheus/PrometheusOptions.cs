@@ -26,15 +26,15 @@ public sealed class PrometheusOptions : IValidatedOptions
 
     /// <summary>
     /// Measurements of other plugins that are not turned into gauges. Every protocol's call log and R.E.D. measurement
-    /// are left out anyway (the exchanges are counted here directly).
+    /// (the exchanges are counted here directly) and the profiler's stacks are left out anyway.
     /// </summary>
-    public string[] ExcludeMeasurements { get; set; } = ["cpu_profile", "cpu_profile_functions"];
+    public string[] ExcludeMeasurements { get; set; } = [];
 
     /// <summary>Remote write; off while <see cref="RemoteWriteOptions.Url"/> is empty.</summary>
     public RemoteWriteOptions RemoteWrite { get; set; } = new();
 
-    /// <summary>The parsed <see cref="ListenAddress"/>, or null when the endpoint is off.</summary>
-    internal (string Host, int Port)? Listen => TryParseListen(ListenAddress, out var listen) ? listen : null;
+    /// <summary>The parsed <see cref="ListenAddress"/>, or null when the endpoint is off. A method, not a property, so that no configuration key binds to it.</summary>
+    internal (string Host, int Port)? ListenEndpoint() => TryParseListen(ListenAddress, out var listen) ? listen : null;
 
     /// <inheritdoc />
     public IEnumerable<string> Validate()
@@ -119,12 +119,12 @@ public sealed class RemoteWriteOptions
     /// </summary>
     public Dictionary<string, string> ExternalLabels { get; set; } = [];
 
-    /// <summary>Whether remote write is on.</summary>
-    internal bool Enabled => !string.IsNullOrEmpty(Url);
+    /// <summary>Whether remote write is on (a method, so that no configuration key binds to it).</summary>
+    internal bool IsEnabled() => !string.IsNullOrEmpty(Url);
 
     internal IEnumerable<string> Validate()
     {
-        if (!Enabled)
+        if (!IsEnabled())
         {
             yield break;
         }

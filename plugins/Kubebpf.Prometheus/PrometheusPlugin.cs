@@ -34,12 +34,12 @@ public sealed class PrometheusPlugin : IPlugin
         services.AddSingleton<IMetricSource>(sp => sp.GetRequiredService<PointGauges>());
 
         services.AddSingleton<MetricCollector>();
-        if (options.Listen is not null)
+        if (options.ListenEndpoint() is not null)
         {
             services.AddSingleton<IProbe, ScrapeEndpoint>();
         }
 
-        if (options.RemoteWrite.Enabled)
+        if (options.RemoteWrite.IsEnabled())
         {
             services.AddSingleton(_ => new RemoteWriteClient(new HttpClient { Timeout = options.RemoteWrite.Timeout }, options.RemoteWrite));
             services.AddSingleton<IProbe, RemoteWriter>();

@@ -13,8 +13,8 @@ public sealed class PrometheusPluginTests
     {
         var options = new PrometheusOptions();
         Assert.Empty(options.Validate());
-        Assert.Equal(("0.0.0.0", 9464), options.Listen);
-        Assert.False(options.RemoteWrite.Enabled);
+        Assert.Equal(("0.0.0.0", 9464), options.ListenEndpoint());
+        Assert.False(options.RemoteWrite.IsEnabled());
     }
 
     [Theory]

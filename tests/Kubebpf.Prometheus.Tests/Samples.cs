@@ -4,7 +4,6 @@ using Kubebpf.Prometheus.Metrics;
 using Kubebpf.Sdk.Events;
 using Kubebpf.Sdk.Metadata;
 using Kubebpf.Sdk.Net;
-using Kubebpf.Sdk.Protocols;
 using Kubebpf.Testing;
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Time.Testing;

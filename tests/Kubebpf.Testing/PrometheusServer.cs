@@ -12,7 +12,7 @@ public sealed record PromSample(IReadOnlyDictionary<string, string> Labels, doub
 
 /// <summary>
 /// A real Prometheus (Debian's 2.42) on a free loopback port with its data in a temporary folder, accepting remote
-/// write (<c>--web.enable-remote-write-receiver</c>) and scraping the targets given to <see cref="Scrape"/> every second
+/// write (<c>--web.enable-remote-write-receiver</c>) and scraping the targets given to <see cref="ScrapeAsync"/> every second
 /// (job <see cref="ScrapeJob"/>). Can be stopped and started again on the same data and port (outage tests). Read
 /// through the PromQL HTTP API. Use as an xunit class or collection fixture.
 /// </summary>

@@ -12,11 +12,14 @@ namespace Kubebpf.Prometheus.Metrics;
 /// <c>kubebpf_&lt;measurement&gt;_&lt;field&gt;</c>, labelled by the point's tags, holding the last value written. Gauges,
 /// because a field may be a total (self-metrics) or a per-window value (service map) and a point does not say which.
 /// Each protocol's call log (not a metric) and R.E.D. measurement (counted from the exchanges by
-/// <see cref="ExchangeMetrics"/>) are left out, as are <see cref="PrometheusOptions.ExcludeMeasurements"/> and string
-/// fields. Same series bound and idle expiry as the exchange series.
+/// <see cref="ExchangeMetrics"/>) are left out, as are the profiler's stacks, <see cref="PrometheusOptions.ExcludeMeasurements"/>
+/// and string fields. Same series bound and idle expiry as the exchange series.
 /// </summary>
 internal sealed class PointGauges : IPointSink, IFlushable, IMetricSource
 {
+    /// <summary>The profiler's stacks: one series per stack, a profile rather than a metric.</summary>
+    public static readonly string[] AlwaysExcluded = ["cpu_profile", "cpu_profile_functions"];
+
     private readonly Lock _gate = new();
     private readonly SeriesBudget _budget;
     private readonly TimeProvider _time;
@@ -33,7 +36,7 @@ internal sealed class PointGauges : IPointSink, IFlushable, IMetricSource
         _budget = budget;
         _time = time;
         _protocols = protocols;
-        _configuredExclusions = new HashSet<string>(options.Value.ExcludeMeasurements, StringComparer.Ordinal);
+        _configuredExclusions = new HashSet<string>(options.Value.ExcludeMeasurements.Concat(AlwaysExcluded), StringComparer.Ordinal);
         _idleTicks = (long)(options.Value.SeriesIdleTimeout.TotalSeconds * time.TimestampFrequency);
         _ignoredFields = metrics.Counter("string_fields_ignored", "A string field of a point not turned into a gauge (only numbers are).");
         _expired = metrics.Counter("expired_gauges", "A gauge removed after SeriesIdleTimeout without a new value.");

@@ -28,7 +28,7 @@ internal sealed partial class ScrapeEndpoint : IProbe
     {
         _collector = collector;
         _logger = logger;
-        _listen = options.Value.Listen ?? throw new InvalidOperationException("The scrape endpoint is registered only with a ListenAddress.");
+        _listen = options.Value.ListenEndpoint() ?? throw new InvalidOperationException("The scrape endpoint is registered only with a ListenAddress.");
         _scrapes = metrics.Counter("scrapes", "A /metrics request answered.");
         _failures = metrics.Counter("scrape_failures", "A /metrics request that failed while being answered (the client went away, say).");
     }
