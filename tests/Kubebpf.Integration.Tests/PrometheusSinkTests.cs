@@ -69,7 +69,8 @@ public sealed class PrometheusSinkTests(InfluxDbServer influx, PrometheusServer 
             }
         }
 
-        await AssertDashboardsAnswerAsync();
+        await PromQlDashboards.AssertAnswerAsync(prometheus, "red-overview.json");
+        await PromQlDashboards.AssertAnswerAsync(prometheus, "agent-health.json");
     }
 
     [Fact]
@@ -126,44 +127,6 @@ public sealed class PrometheusSinkTests(InfluxDbServer influx, PrometheusServer 
         {
             await receiver.DisposeAsync();
         }
-    }
-
-    /// <summary>
-    /// Every query of the PromQL dashboards, with Grafana's variables set to "All" (and <c>$__rate_interval</c> to
-    /// 1 m, <c>$__range</c> to 10 m), answers at least one series from what the agent sent; a <c>label_values</c>
-    /// variable is asked as <c>count by (label) (selector)</c>.
-    /// </summary>
-    private async Task AssertDashboardsAnswerAsync()
-    {
-        var folder = Path.Combine(RepositoryPaths.Root, "deploy", "grafana", "dashboards-prometheus");
-        var dashboards = Directory.GetFiles(folder, "*.json");
-        Assert.NotEmpty(dashboards);
-        var variables = new Dictionary<string, string?>
-        {
-            ["namespace"] = null, ["workload"] = null, ["pod"] = null, ["direction"] = null, ["node"] = null,
-            ["__rate_interval"] = "1m", ["__range"] = "10m",
-        };
-        foreach (var dashboard in dashboards)
-        {
-            foreach (var (name, query) in GrafanaQuery.PromQlQueries(await File.ReadAllTextAsync(dashboard)))
-            {
-                var promQl = GrafanaQuery.Substitute(LabelValuesAsCount(query), variables, DateTimeOffset.UtcNow.AddHours(-1), DateTimeOffset.UtcNow, "10s");
-                await prometheus.WaitForAsync(promQl, answer => answer.Count > 0, $"data for {Path.GetFileName(dashboard)} {name}", Deadline);
-            }
-        }
-    }
-
-    private static string LabelValuesAsCount(string query)
-    {
-        const string prefix = "label_values(";
-        if (!query.StartsWith(prefix, StringComparison.Ordinal))
-        {
-            return query;
-        }
-
-        var arguments = query[prefix.Length..^1];
-        var comma = arguments.LastIndexOf(',');
-        return $"count by ({arguments[(comma + 1)..].Trim()}) ({arguments[..comma]})";
     }
 
     private static string Text(IReadOnlyDictionary<string, long> counters) =>

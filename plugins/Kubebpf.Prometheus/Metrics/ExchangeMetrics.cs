@@ -185,7 +185,21 @@ internal sealed class ExchangeMetrics : IEventSubscriber<Exchange>, IFlushable, 
         }
     }
 
+    // Normalisers are pure (the SDK's contract), so a resource seen before resolves without running it again.
     private static string Normalize(ProtocolDescriptor protocol, string resource, RouteTable routes, out bool collapsed)
+    {
+        if (routes.TryRecall(resource, out var recalled))
+        {
+            collapsed = ReferenceEquals(recalled, RouteTable.Other);
+            return recalled;
+        }
+
+        var resolved = NormalizeOnce(protocol, resource, routes, out collapsed);
+        routes.Remember(resource, resolved);
+        return resolved;
+    }
+
+    private static string NormalizeOnce(ProtocolDescriptor protocol, string resource, RouteTable routes, out bool collapsed)
     {
         var max = Math.Max(protocol.MaxResourceLength, 1);
         if (protocol.NormalizeResource is not { } normalize)
