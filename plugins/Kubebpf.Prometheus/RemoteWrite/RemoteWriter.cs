@@ -72,7 +72,16 @@ internal sealed partial class RemoteWriter : IProbe
 
             while (_queue.Peek() is { } head && _time.GetUtcNow() >= retryAt && !stoppingToken.IsCancellationRequested)
             {
-                var result = await SendAsync(head, stoppingToken);
+                SendResult result;
+                try
+                {
+                    result = await SendAsync(head, stoppingToken);
+                }
+                catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+                {
+                    break; // shutdown: the request stays queued for the final send
+                }
+
                 if (result.Outcome == SendOutcome.Retry)
                 {
                     var wait = result.RetryAfter ?? retryDelay;
