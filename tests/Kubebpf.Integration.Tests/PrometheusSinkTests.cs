@@ -113,10 +113,11 @@ public sealed class PrometheusSinkTests(InfluxDbServer influx, PrometheusServer 
             var restartedAt = DateTimeOffset.UtcNow;
             await receiver.WaitForValuesAsync(query, "status_class", ByStatusClass(served.Select(e => e.Status)), Deadline);
 
-            // The held requests arrived, each stamped with the time it was taken during the outage.
+            // Once the queue is drained (the totals are right with its first request already), the held requests have
+            // arrived, each stamped with the time it was taken during the outage.
+            var counters = await WaitForAgentMetricAsync(scenario, "remote_write_buffered_requests", value => value == 0, Deadline);
             var during = await receiver.QueryAsync(
                 $"max(count_over_time(kubebpf_http_requests_total{{{selector}}}[{(int)(restartedAt - stoppedAt).TotalSeconds}s]))", restartedAt);
-            var counters = await WaitForAgentMetricAsync(scenario, "remote_write_buffered_requests", value => value == 0, Deadline);
             var state = $"held before the restart: {Text(held)}; after: {Text(counters)}; samples from the outage: {PrometheusServer.Text(during)}";
             output.WriteLine(state);
             Assert.True(during.Count == 1 && during[0].Value >= held["remote_write_buffered_requests"] - 1, state);
