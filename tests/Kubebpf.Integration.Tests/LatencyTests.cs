@@ -67,7 +67,7 @@ public sealed class LatencyTests(InfluxDbServer influx)
     private static long Nanoseconds(string seconds) => (long)Math.Round(decimal.Parse(seconds, CultureInfo.InvariantCulture) * 1_000_000_000m);
 
     // HTTP/1.1 with Content-Length, so that a response ends by its length rather than by the connection's close.
-    private const string SlowServer = """
+    internal const string SlowServer = """
         import http.server, sys, time
 
         class Slow(http.server.BaseHTTPRequestHandler):

@@ -15,7 +15,7 @@ namespace Kubebpf.Integration.Tests;
 /// </summary>
 [Collection(KernelCollection.Name)]
 [Trait("Category", "Kernel")]
-public sealed partial class MySqlTests(InfluxDbServer influx, ITestOutputHelper output)
+public sealed partial class MySqlTests(InfluxDbServer influx, PrometheusServer prometheus, ITestOutputHelper output) : IClassFixture<PrometheusServer>
 {
     private const int Port = 3306;
 
@@ -48,7 +48,11 @@ public sealed partial class MySqlTests(InfluxDbServer influx, ITestOutputHelper 
             DELIMITER ;
             """);
         var before = mariadb.ReadGeneralLog().Count;
-        var agent = await scenario.StartAgentAsync(new Dictionary<string, object> { ["MySql"] = new { } });
+        var agent = await scenario.StartAgentAsync(new Dictionary<string, object>
+        {
+            ["MySql"] = new { },
+            ["Prometheus"] = new { ListenAddress = "", RemoteWrite = new { Url = prometheus.RemoteWriteUrl, SendInterval = "00:00:01" } },
+        });
 
         // One CLI connection: literals that differ, writes, one failure per error class, a slow query, two result sets.
         var statements = new StringBuilder();
@@ -153,6 +157,9 @@ public sealed partial class MySqlTests(InfluxDbServer influx, ITestOutputHelper 
             string.Join(' ', counters.Select(c => $"{c.Key}={c.Value}")));
 
         await AssertDashboardQueriesAsync(scenario);
+        await PromQlDashboards.AssertAnswerAsync(prometheus, "mysql.json");
+        await prometheus.WaitForValueAsync(
+            "sum(kubebpf_mysql_requests_total{fingerprint=\"SELECT * FROM t WHERE id = ? AND v <> ?\"})", 2 * Selects, TimeSpan.FromSeconds(60));
 
         // No literal anywhere: every point of every measurement, and all the agent wrote.
         var stored = new StringBuilder();

@@ -29,6 +29,33 @@ public static partial class GrafanaQuery
     }
 
     /// <summary>
+    /// The PromQL of a dashboard for a Prometheus data source: every panel target's <c>expr</c> and every query variable's
+    /// query (<c>label_values(...)</c>), by a readable name.
+    /// </summary>
+    public static IReadOnlyList<(string Name, string Query)> PromQlQueries(string dashboardJson)
+    {
+        using var document = JsonDocument.Parse(dashboardJson);
+        var root = document.RootElement;
+        var queries = new List<(string, string)>();
+        foreach (var variable in root.GetProperty("templating").GetProperty("list").EnumerateArray().Where(v => v.GetProperty("type").GetString() == "query"))
+        {
+            var query = variable.GetProperty("query");
+            var text = query.ValueKind == JsonValueKind.Object ? query.GetProperty("query").GetString()! : query.GetString()!;
+            queries.Add(($"variable {variable.GetProperty("name").GetString()}", text));
+        }
+
+        foreach (var panel in root.GetProperty("panels").EnumerateArray())
+        {
+            foreach (var target in panel.GetProperty("targets").EnumerateArray())
+            {
+                queries.Add(($"panel '{panel.GetProperty("title").GetString()}' {target.GetProperty("refId").GetString()}", target.GetProperty("expr").GetString()!));
+            }
+        }
+
+        return queries;
+    }
+
+    /// <summary>
     /// Substitutes <c>$timeFilter</c> (<c>time &gt;= Xms and time &lt;= Yms</c>), <c>$__interval</c>, <c>${name:regex}</c>
     /// (regex-escaped, as Grafana's regex format) and <c>$name</c> / <c>${name}</c>; a value of <c>null</c> stands for
     /// "All", which these dashboards define as <c>.*</c>.

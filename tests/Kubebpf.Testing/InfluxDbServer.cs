@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Net;
-using System.Net.Sockets;
 using System.Runtime.InteropServices;
 using System.Text.Json;
 using Xunit;
@@ -23,8 +22,8 @@ public sealed partial class InfluxDbServer : IAsyncLifetime
     private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(30);
     private readonly string _directory = Path.Combine(Path.GetTempPath(), "kubebpf-influxdb-" + Guid.NewGuid().ToString("N"));
     private readonly HttpClient _http = new() { Timeout = TimeSpan.FromSeconds(10) };
-    private readonly int _httpPort = FreePort();
-    private readonly int _rpcPort = FreePort();
+    private readonly int _httpPort = LoopbackPorts.Free();
+    private readonly int _rpcPort = LoopbackPorts.Free();
     private Process? _process;
 
     /// <summary>The HTTP API, e.g. <c>http://127.0.0.1:41234</c>; stays the same across restarts.</summary>
@@ -244,13 +243,6 @@ public sealed partial class InfluxDbServer : IAsyncLifetime
             .Split(':', StringSplitOptions.RemoveEmptyEntries)
             .Select(dir => Path.Combine(dir, "influxd"))
             .FirstOrDefault(File.Exists);
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 
     [LibraryImport("libc", EntryPoint = "kill", SetLastError = true)]
     private static partial int Kill(int pid, int signal);

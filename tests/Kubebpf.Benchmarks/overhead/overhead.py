@@ -11,7 +11,9 @@ and in alternating order in every repetition because these machines drift:
   full  - the published agent: capture, HTTP parser, R.E.D., call log, InfluxDB sink to a local influxd;
   redonly - the same without the call log (in 20B/ka50 only): the call log's share of the loss;
   before - with --before-agent, in every scenario: an older published agent (the HTTP-only one, before the capture
-          platform) with its own configuration, to compare the platform with it in the same run.
+          platform) with its own configuration, to compare the platform with it in the same run;
+  prometheus - with --states: the full agent plus the Prometheus sink counting every exchange (its cost is the
+          difference to `full`).
 
 Figures per scenario: throughput (wrk) and its loss against `none` in the same repetition, p99 latency added, the
 agent's CPU seconds per million requests (utime+stime from /proc/<pid>/stat over the measured run plus a settle
@@ -51,8 +53,8 @@ FULL_SCENARIOS = [f"{s}/{c}" for s in SIZES for c in CLIENTS]
 STATES = ["none", "idle", "full"]
 # The full agent without the call log (R.E.D. only), to split its cost: by default in the primary scenario only.
 # The older agent given by --before-agent, in every scenario.
-OPTIONAL_STATES = ["redonly", "before"]
-AGENT_STATES = ("full", "redonly", "before")
+OPTIONAL_STATES = ["redonly", "before", "prometheus"]
+AGENT_STATES = ("full", "redonly", "before", "prometheus")
 RATE_PACE_MS = 10
 MAX_RATE_CONNECTIONS = 2000
 # Self-metrics that count something lost or refused; anything else (packets, exchanges, gauges) is informational.
@@ -382,6 +384,8 @@ class Bench:
                 **capture,
                 "Red": {"CallLog": {"Enabled": state != "redonly"}},
                 "InfluxDb": {"Url": self.influx.url, "ApiVersion": 1, "Database": database},
+                # The full agent plus the Prometheus sink counting every exchange (its endpoint on a free port, not scraped).
+                **({"Prometheus": {"ListenAddress": f"127.0.0.1:{free_port()}"}} if state == "prometheus" else {}),
             },
             "Logging": {"LogLevel": {"Default": "Warning", "Kubebpf": "Information"}},
         }
@@ -819,7 +823,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--full", action="store_true", help="every size with every client mode, 10 s runs")
     parser.add_argument("--scenarios", nargs="+", help=f"SIZE/CLIENT items; sizes {list(SIZES)}, clients {list(CLIENTS)} or rate")
-    parser.add_argument("--states", nargs="+", default=STATES, choices=STATES + ["redonly"],
+    parser.add_argument("--states", nargs="+", default=STATES, choices=STATES + ["redonly", "prometheus"],
                         help="states to compare (default none idle full, plus redonly in 20B/ka50; redonly: the full agent without the call log)")
     parser.add_argument("--reps", type=int, default=5, help="repetitions (default 5)")
     parser.add_argument("--duration", type=int, help="seconds per measured wrk run (default 8, 10 with --full)")

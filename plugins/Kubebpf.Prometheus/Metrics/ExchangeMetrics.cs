@@ -1,0 +1,304 @@
+using Kubebpf.Sdk.Events;
+using Kubebpf.Sdk.Metadata;
+using Kubebpf.Sdk.Pipeline;
+using Kubebpf.Sdk.Protocols;
+using Microsoft.Extensions.Options;
+
+namespace Kubebpf.Prometheus.Metrics;
+
+/// <summary>
+/// Counts the exchanges of every protocol into cumulative series: per (observed workload pod, direction, canonical
+/// operation, normalised resource, status) one request counter and one duration histogram, named by the exchange's
+/// protocol descriptor (<c>kubebpf_http_requests_total</c>, <c>kubebpf_http_request_duration_seconds</c>). The counter is
+/// the histogram's count, kept once. Series idle for <see cref="PrometheusOptions.SeriesIdleTimeout"/> are removed at
+/// the host's flush. One lock: event batches take it once per batch, collection while it copies the values.
+/// </summary>
+internal sealed class ExchangeMetrics : IEventSubscriber<Exchange>, IFlushable, IMetricSource
+{
+    private const string UnknownWorkload = "unknown";
+    private const int MaxStackResource = 1024;
+
+    private readonly Lock _gate = new();
+    private readonly SeriesBudget _budget;
+    private readonly TimeProvider _time;
+    private readonly int _maxRoutes;
+    private readonly long _idleTicks;
+    private readonly Counter _routesCollapsed;
+    private readonly Counter _descriptorFailures;
+    private readonly Counter _expired;
+    private readonly Dictionary<SeriesKey, ExchangeSeries> _series = [];
+    private readonly Dictionary<RouteTableKey, RouteTable> _routes = [];
+    private readonly Dictionary<ProtocolDescriptor, (MetricFamily Requests, MetricFamily Duration)> _families = [];
+
+    public ExchangeMetrics(IOptions<PrometheusOptions> options, SeriesBudget budget, IAgentMetrics metrics, TimeProvider time)
+    {
+        _budget = budget;
+        _time = time;
+        _maxRoutes = options.Value.MaxRoutesPerWorkload;
+        _idleTicks = (long)(options.Value.SeriesIdleTimeout.TotalSeconds * time.TimestampFrequency);
+        _routesCollapsed = metrics.Counter(
+            "routes_collapsed", "An exchange counted under resource {other} because its workload reached MaxRoutesPerWorkload in its protocol.");
+        _descriptorFailures = metrics.Counter(
+            "descriptor_failures", "An exchange not counted because its protocol's CanonicalOperation or NormalizeResource threw.");
+        _expired = metrics.Counter("expired_series", "A series removed after SeriesIdleTimeout without a new sample.");
+    }
+
+    public void OnEvents(ReadOnlySpan<Exchange> batch)
+    {
+        var now = _time.GetTimestamp();
+        long collapsed = 0;
+        long failures = 0;
+        lock (_gate)
+        {
+            foreach (ref readonly var exchange in batch)
+            {
+                if (!TryKey(exchange, now, out var key, out var wasCollapsed))
+                {
+                    failures++;
+                    continue;
+                }
+
+                collapsed += wasCollapsed ? 1 : 0;
+                if (!_series.TryGetValue(key, out var series))
+                {
+                    if (!_budget.TryTake())
+                    {
+                        continue;
+                    }
+
+                    series = new ExchangeSeries(key.Labels());
+                    _series.Add(key, series);
+                }
+
+                series.Observe(exchange.DurationNs, now);
+            }
+        }
+
+        if (collapsed > 0)
+        {
+            _routesCollapsed.Add(collapsed);
+        }
+
+        if (failures > 0)
+        {
+            _descriptorFailures.Add(failures);
+        }
+    }
+
+    /// <summary>Removes idle series and route tables; emits nothing (the values are read by scrape and remote write).</summary>
+    public void Flush(long windowEndUnixNs, IPointWriter output)
+    {
+        var oldest = _time.GetTimestamp() - _idleTicks;
+        var removed = 0;
+        lock (_gate)
+        {
+            foreach (var (key, series) in _series)
+            {
+                if (series.LastSeen < oldest)
+                {
+                    _series.Remove(key);
+                    removed++;
+                }
+            }
+
+            foreach (var (key, routes) in _routes)
+            {
+                if (routes.LastSeen < oldest)
+                {
+                    _routes.Remove(key);
+                }
+            }
+        }
+
+        _budget.Release(removed);
+        _expired.Add(removed);
+    }
+
+    public void Collect(List<FamilySample> into)
+    {
+        lock (_gate)
+        {
+            var byProtocol = new Dictionary<ProtocolDescriptor, (List<SeriesSample> Requests, List<SeriesSample> Duration)>();
+            foreach (var (key, series) in _series)
+            {
+                if (!byProtocol.TryGetValue(key.Protocol, out var lists))
+                {
+                    lists = ([], []);
+                    byProtocol.Add(key.Protocol, lists);
+                }
+
+                lists.Requests.Add(new SeriesSample(series.Labels, series.Count));
+                lists.Duration.Add(series.Histogram());
+            }
+
+            foreach (var (protocol, lists) in byProtocol)
+            {
+                var (requests, duration) = FamiliesOf(protocol);
+                into.Add(new FamilySample(requests, lists.Requests));
+                into.Add(new FamilySample(duration, lists.Duration));
+            }
+        }
+    }
+
+    private (MetricFamily Requests, MetricFamily Duration) FamiliesOf(ProtocolDescriptor protocol)
+    {
+        if (!_families.TryGetValue(protocol, out var families))
+        {
+            var prefix = MetricNames.Prefix + protocol.Name;
+            families = (
+                new MetricFamily(prefix + "_requests", $"Completed {protocol.Name} requests seen by the agent, by observed workload pod and direction.", MetricKind.Counter),
+                new MetricFamily(prefix + "_request_duration_seconds", $"{protocol.Name} request duration, first request byte to first answer byte.", MetricKind.Histogram));
+            _families.Add(protocol, families);
+        }
+
+        return families;
+    }
+
+    /// <summary>The series of an exchange; false when its protocol's code threw (another plugin's bad input, counted).</summary>
+    private bool TryKey(in Exchange exchange, long now, out SeriesKey key, out bool collapsed)
+    {
+        key = default;
+        collapsed = false;
+        var protocol = exchange.Protocol;
+        if (protocol is null)
+        {
+            return false;
+        }
+
+        try
+        {
+            var operation = protocol.CanonicalOperation(exchange.Operation ?? string.Empty);
+            if (operation is null)
+            {
+                return false;
+            }
+
+            var workload = exchange.Workload;
+            var routes = RoutesOf(new RouteTableKey(workload?.Namespace, workload?.WorkloadKind, workload?.WorkloadName, protocol), now);
+            var resource = Normalize(protocol, exchange.Resource ?? string.Empty, routes, out collapsed);
+            key = new SeriesKey(workload, exchange.Direction, protocol, operation, resource, exchange.Status ?? string.Empty);
+            return true;
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            return false;
+        }
+    }
+
+    // Normalisers are pure (the SDK's contract), so a resource seen before resolves without running it again.
+    private static string Normalize(ProtocolDescriptor protocol, string resource, RouteTable routes, out bool collapsed)
+    {
+        if (routes.TryRecall(resource, out var recalled))
+        {
+            collapsed = ReferenceEquals(recalled, RouteTable.Other);
+            return recalled;
+        }
+
+        var resolved = NormalizeOnce(protocol, resource, routes, out collapsed);
+        routes.Remember(resource, resolved);
+        return resolved;
+    }
+
+    private static string NormalizeOnce(ProtocolDescriptor protocol, string resource, RouteTable routes, out bool collapsed)
+    {
+        var max = Math.Max(protocol.MaxResourceLength, 1);
+        if (protocol.NormalizeResource is not { } normalize)
+        {
+            return routes.Resolve(resource.AsSpan(0, Math.Min(resource.Length, max)), out collapsed);
+        }
+
+        Span<char> buffer = max <= MaxStackResource ? stackalloc char[max] : new char[max];
+        var length = Math.Clamp(normalize(resource, buffer), 0, max);
+        return routes.Resolve(buffer[..length], out collapsed);
+    }
+
+    private RouteTable RoutesOf(RouteTableKey key, long now)
+    {
+        if (!_routes.TryGetValue(key, out var routes))
+        {
+            routes = new RouteTable(_maxRoutes);
+            _routes.Add(key, routes);
+        }
+
+        routes.LastSeen = now;
+        return routes;
+    }
+
+    private readonly record struct RouteTableKey(string? Namespace, string? WorkloadKind, string? Workload, ProtocolDescriptor Protocol);
+
+    /// <summary>A series by the values of its labels (identities of one pod compare equal even as new instances).</summary>
+    private readonly record struct SeriesKey(
+        string? Namespace,
+        string? WorkloadKind,
+        string? Workload,
+        string? Pod,
+        TrafficDirection Direction,
+        ProtocolDescriptor Protocol,
+        string Operation,
+        string Resource,
+        string Status)
+    {
+        public SeriesKey(WorkloadIdentity? workload, TrafficDirection direction, ProtocolDescriptor protocol, string operation, string resource, string status)
+            : this(workload?.Namespace, workload?.WorkloadKind, workload is null ? UnknownWorkload : workload.WorkloadName, workload?.Pod,
+                direction, protocol, operation, resource, status)
+        {
+        }
+
+        public KeyValuePair<string, string>[] Labels()
+        {
+            var labels = new List<KeyValuePair<string, string>>(8);
+            Add("namespace", Namespace);
+            Add("workload_kind", WorkloadKind);
+            Add("workload", Workload);
+            Add("pod", Pod);
+            Add("direction", Direction == TrafficDirection.In ? "in" : "out");
+            Add(MetricNames.OfLabel(Protocol.OperationTag), Operation);
+            Add(MetricNames.OfLabel(Protocol.ResourceTag), Resource);
+            Add(MetricNames.OfLabel(Protocol.StatusTag), Status);
+            return [.. labels];
+
+            void Add(string name, string? value)
+            {
+                if (!string.IsNullOrEmpty(value))
+                {
+                    labels.Add(new(name, value));
+                }
+            }
+        }
+    }
+
+    /// <summary>The totals of one label set since it was created.</summary>
+    private sealed class ExchangeSeries(KeyValuePair<string, string>[] labels)
+    {
+        private readonly long[] _buckets = new long[LatencyBuckets.Count];
+        private long _sumNs;
+
+        public KeyValuePair<string, string>[] Labels { get; } = labels;
+
+        public long Count { get; private set; }
+
+        public long LastSeen { get; private set; }
+
+        public void Observe(long durationNs, long now)
+        {
+            var clamped = Math.Max(durationNs, 0);
+            _buckets[LatencyBuckets.IndexOf(clamped)]++;
+            _sumNs += clamped;
+            Count++;
+            LastSeen = now;
+        }
+
+        public SeriesSample Histogram()
+        {
+            var cumulative = new long[_buckets.Length];
+            long running = 0;
+            for (var i = 0; i < _buckets.Length; i++)
+            {
+                running += _buckets[i];
+                cumulative[i] = running;
+            }
+
+            return new SeriesSample(Labels, Count, cumulative, _sumNs / 1e9);
+        }
+    }
+}

@@ -1,0 +1,128 @@
+using System.Net;
+using System.Net.Http.Headers;
+using Kubebpf.Prometheus.Exposition;
+using Kubebpf.Prometheus.Metrics;
+using Kubebpf.Prometheus.Scrape;
+using Kubebpf.Testing;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Kubebpf.Prometheus.Tests;
+
+/// <summary>The /metrics endpoint over real HTTP, and a real Prometheus scraping it and receiving remote write.</summary>
+public sealed class ScrapeEndpointTests(PrometheusServer prometheus) : IClassFixture<PrometheusServer>
+{
+    private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(60);
+
+    [Fact]
+    public async Task Metrics_answers_text_or_openmetrics_by_accept_header_and_other_paths_404()
+    {
+        await using var endpoint = Endpoint.Start();
+        endpoint.Exchanges.OnEvents([Samples.Http("/a"), Samples.Http("/a", status: 404)]);
+        using var http = new HttpClient();
+
+        using var text = await http.GetAsync(new Uri($"{endpoint.Url}/metrics"));
+        Assert.Equal(HttpStatusCode.OK, text.StatusCode);
+        Assert.Equal(TextExposition.TextContentType, text.Content.Headers.ContentType!.ToString().Replace(" ", "", StringComparison.Ordinal).Replace(";", "; ", StringComparison.Ordinal));
+        var body = await text.Content.ReadAsStringAsync();
+        Assert.Contains("kubebpf_http_requests_total{", body, StringComparison.Ordinal);
+        Assert.Contains("status_class=\"4xx\"} 1.0\n", body, StringComparison.Ordinal);
+        Assert.DoesNotContain("# EOF", body, StringComparison.Ordinal);
+
+        using var request = new HttpRequestMessage(HttpMethod.Get, new Uri($"{endpoint.Url}/metrics"));
+        request.Headers.Accept.Add(MediaTypeWithQualityHeaderValue.Parse("application/openmetrics-text;version=1.0.0"));
+        using var openMetrics = await http.SendAsync(request);
+        Assert.Equal("application/openmetrics-text", openMetrics.Content.Headers.ContentType!.MediaType);
+        Assert.EndsWith("# EOF\n", await openMetrics.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+
+        using var other = await http.GetAsync(new Uri($"{endpoint.Url}/other"));
+        Assert.Equal(HttpStatusCode.NotFound, other.StatusCode);
+        Assert.Equal(2, endpoint.Metrics.Value("scrapes"));
+    }
+
+    [Fact]
+    public async Task A_real_prometheus_reads_the_same_totals_by_scrape_and_by_remote_write()
+    {
+        await using var endpoint = Endpoint.Start(remoteWriteUrl: prometheus.RemoteWriteUrl);
+        var pod = "cart-" + Guid.NewGuid().ToString("N")[..8];
+        var workload = Samples.Cart with { Pod = pod };
+        endpoint.Exchanges.OnEvents([
+            .. Enumerable.Repeat(Samples.Http("/a", workload: workload), 7),
+            Samples.Http("/slow", durationNs: 300_000_000, workload: workload),
+            Samples.Http("/a", status: 500, workload: workload),
+        ]);
+        await prometheus.ScrapeAsync($"127.0.0.1:{endpoint.Port}");
+
+        foreach (var job in new[] { PrometheusServer.ScrapeJob, "kubebpf" })
+        {
+            var selector = $"{{pod=\"{pod}\",job=\"{job}\"}}";
+            await prometheus.WaitForValueAsync($"sum(kubebpf_http_requests_total{selector})", 9, Deadline);
+            await prometheus.WaitForValueAsync($"sum(kubebpf_http_requests_total{{pod=\"{pod}\",job=\"{job}\",status_class=\"5xx\"}})", 1, Deadline);
+            await prometheus.WaitForValueAsync($"sum(kubebpf_http_request_duration_seconds_count{selector})", 9, Deadline);
+            await prometheus.WaitForValueAsync($"sum(kubebpf_http_request_duration_seconds_bucket{{pod=\"{pod}\",job=\"{job}\",le=\"0.25\"}})", 8, Deadline);
+            await prometheus.WaitForValueAsync($"sum(kubebpf_http_request_duration_seconds_bucket{{pod=\"{pod}\",job=\"{job}\",le=\"0.5\"}})", 9, Deadline);
+        }
+    }
+
+    /// <summary>A running endpoint (and optionally remote writer) on a free loopback port over real exchange metrics.</summary>
+    private sealed class Endpoint : IAsyncDisposable
+    {
+        private readonly CancellationTokenSource _stop = new();
+        private readonly List<Task> _loops = [];
+
+        private Endpoint(string? remoteWriteUrl)
+        {
+            Port = LoopbackPorts.Free();
+            var options = Samples.Options();
+            options.ListenAddress = $"127.0.0.1:{Port}";
+            options.RemoteWrite.Url = remoteWriteUrl ?? "";
+            options.RemoteWrite.SendInterval = TimeSpan.FromMilliseconds(500);
+            Exchanges = Samples.ExchangeMetrics(options, Metrics, TimeProvider.System);
+            var collector = new MetricCollector([Exchanges]);
+            var scrape = new ScrapeEndpoint(Samples.Wrap(options), collector, Metrics, NullLogger<ScrapeEndpoint>.Instance);
+            _loops.Add(Task.Run(() => scrape.RunAsync(_stop.Token)));
+            if (remoteWriteUrl is not null)
+            {
+                var writer = new RemoteWrite.RemoteWriter(
+                    Samples.Wrap(options), collector, new RemoteWrite.RemoteWriteClient(new HttpClient(), options.RemoteWrite), Metrics,
+                    TimeProvider.System, NullLogger<RemoteWrite.RemoteWriter>.Instance);
+                _loops.Add(Task.Run(() => writer.RunAsync(_stop.Token)));
+            }
+        }
+
+        public int Port { get; }
+
+        public string Url => $"http://127.0.0.1:{Port}";
+
+        public TestAgentMetrics Metrics { get; } = new();
+
+        public ExchangeMetrics Exchanges { get; }
+
+        public static Endpoint Start(string? remoteWriteUrl = null)
+        {
+            var endpoint = new Endpoint(remoteWriteUrl);
+            Poll.Until(() => Accepts(endpoint.Port), $"the scrape endpoint listening on {endpoint.Port}");
+            return endpoint;
+        }
+
+        private static bool Accepts(int port)
+        {
+            using var client = new System.Net.Sockets.TcpClient();
+            try
+            {
+                client.Connect(IPAddress.Loopback, port);
+                return true;
+            }
+            catch (System.Net.Sockets.SocketException)
+            {
+                return false;
+            }
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            await _stop.CancelAsync();
+            await Task.WhenAll(_loops);
+            _stop.Dispose();
+        }
+    }
+}
