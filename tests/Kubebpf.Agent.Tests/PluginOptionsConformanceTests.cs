@@ -33,7 +33,7 @@ public sealed class PluginOptionsConformanceTests
     {
         var published = PluginCatalog.Discover([PublishedPlugins], AppContext.BaseDirectory).Select(p => p.Name);
 
-        Assert.Equal(published.Order(StringComparer.Ordinal), Plugins.Select(row => "Kubebpf." + row.Data.Item1).Order(StringComparer.Ordinal));
+        Assert.Equal(published.Order(StringComparer.Ordinal), Plugins.Select(row => "Kubebpf." + row[0]).Order(StringComparer.Ordinal));
     }
 
     [Theory]

@@ -35,24 +35,40 @@ internal static class AflRunner
         }
 
         var findings = 0;
+        var failed = new List<string>();
         foreach (var target in options.Targets)
         {
-            findings += FuzzTarget(options, bin, target);
+            var found = FuzzTarget(options, bin, target);
+            if (found < 0)
+            {
+                failed.Add(target);
+            }
+            else
+            {
+                findings += found;
+            }
         }
 
         Console.WriteLine(findings == 0 ? "fuzz: no finding" : $"fuzz: {findings} findings, inputs saved under {Path.Combine(options.Output, "findings")}");
-        return findings == 0 ? 0 : 1;
+        if (failed.Count > 0)
+        {
+            Console.WriteLine($"fuzz: afl-fuzz could not fuzz {string.Join(", ", failed)}");
+        }
+
+        return findings == 0 && failed.Count == 0 ? 0 : 1;
     }
 
+    /// <summary>Fuzzes one target; the number of findings, or -1 when afl-fuzz could not run it.</summary>
     private static int FuzzTarget(RunOptions options, string bin, string target)
     {
         var output = Path.Combine(options.Output, "afl", target);
+        Directory.CreateDirectory(Path.GetDirectoryName(output)!);
         var seeds = Path.Combine(bin, "corpus", target);
         var watch = Stopwatch.StartNew();
         var exit = Execute(
             "afl-fuzz",
             ["-i", seeds, "-o", output, "-V", options.DurationSeconds.ToString(CultureInfo.InvariantCulture), "-t", HangMilliseconds.ToString(CultureInfo.InvariantCulture),
-             "-s", "1", "--", "dotnet", Path.Combine(bin, "Kubebpf.Fuzz.dll"), target],
+             "-s", "1", "--", Environment.ProcessPath ?? "dotnet", Path.Combine(bin, "Kubebpf.Fuzz.dll"), target],
             bin,
             quiet: true,
             environment: new()
@@ -70,7 +86,7 @@ internal static class AflRunner
         if (exit != 0 || stats.Count == 0)
         {
             Console.WriteLine($"fuzz {target}: afl-fuzz exited with {exit} before fuzzing (see {output})");
-            return 1;
+            return -1;
         }
 
         var found = SaveFindings(options.Output, output, target);

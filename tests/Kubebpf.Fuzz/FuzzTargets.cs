@@ -8,7 +8,6 @@ using Kubebpf.Http.Parsing;
 using Kubebpf.Http.Privacy;
 using Kubebpf.Http.Streams;
 using Kubebpf.MySql;
-using Kubebpf.Sdk.Pipeline;
 using Kubebpf.Sdk.Protocols;
 using Kubebpf.Testing;
 using Microsoft.Extensions.DependencyInjection;
@@ -24,21 +23,31 @@ internal static class FuzzTargets
 {
     private const int MaxHeadBytes = 16 * 1024;
 
+    // Each plugin's container is built once per fuzzing process, as the agent builds it once; each input gets new
+    // parsers (and the capture target a new flow tracker), as each connection does.
+    private static readonly Lazy<ServiceProvider> Http = new(() => PluginHarness.Configure(new HttpPlugin(), "Http", []));
+
+    // The DNS plugin would otherwise read the resolv.conf of the host's processes.
+    private static readonly Lazy<ServiceProvider> Dns = new(() => PluginHarness.Configure(new DnsPlugin(), "Dns", new() { ["ReadPodResolvConf"] = "false" }));
+
+    private static readonly Lazy<ServiceProvider> MySql = new(() => PluginHarness.Configure(new MySqlPlugin(), "MySql", []));
+
+    private static readonly TargetRedactor Redactor = new(new HttpOptions());
+
+    private static readonly Lazy<ServiceProvider> Redis = new(() => PluginHarness.Configure(new RedisPlugin(), "Redis", []));
+
     /// <summary>Every target by name, in the order the CI run fuzzes them.</summary>
     public static IReadOnlyDictionary<string, Action<byte[]>> All { get; } = new Dictionary<string, Action<byte[]>>
     {
         ["http-head"] = HttpHead,
         ["http-chunked"] = HttpChunked,
-        ["http-stream"] = data => new StreamParserDriver(StreamProtocol(new HttpPlugin(), [])).Run(data),
-        ["dns-udp"] = data => new DatagramParserDriver(DatagramProtocol(new DnsPlugin(), Dns)).Run(data),
-        ["dns-tcp"] = data => new StreamParserDriver(StreamProtocol(new DnsPlugin(), Dns)).Run(data),
-        ["mysql"] = data => new StreamParserDriver(StreamProtocol(new MySqlPlugin(), [])).Run(data),
-        ["redis"] = data => new StreamParserDriver(StreamProtocol(new RedisPlugin(), [])).Run(data),
+        ["http-stream"] = data => new StreamParserDriver(Http.Value.GetRequiredService<IStreamProtocol>()).Run(data),
+        ["dns-udp"] = data => new DatagramParserDriver(Dns.Value.GetRequiredService<IDatagramProtocol>()).Run(data),
+        ["dns-tcp"] = data => new StreamParserDriver(Dns.Value.GetRequiredService<IStreamProtocol>()).Run(data),
+        ["mysql"] = data => new StreamParserDriver(MySql.Value.GetRequiredService<IStreamProtocol>()).Run(data),
+        ["redis"] = data => new StreamParserDriver(Redis.Value.GetRequiredService<IStreamProtocol>()).Run(data),
         ["capture"] = Capture,
     };
-
-    // The DNS plugin would otherwise read the resolv.conf of the host's processes.
-    private static Dictionary<string, string?> Dns => new() { ["ReadPodResolvConf"] = "false" };
 
     /// <summary>Request and response heads, the sniffer, and the redaction of the request target.</summary>
     private static void HttpHead(byte[] data)
@@ -51,9 +60,8 @@ internal static class FuzzTargets
 
         if (request.HasStartLine)
         {
-            var redactor = new TargetRedactor(new HttpOptions());
             var target = Encoding.UTF8.GetString(request.Target);
-            if (redactor.Redact(target).Length > (target.Length * 2) + TargetRedactor.Mask.Length)
+            if (Redactor.Redact(target).Length > (target.Length * 2) + TargetRedactor.Mask.Length)
             {
                 throw new InvalidOperationException("redaction grew the target beyond its masks");
             }
@@ -109,15 +117,9 @@ internal static class FuzzTargets
     /// </summary>
     private static void Capture(byte[] data)
     {
-        var streams = new List<ProtocolRegistration<IStreamProtocol>>();
-        var datagrams = new List<ProtocolRegistration<IDatagramProtocol>>();
-        foreach (var (plugin, settings) in new (IPlugin, Dictionary<string, string?>)[] { (new HttpPlugin(), []), (new DnsPlugin(), Dns), (new MySqlPlugin(), []) })
-        {
-            var services = PluginHarness.Configure(plugin, plugin.GetType().Name, settings);
-            streams.AddRange(services.GetServices<IStreamProtocol>().Select(p => new ProtocolRegistration<IStreamProtocol>(p, "fuzz", Rethrow)));
-            datagrams.AddRange(services.GetServices<IDatagramProtocol>().Select(p => new ProtocolRegistration<IDatagramProtocol>(p, "fuzz", Rethrow)));
-        }
-
+        ServiceProvider[] plugins = [Http.Value, Dns.Value, MySql.Value];
+        var streams = plugins.SelectMany(p => p.GetServices<IStreamProtocol>()).Select(p => new ProtocolRegistration<IStreamProtocol>(p, "fuzz", Rethrow)).ToList();
+        var datagrams = plugins.SelectMany(p => p.GetServices<IDatagramProtocol>()).Select(p => new ProtocolRegistration<IDatagramProtocol>(p, "fuzz", Rethrow)).ToList();
         var tracker = new FlowTracker(new FlowTrackerOptions(), new TestAgentMetrics(), streams, datagrams, resolver: null, _ => { });
         var client = new IPEndPoint(IPAddress.Parse("10.9.0.1"), 40000);
         var servers = new[] { new IPEndPoint(IPAddress.Parse("10.9.0.2"), 80), new IPEndPoint(IPAddress.Parse("10.9.0.2"), 3306) };
@@ -167,10 +169,4 @@ internal static class FuzzTargets
     }
 
     private static void Rethrow(Exception error) => throw new InvalidOperationException("a parser threw inside the capture", error);
-
-    private static IStreamProtocol StreamProtocol(IPlugin plugin, Dictionary<string, string?> settings) =>
-        PluginHarness.Configure(plugin, "fuzz", settings).GetRequiredService<IStreamProtocol>();
-
-    private static IDatagramProtocol DatagramProtocol(IPlugin plugin, Dictionary<string, string?> settings) =>
-        PluginHarness.Configure(plugin, "fuzz", settings).GetRequiredService<IDatagramProtocol>();
 }
