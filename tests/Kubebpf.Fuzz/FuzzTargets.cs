@@ -24,7 +24,8 @@ internal static class FuzzTargets
     private const int MaxHeadBytes = 16 * 1024;
 
     // Each plugin's container is built once per fuzzing process, as the agent builds it once; each input gets new
-    // parsers (and the capture target a new flow tracker), as each connection does.
+    // parsers (and the capture target a new flow tracker), as each connection does. Built lazily: instrumented code
+    // must not run before SharpFuzz has mapped the fuzzer's coverage memory.
     private static readonly Lazy<ServiceProvider> Http = new(() => PluginHarness.Configure(new HttpPlugin(), "Http", []));
 
     // The DNS plugin would otherwise read the resolv.conf of the host's processes.
@@ -32,7 +33,7 @@ internal static class FuzzTargets
 
     private static readonly Lazy<ServiceProvider> MySql = new(() => PluginHarness.Configure(new MySqlPlugin(), "MySql", []));
 
-    private static readonly TargetRedactor Redactor = new(new HttpOptions());
+    private static readonly Lazy<TargetRedactor> Redactor = new(() => new(new HttpOptions()));
 
     private static readonly Lazy<ServiceProvider> Redis = new(() => PluginHarness.Configure(new RedisPlugin(), "Redis", []));
 
@@ -61,7 +62,7 @@ internal static class FuzzTargets
         if (request.HasStartLine)
         {
             var target = Encoding.UTF8.GetString(request.Target);
-            if (Redactor.Redact(target).Length > (target.Length * 2) + TargetRedactor.Mask.Length)
+            if (Redactor.Value.Redact(target).Length > (target.Length * 2) + TargetRedactor.Mask.Length)
             {
                 throw new InvalidOperationException("redaction grew the target beyond its masks");
             }
