@@ -9,6 +9,7 @@ public class TargetRedactorTests
     [InlineData("http://alice@shop.example", "http://{redacted}@shop.example")]
     [InlineData("https://a:b@c@shop.example:8443/x/y", "https://{redacted}@shop.example:8443/x/y")]
     [InlineData("alice:s3cret@proxy.example:443", "{redacted}@proxy.example:443")]
+    [InlineData("//alice:s3cret@shop.example/cart", "//{redacted}@shop.example/cart")]
     [InlineData("http://shop.example/users/me@example.com", "http://shop.example/users/me@example.com")]
     public void Userinfo_is_always_masked(string target, string expected)
     {

@@ -50,7 +50,7 @@ public sealed class ConfigurationErrorTests : IDisposable
     public async Task A_plugin_folder_other_users_can_write_stops_the_agent_naming_the_folder_and_the_fix()
     {
         var untrusted = Directory.CreateDirectory(Path.Combine(_workDirectory, "plugins")).FullName;
-        File.SetUnixFileMode(untrusted, (UnixFileMode)Convert.ToInt32("777", 8));
+        KernelTest.Run("chmod", "777", untrusted);
         using var agent = AgentProcess.Start(
             new
             {

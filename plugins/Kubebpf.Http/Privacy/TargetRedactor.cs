@@ -74,18 +74,21 @@ internal sealed class TargetRedactor
     }
 
     /// <summary>
-    /// Masks <c>user:password@</c> in a target that is not a path (<c>http://user:pw@host/...</c>, <c>user@host:443</c>)
+    /// Masks <c>user:password@</c> in a target that is not a path (<c>http://user:pw@host/...</c>, <c>user@host:443</c>,
+    /// <c>//user@host/...</c>)
     /// and returns where its path starts (the target's length when it has none).
     /// </summary>
     private static int RedactUserInfo(string target, ref StringBuilder? builder)
     {
-        if (target.StartsWith('/'))
+        // A path, unless it starts with "//": then an authority follows, as in a network-path reference.
+        var networkPath = target.StartsWith("//", StringComparison.Ordinal);
+        if (target.StartsWith('/') && !networkPath)
         {
             return 0;
         }
 
-        var scheme = target.IndexOf("://", StringComparison.Ordinal);
-        var authorityStart = scheme < 0 ? 0 : scheme + 3;
+        var scheme = networkPath ? -1 : target.IndexOf("://", StringComparison.Ordinal);
+        var authorityStart = networkPath ? 2 : scheme < 0 ? 0 : scheme + 3;
         var slash = target.IndexOf('/', authorityStart);
         var authorityEnd = slash < 0 ? target.Length : slash;
         var at = target.AsSpan(authorityStart, authorityEnd - authorityStart).LastIndexOf('@');
