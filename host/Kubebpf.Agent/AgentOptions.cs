@@ -25,14 +25,40 @@ public sealed class AgentOptions
     /// <summary>How long shutdown waits for probes to stop and sinks to drain.</summary>
     public TimeSpan ShutdownTimeout { get; set; } = TimeSpan.FromSeconds(15);
 
+    /// <summary>
+    /// How long a flush waits for the aggregators; one still flushing then is reported and skipped until it returns,
+    /// so that the others, the self-metrics and shutdown go on.
+    /// </summary>
+    public TimeSpan FlushTimeout { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// How long a publisher (a capture thread) waits for one event subscriber's batch; one still busy then is reported,
+    /// and the events meant for it are dropped and counted until it returns, so that the capture keeps flowing.
+    /// </summary>
+    public TimeSpan SubscriberTimeout { get; set; } = TimeSpan.FromSeconds(2);
+
     /// <summary>Check (and mount) what eBPF probes need before starting them.</summary>
     public bool CheckKernel { get; set; } = true;
+
+    /// <summary>
+    /// Where the agent keeps its readiness file, <see cref="AttachedFileName"/>: present while every probe has attached
+    /// and none has failed (an orchestrator's readiness check tests it). Empty: no file.
+    /// </summary>
+    public string HealthDirectory { get; set; } = "";
+
+    /// <summary>The readiness file's name in <see cref="HealthDirectory"/>.</summary>
+    public const string AttachedFileName = "attached";
 
     internal void Validate()
     {
         if (FlushInterval < TimeSpan.FromMilliseconds(100))
         {
             throw new ConfigurationException($"Agent:FlushInterval must be at least 100 ms; it is {FlushInterval}.");
+        }
+
+        if (FlushTimeout <= TimeSpan.Zero || SubscriberTimeout <= TimeSpan.Zero)
+        {
+            throw new ConfigurationException($"Agent:FlushTimeout and Agent:SubscriberTimeout must be positive; they are {FlushTimeout} and {SubscriberTimeout}.");
         }
 
         if (ShutdownTimeout <= TimeSpan.Zero)

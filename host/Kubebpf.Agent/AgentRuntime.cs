@@ -28,7 +28,7 @@ internal sealed partial class AgentRuntime : IAsyncDisposable
     private readonly string _baseDirectory;
     private readonly PluginFactory _factory = new();
     private readonly AgentMetricsRegistry _metrics = new();
-    private readonly EventBus _bus = new();
+    private readonly EventBus _bus;
     private readonly CompositeWorkloadResolver _resolver = new();
     private readonly CompositePeerNameResolver _peerNames = new();
     private readonly PointRouter _router = new();
@@ -39,7 +39,10 @@ internal sealed partial class AgentRuntime : IAsyncDisposable
     private readonly List<Task> _pumpTasks = [];
     private readonly CancellationTokenSource _stopProbes = new();
     private readonly CancellationTokenSource _stopPumps = new();
+    private readonly CancellationTokenSource _noProbeRunning = new();
+    private readonly Lock _readinessLock = new();
     private readonly Counter _pluginFailures;
+    private readonly Dictionary<IFlushable, Task> _stuckFlushes = []; // touched by the flush loop, then by StopAsync after it
     private Task _flushLoop = Task.CompletedTask;
 
     public AgentRuntime(IConfiguration configuration, AgentOptions options, ILoggerFactory loggerFactory, TimeProvider time, string baseDirectory)
@@ -51,6 +54,7 @@ internal sealed partial class AgentRuntime : IAsyncDisposable
         _time = time;
         _baseDirectory = baseDirectory;
         _pluginFailures = _metrics.For("agent").Counter("plugin_failures", "plugin instances stopped after an error");
+        _bus = new EventBus(options.SubscriberTimeout, _logger);
     }
 
     public IReadOnlyList<PluginInstance> Instances => _instances;
@@ -58,6 +62,15 @@ internal sealed partial class AgentRuntime : IAsyncDisposable
     public IReadOnlyList<PluginDescriptor> Discovered { get; private set; } = [];
 
     internal AgentMetricsRegistry Metrics => _metrics;
+
+    /// <summary>Cancelled when every probe the agent started has failed: the agent observes nothing any more.</summary>
+    public CancellationToken NoProbeRunning => _noProbeRunning.Token;
+
+    /// <summary>Whether <see cref="NoProbeRunning"/> fired; still readable once the runtime is disposed.</summary>
+    public bool StoppedWithoutProbes { get; private set; }
+
+    /// <summary>Whether the readiness file says ready: every probe attached, none failed, not stopping.</summary>
+    public bool IsReady { get; private set; }
 
     /// <summary>Discovers plugins and builds every configured instance; failures are recorded per instance.</summary>
     public void Build()
@@ -183,7 +196,8 @@ internal sealed partial class AgentRuntime : IAsyncDisposable
             foreach (var subscription in instance.Subscriptions)
             {
                 var subscriber = instance.Services!.GetRequiredService(subscription.SubscriberType);
-                _bus.Subscribe(subscription.EventType, subscriber, ex => Fail(instance, $"handling {subscription.EventType.Name} events", ex));
+                _bus.Subscribe(subscription.EventType, subscriber, new SubscriberOwner(
+                    instance.InstanceName, _metrics.For(instance.InstanceName), ex => Fail(instance, $"handling {subscription.EventType.Name} events", ex)));
             }
 
             foreach (var sink in instance.Sinks)
@@ -209,10 +223,71 @@ internal sealed partial class AgentRuntime : IAsyncDisposable
             foreach (var probe in instance.Probes)
             {
                 _probeTasks.Add(RunProbeAsync(instance, probe));
+                if (probe is IReportsAttachment attaching)
+                {
+                    attaching.Attached.ContinueWith(_ => UpdateReadiness(), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+                }
             }
         }
 
+        UpdateReadiness();
         _flushLoop = FlushLoopAsync(_stopProbes.Token);
+    }
+
+    /// <summary>
+    /// Writes the readiness file when every probe of every instance that has probes is running and has attached (a probe
+    /// that does not report attachment counts as attached once started), and removes it otherwise.
+    /// </summary>
+    private void UpdateReadiness()
+    {
+        lock (_readinessLock)
+        {
+            var probing = _instances.Where(i => i.Probes.Count > 0).ToList();
+            var ready = probing.Count > 0 && !_stopProbes.IsCancellationRequested && probing.All(i =>
+                i.State == PluginState.Running && i.Probes.All(p => p is not IReportsAttachment a || a.Attached.IsCompletedSuccessfully));
+            if (ready == IsReady)
+            {
+                return;
+            }
+
+            IsReady = ready;
+            if (_options.HealthDirectory.Length == 0)
+            {
+                return;
+            }
+
+            var file = Path.Combine(_options.HealthDirectory, AgentOptions.AttachedFileName);
+            try
+            {
+                if (ready)
+                {
+                    Directory.CreateDirectory(_options.HealthDirectory);
+                    File.WriteAllText(file, string.Join(Environment.NewLine, probing.Select(i => i.InstanceName)) + Environment.NewLine);
+                }
+                else
+                {
+                    File.Delete(file);
+                }
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                LogReadinessFileFailed(file, ex.Message);
+            }
+        }
+    }
+
+    /// <summary>After a probe instance failed: when no probe instance is left running, says why this matters and stops the agent.</summary>
+    private void StopWhenNoProbeRuns()
+    {
+        var probing = _instances.Where(i => i.Probes.Count > 0).ToList();
+        if (probing.Count == 0 || probing.Any(i => i.IsActive) || _stopProbes.IsCancellationRequested || _noProbeRunning.IsCancellationRequested)
+        {
+            return;
+        }
+
+        LogNoProbeRunning(string.Join(", ", probing.Select(i => i.InstanceName)));
+        StoppedWithoutProbes = true;
+        _noProbeRunning.Cancel();
     }
 
     private ProtocolRegistration<T> Registration<T>(PluginInstance instance, T protocol)
@@ -229,13 +304,18 @@ internal sealed partial class AgentRuntime : IAsyncDisposable
             return;
         }
 
-        var features = probes.OfType<IRequiresKernelFeatures>().Aggregate(KernelFeatures.None, (all, p) => all | p.RequiredKernelFeatures);
+        var features = RequiredKernelFeatures();
         var report = KernelRequirements.Check(features, mountMissing: true);
         if (!report.AllOk)
         {
             throw new KernelRequirementsException(report);
         }
     }
+
+    /// <summary>What the probes of the active instances declare they need (<see cref="IRequiresKernelFeatures"/>).</summary>
+    public KernelFeatures RequiredKernelFeatures() =>
+        _instances.Where(i => i.IsActive).SelectMany(i => i.Probes).OfType<IRequiresKernelFeatures>()
+            .Aggregate(KernelFeatures.None, (all, probe) => all | probe.RequiredKernelFeatures);
 
     private Task RunProbeAsync(PluginInstance instance, IProbe probe)
     {
@@ -279,32 +359,69 @@ internal sealed partial class AgentRuntime : IAsyncDisposable
         }
     }
 
-    /// <summary>Flushes every aggregator, then writes the self-metrics, stamped with one window end.</summary>
+    /// <summary>
+    /// Flushes every aggregator (all at once, each on a pool thread, waiting for them together up to
+    /// <c>Agent:FlushTimeout</c>), then writes the self-metrics, stamped with one window end. An aggregator still in a
+    /// flush when the deadline passes is reported stuck (<c>flush_timeouts</c>) and skipped (<c>flushes_skipped</c>)
+    /// until that flush returns; the others and the self-metrics go on.
+    /// </summary>
     internal void FlushAll()
     {
         var windowEnd = UnixNanoseconds(_time.GetUtcNow());
+        var flushes = new List<(PluginInstance Instance, IFlushable Flushable, Task Task)>();
         foreach (var instance in _instances.Where(i => i.IsActive))
         {
             foreach (var flushable in instance.Flushables)
             {
-                try
+                if (_stuckFlushes.TryGetValue(flushable, out var stuck))
                 {
-                    flushable.Flush(windowEnd, _router);
+                    if (!stuck.IsCompleted)
+                    {
+                        _metrics.For(instance.InstanceName).Counter("flushes_skipped", "flushes not started because the previous one has not returned (a stuck aggregator)").Increment();
+                        continue;
+                    }
+
+                    _stuckFlushes.Remove(flushable);
+                    LogFlushRecovered(instance.InstanceName);
                 }
-                catch (Exception ex)
-                {
-                    Fail(instance, "flushing", ex);
-                }
+
+                flushes.Add((instance, flushable, Task.Run(() => flushable.Flush(windowEnd, _router.Aggregates))));
             }
         }
 
-        _router.Write(_metrics.Snapshot(_options.NodeName, windowEnd));
+        // Blocking is fine here: the flush loop has a thread of its own, and this is bounded by the deadline.
+        try
+        {
+            Task.WhenAll(flushes.Select(f => f.Task)).Wait(_options.FlushTimeout);
+        }
+        catch (AggregateException)
+        {
+            // reported per instance below
+        }
+        foreach (var (instance, flushable, task) in flushes)
+        {
+            if (task.IsFaulted)
+            {
+                Fail(instance, "flushing", task.Exception.GetBaseException());
+            }
+            else if (!task.IsCompleted)
+            {
+                _stuckFlushes[flushable] = task.ContinueWith(
+                    t => { if (t.Exception is { } late) { Fail(instance, "flushing", late.GetBaseException()); } },
+                    TaskScheduler.Default);
+                _metrics.For(instance.InstanceName).Counter("flush_timeouts", "flushes that did not return within Agent:FlushTimeout (the aggregator is skipped until it returns)").Increment();
+                LogFlushStuck(instance.InstanceName, _options.FlushTimeout);
+            }
+        }
+
+        _router.Aggregates.Write(_metrics.Snapshot(_options.NodeName, windowEnd));
     }
 
     public async Task StopAsync()
     {
         var deadline = _time.GetUtcNow() + _options.ShutdownTimeout;
         await _stopProbes.CancelAsync();
+        UpdateReadiness();
         await WaitAsync(Task.WhenAll(_probeTasks), _options.ShutdownTimeout, "probes to stop");
         await _flushLoop;
         FlushAll();
@@ -339,9 +456,16 @@ internal sealed partial class AgentRuntime : IAsyncDisposable
     {
         if (instance.Fail(phase, error))
         {
-            _pluginFailures.Increment();
             LogPluginFailed(instance.InstanceName, phase, ConfigurationException.Reasons(error));
             LogPluginFailureDetail(error, instance.InstanceName);
+            if (instance.Probes.Count > 0)
+            {
+                UpdateReadiness();
+                StopWhenNoProbeRuns();
+            }
+
+            // Last, so that whoever sees the count also sees the readiness and the stop it caused.
+            _pluginFailures.Increment();
         }
     }
 
@@ -355,8 +479,10 @@ internal sealed partial class AgentRuntime : IAsyncDisposable
         }
 
         _factory.Dispose();
+        _bus.Dispose();
         _stopProbes.Dispose();
         _stopPumps.Dispose();
+        _noProbeRunning.Dispose();
     }
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Plugin instance {Instance} failed while {Phase}: {Reason}. It is stopped; the other plugins keep running.")]
@@ -370,6 +496,21 @@ internal sealed partial class AgentRuntime : IAsyncDisposable
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "No sink is configured: points are computed but go nowhere. Add e.g. a Console or InfluxDb plugin instance.")]
     private partial void LogNoSink();
+
+    [LoggerMessage(Level = LogLevel.Critical, Message = "No probe is running: every probe failed ({Instances}; errors above), so the agent observes nothing and stops with exit code 4 instead of looking healthy. " +
+        "In a container, an EPERM (Operation not permitted) from bpf() or perf_event_open() while the capabilities are granted means its seccomp profile refuses them: " +
+        "run it with seccomp unconfined (Kubernetes: securityContext.seccompProfile.type: Unconfined; podman and docker: --security-opt seccomp=unconfined) " +
+        "or with a profile that allows bpf and perf_event_open. 'kubebpf check' names what is missing.")]
+    private partial void LogNoProbeRunning(string instances);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Cannot update the readiness file {File}: {Reason}")]
+    private partial void LogReadinessFileFailed(string file, string reason);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Plugin instance {Instance}: a flush did not return within {Timeout}; the instance is skipped at each flush until it returns")]
+    private partial void LogFlushStuck(string instance, TimeSpan timeout);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Plugin instance {Instance}: the stuck flush returned; flushing again")]
+    private partial void LogFlushRecovered(string instance);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Shutdown: gave up waiting for {What} after {Timeout}")]
     private partial void LogShutdownTimeout(string what, TimeSpan timeout);

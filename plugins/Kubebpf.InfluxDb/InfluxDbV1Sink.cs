@@ -12,6 +12,9 @@ namespace Kubebpf.InfluxDb;
 /// Writes to InfluxDB 1.x: <c>POST /write?db=&amp;rp=&amp;precision=ns</c> with line protocol (unsigned values as integers,
 /// which 1.x requires). Creates the database and its retention policy at the first write and whenever the server says they are missing.
 /// One request per batch, no retries of its own: the host's pump retries what this throws as <see cref="SinkWriteException"/>.
+/// A batch the server refuses as a whole is split in halves, as Telegraf does: on 413 (too large for the server's
+/// <c>max-body-size</c>), and on a 400 that names no single point (a poison point whose error does not say which), so
+/// that only the points the server refuses on their own are dropped and counted (<c>points_rejected</c>).
 /// </summary>
 internal sealed partial class InfluxDbV1Sink : IPointSink, IDisposable
 {
@@ -22,6 +25,7 @@ internal sealed partial class InfluxDbV1Sink : IPointSink, IDisposable
     private readonly Uri _queryUri;
     private readonly LineProtocolBody _body;
     private readonly Counter _rejected;
+    private readonly Counter _splits;
     private readonly ILogger _logger;
     private readonly TimeProvider _time;
     private bool _databaseReady;
@@ -49,7 +53,8 @@ internal sealed partial class InfluxDbV1Sink : IPointSink, IDisposable
         _writeUri = new Uri($"{root}/write?db={Uri.EscapeDataString(options.Database)}{rp}&precision=ns");
         _queryUri = new Uri($"{root}/query");
         _body = new LineProtocolBody(LineProtocolOptions.InfluxDb1, metrics);
-        _rejected = metrics.Counter("points_rejected", "points InfluxDB refused (400: field type conflict, unparsable, beyond retention); not retried");
+        _rejected = metrics.Counter("points_rejected", "points InfluxDB refused (400: field type conflict, unparsable, beyond retention; 413 for a single point); not retried");
+        _splits = metrics.Counter("batches_split", "batches split in halves because InfluxDB refused them whole (413 too large, or a 400 naming no point)");
         _databaseReady = !options.CreateDatabase;
     }
 
@@ -74,7 +79,32 @@ internal sealed partial class InfluxDbV1Sink : IPointSink, IDisposable
             (status, message, retryAfter) = await PostAsync(cancellationToken).ConfigureAwait(false);
         }
 
+        if (batch.Count > 1 && IsRefusedWhole(status, message))
+        {
+            // A retryable failure of the second half makes the pump resend both: InfluxDB overwrites the first half's points.
+            _splits.Increment();
+            LogSplitting(_instance, batch.Count, (int)status, message);
+            var half = batch.Count / 2;
+            await WriteAsync(Slice(batch, 0, half), cancellationToken).ConfigureAwait(false);
+            await WriteAsync(Slice(batch, half, batch.Count - half), cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
         HandleAnswer(status, message, retryAfter, batch.Count);
+    }
+
+    private static bool IsRefusedWhole(HttpStatusCode status, string message) =>
+        status == HttpStatusCode.RequestEntityTooLarge || (status == HttpStatusCode.BadRequest && !InfluxResponses.NamesRejectedPoints(message));
+
+    private static MetricPoint[] Slice(IReadOnlyList<MetricPoint> batch, int start, int count)
+    {
+        var slice = new MetricPoint[count];
+        for (var i = 0; i < count; i++)
+        {
+            slice[i] = batch[start + i];
+        }
+
+        return slice;
     }
 
     public void Dispose() => _http.Dispose();
@@ -85,7 +115,7 @@ internal sealed partial class InfluxDbV1Sink : IPointSink, IDisposable
         {
             case 204 or 200:
                 return;
-            case 400:
+            case 400 or 413:
                 var rejected = InfluxResponses.RejectedPoints(message, batchSize);
                 _rejected.Add(rejected);
                 LogRejected(_instance, rejected, batchSize, message);
@@ -180,6 +210,9 @@ internal sealed partial class InfluxDbV1Sink : IPointSink, IDisposable
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "InfluxDb {Instance}: database {Database} is missing ({Message}); creating it again")]
     private partial void LogDatabaseMissing(string instance, string database, string message);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "InfluxDb {Instance}: InfluxDB refused a batch of {Count} points whole ({Status}: {Message}); writing it in halves")]
+    private partial void LogSplitting(string instance, int count, int status, string message);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "InfluxDb {Instance}: InfluxDB rejected {Rejected} of {Count} points (not retried): {Message}")]
     private partial void LogRejected(string instance, int rejected, int count, string message);

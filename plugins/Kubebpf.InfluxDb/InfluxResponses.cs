@@ -128,6 +128,9 @@ internal static partial class InfluxResponses
         return rejected == 0 ? batchSize : Math.Min(rejected, batchSize);
     }
 
+    /// <summary>Whether a 400 answer says which points it refused (<c>dropped=N</c>, <c>unable to parse</c>): then it wrote the others.</summary>
+    public static bool NamesRejectedPoints(string message) => Dropped().IsMatch(message) || UnableToParse().IsMatch(message);
+
     [GeneratedRegex(@"dropped=(\d+)")]
     private static partial Regex Dropped();
 

@@ -94,6 +94,32 @@ public sealed class FlowTrackerTests
     }
 
     [Fact]
+    public void Kept_bytes_of_all_flows_stay_within_the_budget_and_every_unfinished_message_is_kept_or_dropped_and_counted()
+    {
+        const int Flows = 1500;
+        var harness = new Harness(new LineProtocol(maxBufferedBytes: 4096), new FlowTrackerOptions { KeptBytesBudget = 1 << 20 });
+        var clients = Enumerable.Range(0, Flows).Select(i => new IPEndPoint(IPAddress.Parse("10.0.1.1"), 10000 + i)).ToList();
+
+        // 900 unfinished bytes each: a 1 KiB pooled buffer, so 1024 of them fit in 1 MiB.
+        foreach (var client in clients)
+        {
+            harness.Send(true, "REQ " + new string('x', 896), 100, client: client);
+        }
+
+        Assert.Equal(1 << 20, harness.Metrics.Value("kept_bytes"));
+        Assert.Equal(Flows - 1024, harness.Metrics.Value("kept_bytes_refused"));
+        Assert.Equal(Flows - 1024, harness.Protocol.Parsers.Count(p => p.Gaps.Count == 1));
+
+        // A kept message still completes; a dropped one is skipped and the stream goes on.
+        harness.Send(true, "\n", 200, client: clients[0]);
+        harness.Send(true, "\nREQ after\n", 200, client: clients[^1]);
+        harness.Tracker.OnBatchEnd();
+        Assert.Equal(1024 - 1, harness.Metrics.Value("kept_bytes") / 1024);
+        harness.Tracker.CloseAll(300);
+        Assert.Equal(0, harness.Metrics.Value("kept_bytes"));
+    }
+
+    [Fact]
     public void A_new_SYN_on_a_used_four_tuple_closes_the_old_connection()
     {
         var harness = new Harness(new LineProtocol());

@@ -16,6 +16,11 @@ public enum FailurePhase
 {
     None,
     Loading,
+
+    /// <summary>The probe throws before it reports attachment.</summary>
+    Attaching,
+
+    /// <summary>The probe throws after it reported attachment.</summary>
     Running,
     Events,
     Flushing,
@@ -28,6 +33,15 @@ public enum FailurePhase
 public sealed class FaultyOptions
 {
     public FailurePhase FailIn { get; set; }
+
+    /// <summary>Where the plugin blocks instead (Events, Flushing or Writing), ignoring cancellation, for <see cref="HangFor"/>.</summary>
+    public FailurePhase HangIn { get; set; }
+
+    /// <summary>How long a hang lasts.</summary>
+    public TimeSpan HangFor { get; set; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>When set, the probe publishes one event this often (reported as <c>events_published</c>) instead of once.</summary>
+    public TimeSpan PublishEvery { get; set; }
 
     /// <summary>Reported as the <c>marker</c> gauge: shows which configuration an instance got.</summary>
     public long Marker { get; set; }
@@ -55,7 +69,7 @@ public sealed class FaultyPlugin : IPlugin
 }
 
 /// <summary>Every kind of component at once, each throwing only in the configured phase.</summary>
-public sealed class FaultyComponent : IProbe, IPointSink, IFlushable, IEventSubscriber<Exchange>
+public sealed class FaultyComponent : IProbe, IReportsAttachment, IPointSink, IFlushable, IEventSubscriber<Exchange>
 {
     // A protocol of its own, so that what the R.E.D. plugin makes of this exchange never mixes with real HTTP traffic.
     private static readonly Exchange Published = new()
@@ -66,16 +80,25 @@ public sealed class FaultyComponent : IProbe, IPointSink, IFlushable, IEventSubs
     };
 
     private readonly FailurePhase _phase;
+    private readonly FaultyOptions _options;
     private readonly IEventPublisher<Exchange> _publisher;
     private readonly ILogger<FaultyComponent> _logger;
+    private readonly TaskCompletionSource _attached = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly Counter _published;
+    private readonly Counter _received;
 
     public FaultyComponent(FaultyOptions options, IEventPublisher<Exchange> publisher, IAgentMetrics metrics, ILogger<FaultyComponent> logger)
     {
         _phase = options.FailIn;
+        _options = options;
         _publisher = publisher;
         _logger = logger;
         metrics.Gauge("marker", "the Marker setting of this instance", () => options.Marker);
+        _published = metrics.Counter("events_published", "events this instance's probe published");
+        _received = metrics.Counter("events_received", "events this instance's subscriber was handed");
     }
+
+    public Task Attached => _attached.Task;
 
     public async Task RunAsync(CancellationToken stoppingToken)
     {
@@ -85,9 +108,16 @@ public sealed class FaultyComponent : IProbe, IPointSink, IFlushable, IEventSubs
         }
 
         await Task.Delay(TimeSpan.FromMilliseconds(200), stoppingToken).ConfigureAwait(false);
+        Throw(FailurePhase.Attaching);
+        _attached.TrySetResult();
         Throw(FailurePhase.Running);
-        _publisher.Publish([Published]); // every instance's subscriber gets one batch
-        await Task.Delay(Timeout.Infinite, stoppingToken).ConfigureAwait(false);
+        do
+        {
+            _publisher.Publish([Published]); // every instance's subscriber gets one batch
+            _published.Increment();
+            await Task.Delay(_options.PublishEvery > TimeSpan.Zero ? _options.PublishEvery : Timeout.InfiniteTimeSpan, stoppingToken).ConfigureAwait(false);
+        }
+        while (true);
     }
 
     private void LoadRejectedObject()
@@ -102,12 +132,31 @@ public sealed class FaultyComponent : IProbe, IPointSink, IFlushable, IEventSubs
     public ValueTask WriteAsync(IReadOnlyList<MetricPoint> batch, CancellationToken cancellationToken)
     {
         Throw(FailurePhase.Writing);
-        return ValueTask.CompletedTask;
+        return _options.HangIn == FailurePhase.Writing
+            ? new ValueTask(Task.Run(() => Hang(FailurePhase.Writing), CancellationToken.None)) // ignores the token, like a broken client
+            : ValueTask.CompletedTask;
     }
 
-    public void Flush(long windowEndUnixNs, IPointWriter output) => Throw(FailurePhase.Flushing);
+    public void Flush(long windowEndUnixNs, IPointWriter output)
+    {
+        Throw(FailurePhase.Flushing);
+        Hang(FailurePhase.Flushing);
+    }
 
-    public void OnEvents(ReadOnlySpan<Exchange> batch) => Throw(FailurePhase.Events);
+    public void OnEvents(ReadOnlySpan<Exchange> batch)
+    {
+        _received.Add(batch.Length);
+        Throw(FailurePhase.Events);
+        Hang(FailurePhase.Events);
+    }
+
+    private void Hang(FailurePhase when)
+    {
+        if (_options.HangIn == when)
+        {
+            Thread.Sleep(_options.HangFor);
+        }
+    }
 
     private void Throw(FailurePhase when)
     {

@@ -4,9 +4,10 @@ using Kubebpf.Sdk.Pipeline;
 namespace Kubebpf.Agent.Sinks;
 
 /// <summary>
-/// The bounded FIFO of one sink: a ring of points addressed by ever-increasing sequence numbers, so that the batch being
-/// written keeps its place (and counts against the bound) until the write succeeds, while overflow evicts the oldest points,
-/// in-flight ones included. Thread-safe: producers add from any thread; one pump takes batches.
+/// One bounded FIFO of a sink (a sink has one per <see cref="PointPriority"/>): a ring of points addressed by ever-increasing
+/// sequence numbers, so that the batch being written keeps its place (and counts against the bounds) until the write
+/// succeeds, while overflow evicts the oldest points, in-flight ones included. Bounded both in points and in estimated
+/// bytes (<see cref="PointSize"/>); batches are bounded in both too. Thread-safe: producers add from any thread; one pump takes batches.
 /// </summary>
 /// <remarks>
 /// Every point leaves through exactly one door: written (<see cref="Complete"/>), evicted (counted in <c>overflow</c>),
@@ -19,9 +20,14 @@ internal sealed class PointBuffer
 
     private readonly Lock _lock = new();
     private readonly int _limit;
+    private readonly long _limitBytes;
     private readonly int _batchSize;
+    private readonly long _batchBytes;
     private readonly Counter _overflow;
+    private readonly Counter _totalOverflow;
     private MetricPoint?[] _ring;
+    private int[] _sizes;
+    private long _bytes;
     private long _head;
     private long _tail;
     private long _batchStart;
@@ -32,12 +38,35 @@ internal sealed class PointBuffer
     private bool _closed;
     private TaskCompletionSource? _wake;
 
-    public PointBuffer(int limit, int batchSize, Counter overflow)
+    /// <param name="limit">Most points held.</param>
+    /// <param name="limitBytes">Most estimated bytes held.</param>
+    /// <param name="batchSize">Most points per batch.</param>
+    /// <param name="batchBytes">Most estimated bytes per batch (a batch has at least one point).</param>
+    /// <param name="overflow">Counts this buffer's evictions.</param>
+    /// <param name="totalOverflow">Counts the evictions of all the sink's buffers.</param>
+    public PointBuffer(int limit, long limitBytes, int batchSize, long batchBytes, Counter overflow, Counter totalOverflow)
     {
         _limit = limit;
+        _limitBytes = limitBytes;
         _batchSize = batchSize;
+        _batchBytes = batchBytes;
         _overflow = overflow;
-        _ring = new MetricPoint?[Math.Min(InitialCapacity, (int)RoundUpToPowerOf2((uint)limit))];
+        _totalOverflow = totalOverflow;
+        var capacity = Math.Min(InitialCapacity, (int)RoundUpToPowerOf2((uint)limit));
+        _ring = new MetricPoint?[capacity];
+        _sizes = new int[capacity];
+    }
+
+    /// <summary>Estimated bytes held, including the batch in flight.</summary>
+    public long Bytes
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _bytes;
+            }
+        }
     }
 
     /// <summary>Points held, including the batch in flight.</summary>
@@ -95,7 +124,7 @@ internal sealed class PointBuffer
     }
 
     /// <summary>
-    /// Null when a batch should be taken now (a full batch is buffered, or anything is while draining);
+    /// Null when a batch should be taken now (a full batch, in points or bytes, is buffered, or anything is while draining);
     /// otherwise a task that completes when that becomes true.
     /// </summary>
     public Task? WaitForBatch()
@@ -126,13 +155,20 @@ internal sealed class PointBuffer
         wake?.TrySetResult();
     }
 
-    /// <summary>Chooses the next batch: up to the batch size of the oldest points. Returns its size.</summary>
+    /// <summary>Chooses the next batch: the oldest points, up to the batch size and the batch bytes. Returns its size.</summary>
     public int SelectBatch()
     {
         lock (_lock)
         {
             _batchStart = _head;
-            _batchEnd = Math.Min(_tail, _head + _batchSize);
+            var end = Math.Min(_tail, _head + _batchSize);
+            long bytes = 0;
+            _batchEnd = _head;
+            while (_batchEnd < end && (_batchEnd == _head || bytes + _sizes[Index(_batchEnd)] <= _batchBytes))
+            {
+                bytes += _sizes[Index(_batchEnd++)];
+            }
+
             return (int)(_batchEnd - _batchStart);
         }
     }
@@ -169,7 +205,7 @@ internal sealed class PointBuffer
         lock (_lock)
         {
             var evicted = Math.Clamp(_head, _attemptStart, _attemptEnd) - _attemptStart;
-            _overflow.Add(evicted);
+            CountOverflow(evicted);
             _attemptStart = _attemptEnd = 0;
         }
     }
@@ -181,7 +217,7 @@ internal sealed class PointBuffer
         {
             while (_head < _batchEnd)
             {
-                _ring[Index(_head++)] = null;
+                RemoveHead();
             }
 
             _attemptStart = _attemptEnd = 0;
@@ -197,6 +233,7 @@ internal sealed class PointBuffer
             var dropped = (int)(_tail - _head);
             Array.Clear(_ring);
             _head = _tail;
+            _bytes = 0;
             return dropped;
         }
     }
@@ -204,36 +241,62 @@ internal sealed class PointBuffer
     private void Append(MetricPoint point)
     {
         ArgumentNullException.ThrowIfNull(point);
-        if (_tail - _head == _limit)
+        var size = PointSize.Estimate(point);
+        if (size > _limitBytes)
+        {
+            CountOverflow(1); // could never fit: dropped rather than emptying the buffer for it
+            return;
+        }
+
+        while (_tail - _head == _limit || _bytes + size > _limitBytes)
         {
             // Evictions inside the attempt in flight are counted when it ends (EndAttemptFailed), or not at all if it succeeds.
             if (_head < _attemptStart || _head >= _attemptEnd)
             {
-                _overflow.Increment();
+                CountOverflow(1);
             }
 
-            _ring[Index(_head++)] = null;
+            RemoveHead();
         }
-        else if (_tail - _head == _ring.Length)
+
+        if (_tail - _head == _ring.Length)
         {
             Grow();
         }
 
+        _sizes[Index(_tail)] = size;
         _ring[Index(_tail++)] = point;
+        _bytes += size;
+    }
+
+    private void RemoveHead()
+    {
+        var index = Index(_head++);
+        _ring[index] = null;
+        _bytes -= _sizes[index];
+    }
+
+    private void CountOverflow(long points)
+    {
+        _overflow.Add(points);
+        _totalOverflow.Add(points);
     }
 
     private void Grow()
     {
         var grown = new MetricPoint?[_ring.Length * 2];
+        var grownSizes = new int[grown.Length];
         for (var sequence = _head; sequence < _tail; sequence++)
         {
             grown[sequence & (grown.Length - 1)] = _ring[Index(sequence)];
+            grownSizes[sequence & (grown.Length - 1)] = _sizes[Index(sequence)];
         }
 
         _ring = grown;
+        _sizes = grownSizes;
     }
 
-    private bool IsReady() => _tail - _head >= _batchSize || (_draining && _tail > _head);
+    private bool IsReady() => _tail - _head >= _batchSize || _bytes >= _batchBytes || (_draining && _tail > _head);
 
     private TaskCompletionSource? TakeWakeIfReady()
     {

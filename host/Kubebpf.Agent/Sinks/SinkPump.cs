@@ -7,11 +7,14 @@ using Polly.Retry;
 namespace Kubebpf.Agent.Sinks;
 
 /// <summary>
-/// What the host puts in front of every <see cref="IPointSink"/>: a bounded buffer that producers fill without blocking,
-/// and one pump task that writes batches, retrying failures with exponential backoff and jitter (honouring
-/// <see cref="SinkWriteException.RetryAfter"/>) for as long as the buffer still holds the batch. Every point is
-/// accounted for in exactly one of <c>points_written</c>, <c>points_dropped_overflow</c>, <c>points_dropped_error</c>,
-/// <c>points_dropped_shutdown</c>, or is still buffered (<c>buffer_points</c>). A sink failure never escapes the pump.
+/// What the host puts in front of every <see cref="IPointSink"/>: one bounded buffer per <see cref="PointPriority"/> that
+/// producers fill without blocking, and one pump task that writes batches, the higher priority first, retrying failures
+/// with exponential backoff and jitter (honouring <see cref="SinkWriteException.RetryAfter"/>) for as long as a buffer
+/// still holds the batch. Every point is accounted for in exactly one of <c>points_written</c>,
+/// <c>points_dropped_overflow</c> (split by queue in <c>aggregates_dropped_overflow</c> and <c>records_dropped_overflow</c>),
+/// <c>points_dropped_error</c>, <c>points_dropped_shutdown</c>, or is still buffered (<c>buffer_points</c>). A sink
+/// failure never escapes the pump, and a write that outlives <see cref="SinkPumpOptions.WriteTimeout"/> is abandoned
+/// (counted in <c>write_timeouts</c>): the sink gets no other write until it returns, while its buffers keep their bounds.
 /// </summary>
 public sealed partial class SinkPump
 {
@@ -20,9 +23,11 @@ public sealed partial class SinkPump
     private readonly TimeSpan _flushInterval;
     private readonly ILogger _logger;
     private readonly TimeProvider _time;
-    private readonly PointBuffer _buffer;
+    private readonly PointBuffer[] _buffers; // indexed by PointPriority, highest first
+    private readonly TimeSpan _writeTimeout;
+    private readonly Counter _writeTimeouts;
     private readonly ResiliencePipeline _pipeline;
-    private readonly List<MetricPoint> _batch = [];
+    private List<MetricPoint> _batch = [];
     private readonly SemaphoreSlim _pumping = new(1, 1);
     private readonly CancellationTokenSource _drainDeadline;
     private readonly Counter _written;
@@ -32,6 +37,8 @@ public sealed partial class SinkPump
     private readonly Counter _retries;
     private volatile bool _draining;
     private int _failedAttempts;
+    private PointBuffer? _current;
+    private Task? _abandonedWrite;
 
     /// <summary>Creates the pump of one sink; nothing is written until <see cref="RunAsync"/> or <see cref="DrainAsync"/>.</summary>
     /// <param name="name">The sink's plugin instance name, for logs and configuration messages.</param>
@@ -57,29 +64,41 @@ public sealed partial class SinkPump
         _droppedShutdown = metrics.Counter("points_dropped_shutdown", "points still buffered when the shutdown deadline passed");
         _writeErrors = metrics.Counter("write_errors", "failed write attempts (each retry counts)");
         _retries = metrics.Counter("retries", "write attempts retried after a retryable failure");
-        var overflow = metrics.Counter("points_dropped_overflow", "oldest points dropped because the buffer was full (destination slow or down)");
-        _buffer = new PointBuffer(options.BufferLimit, options.BatchSize, overflow);
-        metrics.Gauge("buffer_points", "points buffered for the sink, including the batch being written", () => _buffer.Count);
+        _writeTimeouts = metrics.Counter("write_timeouts", "writes abandoned after WriteTimeout (a sink that hangs); the sink gets no other write until the abandoned one returns");
+        _writeTimeout = options.WriteTimeout;
+        var overflow = metrics.Counter("points_dropped_overflow", "oldest points dropped because a buffer was full (destination slow or down), all queues");
+        _buffers =
+        [
+            new PointBuffer(options.BufferLimit, options.AggregatesBufferBytes, options.BatchSize, options.BatchBytes,
+                metrics.Counter("aggregates_dropped_overflow", "of points_dropped_overflow: aggregates and self-metrics (their queue was full)"), overflow),
+            new PointBuffer(options.BufferLimit, options.RecordsBufferBytes, options.BatchSize, options.BatchBytes,
+                metrics.Counter("records_dropped_overflow", "of points_dropped_overflow: call log records and profiles (their queue was full)"), overflow),
+        ];
+        metrics.Gauge("buffer_points", "points buffered for the sink, including the batch being written", () => BufferedPoints);
+        metrics.Gauge("buffer_bytes", "estimated bytes of the points buffered for the sink", () => _buffers.Sum(b => b.Bytes));
         _pipeline = BuildRetryPipeline(options, time);
     }
 
     /// <summary>Points buffered, including the batch being written or retried.</summary>
-    public int BufferedPoints => _buffer.Count;
+    public int BufferedPoints => _buffers.Sum(b => b.Count);
 
-    /// <summary>Queues a point without blocking; when the buffer is full the oldest point is dropped and counted. Thread-safe.</summary>
-    public void Enqueue(MetricPoint point)
+    /// <summary>
+    /// Queues a point without blocking; when its priority's buffer is full the oldest point there is dropped and counted.
+    /// Thread-safe.
+    /// </summary>
+    public void Enqueue(MetricPoint point, PointPriority priority = PointPriority.Records)
     {
-        if (!_buffer.Add(point))
+        if (!_buffers[(int)priority].Add(point))
         {
             _droppedShutdown.Increment();
         }
     }
 
-    /// <summary>Queues points in order without blocking (one lock for the batch); overflow drops the oldest. Thread-safe.</summary>
-    public void Enqueue(IReadOnlyList<MetricPoint> points)
+    /// <summary>Queues points in order without blocking (one lock for the batch); overflow drops the oldest of that priority. Thread-safe.</summary>
+    public void Enqueue(IReadOnlyList<MetricPoint> points, PointPriority priority = PointPriority.Records)
     {
         ArgumentNullException.ThrowIfNull(points);
-        if (!_buffer.Add(points))
+        if (!_buffers[(int)priority].Add(points))
         {
             _droppedShutdown.Add(points.Count);
         }
@@ -120,13 +139,17 @@ public sealed partial class SinkPump
     {
         _draining = true;
         _drainDeadline.CancelAfter(deadline > TimeSpan.Zero ? deadline : TimeSpan.Zero);
-        _buffer.StartDraining();
+        foreach (var buffer in _buffers)
+        {
+            buffer.StartDraining();
+        }
+
         await _pumping.WaitAsync().ConfigureAwait(false);
         try
         {
             // RunAsync has returned (drained, cancelled or never started): write what it left, within the same deadline.
             await PumpAsync(_drainDeadline.Token).ConfigureAwait(false);
-            var dropped = _buffer.Close();
+            var dropped = _buffers.Sum(b => b.Close());
             if (dropped > 0)
             {
                 _droppedShutdown.Add(dropped);
@@ -144,7 +167,7 @@ public sealed partial class SinkPump
             .AddRetry(new RetryStrategyOptions
             {
                 ShouldHandle = new PredicateBuilder().Handle<SinkWriteException>(),
-                // Retry as long as the buffer holds the batch: overflow evicting all of it ends the retries (see AttemptAsync).
+                // Retry as long as a buffer holds points: overflow evicting all of them ends the retries (see AttemptAsync).
                 MaxRetryAttempts = int.MaxValue,
                 BackoffType = DelayBackoffType.Exponential,
                 UseJitter = true,
@@ -167,17 +190,19 @@ public sealed partial class SinkPump
     {
         while (!token.IsCancellationRequested)
         {
-            if (_buffer.WaitForBatch() is { } wake)
+            var aggregatesWake = _buffers[0].WaitForBatch();
+            var recordsWake = _buffers[1].WaitForBatch();
+            if (aggregatesWake is not null && recordsWake is not null)
             {
                 if (_draining)
                 {
                     return; // drained
                 }
 
-                await WaitAsync(wake, token).ConfigureAwait(false);
+                await WaitAsync(aggregatesWake, recordsWake, token).ConfigureAwait(false);
             }
 
-            if (_buffer.SelectBatch() > 0)
+            if (BufferedPoints > 0)
             {
                 await WriteBatchAsync(token).ConfigureAwait(false);
             }
@@ -188,12 +213,12 @@ public sealed partial class SinkPump
         }
     }
 
-    // Until a full batch is buffered, or the flush interval has passed.
-    private async Task WaitAsync(Task wake, CancellationToken token)
+    // Until a full batch is buffered in either queue, or the flush interval has passed.
+    private async Task WaitAsync(Task aggregatesWake, Task recordsWake, CancellationToken token)
     {
         using var stopDelay = CancellationTokenSource.CreateLinkedTokenSource(token);
         var delay = Task.Delay(_flushInterval, _time, stopDelay.Token);
-        await Task.WhenAny(wake, delay).ConfigureAwait(false);
+        await Task.WhenAny(aggregatesWake, recordsWake, delay).ConfigureAwait(false);
         await stopDelay.CancelAsync().ConfigureAwait(false);
     }
 
@@ -210,26 +235,36 @@ public sealed partial class SinkPump
         catch (Exception ex)
         {
             _droppedError.Add(_batch.Count);
-            _buffer.Complete();
+            _current?.Complete();
             LogBatchDropped(ex, _name, _batch.Count, ex.Message);
         }
     }
 
+    /// <summary>
+    /// One attempt: the oldest batch of the highest-priority queue holding points, chosen anew at each attempt so that
+    /// aggregates that arrive while a call-log batch is retried go first once the destination is back.
+    /// </summary>
     private async ValueTask AttemptAsync(CancellationToken token)
     {
-        if (!_buffer.BeginAttempt(_batch))
+        if (_abandonedWrite is { IsCompleted: false })
         {
-            _buffer.Complete(); // overflow evicted the whole batch while it waited to be retried; it was counted then
+            throw new SinkWriteException($"an earlier write did not return within {_writeTimeout} and is still running");
+        }
+
+        _current = Array.Find(_buffers, b => b.SelectBatch() > 0);
+        if (_current is null || !_current.BeginAttempt(_batch))
+        {
+            _current?.Complete(); // overflow evicted the whole batch while it waited to be retried; it was counted then
             return;
         }
 
         try
         {
-            await _sink.WriteAsync(_batch, token).ConfigureAwait(false);
+            await WriteWithDeadlineAsync(token).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is SinkWriteException || (ex is OperationCanceledException && token.IsCancellationRequested))
         {
-            _buffer.EndAttemptFailed();
+            _current.EndAttemptFailed();
             if (ex is SinkWriteException)
             {
                 _writeErrors.Increment();
@@ -248,13 +283,44 @@ public sealed partial class SinkPump
         }
 
         _written.Add(_batch.Count);
-        _buffer.Complete();
+        _current.Complete();
         if (_failedAttempts > 0)
         {
             LogRecovered(_name, _failedAttempts);
             _failedAttempts = 0;
         }
     }
+
+    /// <summary>
+    /// The sink's write, abandoned (but not forgotten) after the write timeout or when <paramref name="token"/> is
+    /// cancelled, even if the sink ignores the token. Sinks are never called concurrently: while an abandoned write has
+    /// not returned, attempts fail as retryable (see <see cref="AttemptAsync"/>).
+    /// </summary>
+    private async Task WriteWithDeadlineAsync(CancellationToken token)
+    {
+        var write = _sink.WriteAsync(_batch, token).AsTask();
+        try
+        {
+            await write.WaitAsync(_writeTimeout, _time, token).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is TimeoutException || (ex is OperationCanceledException && !write.IsCompleted))
+        {
+            // The sink may still read the batch: the next attempt fills a new list.
+            _abandonedWrite = write.ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+            _batch = [];
+            if (ex is TimeoutException)
+            {
+                _writeTimeouts.Increment();
+                LogWriteTimedOut(_name, _batch.Count, _writeTimeout);
+                throw new SinkWriteException($"the write did not return within {_writeTimeout}", inner: ex);
+            }
+
+            throw;
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Sink {Sink}: a write of {Count} points did not return within {Timeout}; abandoned (its points stay buffered and are retried once the sink returns)")]
+    private partial void LogWriteTimedOut(string sink, int count, TimeSpan timeout);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Sink {Sink}: writing {Count} points failed; retrying with backoff while the buffer holds them: {Error}")]
     private partial void LogWriteFailing(string sink, int count, string error);

@@ -3,11 +3,34 @@ namespace Kubebpf.Agent.Sinks;
 /// <summary>Buffering, batching and retry settings of one sink (configuration section <c>Plugins:&lt;instance&gt;:Buffer</c>).</summary>
 public sealed class SinkPumpOptions
 {
-    /// <summary>Most points held for the sink, including the batch being written or retried; beyond it the oldest are dropped and counted.</summary>
+    /// <summary>Most points held in each of the sink's two queues, including the batch being written or retried; beyond it the oldest are dropped and counted.</summary>
     public int BufferLimit { get; set; } = 100_000;
+
+    /// <summary>
+    /// Most estimated bytes held in the aggregates queue (R.E.D., service map, self-metrics); beyond it its oldest are dropped
+    /// and counted. 32 MiB holds about 13,000 R.E.D. points of about 2.5 KB (estimated): with 50 series per 10 s flush,
+    /// over an hour of outage.
+    /// </summary>
+    public long AggregatesBufferBytes { get; set; } = 32L << 20;
+
+    /// <summary>
+    /// Most estimated bytes held in the records queue (call log, profiles); beyond it its oldest are dropped and counted.
+    /// 32 MiB holds about 8,000 call log points of about 4 KB (estimated). With the aggregates queue, a sink holds at most 64 MiB of points
+    /// (estimated with every string counted for each point, so less in fact).
+    /// </summary>
+    public long RecordsBufferBytes { get; set; } = 32L << 20;
 
     /// <summary>Most points per write; a write starts as soon as this many are buffered.</summary>
     public int BatchSize { get; set; } = 5000;
+
+    /// <summary>Most estimated bytes per write (a write holds at least one point); a write starts as soon as this many are buffered.</summary>
+    public long BatchBytes { get; set; } = 4L << 20;
+
+    /// <summary>
+    /// How long one write may take before the pump abandons it (a sink that hangs or ignores cancellation): counted in
+    /// <c>write_timeouts</c> and retried once the sink returns.
+    /// </summary>
+    public TimeSpan WriteTimeout { get; set; } = TimeSpan.FromSeconds(60);
 
     /// <summary>How long a partial batch waits for more points before it is written anyway.</summary>
     public TimeSpan FlushInterval { get; set; } = TimeSpan.FromSeconds(1);
@@ -23,6 +46,11 @@ public sealed class SinkPumpOptions
     {
         Require(BufferLimit > 0, nameof(BufferLimit), $"must be positive (got {BufferLimit})");
         Require(BatchSize > 0 && BatchSize <= BufferLimit, nameof(BatchSize), $"must be between 1 and BufferLimit ({BufferLimit}) (got {BatchSize})");
+        Require(AggregatesBufferBytes >= 64 << 10, nameof(AggregatesBufferBytes), $"must be at least 65536 (got {AggregatesBufferBytes})");
+        Require(RecordsBufferBytes >= 64 << 10, nameof(RecordsBufferBytes), $"must be at least 65536 (got {RecordsBufferBytes})");
+        Require(BatchBytes > 0 && BatchBytes <= Math.Min(AggregatesBufferBytes, RecordsBufferBytes), nameof(BatchBytes),
+            $"must be positive and at most the smaller buffer ({Math.Min(AggregatesBufferBytes, RecordsBufferBytes)}) (got {BatchBytes})");
+        Require(WriteTimeout > TimeSpan.Zero, nameof(WriteTimeout), $"must be positive (got {WriteTimeout})");
         Require(FlushInterval > TimeSpan.Zero, nameof(FlushInterval), $"must be positive (got {FlushInterval})");
         Require(RetryDelay > TimeSpan.Zero, nameof(RetryDelay), $"must be positive (got {RetryDelay})");
         Require(MaxRetryDelay >= RetryDelay, nameof(MaxRetryDelay), $"must be at least RetryDelay ({RetryDelay}) (got {MaxRetryDelay})");

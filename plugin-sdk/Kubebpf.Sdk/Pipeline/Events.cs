@@ -7,9 +7,10 @@ namespace Kubebpf.Sdk.Pipeline;
 public interface IEventPublisher<T>
 {
     /// <summary>
-    /// Delivers a batch synchronously, on the caller's thread, to each subscriber in turn. Call it once per drained
-    /// batch, not once per event. A subscriber that throws is disabled and reported; the others still receive the batch.
-    /// The span is only valid during the call.
+    /// Delivers a batch to each subscriber in turn and returns once each has handled it, or once a subscriber has taken
+    /// longer than the agent's <c>SubscriberTimeout</c> (that one is reported, and until it returns the events meant for
+    /// it are dropped and counted). Call it once per drained batch, not once per event. A subscriber that throws is
+    /// disabled and reported; the others still receive the batch. The span is only valid during the call.
     /// </summary>
     void Publish(ReadOnlySpan<T> batch);
 }
@@ -18,8 +19,10 @@ public interface IEventPublisher<T>
 public interface IEventSubscriber<T>
 {
     /// <summary>
-    /// Handles a batch. Called on the publishing probe's thread; several probes may publish concurrently, so
-    /// implementations that keep state synchronise. Must not block, and must not keep the span.
+    /// Handles a batch. Called on a host thread of this subscriber's own (a copy of the publisher's batch), never
+    /// concurrently with itself, but concurrently with <see cref="IFlushable.Flush"/>: implementations that keep state
+    /// synchronise. Must not block (past the agent's <c>SubscriberTimeout</c> the events meant for it are dropped and
+    /// counted), and must not keep the span.
     /// </summary>
     void OnEvents(ReadOnlySpan<T> batch);
 }

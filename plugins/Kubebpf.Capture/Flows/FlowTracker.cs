@@ -54,6 +54,7 @@ internal sealed class FlowTracker : IPacketConsumer
     {
         _options = options;
         _counters = new FlowCounters(metrics);
+        KeptBytes = new KeptBytesBudget(options.KeptBytesBudget, metrics);
         _streamProtocols = new ProtocolSet<IStreamProtocol>(streamProtocols, _counters);
         _datagramProtocols = new ProtocolSet<IDatagramProtocol>(datagramProtocols, _counters);
         _resolver = resolver;
@@ -70,6 +71,9 @@ internal sealed class FlowTracker : IPacketConsumer
     public long MonotonicToUnixOffsetNs { get; set; }
 
     public int TrackedFlows => _table.Count;
+
+    /// <summary>The budget every flow's kept bytes are charged to.</summary>
+    public KeptBytesBudget KeptBytes { get; }
 
     public void OnPacket(in PacketHeader header, ReadOnlySpan<byte> payload, bool towardsEndpoint, string interfaceName)
     {
@@ -462,16 +466,20 @@ internal sealed class FlowTracker : IPacketConsumer
         var direction = flow.Direction(side);
         if (direction.Kept > 0)
         {
+            // Refused by the budget: the kept bytes are gone, and the record is offered on its own below.
             var appended = direction.Append(bytes, ProtocolMatch.MaxSniffBytes, packet.TimestampNs);
-            if (TryClassify(flow, side, direction.KeptBytes, out var mayClaim))
+            if (appended != StreamDirection.Refused)
             {
-                Feed(flow, side, bytes[appended..], packet.TimestampNs); // the parser reads the kept bytes first
-                return;
-            }
+                if (TryClassify(flow, side, direction.KeptBytes, out var mayClaim))
+                {
+                    Feed(flow, side, bytes[appended..], packet.TimestampNs); // the parser reads the kept bytes first
+                    return;
+                }
 
-            if (mayClaim && direction.Kept < ProtocolMatch.MaxSniffBytes)
-            {
-                return;
+                if (mayClaim && direction.Kept < ProtocolMatch.MaxSniffBytes)
+                {
+                    return;
+                }
             }
 
             direction.Release();
@@ -539,15 +547,22 @@ internal sealed class FlowTracker : IPacketConsumer
                 {
                     Overflow(flow, side, rest.Length, nowNs);
                 }
-                else if (!rest.IsEmpty)
+                else if (!rest.IsEmpty && direction.Append(rest, limit, nowNs) == StreamDirection.Refused)
                 {
-                    direction.Append(rest, limit, nowNs);
+                    Lost(flow, side, rest.Length, nowNs);
                 }
 
                 return;
             }
 
+            var kept = direction.Kept;
             var appended = direction.Append(bytes, limit, nowNs);
+            if (appended == StreamDirection.Refused)
+            {
+                Lost(flow, side, kept + bytes.Length, nowNs);
+                return;
+            }
+
             bytes = bytes[appended..];
             var keptConsumed = Checked(flow, parser.OnData(new StreamChunk(role, direction.KeptFirstNs, nowNs), direction.KeptBytes), direction.Kept);
             if (keptConsumed == 0 && !bytes.IsEmpty)
@@ -573,6 +588,12 @@ internal sealed class FlowTracker : IPacketConsumer
     private void Overflow(TcpFlow flow, int side, int lostBytes, long nowNs)
     {
         _counters.BufferOverflows.Increment();
+        Lost(flow, side, lostBytes, nowNs);
+    }
+
+    // Kept bytes dropped (already counted: an overflow, or the budget): the parser skips them as a gap.
+    private static void Lost(TcpFlow flow, int side, int lostBytes, long nowNs)
+    {
         flow.Direction(side).Release();
         flow.Parser!.OnGap(flow.Role(side), lostBytes, nowNs);
     }

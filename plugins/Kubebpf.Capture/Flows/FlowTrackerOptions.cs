@@ -23,6 +23,14 @@ public sealed class FlowTrackerOptions : IValidatedOptions
     /// <summary>How often a connection that carries bytes is reported (<c>TcpConnectionReport</c>) besides its handshake and its end.</summary>
     public TimeSpan ConnectionReportInterval { get; set; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>
+    /// Bytes all TCP flows together may keep for unfinished messages (pooled buffers, both directions); a flow that would
+    /// grow past it drops what it kept, counted in <c>kept_bytes_refused</c>. The default, 64 MiB, keeps the worst case
+    /// (every tracked connection holding a full head of its protocol's <c>MaxBufferedBytes</c>: about 1 GiB per direction
+    /// at 65,536 flows of 16 KiB) well inside the DaemonSet's 512 MiB memory limit.
+    /// </summary>
+    public long KeptBytesBudget { get; set; } = 64L << 20;
+
     /// <inheritdoc />
     public IEnumerable<string> Validate()
     {
@@ -49,6 +57,11 @@ public sealed class FlowTrackerOptions : IValidatedOptions
         if (ConnectionReportInterval < TimeSpan.FromSeconds(1))
         {
             yield return $"ConnectionReportInterval must be at least 1 s, got {ConnectionReportInterval}.";
+        }
+
+        if (KeptBytesBudget < 1L << 20)
+        {
+            yield return $"KeptBytesBudget must be at least 1048576 (1 MiB), got {KeptBytesBudget}.";
         }
 
         if (MaxSniffAttempts is < 1 or > 1000)

@@ -4,10 +4,13 @@ namespace Kubebpf.Capture.Flows;
 
 /// <summary>
 /// One direction of a TCP connection: the sequence number expected next, whether it finished, and the bytes its
-/// parser (or the protocol sniffers) left unconsumed, kept in a pooled buffer until more arrive.
+/// parser (or the protocol sniffers) left unconsumed, kept in a pooled buffer until more arrive. The buffer grows as
+/// needed (a short unfinished message holds a short buffer) and is charged to the flows' shared <see cref="KeptBytesBudget"/>.
 /// </summary>
-internal sealed class StreamDirection
+internal sealed class StreamDirection(KeptBytesBudget budget)
 {
+    private const int MinimumBuffer = 256;
+
     private byte[]? _buffer;
 
     public bool HasSequence;
@@ -17,11 +20,17 @@ internal sealed class StreamDirection
     /// <summary>When the first kept byte was captured.</summary>
     public long KeptFirstNs;
 
+    /// <summary>What <see cref="Append"/> returns when the budget refused the bytes.</summary>
+    public const int Refused = -1;
+
     public int Kept { get; private set; }
 
     public ReadOnlySpan<byte> KeptBytes => _buffer.AsSpan(0, Kept);
 
-    /// <summary>Appends as much of <paramref name="bytes"/> as fits under <paramref name="limit"/> kept bytes; returns how much.</summary>
+    /// <summary>
+    /// Appends as much of <paramref name="bytes"/> as fits under <paramref name="limit"/> kept bytes; returns how much.
+    /// Returns <see cref="Refused"/>, having dropped what was kept, when the larger buffer does not fit in the budget.
+    /// </summary>
     public int Append(ReadOnlySpan<byte> bytes, int limit, long capturedNs)
     {
         var appended = Math.Min(bytes.Length, limit - Kept);
@@ -37,7 +46,16 @@ internal sealed class StreamDirection
 
         if (_buffer is null || _buffer.Length < Kept + appended)
         {
-            var larger = ArrayPool<byte>.Shared.Rent(Math.Max(limit, Kept + appended));
+            // Doubling, so that a message arriving in many segments is copied a few times only.
+            var wanted = Math.Min(limit, Math.Max(Kept + appended, Math.Max(MinimumBuffer, 2 * (_buffer?.Length ?? 0))));
+            var larger = ArrayPool<byte>.Shared.Rent(Math.Max(wanted, Kept + appended));
+            if (!budget.TryTake(larger.Length - (_buffer?.Length ?? 0)))
+            {
+                ArrayPool<byte>.Shared.Return(larger);
+                Release();
+                return Refused;
+            }
+
             if (_buffer is not null)
             {
                 _buffer.AsSpan(0, Kept).CopyTo(larger);
@@ -73,6 +91,7 @@ internal sealed class StreamDirection
     {
         if (_buffer is not null)
         {
+            budget.Give(_buffer.Length);
             ArrayPool<byte>.Shared.Return(_buffer);
             _buffer = null;
         }

@@ -19,7 +19,7 @@ internal enum TcpFlowState : byte
 /// <remarks>Reused for later connections (<see cref="Reset"/>), so a stream of short connections does not allocate.</remarks>
 internal sealed class TcpFlow(FlowTracker tracker) : Flow(tracker)
 {
-    private readonly StreamDirection[] _directions = [new(), new()];
+    private readonly StreamDirection[] _directions = [new(tracker.KeptBytes), new(tracker.KeptBytes)];
 
     /// <summary>The side whose SYN (without ACK) was seen, or <see cref="Flow.UnknownSide"/> for a connection seen mid-stream.</summary>
     public int InitiatorSide = UnknownSide;

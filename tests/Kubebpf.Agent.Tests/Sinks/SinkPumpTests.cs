@@ -113,6 +113,76 @@ public sealed class SinkPumpTests : IDisposable
     }
 
     [Fact]
+    public async Task During_an_outage_records_overflow_their_own_queue_while_every_aggregate_survives_and_is_written_first()
+    {
+        var failing = true;
+        var sink = new ScriptedSink((_, _) => Volatile.Read(ref failing) ? throw new SinkWriteException("down") : ValueTask.CompletedTask);
+        var pump = Pump(sink, new SinkPumpOptions { BufferLimit = 10, BatchSize = 10, RetryDelay = TimeSpan.FromSeconds(1), MaxRetryDelay = TimeSpan.FromSeconds(2) });
+        var run = pump.RunAsync(_stop.Token);
+
+        Enqueue(pump, 0, 10); // a call-log batch, in flight when the outage starts
+        await Until(() => _metrics.Value("retries") == 1);
+        Enqueue(pump, 100, 25); // more call log than its queue holds
+        Enqueue(pump, 1000, 5, PointPriority.Aggregates);
+
+        Assert.Equal(25, _metrics.Value("records_dropped_overflow"));
+        Assert.Equal(0, _metrics.Value("aggregates_dropped_overflow"));
+        Volatile.Write(ref failing, false);
+        await AdvanceUntil(() => _metrics.Value("buffer_points") == 0);
+
+        var written = sink.Batches.Skip(1).ToList(); // after the failed attempts
+        Assert.Equal([1000, 1001, 1002, 1003, 1004], written.SkipWhile(b => b.Length == 10 && b[0] == 0).First());
+        Assert.Equal(Enumerable.Range(115, 10).Select(i => (long)i), sink.Written.Where(t => t >= 100 && t < 1000).Distinct());
+        Assert.Equal(15, _metrics.Value("points_written"));
+        Assert.Equal(25, _metrics.Value("points_dropped_overflow"));
+        await _stop.CancelAsync();
+        await run;
+    }
+
+    [Fact]
+    public async Task Buffers_and_batches_are_bounded_in_estimated_bytes_as_well_as_in_points()
+    {
+        var sink = new ScriptedSink();
+        var bigText = new string('x', 10_000); // about 20 KB in memory
+        var options = new SinkPumpOptions { RecordsBufferBytes = 100_000, BatchBytes = 65_536, BatchSize = 1000 };
+        var pump = Pump(sink, options);
+
+        for (var i = 0; i < 10; i++)
+        {
+            pump.Enqueue(new MetricPoint("m", [], [new Field("f", FieldValue.String(bigText))], i));
+        }
+
+        Assert.Equal(6, _metrics.Value("records_dropped_overflow")); // four fit in 100,000 bytes
+        Assert.InRange(_metrics.Value("buffer_bytes"), 80_000, 100_000);
+        await pump.DrainAsync(TimeSpan.FromSeconds(10));
+
+        Assert.Equal([6, 7, 8, 9], sink.Written);
+        Assert.All(sink.Batches, b => Assert.True(b.Length <= 3, "a batch exceeded BatchBytes"));
+    }
+
+    [Fact]
+    public async Task A_write_that_never_returns_is_abandoned_after_the_write_timeout_and_no_other_write_overlaps_it()
+    {
+        var hang = new TaskCompletionSource();
+        var sink = new ScriptedSink((call, _) => call == 1 ? new ValueTask(hang.Task) : ValueTask.CompletedTask);
+        var pump = Pump(sink, new SinkPumpOptions { BatchSize = 2, WriteTimeout = TimeSpan.FromSeconds(5), RetryDelay = TimeSpan.FromSeconds(1), MaxRetryDelay = TimeSpan.FromSeconds(1) });
+        var run = pump.RunAsync(_stop.Token);
+
+        Enqueue(pump, 0, 2);
+        await Until(() => sink.Calls == 1);
+        await AdvanceUntil(() => _metrics.Value("write_timeouts") == 1);
+        _time.Advance(TimeSpan.FromSeconds(10)); // retries come and go while the first write hangs
+        await Task.Delay(100);
+        Assert.Equal(1, sink.Calls);
+
+        hang.SetResult();
+        await AdvanceUntil(() => _metrics.Value("points_written") == 2);
+        Assert.Equal(2, sink.Calls);
+        await _stop.CancelAsync();
+        await run;
+    }
+
+    [Fact]
     public async Task A_non_retryable_error_drops_the_batch_counts_it_and_the_pump_goes_on()
     {
         var sink = new ScriptedSink((call, _) => call == 1 ? throw new InvalidOperationException("bad credentials") : ValueTask.CompletedTask);
@@ -181,8 +251,8 @@ public sealed class SinkPumpTests : IDisposable
 
     private SinkPump Pump(IPointSink sink, SinkPumpOptions options) => new("test", sink, options, _metrics, NullLogger.Instance, _time);
 
-    private static void Enqueue(SinkPump pump, long first, int count) =>
-        pump.Enqueue([.. Enumerable.Range(0, count).Select(i => new MetricPoint("m", [], [new Field("f", FieldValue.Integer(1))], first + i))]);
+    private static void Enqueue(SinkPump pump, long first, int count, PointPriority priority = PointPriority.Records) =>
+        pump.Enqueue([.. Enumerable.Range(0, count).Select(i => new MetricPoint("m", [], [new Field("f", FieldValue.Integer(1))], first + i))], priority);
 
     private static async Task Until(Func<bool> condition)
     {
