@@ -26,6 +26,7 @@ public sealed class PluginOptionsConformanceTests
         { "Profiler", "Frequency", "0" },
         { "StaticMetadata", "ReloadInterval", "-00:00:01" },
         { "Kubernetes", "MinBackoff", "00:00:00" },
+        { "Otlp", "Temporality", "sometimes" },
     };
 
     [Fact]
