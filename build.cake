@@ -86,6 +86,9 @@ Task("Test")
         }
     }
 
+    // Every parser fuzzed for a few seconds: a crash or a hang fails the build, its input saved and printed.
+    if (Fuzz(seconds: 8) != 0) failures.Add("fuzzing");
+
     var totals = Summarise(resultsDir);
     // Plain console output (no colours), so that CI can read the closing line.
     Console.WriteLine();
@@ -100,6 +103,15 @@ Task("Test")
     if (!totals.TryGetValue("kernel", out var kernel) || kernel.Passed == 0)
         throw new Exception("No kernel test ran: they need root (sudo ./build.sh --target=Test).");
     if (all.Skipped > 0) throw new Exception($"{all.Skipped} tests were skipped; none may be.");
+});
+
+Task("Fuzz")
+    .Description("Coverage-guided fuzzing (SharpFuzz + AFL++) of every parser, --duration=<seconds> per target (default 60), "
+        + "--targets=<a,b> to pick some; findings saved under artifacts/fuzz/findings.")
+    .IsDependentOn("Build")
+    .Does(() =>
+{
+    if (Fuzz(Argument("duration", 60), Argument("targets", "")) != 0) throw new Exception("Fuzzing found crashes or hangs (see above), or could not run.");
 });
 
 Task("Benchmark")
@@ -182,6 +194,16 @@ Task("Pack")
 RunTarget(target);
 
 // Passed/failed/skipped per pass, read from the TRX files (file name: <project>.<pass>.trx).
+int Fuzz(int seconds, string targets = "")
+{
+    var arguments = new ProcessArgumentBuilder()
+        .AppendQuoted(artifacts.Combine("bin/Kubebpf.Fuzz").Combine(configuration.ToLowerInvariant()).CombineWithFilePath("Kubebpf.Fuzz.dll").FullPath)
+        .Append("run").Append("--duration").Append(seconds.ToString())
+        .Append("--output").AppendQuoted(artifacts.Combine("fuzz").FullPath);
+    if (targets.Length > 0) arguments.Append("--targets").Append(targets);
+    return StartProcess("dotnet", new ProcessSettings { Arguments = arguments });
+}
+
 Dictionary<string, (int Passed, int Failed, int Skipped)> Summarise(DirectoryPath directory)
 {
     var totals = new Dictionary<string, (int Passed, int Failed, int Skipped)>();

@@ -1,3 +1,4 @@
+using Kubebpf.Http.Privacy;
 using Kubebpf.Sdk.Pipeline;
 
 namespace Kubebpf.Http;
@@ -23,6 +24,21 @@ public sealed class HttpOptions : IValidatedOptions
     /// <summary>Record query strings (they may hold secrets); off by default.</summary>
     public bool RecordQueryStrings { get; set; }
 
+    /// <summary>
+    /// Mask path segments that may be secrets: the one after a secret-naming segment, <c>name=value</c> values,
+    /// random-looking tokens, <see cref="RedactPatterns"/>. The userinfo of a target is masked whatever this says.
+    /// </summary>
+    public bool RedactPaths { get; set; } = true;
+
+    /// <summary>Segment names whose next segment is masked, in addition to the built-in ones (the README lists them).</summary>
+    public string[] RedactAfterSegments { get; set; } = [];
+
+    /// <summary>Regular expressions (.NET syntax, run without backtracking): each match in a path is masked.</summary>
+    public string[] RedactPatterns { get; set; } = [];
+
+    /// <summary>Shortest segment masked as a random-looking token; 0 turns token detection off.</summary>
+    public int RedactTokenMinLength { get; set; } = 32;
+
     /// <summary>Distinct Host values and non-standard methods kept as shared strings.</summary>
     public int MaxInternedStrings { get; set; } = 4096;
 
@@ -47,6 +63,34 @@ public sealed class HttpOptions : IValidatedOptions
         if (MaxPipelinedRequests < 1)
         {
             yield return $"MaxPipelinedRequests must be at least 1: {MaxPipelinedRequests}.";
+        }
+
+        if (RedactTokenMinLength is not 0 and (< 8 or > MaxHeadBytesLimit))
+        {
+            yield return $"RedactTokenMinLength must be 0 (off) or between 8 and {MaxHeadBytesLimit}: {RedactTokenMinLength}.";
+        }
+
+        if (RedactAfterSegments.Any(name => name.Length == 0 || name.Contains('/')))
+        {
+            yield return "RedactAfterSegments: a segment name must not be empty nor hold '/'.";
+        }
+
+        foreach (var pattern in RedactPatterns)
+        {
+            string? error = null;
+            try
+            {
+                TargetRedactor.CompilePattern(pattern);
+            }
+            catch (Exception ex) when (ex is ArgumentException or NotSupportedException)
+            {
+                error = ex.Message;
+            }
+
+            if (error is not null)
+            {
+                yield return $"RedactPatterns: '{pattern}' is not a regular expression that runs without backtracking: {error}";
+            }
         }
 
         if (MaxInternedStrings < 0)

@@ -1,4 +1,5 @@
 using Kubebpf.Http.Parsing;
+using Kubebpf.Http.Privacy;
 using Kubebpf.Http.Streams;
 using Kubebpf.Sdk.Pipeline;
 using Kubebpf.Sdk.Protocols;
@@ -31,6 +32,7 @@ internal sealed class HttpProtocol : IStreamProtocol
         Options = options;
         Counters = new HttpCounters(metrics);
         Interner = new StringInterner(options.MaxInternedStrings);
+        Redactor = new TargetRedactor(options);
         Match = new ProtocolMatch(options.Ports, options.Sniff);
     }
 
@@ -48,6 +50,9 @@ internal sealed class HttpProtocol : IStreamProtocol
     public HttpCounters Counters { get; }
 
     public StringInterner Interner { get; }
+
+    /// <summary>Masks secrets in request targets and Host values before an exchange holds them.</summary>
+    public TargetRedactor Redactor { get; }
 
     public SniffResult Sniff(ReadOnlySpan<byte> data, in SniffContext context) => HttpSniffer.Sniff(data, Options.MaxHeadBytes);
 

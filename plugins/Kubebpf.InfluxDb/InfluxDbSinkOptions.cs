@@ -1,7 +1,10 @@
+using System.Text.RegularExpressions;
+using Kubebpf.Sdk.Pipeline;
+
 namespace Kubebpf.InfluxDb;
 
 /// <summary>Settings of the InfluxDB sink (configuration section <c>Plugins:&lt;instance&gt;</c>). See README.md.</summary>
-public sealed class InfluxDbSinkOptions
+public sealed partial class InfluxDbSinkOptions : IValidatedOptions
 {
     /// <summary>Environment variable read when <see cref="Token"/> is not configured (2.x).</summary>
     public const string TokenEnvironmentVariable = "KUBEBPF_INFLUX_TOKEN";
@@ -48,10 +51,13 @@ public sealed class InfluxDbSinkOptions
     /// <summary>Request bodies of at least this many bytes are sent gzip-compressed; 0 compresses every body.</summary>
     public int GzipThresholdBytes { get; set; } = 16 * 1024;
 
+    /// <summary>The configured API version, else the one the other settings imply.</summary>
+    private int EffectiveApiVersion => ApiVersion ?? (HasText(Org) || HasText(Bucket) || HasText(Token) ? 2 : 1);
+
     /// <summary>Fills what configuration left to be inferred: the API version, then secrets from the environment.</summary>
     internal static void ApplyDefaults(InfluxDbSinkOptions options)
     {
-        options.ApiVersion ??= HasText(options.Org) || HasText(options.Bucket) || HasText(options.Token) ? 2 : 1;
+        options.ApiVersion = options.EffectiveApiVersion;
         if (options.ApiVersion == 2 && !HasText(options.Token))
         {
             options.Token = Environment.GetEnvironmentVariable(TokenEnvironmentVariable);
@@ -62,6 +68,87 @@ public sealed class InfluxDbSinkOptions
             options.Password = Environment.GetEnvironmentVariable(PasswordEnvironmentVariable);
         }
     }
+
+    /// <inheritdoc />
+    /// <remarks>Secrets still to come from the environment count as set when their variable is.</remarks>
+    public IEnumerable<string> Validate()
+    {
+        if (!Uri.TryCreate(Url, UriKind.Absolute, out var url) || (url.Scheme != Uri.UriSchemeHttp && url.Scheme != Uri.UriSchemeHttps))
+        {
+            yield return $"Url must be an absolute http:// or https:// URL (got '{Url}').";
+        }
+
+        if (Timeout <= TimeSpan.Zero)
+        {
+            yield return $"Timeout must be positive (got {Timeout}).";
+        }
+
+        if (GzipThresholdBytes < 0)
+        {
+            yield return $"GzipThresholdBytes must be 0 or more (got {GzipThresholdBytes}).";
+        }
+
+        var errors = EffectiveApiVersion switch
+        {
+            1 => ValidateV1(),
+            2 => ValidateV2(),
+            _ => [$"ApiVersion must be 1 or 2 (got {ApiVersion})."],
+        };
+        foreach (var error in errors)
+        {
+            yield return error;
+        }
+    }
+
+    private IEnumerable<string> ValidateV1()
+    {
+        if (!HasText(Database))
+        {
+            yield return "Database must be set for InfluxDB 1.x.";
+        }
+
+        if (CreateDatabase && !HasText(RetentionPolicy))
+        {
+            yield return "RetentionPolicy must be set when CreateDatabase is true (the database is created with it).";
+        }
+
+        if (CreateDatabase && !InfluxQlDuration().IsMatch(RetentionDuration))
+        {
+            yield return $"RetentionDuration must be an InfluxQL duration such as 2d, 36h or INF (got '{RetentionDuration}').";
+        }
+
+        var password = Password ?? (HasText(Username) ? Environment.GetEnvironmentVariable(PasswordEnvironmentVariable) : null);
+        if (HasText(Username) != HasText(password))
+        {
+            yield return $"Username and Password (or {PasswordEnvironmentVariable}) must be set together.";
+        }
+
+        if (HasText(Org) || HasText(Bucket))
+        {
+            yield return "Org and Bucket are InfluxDB 2.x settings, but ApiVersion is 1: remove them or set ApiVersion to 2.";
+        }
+    }
+
+    private IEnumerable<string> ValidateV2()
+    {
+        if (!HasText(Org))
+        {
+            yield return "Org must be set for InfluxDB 2.x.";
+        }
+
+        if (!HasText(Bucket))
+        {
+            yield return "Bucket must be set for InfluxDB 2.x.";
+        }
+
+        if (!HasText(Token) && !HasText(Environment.GetEnvironmentVariable(TokenEnvironmentVariable)))
+        {
+            yield return $"Token (or the environment variable {TokenEnvironmentVariable}) must be set for InfluxDB 2.x.";
+        }
+    }
+
+    [GeneratedRegex(@"^(INF|inf|(\d+(ns|u|µ|ms|s|m|h|d|w))+)$")]
+    private static partial Regex InfluxQlDuration();
 
     internal static bool HasText(string? value) => !string.IsNullOrWhiteSpace(value);
 }

@@ -73,26 +73,26 @@ internal sealed partial class InfluxDbV2Sink : IPointSink, IDisposable
         {
             var rejected = InfluxResponses.RejectedPoints(ex.Message, batch.Count);
             _rejected.Add(rejected);
-            LogRejected(_instance, rejected, batch.Count, ex.Message);
+            LogRejected(_instance, rejected, batch.Count, InfluxResponses.ForLog(ex.Message));
         }
         catch (HttpException ex) when (ex.Status is 401 or 403)
         {
             throw new InvalidOperationException(
-                $"InfluxDB answered {ex.Status} to a write to bucket {_options.Bucket} of org {_options.Org}: {ex.Message}. " +
-                $"Check Plugins:{_instance}:Token (or {InfluxDbSinkOptions.TokenEnvironmentVariable}): it needs write permission on the bucket.", ex);
+                $"InfluxDB answered {ex.Status} to a write to bucket {_options.Bucket} of org {_options.Org}: {InfluxResponses.ForLog(ex.Message)}. " +
+                $"Check Plugins:{_instance}:Token (or {InfluxDbSinkOptions.TokenEnvironmentVariable}): it needs write permission on the bucket.");
         }
         catch (HttpException ex) when (ex.Status is 429 or 503)
         {
-            throw new SinkWriteException($"InfluxDB answered {ex.Status}: {ex.Message}", RetryAfter(ex), ex);
+            throw new SinkWriteException($"InfluxDB answered {ex.Status}: {InfluxResponses.ForLog(ex.Message)}", RetryAfter(ex));
         }
         catch (HttpException ex) when (ex.Status is >= 500 or 0)
         {
             // Status 0: no answer at all (connection refused, reset, timeout).
-            throw new SinkWriteException($"InfluxDB at {_options.Url} failed: {(ex.Status == 0 ? "" : $"{ex.Status} ")}{ex.Message}", inner: ex);
+            throw new SinkWriteException($"InfluxDB at {_options.Url} failed: {(ex.Status == 0 ? "" : $"{ex.Status} ")}{InfluxResponses.ForLog(ex.Message)}");
         }
         catch (HttpException ex)
         {
-            throw new InvalidOperationException($"InfluxDB answered {ex.Status} to a write of {batch.Count} points to bucket {_options.Bucket}: {ex.Message}", ex);
+            throw new InvalidOperationException($"InfluxDB answered {ex.Status} to a write of {batch.Count} points to bucket {_options.Bucket}: {InfluxResponses.ForLog(ex.Message)}");
         }
         catch (HttpRequestException ex)
         {

@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 
@@ -28,8 +29,48 @@ internal static partial class InfluxResponses
         return null;
     }
 
-    /// <summary>The message of an error body (<c>{"error": ...}</c> in 1.x, <c>{"code":..., "message": ...}</c> in 2.x), else the body itself.</summary>
-    public static string ErrorMessage(string body)
+    /// <summary>The longest server message the agent repeats in its logs and errors; longer ones are cut.</summary>
+    public const int MaxMessageLength = 1024;
+
+    private const string UnableToParseQuote = "unable to parse '";
+
+    /// <summary>
+    /// The message of an error body (<c>{"error": ...}</c> in 1.x, <c>{"code":..., "message": ...}</c> in 2.x), else the
+    /// body itself, made fit for a log: see <see cref="ForLog"/>.
+    /// </summary>
+    public static string ErrorMessage(string body) => ForLog(RawErrorMessage(body));
+
+    /// <summary>
+    /// A server message as the agent may log it: every line InfluxDB quotes back (<c>unable to parse '&lt;line&gt;': why</c>)
+    /// is replaced by its measurement and length, since its tags and fields can hold what the agent keeps out of its
+    /// logs (paths, hosts, statements), and the whole is cut to <see cref="MaxMessageLength"/> characters. The phrases
+    /// <see cref="RejectedPoints"/> counts are kept.
+    /// </summary>
+    public static string ForLog(string message)
+    {
+        var text = new StringBuilder(Math.Min(message.Length, MaxMessageLength));
+        var rest = message.AsSpan();
+        while (rest.IndexOf(UnableToParseQuote, StringComparison.Ordinal) is var start and >= 0)
+        {
+            text.Append(rest[..(start + UnableToParseQuote.Length)]);
+            rest = rest[(start + UnableToParseQuote.Length)..];
+            // The quoted line ends at the last "': " before the next quoted line: a line may hold "': " itself.
+            var next = rest.IndexOf(UnableToParseQuote, StringComparison.Ordinal);
+            var scope = next < 0 ? rest : rest[..next];
+            var end = scope.LastIndexOf("': ", StringComparison.Ordinal);
+            var line = end < 0 ? scope : scope[..end];
+            var measurement = line[..Math.Min(line.Length, 64)];
+            var cut = measurement.IndexOfAny(' ', ',');
+            text.Append(cut < 0 ? measurement : measurement[..cut])
+                .Append(CultureInfo.InvariantCulture, $",... ({line.Length} characters, not shown)");
+            rest = rest[line.Length..];
+        }
+
+        text.Append(rest);
+        return text.Length <= MaxMessageLength ? text.ToString() : string.Concat(text.ToString(0, MaxMessageLength), "... (cut)");
+    }
+
+    private static string RawErrorMessage(string body)
     {
         try
         {

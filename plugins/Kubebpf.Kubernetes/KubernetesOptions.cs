@@ -1,7 +1,9 @@
+using Kubebpf.Sdk.Pipeline;
+
 namespace Kubebpf.Kubernetes;
 
 /// <summary>The plugin's configuration section (<c>Plugins:Kubernetes</c>).</summary>
-public sealed class KubernetesOptions
+public sealed class KubernetesOptions : IValidatedOptions
 {
     /// <summary>This node's name: only its pods are watched. Defaults to <c>NODE_NAME</c> (the downward API).</summary>
     public string NodeName { get; set; } = Environment.GetEnvironmentVariable("NODE_NAME") ?? "";
@@ -24,18 +26,27 @@ public sealed class KubernetesOptions
     /// </summary>
     public string HealthDirectory { get; set; } = "";
 
-    internal void Validate(string instance)
+    /// <inheritdoc />
+    public IEnumerable<string> Validate()
     {
         if (string.IsNullOrWhiteSpace(NodeName))
         {
-            throw new InvalidOperationException(
-                $"Plugins:{instance}:NodeName is required (or the NODE_NAME environment variable, from the downward API's spec.nodeName): only this node's pods are watched");
+            yield return "NodeName is required (or the NODE_NAME environment variable, from the downward API's spec.nodeName): only this node's pods are watched.";
         }
 
-        if (InterfaceScanInterval <= TimeSpan.Zero || MinBackoff <= TimeSpan.Zero || MaxBackoff < MinBackoff)
+        if (InterfaceScanInterval <= TimeSpan.Zero)
         {
-            throw new InvalidOperationException(
-                $"Plugins:{instance}: InterfaceScanInterval and MinBackoff must be positive and MaxBackoff at least MinBackoff");
+            yield return $"InterfaceScanInterval must be positive: {InterfaceScanInterval}.";
+        }
+
+        if (MinBackoff <= TimeSpan.Zero)
+        {
+            yield return $"MinBackoff must be positive: {MinBackoff}.";
+        }
+
+        if (MaxBackoff < MinBackoff)
+        {
+            yield return $"MaxBackoff must be at least MinBackoff ({MinBackoff}): {MaxBackoff}.";
         }
     }
 }

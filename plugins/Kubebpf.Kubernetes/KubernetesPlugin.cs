@@ -1,6 +1,5 @@
 using Kubebpf.Sdk.Metadata;
 using Kubebpf.Sdk.Pipeline;
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Kubebpf.Kubernetes;
@@ -15,8 +14,7 @@ public sealed class KubernetesPlugin : IPlugin
     public void ConfigureServices(IServiceCollection services, PluginContext context)
     {
         ArgumentNullException.ThrowIfNull(context);
-        var options = context.Configuration.Get<KubernetesOptions>(o => o.ErrorOnUnknownConfiguration = true) ?? new KubernetesOptions();
-        options.Validate(context.InstanceName);
+        var options = PluginOptions.Load<KubernetesOptions>(context);
         services.AddSingleton(options);
         services.AddSingleton(_ => KubernetesConnection.Create(options.KubeConfig));
         services.AddSingleton<KubernetesMetadataSource>();

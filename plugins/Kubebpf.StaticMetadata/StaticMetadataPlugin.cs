@@ -1,6 +1,5 @@
 using Kubebpf.Sdk.Metadata;
 using Kubebpf.Sdk.Pipeline;
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Kubebpf.StaticMetadata;
@@ -11,14 +10,7 @@ public sealed class StaticMetadataPlugin : IPlugin
     /// <inheritdoc />
     public void ConfigureServices(IServiceCollection services, PluginContext context)
     {
-        ArgumentNullException.ThrowIfNull(context);
-        var options = context.Configuration.Get<StaticMetadataOptions>() ?? new StaticMetadataOptions();
-        if (string.IsNullOrWhiteSpace(options.File))
-        {
-            throw new InvalidOperationException($"Plugins:{context.InstanceName}:File is required: the path of the workload file (YAML or JSON)");
-        }
-
-        services.AddSingleton(options);
+        services.AddSingleton(PluginOptions.Load<StaticMetadataOptions>(context));
         services.AddSingleton<StaticMetadataSource>();
         services.AddSingleton<IWorkloadMetadataSource>(sp => sp.GetRequiredService<StaticMetadataSource>());
     }

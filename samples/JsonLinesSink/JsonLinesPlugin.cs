@@ -1,5 +1,4 @@
 using Kubebpf.Sdk.Pipeline;
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace JsonLinesSink;
@@ -9,13 +8,7 @@ public sealed class JsonLinesPlugin : IPlugin
 {
     public void ConfigureServices(IServiceCollection services, PluginContext context)
     {
-        var options = new JsonLinesOptions();
-        context.Configuration.Bind(options, binder => binder.ErrorOnUnknownConfiguration = true);
-        if (string.IsNullOrWhiteSpace(options.Path))
-        {
-            throw new ArgumentException($"Plugins:{context.InstanceName}:Path is required: the file to append JSON lines to.");
-        }
-
+        var options = PluginOptions.Load<JsonLinesOptions>(context);
         // A relative path is relative to the agent's working directory, as for every other path in its configuration.
         options.Path = Path.GetFullPath(options.Path);
         services.AddSingleton(options);

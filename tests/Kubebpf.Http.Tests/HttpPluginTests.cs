@@ -33,6 +33,10 @@ public class HttpPluginTests
     [InlineData("MaxPipelinedRequests", "0", "MaxPipelinedRequests")]
     [InlineData("Sniff", "false", "Sniff")]
     [InlineData("Ports:0", "0", "Ports")]
+    [InlineData("RedactTokenMinLength", "4", "RedactTokenMinLength")]
+    [InlineData("RedactPatterns:0", "(unclosed", "RedactPatterns")]
+    [InlineData("RedactPatterns:0", "(?=lookahead)", "RedactPatterns")]
+    [InlineData("RedactAfterSegments:0", "a/b", "RedactAfterSegments")]
     public void Unknown_keys_and_bad_values_are_rejected_naming_the_key(string key, string value, string named)
     {
         var error = Assert.Throws<OptionsValidationException>(() => Register(new() { [key] = value }));

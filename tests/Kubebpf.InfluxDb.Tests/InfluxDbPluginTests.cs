@@ -35,24 +35,20 @@ public sealed class InfluxDbPluginTests
     [Fact]
     public void Invalid_settings_fail_with_messages_naming_each_setting()
     {
-        using var services = Build(new() { ["Url"] = "influx:8086", ["ApiVersion"] = "2", ["Org"] = "o", ["GzipThresholdBytes"] = "-1" });
+        var error = Assert.Throws<OptionsValidationException>(() => Build(new() { ["Url"] = "influx:8086", ["ApiVersion"] = "2", ["Org"] = "o", ["GzipThresholdBytes"] = "-1" }));
 
-        var error = Assert.Throws<OptionsValidationException>(() => services.GetRequiredService<IPointSink>());
-
-        Assert.Contains("Plugins:influx-a:Url must be an absolute http:// or https:// URL (got 'influx:8086').", error.Failures);
-        Assert.Contains("Plugins:influx-a:Bucket must be set for InfluxDB 2.x.", error.Failures);
-        Assert.Contains($"Plugins:influx-a:Token (or the environment variable {InfluxDbSinkOptions.TokenEnvironmentVariable}) must be set for InfluxDB 2.x.", error.Failures);
-        Assert.Contains("Plugins:influx-a:GzipThresholdBytes must be 0 or more (got -1).", error.Failures);
+        Assert.Contains("Plugin 'influx-a': Url must be an absolute http:// or https:// URL (got 'influx:8086').", error.Failures);
+        Assert.Contains("Plugin 'influx-a': Bucket must be set for InfluxDB 2.x.", error.Failures);
+        Assert.Contains($"Plugin 'influx-a': Token (or the environment variable {InfluxDbSinkOptions.TokenEnvironmentVariable}) must be set for InfluxDB 2.x.", error.Failures);
+        Assert.Contains("Plugin 'influx-a': GzipThresholdBytes must be 0 or more (got -1).", error.Failures);
     }
 
     [Fact]
     public void A_bad_retention_duration_is_refused()
     {
-        using var services = Build(new() { ["RetentionDuration"] = "two days" });
+        var error = Assert.Throws<OptionsValidationException>(() => Build(new() { ["RetentionDuration"] = "two days" }));
 
-        var error = Assert.Throws<OptionsValidationException>(() => services.GetRequiredService<IPointSink>());
-
-        Assert.Contains(error.Failures, f => f.StartsWith("Plugins:influx-a:RetentionDuration must be an InfluxQL duration", StringComparison.Ordinal));
+        Assert.Contains(error.Failures, f => f.StartsWith("Plugin 'influx-a': RetentionDuration must be an InfluxQL duration", StringComparison.Ordinal));
     }
 
     private static ServiceProvider Build(Dictionary<string, string?> settings)

@@ -43,6 +43,37 @@ public sealed class InfluxDbV1AnswerTests
     }
 
     [Fact]
+    public async Task A_400_quoting_rejected_lines_is_logged_without_them_and_still_counted()
+    {
+        // InfluxDB quotes each line it cannot parse, and a line holds paths, hosts and statements: the log names its
+        // measurement and length only. A line may hold "': " itself.
+        const string line = "http_requests,method=GET path=\"/reset/kbpf-secret': x\",host=\"kbpf-secret.example\" 1";
+        var body = System.Text.Json.JsonSerializer.Serialize(new
+        {
+            error = $"partial write: unable to parse '{line}': invalid field format\nunable to parse 'm2 v=kbpf-secret-2': invalid boolean dropped=1",
+        });
+        var logger = new ListLogger();
+        using var sink = TestSinks.V1("http://influx.example:8086", "db", _metrics, new StubHandler(Answer(HttpStatusCode.BadRequest, body)), o => o.CreateDatabase = false, logger);
+
+        await sink.WriteAsync([.. Enumerable.Range(0, 5).Select(i => TestSinks.Point("m", i, i))], CancellationToken.None);
+
+        var logged = Assert.Single(logger.Entries).Message;
+        Assert.DoesNotContain("kbpf-secret", logged, StringComparison.Ordinal);
+        Assert.Contains("unable to parse 'http_requests,... (", logged, StringComparison.Ordinal);
+        Assert.Contains("characters, not shown)': invalid field format", logged, StringComparison.Ordinal);
+        Assert.Contains("unable to parse 'm2,... (", logged, StringComparison.Ordinal);
+        Assert.Equal(3, _metrics.Value("points_rejected")); // two unparsable lines and one dropped point
+    }
+
+    [Fact]
+    public void Long_server_messages_are_cut_for_the_log()
+    {
+        var message = InfluxResponses.ForLog(new string('x', 5000));
+
+        Assert.Equal(InfluxResponses.MaxMessageLength + "... (cut)".Length, message.Length);
+    }
+
+    [Fact]
     public async Task Sends_basic_auth_precision_ns_the_policy_and_gzip_above_the_threshold()
     {
         var requests = new List<HttpRequestMessage>();

@@ -1,5 +1,6 @@
 using Kubebpf.Sdk.Metrics;
 using Kubebpf.Testing;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Kubebpf.InfluxDb.Tests;
@@ -9,12 +10,13 @@ internal static class TestSinks
 {
     public const string Instance = "InfluxDb";
 
-    public static InfluxDbV1Sink V1(string url, string database, TestAgentMetrics metrics, HttpMessageHandler? handler = null, Action<InfluxDbSinkOptions>? configure = null)
+    public static InfluxDbV1Sink V1(
+        string url, string database, TestAgentMetrics metrics, HttpMessageHandler? handler = null, Action<InfluxDbSinkOptions>? configure = null, ILogger? logger = null)
     {
         var options = new InfluxDbSinkOptions { Url = url, Database = database };
         configure?.Invoke(options);
         InfluxDbSinkOptions.ApplyDefaults(options);
-        return new InfluxDbV1Sink(options, Instance, metrics, NullLogger.Instance, TimeProvider.System, handler ?? new HttpClientHandler());
+        return new InfluxDbV1Sink(options, Instance, metrics, logger ?? NullLogger.Instance, TimeProvider.System, handler ?? new HttpClientHandler());
     }
 
     public static long Now() => DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() * 1_000_000;

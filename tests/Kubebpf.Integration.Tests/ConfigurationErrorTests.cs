@@ -46,5 +46,26 @@ public sealed class ConfigurationErrorTests : IDisposable
         Assert.DoesNotContain('\n', error); // one message, no stack trace
     }
 
+    [Fact]
+    public async Task A_plugin_folder_other_users_can_write_stops_the_agent_naming_the_folder_and_the_fix()
+    {
+        var untrusted = Directory.CreateDirectory(Path.Combine(_workDirectory, "plugins")).FullName;
+        KernelTest.Run("chmod", "777", untrusted);
+        using var agent = AgentProcess.Start(
+            new
+            {
+                Agent = new { PluginDirectories = (string[])[untrusted, Path.Combine(RepositoryPaths.PublishedAgent, "plugins")] },
+                Plugins = new { Red = new { } },
+            },
+            _workDirectory);
+
+        Assert.Equal(ConfigurationError, await agent.WaitForExitAsync(ExitTimeout));
+        Assert.Contains(
+            $"kubebpf: configuration error: plugin folder {untrusted} cannot be trusted: {untrusted} is writable by its group and others (mode 0777)",
+            agent.StandardError,
+            StringComparison.Ordinal);
+        Assert.Contains($"Fix: chmod go-w '{untrusted}'", agent.StandardError, StringComparison.Ordinal);
+    }
+
     public void Dispose() => Directory.Delete(_workDirectory, recursive: true);
 }

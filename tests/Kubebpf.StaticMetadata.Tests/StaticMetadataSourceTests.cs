@@ -7,6 +7,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Time.Testing;
 
 namespace Kubebpf.StaticMetadata.Tests;
@@ -111,9 +112,9 @@ public sealed class StaticMetadataSourceTests : IDisposable
     [Fact]
     public void The_plugin_requires_a_file()
     {
-        var error = Assert.Throws<InvalidOperationException>(() => BuildPlugin([]));
+        var error = Assert.Throws<OptionsValidationException>(() => BuildPlugin([]));
 
-        Assert.StartsWith("Plugins:StaticMetadata:File is required", error.Message, StringComparison.Ordinal);
+        Assert.StartsWith("Plugin 'StaticMetadata': File is required", error.Message, StringComparison.Ordinal);
     }
 
     private ServiceProvider BuildPlugin(Dictionary<string, string?> settings)

@@ -6,7 +6,11 @@ internal sealed record PluginDescriptor(string Name, string Directory, string As
 /// <summary>Finds plugin folders in the configured drop-in directories.</summary>
 internal static class PluginCatalog
 {
-    /// <summary>Every plugin found, first directory winning when two hold the same name.</summary>
+    /// <summary>
+    /// Every plugin found, first directory winning when two hold the same name. As root, each directory searched and
+    /// each plugin found must be one only root can change (<see cref="PluginFolderTrust"/>).
+    /// </summary>
+    /// <exception cref="ConfigurationException">A folder or file another user could change, named with the fix.</exception>
     public static IReadOnlyList<PluginDescriptor> Discover(IEnumerable<string> directories, string baseDirectory)
     {
         var found = new Dictionary<string, PluginDescriptor>(StringComparer.OrdinalIgnoreCase);
@@ -18,13 +22,23 @@ internal static class PluginCatalog
                 continue;
             }
 
+            if (PluginFolderTrust.Applies)
+            {
+                PluginFolderTrust.CheckRoot(root);
+            }
+
             foreach (var folder in Directory.EnumerateDirectories(root).Order(StringComparer.Ordinal))
             {
                 var name = Path.GetFileName(folder);
                 var assembly = Path.Combine(folder, name + ".dll");
-                if (File.Exists(assembly))
+                if (File.Exists(assembly) && !found.ContainsKey(name))
                 {
-                    found.TryAdd(name, new PluginDescriptor(name, folder, assembly));
+                    if (PluginFolderTrust.Applies)
+                    {
+                        PluginFolderTrust.CheckPlugin(folder, root);
+                    }
+
+                    found.Add(name, new PluginDescriptor(name, folder, assembly));
                 }
             }
         }

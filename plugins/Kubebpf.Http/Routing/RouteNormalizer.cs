@@ -147,7 +147,7 @@ internal static class RouteNormalizer
         return true;
     }
 
-    private static bool IsUuid(ReadOnlySpan<char> segment)
+    internal static bool IsUuid(ReadOnlySpan<char> segment)
     {
         if (segment.Length != 36)
         {

@@ -1,5 +1,6 @@
 using System.Text;
 using Kubebpf.Http.Parsing;
+using Kubebpf.Http.Privacy;
 using Kubebpf.Sdk.Events;
 using Kubebpf.Sdk.Pipeline;
 using Kubebpf.Sdk.Protocols;
@@ -28,10 +29,13 @@ internal sealed class HttpStreamParser : IStreamParser
     private long _lastRequestStartNs = long.MinValue;
 
     /// <summary>
-    /// The latest path and Host value of this connection's requests: a keep-alive connection mostly repeats them, and
-    /// reusing the string saves decoding and allocating it.
+    /// The latest path (as sent) and Host value of this connection's requests: a keep-alive connection mostly repeats
+    /// them, and reusing the string saves decoding, redacting and allocating it.
     /// </summary>
     private string? _recentPath;
+
+    /// <summary><see cref="_recentPath"/> with its secrets masked (the same string when it holds none).</summary>
+    private string? _recentRedactedPath;
 
     /// <inheritdoc cref="_recentPath"/>
     private string? _recentHost;
@@ -364,7 +368,7 @@ internal sealed class HttpStreamParser : IStreamParser
         return new PendingRequest
         {
             Method = method,
-            Path = HttpStrings.Path(head.Target, _protocol.Options.RecordQueryStrings, ref _recentPath, out var query),
+            Path = RedactedPath(head.Target, out var query),
             Query = query,
             Version = HttpStrings.Version(head.Version),
             Host = head.Fields.Host.IsEmpty ? null : InternHost(head.Fields.Host),
@@ -373,9 +377,30 @@ internal sealed class HttpStreamParser : IStreamParser
         };
     }
 
+    private string RedactedPath(ReadOnlySpan<byte> target, out string? query)
+    {
+        var recent = _recentPath;
+        var path = HttpStrings.Path(target, _protocol.Options.RecordQueryStrings, ref _recentPath, out query);
+        if (!ReferenceEquals(path, recent) || _recentRedactedPath is null)
+        {
+            _recentRedactedPath = _protocol.Redactor.Redact(path);
+        }
+
+        return _recentRedactedPath;
+    }
+
     // A connection mostly repeats its Host: comparing with the latest one is cheaper than a lookup in the interner.
-    private string InternHost(ReadOnlySpan<byte> host) =>
-        _recentHost is { } recent && Ascii.Equals(host, recent) ? recent : _recentHost = _protocol.Interner.Intern(host);
+    // A Host value cannot hold userinfo (RFC 9110 7.2); one that does has it masked.
+    private string InternHost(ReadOnlySpan<byte> host)
+    {
+        if (_recentHost is { } recent && Ascii.Equals(host, recent))
+        {
+            return recent;
+        }
+
+        var at = host.LastIndexOf((byte)'@');
+        return at < 0 ? _recentHost = _protocol.Interner.Intern(host) : TargetRedactor.Mask + _protocol.Interner.Intern(host[at..]);
+    }
 
     /// <summary>Queues a request for its response and frames its body (RFC 9112 6.3); unframed, its body is unknown.</summary>
     private void OnRequest(PendingRequest request, bool framed, in HeadFields fields)
