@@ -27,6 +27,7 @@ public sealed class PluginOptionsConformanceTests
         { "StaticMetadata", "ReloadInterval", "-00:00:01" },
         { "Kubernetes", "MinBackoff", "00:00:00" },
         { "Otlp", "Temporality", "sometimes" },
+        { "Prometheus", "MaxSeries", "0" },
     };
 
     [Fact]
