@@ -27,6 +27,9 @@ internal static class Exchanges
         DetailFields = [new("db", FieldKind.Integer, "", "Database index.")],
     };
 
+    /// <summary>A protocol whose R.E.D. series are split by status, as DNS splits them by response code.</summary>
+    public static readonly ProtocolDescriptor LookupProtocol = new("lookup") { StatusTag = "rcode", RedGroupsByStatus = true };
+
     public static readonly WorkloadIdentity Cart = new("shop", "cart-7d9f-x2b4q", "Deployment", "cart", "cart-svc", "node-1");
     public static readonly WorkloadIdentity CartReplica = new("shop", "cart-7d9f-p8w2z", "Deployment", "cart", "cart-svc", "node-1");
     public static readonly WorkloadIdentity Payments = new("shop", "payments-0", "StatefulSet", "payments", "", "node-2");

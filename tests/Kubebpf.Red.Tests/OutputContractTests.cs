@@ -18,15 +18,17 @@ public class OutputContractTests
         MakeRedis("GET", "user:1"),
         MakeRedis("SET", "user:2", ExchangeOutcome.Timeout, workload: Payments) with { Code = 5, RequestBytes = 3, ResponseBytes = 0 },
         MakeRedis("PING", "") with { Peer = Cart, Status = "" },
+        Any(LookupProtocol, "A", "web.example", 0, "NOERROR", ExchangeOutcome.Success),
+        Any(LookupProtocol, "A", "nx.example", 3, "NXDOMAIN", ExchangeOutcome.ClientError) with { Peer = Payments },
     ];
 
-    public static TheoryData<string> Protocols => ["http", "redis"];
+    public static TheoryData<string> Protocols => ["http", "redis", "lookup"];
 
     [Theory]
     [MemberData(nameof(Protocols))]
     public void Every_emitted_point_matches_its_protocols_contract_and_every_declared_field_is_emitted(string name)
     {
-        var protocol = name == "http" ? HttpProtocol : RedisProtocol;
+        var protocol = name switch { "http" => HttpProtocol, "redis" => RedisProtocol, _ => LookupProtocol };
         var output = new CollectingPointWriter();
         new CallLogWriter(output, new TestAgentMetrics()).OnEvents(Varied);
         var aggregator = Aggregator();
@@ -62,12 +64,16 @@ public class OutputContractTests
         Assert.Contains(http.Red.Fields, f => f.Key == "errors_5xx");
         Assert.Equal("db", redis.CallLog.Fields[^1].Key);
         Assert.Contains(redis.Red.Tags, t => t.Key == "resource");
+        Assert.DoesNotContain(http.Red.Tags, t => t.Key == "status_class");
+        Assert.DoesNotContain(redis.Red.Tags, t => t.Key == "status");
+        Assert.Equal("rcode", RedOutputContract.For(LookupProtocol).Red.Tags[^1].Key);
     }
 
     [Fact]
     public void The_pattern_listed_by_the_plugin_names_no_protocol()
     {
         Assert.Equal(["<protocol>_requests", "<protocol>_red"], RedOutputContract.Pattern.All.Select(c => c.Name));
+        Assert.Contains(RedOutputContract.Pattern.Red.Tags, t => t.Key == "status");
     }
 
     [Fact]
