@@ -136,6 +136,12 @@ internal sealed record RedisDetails(int Db) : IExchangeDetails
     public void WriteFields(Span<Field> destination) => destination[0] = new("db", FieldValue.Integer(Db));
 }
 
+/// <summary>A learned name for one address, whatever the port.</summary>
+internal sealed class FixedPeerNames(NetworkEndpoint address, string name) : IPeerNameResolver
+{
+    public string? ResolveName(in NetworkEndpoint endpoint) => endpoint.WithPort(0).Equals(address.WithPort(0)) ? name : null;
+}
+
 /// <summary>A clock standing still at one instant.</summary>
 internal sealed class FixedTimeProvider(long unixNs) : TimeProvider
 {

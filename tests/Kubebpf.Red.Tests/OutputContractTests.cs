@@ -30,7 +30,7 @@ public class OutputContractTests
     {
         var protocol = name switch { "http" => HttpProtocol, "redis" => RedisProtocol, _ => LookupProtocol };
         var output = new CollectingPointWriter();
-        new CallLogWriter(output, new TestAgentMetrics()).OnEvents(Varied);
+        new CallLogWriter(output, new TestAgentMetrics(), new FixedPeerNames(Client, "partner.example")).OnEvents(Varied);
         var aggregator = Aggregator();
         aggregator.OnEvents(Varied);
         aggregator.Flush(WindowStartUnixNs + TenSecondsNs, output);

@@ -65,6 +65,7 @@ public static class RedOutputContract
             new("client", FieldKind.String, "", "Client endpoint, ip:port ([ip]:port for IPv6)."),
             new("server", FieldKind.String, "", "Server endpoint, ip:port ([ip]:port for IPv6)."),
             new("peer_ip", FieldKind.String, "", "Address of the other side."),
+            new("peer_name", FieldKind.String, "", "Name learned for the other side's address (a DNS answer), when no workload names it.", Required: false),
             .. protocol.DetailFields,
         ]);
 
