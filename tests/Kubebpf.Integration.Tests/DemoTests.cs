@@ -26,8 +26,8 @@ public sealed class DemoTests(ITestOutputHelper output)
         await PollAsync(async () => await CountAsync(influxUrl, "SELECT count(\"requests\") FROM \"http_red\"") > 0, "the agent's first R.E.D. points in the demo's InfluxDB", demo.Log);
 
         // The terminal sends Ctrl-C to its foreground process group: the demo's, which InfluxDB must not be in.
-        var influxd = int.Parse(File.ReadAllText(Path.Combine(State, "influxdb.pid")).Trim(), CultureInfo.InvariantCulture);
-        Assert.NotEqual(ProcessGroup(demo.Pid), ProcessGroup(influxd));
+        var influxdPid = int.Parse(File.ReadAllText(Path.Combine(State, "influxdb.pid")).Trim(), CultureInfo.InvariantCulture);
+        Assert.NotEqual(ProcessGroup(demo.Pid), ProcessGroup(influxdPid));
         var interrupted = DateTimeOffset.UtcNow;
         KernelTest.Run("kill", "-INT", "--", $"-{demo.Pid}");
         Assert.True(demo.WaitForExit(TimeSpan.FromSeconds(90)), $"the demo ended after Ctrl-C:\n{demo.Log()}");
