@@ -144,7 +144,7 @@ public class CallLogWriterTests
     [Fact]
     public void A_peer_no_workload_names_gets_the_name_learned_for_its_address()
     {
-        var writer = new CallLogWriter(_output, _metrics, new FixedPeerNames(Client, "partner.example"));
+        var writer = new CallLogWriter(_output, _metrics, new FixedPeerNames("partner.example", Client));
         writer.Feed(Make("/a"), Make("/b", peer: Payments), Make("/c", direction: TrafficDirection.Out));
 
         var batch = Assert.Single(_output.Batches);

@@ -136,10 +136,14 @@ internal sealed record RedisDetails(int Db) : IExchangeDetails
     public void WriteFields(Span<Field> destination) => destination[0] = new("db", FieldValue.Integer(Db));
 }
 
-/// <summary>A learned name for one address, whatever the port.</summary>
-internal sealed class FixedPeerNames(NetworkEndpoint address, string name) : IPeerNameResolver
+/// <summary>One learned name for some addresses, whatever the port.</summary>
+internal sealed class FixedPeerNames(string name, params NetworkEndpoint[] addresses) : IPeerNameResolver
 {
-    public string? ResolveName(in NetworkEndpoint endpoint) => endpoint.WithPort(0).Equals(address.WithPort(0)) ? name : null;
+    public string? ResolveName(in NetworkEndpoint endpoint)
+    {
+        var address = endpoint.WithPort(0);
+        return addresses.Any(a => a.WithPort(0).Equals(address)) ? name : null;
+    }
 }
 
 /// <summary>A clock standing still at one instant.</summary>

@@ -18,7 +18,7 @@ public class OutputContractTests
         MakeRedis("GET", "user:1"),
         MakeRedis("SET", "user:2", ExchangeOutcome.Timeout, workload: Payments) with { Code = 5, RequestBytes = 3, ResponseBytes = 0 },
         MakeRedis("PING", "") with { Peer = Cart, Status = "" },
-        Any(LookupProtocol, "A", "web.example", 0, "NOERROR", ExchangeOutcome.Success),
+        Any(LookupProtocol, "A", "web.example", 0, "NOERROR", ExchangeOutcome.Success) with { RequestBytes = 29, ResponseBytes = 45 },
         Any(LookupProtocol, "A", "nx.example", 3, "NXDOMAIN", ExchangeOutcome.ClientError) with { Peer = Payments },
     ];
 
@@ -30,7 +30,7 @@ public class OutputContractTests
     {
         var protocol = name switch { "http" => HttpProtocol, "redis" => RedisProtocol, _ => LookupProtocol };
         var output = new CollectingPointWriter();
-        new CallLogWriter(output, new TestAgentMetrics(), new FixedPeerNames(Client, "partner.example")).OnEvents(Varied);
+        new CallLogWriter(output, new TestAgentMetrics(), new FixedPeerNames("partner.example", Client, Server)).OnEvents(Varied);
         var aggregator = Aggregator();
         aggregator.OnEvents(Varied);
         aggregator.Flush(WindowStartUnixNs + TenSecondsNs, output);
@@ -58,7 +58,7 @@ public class OutputContractTests
         Assert.Equal(("http_requests", "http_red"), (http.CallLog.Name, http.Red.Name));
         Assert.Equal(("redis_requests", "redis_red"), (redis.CallLog.Name, redis.Red.Name));
         Assert.Equal(
-            ["path", "status", "duration_ns", "request_bytes", "response_bytes", "client", "server", "peer_ip", "host", "query", "version"],
+            ["path", "status", "duration_ns", "request_bytes", "response_bytes", "client", "server", "peer_ip", "peer_name", "host", "query", "version"],
             http.CallLog.Fields.Select(f => f.Key));
         Assert.Contains(http.Red.Tags, t => t.Key == "route");
         Assert.Contains(http.Red.Fields, f => f.Key == "errors_5xx");
