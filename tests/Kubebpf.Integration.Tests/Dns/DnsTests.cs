@@ -139,7 +139,7 @@ public sealed class DnsTests(InfluxDbServer influx, ITestOutputHelper output)
             new Dictionary<string, int> { [$"{scenario.ClientPod} out TIMEOUT"] = Queries, [$"{scenario.ServerPod} in TIMEOUT"] = Queries },
             Sums(perRcode.Select(p => ($"{Tag(p, "pod")} {Tag(p, "direction")} {Tag(p, "rcode")}", p["requests"].GetInt64()))));
         Assert.Equal(2 * Queries, perRcode.Sum(p => p["timeouts"].GetInt64()));
-        output.WriteLine($"{Queries} queries to a silent resolver: 0 timeouts from {watchedFrom.TotalSeconds:0.0} s to 4.8 s after sending, {timeouts.Count} points (out and in) after, each 5 s long");
+        output.WriteLine($"{Queries} queries to a silent resolver: 0 timeouts from {watchedFrom.TotalSeconds:0.0} s to 4.8 s after sending, {timeouts.Count} points (out and in) after, each 5 s long; dns_red rcode=TIMEOUT requests {perRcode.Sum(p => p["requests"].GetInt64())}");
     }
 
     [Fact]

@@ -6,7 +6,8 @@ namespace Kubebpf.Integration.Tests.Dns;
 
 /// <summary>
 /// Learned names end to end: a pod resolves a name through a real resolver (dnsmasq in a pod), then calls the address
-/// it got, which no metadata names; the DNS plugin's learned name table names that peer in the service map.
+/// it got, which no metadata names; the DNS plugin's learned name table names that peer in the service map and in the
+/// call log (<c>peer_name</c>).
 /// </summary>
 [Collection(KernelCollection.Name)]
 [Trait("Category", "Kernel")]
@@ -16,7 +17,7 @@ public sealed class LearnedNameTests(InfluxDbServer influx, ITestOutputHelper ou
     private const int Requests = 25;
 
     [Fact]
-    public async Task The_service_map_names_an_unknown_address_by_the_name_the_client_resolved()
+    public async Task The_service_map_and_the_call_log_name_an_unknown_address_by_the_name_the_client_resolved()
     {
         await using var scenario = AgentScenario.Create(influx, extraPods: 1);
         // The "external" server: nginx in a pod of its own, on an address no metadata names, behind a veth the agent does not observe.
@@ -54,10 +55,15 @@ public sealed class LearnedNameTests(InfluxDbServer influx, ITestOutputHelper ou
         calls = await scenario.QueryAsync("SELECT sum(\"requests\") AS \"requests\" FROM \"service_map_calls\" WHERE \"protocol\" = 'http' GROUP BY \"edge\"");
         Assert.Equal($"{edge}={Requests}", Describe(calls));
 
+        // The call log names the peer the same way: the client's calls, seen leaving its veth, carry the learned name.
+        var outbound = await scenario.PointsAsync("http_requests", $"WHERE direction = 'out' AND pod = '{scenario.ClientPod}'");
+        Assert.Equal(Requests, outbound.Count);
+        Assert.All(outbound, p => Assert.Equal((ExternalName, address), (p["peer_name"].GetString(), p["peer_ip"].GetString())));
+
         // The same edge from the command line, from the snapshot the agent left.
         var map = KernelTest.Run(Path.Combine(RepositoryPaths.PublishedAgent, "kubebpf"), "map", "--config", Path.Combine(scenario.WorkDirectory, "kubebpf.json"));
         Assert.Matches($@"shop/client\s+->\s+{ExternalName.Replace(".", "\\.", StringComparison.Ordinal)}\s+{Requests}\s", map);
-        output.WriteLine($"dig {ExternalName} -> {resolved}; {Requests} curl calls to {resolved}: service_map_calls {Describe(calls)}");
+        output.WriteLine($"dig {ExternalName} -> {resolved}; {Requests} curl calls to {resolved}: service_map_calls {Describe(calls)}; http_requests out with peer_name={ExternalName}: {outbound.Count}");
         output.WriteLine(map);
     }
 
