@@ -23,11 +23,12 @@ public sealed class DemoTests(ITestOutputHelper output)
     {
         using var demo = DemoRun.Start(output);
         var influxUrl = demo.WaitForInfluxUrl();
+        demo.WaitForLog("starting the agent");
         await PollAsync(async () => await CountAsync(influxUrl, "SELECT count(\"requests\") FROM \"http_red\"") > 0, "the agent's first R.E.D. points in the demo's InfluxDB", demo.Log);
 
         // The terminal sends Ctrl-C to its foreground process group: the demo's, which InfluxDB must not be in.
         var influxdPid = int.Parse(File.ReadAllText(Path.Combine(State, "influxdb.pid")).Trim(), CultureInfo.InvariantCulture);
-        Assert.NotEqual(ProcessGroup(demo.Pid), ProcessGroup(influxdPid));
+        var (demoGroup, influxGroup) = (ProcessGroup(demo.Pid), ProcessGroup(influxdPid));
         var interrupted = DateTimeOffset.UtcNow;
         KernelTest.Run("kill", "-INT", "--", $"-{demo.Pid}");
         Assert.True(demo.WaitForExit(TimeSpan.FromSeconds(90)), $"the demo ended after Ctrl-C:\n{demo.Log()}");
@@ -43,6 +44,7 @@ public sealed class DemoTests(ITestOutputHelper output)
             var last = await CountAsync(influxUrl, $"SELECT count(\"requests\") FROM \"http_red\" WHERE time >= {since}");
             output.WriteLine($"http_red points stamped after the Ctrl-C: {last}");
             Assert.True(last > 0, $"no http_red point stamped after the Ctrl-C reached InfluxDB:\n{demo.Log()}");
+            Assert.NotEqual(demoGroup, influxGroup);
         }
         finally
         {
@@ -55,8 +57,7 @@ public sealed class DemoTests(ITestOutputHelper output)
     public void Servers_left_by_an_interrupted_teardown_do_not_hold_the_lock_of_the_next_run()
     {
         using var demo = DemoRun.Start(output, "--no-agent");
-        demo.WaitForInfluxUrl();
-        Poll.Until(() => File.Exists(Path.Combine(State, "traffic.log")), "the demo's traffic to start", demo.Log, TimeSpan.FromSeconds(120));
+        demo.WaitForLog("traffic: about"); // every server is up
 
         // Interrupted teardown: the script dies at once, its servers live on.
         KernelTest.Run("kill", "-KILL", demo.Pid.ToString(CultureInfo.InvariantCulture));
@@ -180,13 +181,17 @@ public sealed class DemoTests(ITestOutputHelper output)
             }
         }
 
-        /// <summary>The demo's InfluxDB URL once it started, from the agent configuration the demo writes after it.</summary>
+        /// <summary>Waits until this run printed <paramref name="text"/> (files of the state folder may be an earlier run's).</summary>
+        public void WaitForLog(string text) =>
+            Poll.Until(() => Log().Contains(text, StringComparison.Ordinal), $"the demo to print '{text}'", Log, TimeSpan.FromSeconds(180));
+
+        /// <summary>The demo's InfluxDB URL once it started.</summary>
         public string WaitForInfluxUrl()
         {
-            var config = Path.Combine(State, "kubebpf.json");
-            Poll.Until(() => File.Exists(config) && File.ReadAllText(config).TrimEnd().EndsWith('}'), "the demo's servers and InfluxDB to start", Log, TimeSpan.FromSeconds(180));
-            using var json = JsonDocument.Parse(File.ReadAllText(config));
-            return json.RootElement.GetProperty("Plugins").GetProperty("InfluxDb").GetProperty("Url").GetString()!;
+            WaitForLog("starting InfluxDB on ");
+            var line = Log().Split('\n').First(l => l.Contains("starting InfluxDB on ", StringComparison.Ordinal));
+            var address = line[(line.IndexOf("starting InfluxDB on ", StringComparison.Ordinal) + "starting InfluxDB on ".Length)..].Split(' ')[0];
+            return "http://" + address;
         }
 
         public bool WaitForExit(TimeSpan timeout) => _process.WaitForExit(timeout);
