@@ -12,10 +12,10 @@ namespace Kubebpf.Red.Aggregation;
 /// Aggregates exchanges of every protocol into <c>&lt;protocol&gt;_red</c> points: one per (workload pod, direction,
 /// protocol, canonical operation, normalised resource, and status when the protocol groups by it) with requests in the
 /// window, plus one roll-up per (workload pod, direction, protocol) with operation, resource (and status) "*", merged
-/// from the resource histograms at flush: the roll-up spans every status, so its percentiles stay those of all requests. Series,
-/// workloads and resource tables idle for a whole window are dropped, so memory follows the active set. One lock
-/// guards everything: event batches take it once per batch, and flush holds it while it reads and resets the series
-/// it emits (a pass over each series' used buckets, no allocation per event).
+/// from the resource histograms at flush: the roll-up spans every status, so its percentiles stay those of all
+/// requests. Series, workloads and resource tables idle for a whole window are dropped, so memory follows the active
+/// set. One lock guards everything: event batches take it once per batch, and flush holds it while it reads and resets
+/// the series it emits (a pass over each series' used buckets, no allocation per event).
 /// </summary>
 internal sealed class RedAggregator : IEventSubscriber<Exchange>, IFlushable
 {

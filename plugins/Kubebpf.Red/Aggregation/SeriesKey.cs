@@ -51,7 +51,7 @@ internal readonly struct SeriesKey(
         string.IsNullOrEmpty(value) ? 0 : (value.Length << 16) ^ (value[0] << 8) ^ value[^1];
 }
 
-/// <summary>The roll-up of one workload pod, direction and protocol over all its operations and resources.</summary>
+/// <summary>The roll-up of one workload pod, direction and protocol over all its operations, resources and statuses.</summary>
 internal readonly record struct RollupKey(ObservedWorkload Workload, TrafficDirection Direction, ProtocolDescriptor Protocol)
 {
     public bool Equals(RollupKey other) =>
