@@ -121,7 +121,8 @@ need() { command -v "$1" >/dev/null || die "'$1' is missing: run ./build.sh once
 for command in ip nginx python3 curl influxd shuf dnsmasq getent mariadbd mariadb-install-db gcc; do need "$command"; done
 
 # One demo at a time: a second one would tear the first one's pods down as leftovers. Only this script holds the lock:
-# every process it starts gets "9>&-", so that servers outliving an interrupted teardown do not keep the next run out.
+# every server and background process it starts gets "9>&-", so that those outliving an interrupted teardown (or the
+# build's own servers) do not keep the next run out.
 # The servers also get a session of their own (setsid), out of the process group that the terminal's Ctrl-C reaches:
 # on Ctrl-C the script stops the agent first, whose last flush still reaches InfluxDB, then the servers.
 exec 9>/run/kubebpf-demo.lock
