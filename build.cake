@@ -1,4 +1,4 @@
-// Thin, linear build: Bpf -> Build -> Publish -> Test, Pack for the SDK package, and Benchmark (not run by CI).
+// Thin, linear build: Bpf -> Build -> Publish -> Image -> Test, Pack for the SDK package, and Benchmark (not run by CI).
 // Run through ./build.sh, which installs the Debian packages and the .NET tools first.
 using System.Xml.Linq;
 
@@ -43,9 +43,22 @@ Task("Publish")
     }
 });
 
+Task("Image")
+    .Description("Builds the agent image (deploy/Dockerfile) with podman from the sources, on local Debian 12 + .NET bases made with debootstrap "
+        + "(deploy/image/bases.sh, once); --image=<name> names it (default localhost/kubebpf/agent:dev, which the image test runs).")
+    .Does(() =>
+{
+    var image = Argument("image", "localhost/kubebpf/agent:dev");
+    var watch = System.Diagnostics.Stopwatch.StartNew();
+    var exit = StartProcess("deploy/image/build.sh", new ProcessSettings { Arguments = new ProcessArgumentBuilder().AppendQuoted(image) });
+    if (exit != 0) throw new Exception($"deploy/image/build.sh failed (exit code {exit}): podman, buildah and debootstrap are needed (./build.sh installs them).");
+    Information($"Image {image} built in {watch.Elapsed:mm\\:ss}.");
+});
+
 Task("Test")
     .Description("Unit and real-server tests, then the kernel tests (as root): those must all run; a skipped or missing kernel test fails the build.")
     .IsDependentOn("Publish")
+    .IsDependentOn("Image")
     .Does(() =>
 {
     CleanDirectory(resultsDir);

@@ -28,6 +28,15 @@ public sealed class AgentOptions
     /// <summary>Check (and mount) what eBPF probes need before starting them.</summary>
     public bool CheckKernel { get; set; } = true;
 
+    /// <summary>
+    /// Where the agent keeps its readiness file, <see cref="AttachedFileName"/>: present while every probe has attached
+    /// and none has failed (an orchestrator's readiness check tests it). Empty: no file.
+    /// </summary>
+    public string HealthDirectory { get; set; } = "";
+
+    /// <summary>The readiness file's name in <see cref="HealthDirectory"/>.</summary>
+    public const string AttachedFileName = "attached";
+
     internal void Validate()
     {
         if (FlushInterval < TimeSpan.FromMilliseconds(100))

@@ -39,6 +39,8 @@ internal sealed partial class AgentRuntime : IAsyncDisposable
     private readonly List<Task> _pumpTasks = [];
     private readonly CancellationTokenSource _stopProbes = new();
     private readonly CancellationTokenSource _stopPumps = new();
+    private readonly CancellationTokenSource _noProbeRunning = new();
+    private readonly Lock _readinessLock = new();
     private readonly Counter _pluginFailures;
     private Task _flushLoop = Task.CompletedTask;
 
@@ -58,6 +60,15 @@ internal sealed partial class AgentRuntime : IAsyncDisposable
     public IReadOnlyList<PluginDescriptor> Discovered { get; private set; } = [];
 
     internal AgentMetricsRegistry Metrics => _metrics;
+
+    /// <summary>Cancelled when every probe the agent started has failed: the agent observes nothing any more.</summary>
+    public CancellationToken NoProbeRunning => _noProbeRunning.Token;
+
+    /// <summary>Whether <see cref="NoProbeRunning"/> fired; still readable once the runtime is disposed.</summary>
+    public bool StoppedWithoutProbes { get; private set; }
+
+    /// <summary>Whether the readiness file says ready: every probe attached, none failed, not stopping.</summary>
+    public bool IsReady { get; private set; }
 
     /// <summary>Discovers plugins and builds every configured instance; failures are recorded per instance.</summary>
     public void Build()
@@ -209,10 +220,71 @@ internal sealed partial class AgentRuntime : IAsyncDisposable
             foreach (var probe in instance.Probes)
             {
                 _probeTasks.Add(RunProbeAsync(instance, probe));
+                if (probe is IReportsAttachment attaching)
+                {
+                    attaching.Attached.ContinueWith(_ => UpdateReadiness(), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+                }
             }
         }
 
+        UpdateReadiness();
         _flushLoop = FlushLoopAsync(_stopProbes.Token);
+    }
+
+    /// <summary>
+    /// Writes the readiness file when every probe of every instance that has probes is running and has attached (a probe
+    /// that does not report attachment counts as attached once started), and removes it otherwise.
+    /// </summary>
+    private void UpdateReadiness()
+    {
+        lock (_readinessLock)
+        {
+            var probing = _instances.Where(i => i.Probes.Count > 0).ToList();
+            var ready = probing.Count > 0 && !_stopProbes.IsCancellationRequested && probing.All(i =>
+                i.State == PluginState.Running && i.Probes.All(p => p is not IReportsAttachment a || a.Attached.IsCompletedSuccessfully));
+            if (ready == IsReady)
+            {
+                return;
+            }
+
+            IsReady = ready;
+            if (_options.HealthDirectory.Length == 0)
+            {
+                return;
+            }
+
+            var file = Path.Combine(_options.HealthDirectory, AgentOptions.AttachedFileName);
+            try
+            {
+                if (ready)
+                {
+                    Directory.CreateDirectory(_options.HealthDirectory);
+                    File.WriteAllText(file, string.Join(Environment.NewLine, probing.Select(i => i.InstanceName)) + Environment.NewLine);
+                }
+                else
+                {
+                    File.Delete(file);
+                }
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                LogReadinessFileFailed(file, ex.Message);
+            }
+        }
+    }
+
+    /// <summary>After a probe instance failed: when no probe instance is left running, says why this matters and stops the agent.</summary>
+    private void StopWhenNoProbeRuns()
+    {
+        var probing = _instances.Where(i => i.Probes.Count > 0).ToList();
+        if (probing.Count == 0 || probing.Any(i => i.IsActive) || _stopProbes.IsCancellationRequested || _noProbeRunning.IsCancellationRequested)
+        {
+            return;
+        }
+
+        LogNoProbeRunning(string.Join(", ", probing.Select(i => i.InstanceName)));
+        StoppedWithoutProbes = true;
+        _noProbeRunning.Cancel();
     }
 
     private ProtocolRegistration<T> Registration<T>(PluginInstance instance, T protocol)
@@ -229,13 +301,18 @@ internal sealed partial class AgentRuntime : IAsyncDisposable
             return;
         }
 
-        var features = probes.OfType<IRequiresKernelFeatures>().Aggregate(KernelFeatures.None, (all, p) => all | p.RequiredKernelFeatures);
+        var features = RequiredKernelFeatures();
         var report = KernelRequirements.Check(features, mountMissing: true);
         if (!report.AllOk)
         {
             throw new KernelRequirementsException(report);
         }
     }
+
+    /// <summary>What the probes of the active instances declare they need (<see cref="IRequiresKernelFeatures"/>).</summary>
+    public KernelFeatures RequiredKernelFeatures() =>
+        _instances.Where(i => i.IsActive).SelectMany(i => i.Probes).OfType<IRequiresKernelFeatures>()
+            .Aggregate(KernelFeatures.None, (all, probe) => all | probe.RequiredKernelFeatures);
 
     private Task RunProbeAsync(PluginInstance instance, IProbe probe)
     {
@@ -305,6 +382,7 @@ internal sealed partial class AgentRuntime : IAsyncDisposable
     {
         var deadline = _time.GetUtcNow() + _options.ShutdownTimeout;
         await _stopProbes.CancelAsync();
+        UpdateReadiness();
         await WaitAsync(Task.WhenAll(_probeTasks), _options.ShutdownTimeout, "probes to stop");
         await _flushLoop;
         FlushAll();
@@ -339,9 +417,16 @@ internal sealed partial class AgentRuntime : IAsyncDisposable
     {
         if (instance.Fail(phase, error))
         {
-            _pluginFailures.Increment();
             LogPluginFailed(instance.InstanceName, phase, ConfigurationException.Reasons(error));
             LogPluginFailureDetail(error, instance.InstanceName);
+            if (instance.Probes.Count > 0)
+            {
+                UpdateReadiness();
+                StopWhenNoProbeRuns();
+            }
+
+            // Last, so that whoever sees the count also sees the readiness and the stop it caused.
+            _pluginFailures.Increment();
         }
     }
 
@@ -357,6 +442,7 @@ internal sealed partial class AgentRuntime : IAsyncDisposable
         _factory.Dispose();
         _stopProbes.Dispose();
         _stopPumps.Dispose();
+        _noProbeRunning.Dispose();
     }
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Plugin instance {Instance} failed while {Phase}: {Reason}. It is stopped; the other plugins keep running.")]
@@ -370,6 +456,15 @@ internal sealed partial class AgentRuntime : IAsyncDisposable
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "No sink is configured: points are computed but go nowhere. Add e.g. a Console or InfluxDb plugin instance.")]
     private partial void LogNoSink();
+
+    [LoggerMessage(Level = LogLevel.Critical, Message = "No probe is running: every probe failed ({Instances}; errors above), so the agent observes nothing and stops with exit code 4 instead of looking healthy. " +
+        "In a container, an EPERM (Operation not permitted) from bpf() or perf_event_open() while the capabilities are granted means its seccomp profile refuses them: " +
+        "run it with seccomp unconfined (Kubernetes: securityContext.seccompProfile.type: Unconfined; podman and docker: --security-opt seccomp=unconfined) " +
+        "or with a profile that allows bpf and perf_event_open. 'kubebpf check' names what is missing.")]
+    private partial void LogNoProbeRunning(string instances);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Cannot update the readiness file {File}: {Reason}")]
+    private partial void LogReadinessFileFailed(string file, string reason);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Shutdown: gave up waiting for {What} after {Timeout}")]
     private partial void LogShutdownTimeout(string what, TimeSpan timeout);

@@ -34,7 +34,7 @@ plugins.SetAction((result, _) => Cli.GuardAsync(() => Cli.ListPluginsAsync(resul
 
 var check = new Command(
     "check",
-    "Check (and mount where possible) what the eBPF probes need: privileges, memlock, BTF, bpffs, tracefs. With --config or --set, only what the configured probes need.")
+    "Check (and mount where possible) what the configured eBPF probes need: capabilities, memlock, the bpf() syscall (seccomp), and BTF, bpffs, tracefs where a probe needs them.")
 {
     configOption, setOption,
 };
@@ -83,6 +83,7 @@ internal static class Cli
 {
     public const int ConfigurationError = 2;
     public const int KernelRequirementsUnmet = 3;
+    public const int NoProbeRunning = 4;
 
     public static async Task<int> GuardAsync(Func<Task<int>> command)
     {
@@ -104,17 +105,17 @@ internal static class Cli
 
     public static async Task<int> CheckAsync(string? configFile, string[] overrides)
     {
-        var features = KernelFeatures.Btf | KernelFeatures.BpfFs | KernelFeatures.TraceFs;
-        if (configFile is not null || overrides.Length > 0)
+        // What the configured, loadable probes declare, as 'kubebpf run' checks it before starting them (the default
+        // configuration beside the agent when none is named); everything only when no plugin is configured at all.
+        var configuration = AgentConfiguration.Build(configFile, overrides);
+        var features = KernelFeatures.Btf | KernelFeatures.BpfFs | KernelFeatures.TraceFs | KernelFeatures.RawSockets | KernelFeatures.PerfEvents;
+        if (configuration.GetSection("Plugins").GetChildren().Any())
         {
-            // What the configured, loadable probes declare, as 'kubebpf run' checks it before starting them.
-            var configuration = AgentConfiguration.Build(configFile, overrides);
             using var loggerFactory = LoggerFactory.Create(b => b.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(LogLevel.Warning));
             await using var runtime = new AgentRuntime(configuration, AgentConfiguration.Options(configuration), loggerFactory, TimeProvider.System, AppContext.BaseDirectory);
             runtime.Build();
             runtime.RequireAllPluginsFound();
-            features = runtime.Instances.Where(i => i.IsActive).SelectMany(i => i.Probes).OfType<IRequiresKernelFeatures>()
-                .Aggregate(KernelFeatures.None, (all, probe) => all | probe.RequiredKernelFeatures);
+            features = runtime.RequiredKernelFeatures();
         }
 
         var report = KernelRequirements.Check(features, mountMissing: true);
@@ -150,7 +151,7 @@ internal static class Cli
         runtime.RequireAllPluginsFound();
         runtime.CheckKernel();
         await host.RunAsync();
-        return 0;
+        return runtime.StoppedWithoutProbes ? NoProbeRunning : 0;
     }
 
     /// <summary>

@@ -22,15 +22,20 @@ internal sealed partial class CaptureProbe(
     IEventPublisher<TcpConnectionReport> connections,
     IWorkloadResolver resolver,
     IAgentMetrics metrics,
-    ILogger<CaptureProbe> logger) : IProbe, IRequiresKernelFeatures
+    ILogger<CaptureProbe> logger) : IProbe, IRequiresKernelFeatures, IReportsAttachment
 {
     private const long HousekeepingIntervalMs = 1000;
 
     // Replaced whole by the capture thread, read by the flush thread's gauges.
     private StrongBox<CaptureCounters> _lastCounters = new(default);
 
-    /// <summary>Socket filters need privileges only: no BTF, no tracefs.</summary>
-    public KernelFeatures RequiredKernelFeatures => KernelFeatures.None;
+    private readonly TaskCompletionSource _attached = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>Socket filters on AF_PACKET sockets: CAP_NET_RAW besides CAP_BPF; no BTF, no tracefs.</summary>
+    public KernelFeatures RequiredKernelFeatures => KernelFeatures.RawSockets;
+
+    /// <summary>Completes once the socket filter is loaded and the capture started.</summary>
+    public Task Attached => _attached.Task;
 
     private CaptureCounters Last => Volatile.Read(ref _lastCounters).Value;
 
@@ -41,6 +46,7 @@ internal sealed partial class CaptureProbe(
         var wholeSegments = WholeSegmentRule.For(stream.Select(p => p.Protocol));
         using var capture = new PacketCapture(options, logger, wholeSegments);
         capture.Start();
+        _attached.TrySetResult();
         void ReadCounters() => Volatile.Write(ref _lastCounters, new StrongBox<CaptureCounters>(capture.ReadCounters()));
         ReadCounters();
         RegisterCaptureGauges();

@@ -16,7 +16,7 @@ namespace Kubebpf.Profiler;
 /// <see cref="ProfilerOptions.Interval"/> (and once more at stop) it writes the window's flame-graph rows and top
 /// functions, and rewrites the SVG and collapsed files.
 /// </summary>
-internal sealed partial class ProfilerProbe : IProbe, IRequiresKernelFeatures
+internal sealed partial class ProfilerProbe : IProbe, IRequiresKernelFeatures, IReportsAttachment
 {
     private const string TruncatedFrame = "[truncated]";
     private const string LostStackFrame = "[stack lost]";
@@ -72,13 +72,19 @@ internal sealed partial class ProfilerProbe : IProbe, IRequiresKernelFeatures
         metrics.Gauge("perfmap_dropped", "JIT perf-map lines dropped: malformed, or past MaxPerfMapEntries", () => Volatile.Read(ref _lastStats).PerfMapDropped);
     }
 
-    /// <summary>perf_event programs need privileges only (CAP_PERFMON and CAP_BPF, or root).</summary>
-    public KernelFeatures RequiredKernelFeatures => KernelFeatures.None;
+    private readonly TaskCompletionSource _attached = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>perf_event programs need privileges only: CAP_PERFMON besides CAP_BPF.</summary>
+    public KernelFeatures RequiredKernelFeatures => KernelFeatures.PerfEvents;
+
+    /// <summary>Completes once the sampler's perf events are open and its program attached on every CPU.</summary>
+    public Task Attached => _attached.Task;
 
     public async Task RunAsync(CancellationToken stoppingToken)
     {
         using var sampler = new StackSampler(_options.Frequency, (uint)_options.MaxKernelEntries, (uint)_options.MaxKernelStacks, _logger);
         Volatile.Write(ref _sampledCpus, sampler.SampledCpus);
+        _attached.TrySetResult();
         LogStarted(sampler.SampledCpus, _options.Frequency, _options.Interval);
         var windowStart = _time.GetUtcNow();
         try

@@ -1,4 +1,6 @@
+using System.Diagnostics;
 using Kubebpf.Agent.Plugins;
+using Kubebpf.Sdk.Pipeline;
 using Kubebpf.Testing;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -9,6 +11,7 @@ namespace Kubebpf.Agent.Tests;
 public sealed class PluginIsolationTests : IDisposable
 {
     private readonly string _pluginRoot = Directory.CreateTempSubdirectory("kubebpf-plugins-").FullName;
+    private readonly string _healthDirectory = Path.Combine(Path.GetTempPath(), "kubebpf-health-" + Guid.NewGuid().ToString("N"));
 
     public PluginIsolationTests()
     {
@@ -182,6 +185,121 @@ public sealed class PluginIsolationTests : IDisposable
         Assert.NotEqual(typeof(AgentRuntime).Assembly, instance.Probes[0].GetType().Assembly);
     }
 
+    [Fact]
+    public async Task The_readiness_file_is_written_once_every_probe_attached_and_removed_at_shutdown()
+    {
+        await using var runtime = CreateRuntime(new()
+        {
+            ["Agent:HealthDirectory"] = _healthDirectory,
+            ["Plugins:First:Plugin"] = "FaultyPlugin",
+            ["Plugins:Second:Plugin"] = "FaultyPlugin",
+        });
+        runtime.Build();
+        runtime.Start();
+
+        Poll.Until(() => File.Exists(AttachedFile), "the readiness file");
+        Assert.Equal(["First", "Second"], File.ReadAllLines(AttachedFile));
+        Assert.True(runtime.IsReady);
+        await runtime.StopAsync();
+        Assert.False(File.Exists(AttachedFile), "the readiness file outlived the agent's shutdown");
+        Assert.False(runtime.NoProbeRunning.IsCancellationRequested);
+    }
+
+    [Fact]
+    public async Task A_probe_that_cannot_attach_keeps_the_agent_unready_while_the_other_probes_run()
+    {
+        await using var runtime = CreateRuntime(new()
+        {
+            ["Agent:HealthDirectory"] = _healthDirectory,
+            ["Plugins:Broken:Plugin"] = "FaultyPlugin",
+            ["Plugins:Broken:FailIn"] = "Attaching",
+            ["Plugins:Healthy:Plugin"] = "FaultyPlugin",
+        });
+        runtime.Build();
+        runtime.Start();
+
+        var healthy = (IReportsAttachment)runtime.Instances.Single(i => i.InstanceName == "Healthy").Probes[0];
+        Poll.Until(() => PluginFailures(runtime) == 1 && healthy.Attached.IsCompleted, "the broken probe's failure and the healthy probe's attachment");
+        Assert.False(runtime.IsReady);
+        Assert.False(File.Exists(AttachedFile), "ready although a probe never attached");
+        Assert.False(runtime.NoProbeRunning.IsCancellationRequested, "stopped although a probe still runs");
+        await runtime.StopAsync();
+    }
+
+    [Theory]
+    [InlineData("Attaching")]
+    [InlineData("Running")]
+    public async Task When_every_probe_has_failed_the_agent_is_unready_and_asks_to_stop(string failIn)
+    {
+        await using var runtime = CreateRuntime(new()
+        {
+            ["Agent:HealthDirectory"] = _healthDirectory,
+            ["Plugins:Broken:Plugin"] = "FaultyPlugin",
+            ["Plugins:Broken:FailIn"] = failIn,
+            ["Plugins:Off:Plugin"] = "FaultyPlugin",
+            ["Plugins:Off:Enabled"] = "false",
+        });
+        runtime.Build();
+        runtime.Start();
+
+        Poll.Until(() => PluginFailures(runtime) == 1, "the probe's failure");
+        Assert.True(runtime.NoProbeRunning.IsCancellationRequested);
+        Assert.False(runtime.IsReady);
+        Assert.False(File.Exists(AttachedFile), "ready although no probe runs");
+        await runtime.StopAsync();
+    }
+
+    [Fact]
+    public async Task The_agent_exits_4_naming_seccomp_when_no_probe_runs()
+    {
+        var work = Directory.CreateTempSubdirectory("kubebpf-noprobe-").FullName;
+        try
+        {
+            using var agent = AgentProcess.Start(
+                new
+                {
+                    Agent = new { PluginDirectories = new[] { _pluginRoot }, CheckKernel = false },
+                    Plugins = new { Broken = new { Plugin = "FaultyPlugin", FailIn = "Attaching" } },
+                },
+                work);
+
+            Assert.Equal(4, await agent.WaitForExitAsync(TimeSpan.FromSeconds(60)));
+            Assert.Contains("No probe is running: every probe failed (Broken;", agent.StandardError, StringComparison.Ordinal);
+            Assert.Contains("seccompProfile.type: Unconfined", agent.StandardError, StringComparison.Ordinal);
+        }
+        finally
+        {
+            Directory.Delete(work, recursive: true);
+        }
+    }
+
+    [Theory]
+    [Trait("Category", "Kernel")]
+    [InlineData("-all,+net_raw", 3)]
+    [InlineData("+all", 0)]
+    public void Check_reads_the_effective_capabilities_and_asks_only_what_the_configured_probes_need(string boundingSet, int expectedExit)
+    {
+        KernelTest.RequireRoot();
+        var agent = Path.Combine(RepositoryPaths.PublishedAgent, "kubebpf");
+        var config = Path.Combine(Directory.CreateDirectory(_healthDirectory).FullName, "check.json");
+        File.WriteAllText(config, $$"""{ "Agent": { "PluginDirectories": [ "{{_pluginRoot}}" ] }, "Plugins": { "Probe": { "Plugin": "FaultyPlugin" } } }""");
+        // Root all along: setpriv only narrows the bounding set, and so what root's capabilities can be after exec.
+        var (exit, output) = KernelTest.RunToEnd(
+            new ProcessStartInfo("setpriv", ["--bounding-set", boundingSet, "--", agent, "check", "--config", config]), TimeSpan.FromSeconds(60));
+
+        Assert.True(exit == expectedExit, output);
+        // The faulty plugin's probe declares no kernel features: no BTF, bpffs or tracefs to check (or mount).
+        Assert.DoesNotContain("btf", output, StringComparison.Ordinal);
+        Assert.DoesNotContain("bpffs", output, StringComparison.Ordinal);
+        Assert.DoesNotContain("tracefs", output, StringComparison.Ordinal);
+        Assert.Contains(
+            expectedExit == 0
+                ? "[ok] privileges: CAP_BPF held (effective: CAP_BPF, CAP_PERFMON, CAP_NET_RAW, CAP_SYS_ADMIN)"
+                : "[FAIL] privileges: missing CAP_BPF (eBPF programs and maps) in the effective capabilities (CAP_NET_RAW)",
+            output, StringComparison.Ordinal);
+        Assert.Contains(expectedExit == 0 ? "[ok] bpf syscall: allowed" : "[FAIL] bpf syscall: refused (EPERM) without CAP_BPF", output, StringComparison.Ordinal);
+    }
+
     private AgentRuntime CreateRuntime(Dictionary<string, string?> settings)
     {
         settings["Agent:PluginDirectories:0"] = _pluginRoot;
@@ -204,5 +322,14 @@ public sealed class PluginIsolationTests : IDisposable
         }
     }
 
-    public void Dispose() => Directory.Delete(_pluginRoot, recursive: true);
+    private string AttachedFile => Path.Combine(_healthDirectory, AgentOptions.AttachedFileName);
+
+    public void Dispose()
+    {
+        Directory.Delete(_pluginRoot, recursive: true);
+        if (Directory.Exists(_healthDirectory))
+        {
+            Directory.Delete(_healthDirectory, recursive: true);
+        }
+    }
 }

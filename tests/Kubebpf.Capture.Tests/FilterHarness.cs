@@ -58,7 +58,7 @@ internal sealed class FilterHarness : IDisposable
     public static FilterHarness Attach(uint maxSegmentBytes, bool wholeBinarySegments, WholeSegmentRule wholeSegments, params string[] interfaces)
     {
         KernelTest.RequireRoot();
-        KernelRequirements.Check(KernelFeatures.None).ThrowIfUnmet();
+        KernelRequirements.Check(KernelFeatures.RawSockets).ThrowIfUnmet();
         var obj = OpenObject();
         FilterHarness? harness = null;
         try

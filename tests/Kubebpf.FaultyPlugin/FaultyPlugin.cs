@@ -16,6 +16,11 @@ public enum FailurePhase
 {
     None,
     Loading,
+
+    /// <summary>The probe throws before it reports attachment.</summary>
+    Attaching,
+
+    /// <summary>The probe throws after it reported attachment.</summary>
     Running,
     Events,
     Flushing,
@@ -55,7 +60,7 @@ public sealed class FaultyPlugin : IPlugin
 }
 
 /// <summary>Every kind of component at once, each throwing only in the configured phase.</summary>
-public sealed class FaultyComponent : IProbe, IPointSink, IFlushable, IEventSubscriber<Exchange>
+public sealed class FaultyComponent : IProbe, IReportsAttachment, IPointSink, IFlushable, IEventSubscriber<Exchange>
 {
     // A protocol of its own, so that what the R.E.D. plugin makes of this exchange never mixes with real HTTP traffic.
     private static readonly Exchange Published = new()
@@ -68,6 +73,7 @@ public sealed class FaultyComponent : IProbe, IPointSink, IFlushable, IEventSubs
     private readonly FailurePhase _phase;
     private readonly IEventPublisher<Exchange> _publisher;
     private readonly ILogger<FaultyComponent> _logger;
+    private readonly TaskCompletionSource _attached = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     public FaultyComponent(FaultyOptions options, IEventPublisher<Exchange> publisher, IAgentMetrics metrics, ILogger<FaultyComponent> logger)
     {
@@ -77,6 +83,8 @@ public sealed class FaultyComponent : IProbe, IPointSink, IFlushable, IEventSubs
         metrics.Gauge("marker", "the Marker setting of this instance", () => options.Marker);
     }
 
+    public Task Attached => _attached.Task;
+
     public async Task RunAsync(CancellationToken stoppingToken)
     {
         if (_phase == FailurePhase.Verifier)
@@ -85,6 +93,8 @@ public sealed class FaultyComponent : IProbe, IPointSink, IFlushable, IEventSubs
         }
 
         await Task.Delay(TimeSpan.FromMilliseconds(200), stoppingToken).ConfigureAwait(false);
+        Throw(FailurePhase.Attaching);
+        _attached.TrySetResult();
         Throw(FailurePhase.Running);
         _publisher.Publish([Published]); // every instance's subscriber gets one batch
         await Task.Delay(Timeout.Infinite, stoppingToken).ConfigureAwait(false);

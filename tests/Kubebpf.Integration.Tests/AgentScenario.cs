@@ -88,8 +88,9 @@ public sealed class AgentScenario : IAsyncDisposable
     /// </summary>
     /// <param name="extraPlugins">More plugin instances, by instance name.</param>
     /// <param name="extraPluginDirectories">Plugin folders searched after the published one.</param>
+    /// <param name="container">The agent image to run instead of the published agent (its own plugins, its readiness file).</param>
     public async Task<AgentProcess> StartAgentAsync(
-        IReadOnlyDictionary<string, object>? extraPlugins = null, IReadOnlyList<string>? extraPluginDirectories = null)
+        IReadOnlyDictionary<string, object>? extraPlugins = null, IReadOnlyList<string>? extraPluginDirectories = null, AgentContainer? container = null)
     {
         var interfaces = Pods.Pods.Select(p => p.HostInterface).ToArray();
         var plugins = new Dictionary<string, object>
@@ -110,14 +111,16 @@ public sealed class AgentScenario : IAsyncDisposable
         {
             Agent = new
             {
-                PluginDirectories = (string[])[Path.Combine(RepositoryPaths.PublishedAgent, "plugins"), .. extraPluginDirectories ?? []],
+                // The image's agent finds its own plugins beside it (the default folder).
+                PluginDirectories = container is null ? (string[])[Path.Combine(RepositoryPaths.PublishedAgent, "plugins"), .. extraPluginDirectories ?? []] : [],
                 FlushInterval = "00:00:01",
                 NodeName = "e2e-node",
+                HealthDirectory = container is null ? "" : AgentContainer.HealthDirectory,
             },
             Plugins = plugins,
             Logging = new { LogLevel = new { Default = "Information" } },
         };
-        Agent = AgentProcess.Start(configuration, _workDirectory);
+        Agent = AgentProcess.Start(configuration, _workDirectory, container);
         await Agent.WaitForLogAsync("Capture attached to", AttachTimeout);
         return Agent;
     }

@@ -53,7 +53,7 @@ public sealed partial class BpfObjectKernelTests
 
         Assert.True(report.AllOk, report.ToString());
         report.ThrowIfUnmet();
-        Assert.Equal(["privileges", "memlock", "btf", "bpffs", "tracefs"], report.Checks.Select(c => c.Name));
+        Assert.Equal(["privileges", "memlock", "bpf syscall", "btf", "bpffs", "tracefs"], report.Checks.Select(c => c.Name));
     }
 
     [Fact]

@@ -17,11 +17,13 @@ public sealed partial class AgentProcess : IDisposable
     private readonly StringBuilder _stdout = new();
     private readonly StringBuilder _stderr = new();
     private readonly string _configPath;
+    private readonly AgentContainer? _container;
 
-    private AgentProcess(Process process, string configPath)
+    private AgentProcess(Process process, string configPath, AgentContainer? container)
     {
         _process = process;
         _configPath = configPath;
+        _container = container;
     }
 
     public string StandardOutput
@@ -53,15 +55,18 @@ public sealed partial class AgentProcess : IDisposable
     /// <summary>The agent's process id.</summary>
     public int Id => _process.Id;
 
-    /// <summary>Starts <c>kubebpf run</c> with <paramref name="configuration"/> serialised to a temporary JSON file.</summary>
-    public static AgentProcess Start(object configuration, string workDirectory) =>
-        StartWithConfigText(JsonSerializer.Serialize(configuration, new JsonSerializerOptions { WriteIndented = true }), workDirectory);
+    /// <summary>
+    /// Starts <c>kubebpf run</c> with <paramref name="configuration"/> serialised to a temporary JSON file: the published
+    /// agent, or the agent image in <paramref name="container"/> (SIGTERM reaches the agent through podman).
+    /// </summary>
+    public static AgentProcess Start(object configuration, string workDirectory, AgentContainer? container = null) =>
+        StartWithConfigText(JsonSerializer.Serialize(configuration, new JsonSerializerOptions { WriteIndented = true }), workDirectory, container);
 
     /// <summary>Starts <c>kubebpf run</c> with <paramref name="configurationText"/> as its configuration file, as is (e.g. invalid JSON).</summary>
-    public static AgentProcess StartWithConfigText(string configurationText, string workDirectory)
+    public static AgentProcess StartWithConfigText(string configurationText, string workDirectory, AgentContainer? container = null)
     {
         var executable = Path.Combine(RepositoryPaths.PublishedAgent, "kubebpf");
-        if (!File.Exists(executable))
+        if (container is null && !File.Exists(executable))
         {
             throw new InvalidOperationException($"{executable} is missing: run ./build.sh --target=Publish (the Test target does it).");
         }
@@ -69,15 +74,15 @@ public sealed partial class AgentProcess : IDisposable
         Directory.CreateDirectory(workDirectory);
         var configPath = Path.Combine(workDirectory, "kubebpf.json");
         File.WriteAllText(configPath, configurationText);
-        var start = new ProcessStartInfo(executable)
+        string[] arguments = ["run", "--config", configPath];
+        var start = container?.RunCommand(workDirectory, arguments) ?? new ProcessStartInfo(executable, arguments)
         {
-            ArgumentList = { "run", "--config", configPath },
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
         };
         var process = new Process { StartInfo = start };
-        var agent = new AgentProcess(process, configPath);
+        var agent = new AgentProcess(process, configPath, container);
         process.OutputDataReceived += (_, e) => agent.Append(agent._stdout, e.Data);
         process.ErrorDataReceived += (_, e) => agent.Append(agent._stderr, e.Data);
         process.Start();
@@ -168,6 +173,7 @@ public sealed partial class AgentProcess : IDisposable
             _process.WaitForExit();
         }
 
+        _container?.Remove();
         _process.Dispose();
         File.Delete(_configPath);
     }

@@ -49,6 +49,28 @@ public static class KernelTest
 
         return output;
     }
+
+    /// <summary>
+    /// Runs <paramref name="start"/> (its output redirected here) to its end and returns its exit code with its standard
+    /// output and error together; fails the test when it outlives <paramref name="timeout"/>.
+    /// </summary>
+    public static (int ExitCode, string Output) RunToEnd(ProcessStartInfo start, TimeSpan timeout)
+    {
+        ArgumentNullException.ThrowIfNull(start);
+        start.RedirectStandardOutput = true;
+        start.RedirectStandardError = true;
+        using var process = Process.Start(start)!;
+        var error = process.StandardError.ReadToEndAsync();
+        var output = process.StandardOutput.ReadToEndAsync();
+        if (!process.WaitForExit(timeout))
+        {
+            process.Kill(entireProcessTree: true);
+            Assert.Fail($"{start.FileName} {string.Join(' ', start.ArgumentList)} did not end within {timeout}: {output.Result}{error.Result}");
+        }
+
+        process.WaitForExit();
+        return (process.ExitCode, output.Result + error.Result);
+    }
 }
 
 /// <summary>A logger that keeps every message.</summary>

@@ -3,11 +3,14 @@ using System.Runtime.InteropServices;
 
 namespace Kubebpf.Sdk.Bpf;
 
-/// <summary>What a probe needs from the kernel and the mounts, beyond privileges and memlock (always checked).</summary>
+/// <summary>
+/// What a probe needs from the kernel, the mounts and the process's capabilities beyond loading eBPF programs
+/// (CAP_BPF, the memlock limit and a <c>bpf()</c> syscall that seccomp lets through: always checked).
+/// </summary>
 [Flags]
 public enum KernelFeatures
 {
-    /// <summary>Privileges and the memlock limit only (enough for socket filters).</summary>
+    /// <summary>Loading eBPF programs and maps only.</summary>
     None = 0,
 
     /// <summary>Kernel BTF at <c>/sys/kernel/btf/vmlinux</c> (CO-RE, tp_btf).</summary>
@@ -16,8 +19,14 @@ public enum KernelFeatures
     /// <summary>bpffs at <c>/sys/fs/bpf</c> (pinning).</summary>
     BpfFs = 2,
 
-    /// <summary>tracefs at <c>/sys/kernel/tracing</c> (tracepoints, uprobes).</summary>
+    /// <summary>tracefs at <c>/sys/kernel/tracing</c> (tracepoints, uprobes); attaching them needs CAP_PERFMON too.</summary>
     TraceFs = 4,
+
+    /// <summary>AF_PACKET raw sockets (socket filters): CAP_NET_RAW.</summary>
+    RawSockets = 8,
+
+    /// <summary>perf events (CPU sampling, perf_event programs): CAP_PERFMON.</summary>
+    PerfEvents = 16,
 }
 
 /// <summary>One check of <see cref="KernelRequirements"/>.</summary>
@@ -49,23 +58,21 @@ public sealed record KernelRequirementsReport(IReadOnlyList<KernelCheck> Checks)
 }
 
 /// <summary>
-/// Checks, and where it can fixes, what loading eBPF programs needs: privileges, the memlock limit, kernel BTF,
-/// bpffs and tracefs (mounted when missing and running as root). Call it once at start-up, from any thread.
+/// Checks, and where it can fixes, what loading eBPF programs needs: the effective capabilities, the memlock limit,
+/// the <c>bpf()</c> syscall itself (a container's seccomp profile may refuse it whatever the capabilities), kernel BTF,
+/// bpffs and tracefs (mounted when missing and CAP_SYS_ADMIN is held). Call it once at start-up, from any thread.
 /// </summary>
 public static unsafe class KernelRequirements
 {
     private const string BtfPath = "/sys/kernel/btf/vmlinux";
     private const string BpfFsPath = "/sys/fs/bpf";
     private const string TraceFsPath = "/sys/kernel/tracing";
-    private const int CapNetRaw = 13;
-    private const int CapSysAdmin = 21;
-    private const int CapPerfmon = 38;
-    private const int CapBpf = 39;
 
     /// <summary>Runs the checks for <paramref name="features"/>, mounting missing filesystems when <paramref name="mountMissing"/>.</summary>
     public static KernelRequirementsReport Check(KernelFeatures features, bool mountMissing = true)
     {
-        var checks = new List<KernelCheck> { CheckPrivileges(), RaiseMemlock() };
+        var capabilities = Capabilities.Effective();
+        var checks = new List<KernelCheck> { CheckPrivileges(features, capabilities), RaiseMemlock(), CheckBpfSyscall(capabilities) };
         if (features.HasFlag(KernelFeatures.Btf))
         {
             checks.Add(File.Exists(BtfPath)
@@ -75,39 +82,79 @@ public static unsafe class KernelRequirements
 
         if (features.HasFlag(KernelFeatures.BpfFs))
         {
-            checks.Add(EnsureMounted("bpffs", "bpf", BpfFsPath, mountMissing));
+            checks.Add(EnsureMounted("bpffs", "bpf", BpfFsPath, mountMissing, capabilities));
         }
 
         if (features.HasFlag(KernelFeatures.TraceFs))
         {
-            checks.Add(EnsureMounted("tracefs", "tracefs", TraceFsPath, mountMissing));
+            checks.Add(EnsureMounted("tracefs", "tracefs", TraceFsPath, mountMissing, capabilities));
         }
 
         return new KernelRequirementsReport(checks);
     }
 
-    private static KernelCheck CheckPrivileges()
+    /// <summary>
+    /// The capabilities <paramref name="features"/> need, checked in the effective set (being uid 0 says nothing in a
+    /// container that dropped capabilities). CAP_SYS_ADMIN stands in for CAP_BPF and CAP_PERFMON, as in the kernel.
+    /// </summary>
+    internal static KernelCheck CheckPrivileges(KernelFeatures features, Capabilities held)
     {
-        if (LibC.geteuid() == 0)
+        var needed = new List<(Capability Cap, string Why)> { (Capability.Bpf, "eBPF programs and maps") };
+        if (features.HasFlag(KernelFeatures.RawSockets))
         {
-            return new KernelCheck("privileges", true, "running as root");
+            needed.Add((Capability.NetRaw, "AF_PACKET sockets"));
         }
 
-        var effective = EffectiveCapabilities();
-        var missing = new[] { (CapBpf, "CAP_BPF"), (CapPerfmon, "CAP_PERFMON"), (CapNetRaw, "CAP_NET_RAW") }
-            .Where(c => (effective & (1UL << c.Item1)) == 0)
-            .Select(c => c.Item2)
-            .ToList();
-        return missing.Count == 0
-            ? new KernelCheck("privileges", true, "CAP_BPF, CAP_PERFMON and CAP_NET_RAW" + ((effective & (1UL << CapSysAdmin)) != 0 ? ", CAP_SYS_ADMIN" : ""))
-            : new KernelCheck("privileges", false, $"missing {string.Join(", ", missing)}: run as root or grant CAP_BPF and CAP_PERFMON (and CAP_NET_RAW)");
+        if (features.HasFlag(KernelFeatures.PerfEvents) || features.HasFlag(KernelFeatures.TraceFs))
+        {
+            needed.Add((Capability.Perfmon, features.HasFlag(KernelFeatures.PerfEvents) ? "perf events" : "tracepoints"));
+        }
+
+        var missing = needed.Where(n => !held.Allows(n.Cap)).ToList();
+        if (missing.Count > 0)
+        {
+            return new KernelCheck("privileges", false,
+                $"missing {string.Join(", ", missing.Select(m => $"{Capabilities.Name(m.Cap)} ({m.Why})"))} in the effective capabilities ({held}): " +
+                "run as root, or grant them (a container's securityContext.capabilities.add, without the CAP_ prefix)");
+        }
+
+        return new KernelCheck("privileges", true, $"{string.Join(", ", needed.Select(n => Capabilities.Name(n.Cap)))} held (effective: {held})");
     }
 
-    private static ulong EffectiveCapabilities()
+    /// <summary>
+    /// Creates and closes a one-entry array map: the cheapest <c>bpf()</c> call. With the capabilities held, EPERM
+    /// there means a seccomp filter refused the syscall (the default profiles of container runtimes may).
+    /// </summary>
+    private static KernelCheck CheckBpfSyscall(Capabilities held)
     {
-        var line = File.ReadLines("/proc/self/status").FirstOrDefault(l => l.StartsWith("CapEff:", StringComparison.Ordinal));
-        return line is null ? 0 : ulong.Parse(line.AsSpan("CapEff:".Length).Trim(), NumberStyles.HexNumber, CultureInfo.InvariantCulture);
+        var fd = LibBpf.bpf_map_create(LibBpf.BPF_MAP_TYPE_ARRAY, null, sizeof(uint), sizeof(uint), 1, null);
+        if (fd >= 0)
+        {
+            LibC.close(fd);
+            return new KernelCheck("bpf syscall", true, "allowed");
+        }
+
+        var errno = Errno.Name(-fd);
+        if (!held.Allows(Capability.Bpf))
+        {
+            return new KernelCheck("bpf syscall", false, $"refused ({errno}) without CAP_BPF: see privileges");
+        }
+
+        var seccomp = SeccompMode();
+        return new KernelCheck("bpf syscall", false, seccomp == 2
+            ? $"refused ({errno}) although CAP_BPF is held: this process runs under a seccomp filter that refuses bpf() " +
+              "(the default profiles of container runtimes may). Run it with seccomp unconfined (Kubernetes: " +
+              "securityContext.seccompProfile.type: Unconfined; podman and docker: --security-opt seccomp=unconfined) " +
+              "or with a profile that allows bpf and perf_event_open"
+            : $"refused ({errno}) although CAP_BPF is held and no seccomp filter applies: a Linux security module " +
+              "(SELinux, AppArmor, lockdown) may deny it; see the kernel log");
     }
+
+    /// <summary>The <c>Seccomp</c> line of <c>/proc/self/status</c>: 0 none, 1 strict, 2 filter.</summary>
+    private static int SeccompMode() =>
+        File.ReadLines("/proc/self/status").Where(l => l.StartsWith("Seccomp:", StringComparison.Ordinal))
+            .Select(l => int.Parse(l.AsSpan("Seccomp:".Length).Trim(), CultureInfo.InvariantCulture))
+            .FirstOrDefault();
 
     private static KernelCheck RaiseMemlock()
     {
@@ -125,7 +172,7 @@ public static unsafe class KernelRequirements
             : new KernelCheck("memlock", false, $"setrlimit(RLIMIT_MEMLOCK) failed: {errno}; run 'ulimit -l unlimited' before starting, or grant CAP_SYS_RESOURCE");
     }
 
-    private static KernelCheck EnsureMounted(string name, string fsType, string path, bool mountMissing)
+    private static KernelCheck EnsureMounted(string name, string fsType, string path, bool mountMissing, Capabilities held)
     {
         if (IsMounted(fsType, path))
         {
@@ -133,9 +180,9 @@ public static unsafe class KernelRequirements
         }
 
         var command = $"mount -t {fsType} {fsType} {path}";
-        if (!mountMissing || LibC.geteuid() != 0)
+        if (!mountMissing || !held.Allows(Capability.SysAdmin))
         {
-            return new KernelCheck(name, false, $"not mounted at {path}: run {command}");
+            return new KernelCheck(name, false, $"not mounted at {path}: run {command}, or mount it into the container");
         }
 
         Directory.CreateDirectory(path);

@@ -14,6 +14,7 @@ internal static unsafe partial class LibBpf
     internal const int LIBBPF_INFO = 1;
     internal const int BTF_KIND_VAR = 14;
     internal const int BTF_KIND_DATASEC = 15;
+    internal const int BPF_MAP_TYPE_ARRAY = 2;
 
     /// <summary>The leading members of <c>struct bpf_object_open_opts</c>; libbpf accepts a shorter <c>sz</c>.</summary>
     [StructLayout(LayoutKind.Sequential)]
@@ -45,6 +46,10 @@ internal static unsafe partial class LibBpf
 
     [LibraryImport(Lib)]
     internal static partial int libbpf_num_possible_cpus();
+
+    /// <summary>Returns the map's fd, or <c>-errno</c>.</summary>
+    [LibraryImport(Lib, StringMarshalling = StringMarshalling.Utf8)]
+    internal static partial int bpf_map_create(int map_type, string? map_name, uint key_size, uint value_size, uint max_entries, void* opts);
 
     [LibraryImport(Lib, SetLastError = true)]
     internal static partial nint bpf_object__open_mem(void* obj_buf, nuint obj_buf_sz, bpf_object_open_opts* opts);

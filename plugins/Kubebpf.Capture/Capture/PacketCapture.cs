@@ -91,7 +91,7 @@ public sealed class PacketCapture : IDisposable
             throw new InvalidOperationException("PacketCapture is already started.");
         }
 
-        KernelRequirements.Check(KernelFeatures.None).ThrowIfUnmet();
+        KernelRequirements.Check(KernelFeatures.RawSockets).ThrowIfUnmet();
         _object = BpfObject.OpenMemory(LoadObject(), ProgramName, _logger);
         _object.SetReadOnlyVariable("max_segment_bytes", (uint)_options.MaxSegmentBytes);
         _object.SetReadOnlyVariable("whole_binary_segments", [(byte)(_options.CopyBinarySegments ? 1 : 0)]);
