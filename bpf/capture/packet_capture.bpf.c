@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: (MIT OR GPL-2.0)
 /* Socket filter on an AF_PACKET raw socket: copies TCP segments and UDP datagrams, IPv4 and IPv6, into the "packets"
  * ring buffer, each record a struct packet_event followed by its captured payload bytes. A TCP segment's payload (up
- * to max_segment_bytes) is copied whole when it may hold message heads throughout (it starts with a message start the
- * protocols declared), else its first and last chunks, in records of at most CAPTURE_CHUNK_BYTES; segments without
+ * to max_segment_bytes) is copied whole when it may hold message heads throughout (it is short, or starts with a message
+ * start the protocols declared), else its two ends, in records of at most CAPTURE_CHUNK_BYTES; segments without
  * payload are kept only when they carry SYN, FIN or RST. A UDP datagram is one record of at most CAPTURE_CHUNK_BYTES.
  * The filter returns 0, so the raw socket itself never queues a packet: the ring buffer is the only output, and it
  * never wakes user space (BPF_RB_NO_WAKEUP), which drains it on a timer. */
@@ -30,10 +30,15 @@
 _Static_assert((CAPTURE_CHUNK_BYTES & (CAPTURE_CHUNK_BYTES - 1)) == 0, "the length mask needs a power of two");
 _Static_assert(MAX_CHUNKS * CAPTURE_CHUNK_BYTES == CAPTURE_MAX_SEGMENT_BYTES, "a segment splits into whole chunks");
 _Static_assert(sizeof(struct packet_event) == 72, "the C# mirror (PacketHeader) is 72 bytes");
-_Static_assert(CAPTURE_BODY_END_BYTES <= CAPTURE_CHUNK_BYTES, "a body end is one record");
+_Static_assert(CAPTURE_MAX_BODY_END_BYTES <= CAPTURE_CHUNK_BYTES, "a body end is one record");
+_Static_assert(2 * CAPTURE_MAX_BODY_END_BYTES <= CAPTURE_WHOLE_SEGMENT_BYTES, "a segment cut to its ends is longer than both");
 
 /* TCP payload bytes copied per segment; set by user space before load, clamped to CAPTURE_MAX_SEGMENT_BYTES. */
 const volatile __u32 max_segment_bytes = CAPTURE_MAX_SEGMENT_BYTES;
+
+/* Bytes of each end copied of a segment inside a body: CAPTURE_BODY_END_BYTES, 2 KiB or CAPTURE_MAX_BODY_END_BYTES
+ * (set by user space before load; other values are rounded up to one of them). */
+const volatile __u32 body_end_bytes = CAPTURE_BODY_END_BYTES;
 
 /* Nonzero: copy every TCP segment whole (CopyBinarySegments). */
 const volatile __u8 whole_binary_segments = 0;
@@ -142,7 +147,7 @@ static __always_inline int looks_like_text(__u64 start)
     return 1;
 }
 
-/* Whether the TCP payload at off (longer than a chunk) is copied whole: it starts with a declared message start, so
+/* Whether the TCP payload at off (longer than CAPTURE_WHOLE_SEGMENT_BYTES) is copied whole: it starts with a declared message start, so
  * that message heads may lie anywhere in it (pipelined, or one longer than a chunk). A segment starting elsewhere
  * lies inside a body: text or binary, only its ends matter. */
 static __always_inline int copies_whole(struct __sk_buff *skb, __u32 off)
@@ -176,6 +181,17 @@ static __always_inline void emit_exact(struct __sk_buff *skb, struct staging *st
     count(COUNTER_PACKETS);
 }
 
+/* Emits one end of a segment inside a body: end bytes from off (reserved with a constant size, so one of three). */
+static __always_inline void emit_end(struct __sk_buff *skb, struct staging *st, __u32 off, __u32 end)
+{
+    if (end == CAPTURE_BODY_END_BYTES)
+        emit_exact(skb, st, off, CAPTURE_BODY_END_BYTES);
+    else if (end == 2 * CAPTURE_BODY_END_BYTES)
+        emit_exact(skb, st, off, 2 * CAPTURE_BODY_END_BYTES);
+    else
+        emit_exact(skb, st, off, CAPTURE_MAX_BODY_END_BYTES);
+}
+
 /* Copies len (<= CAPTURE_CHUNK_BYTES) payload bytes from off behind the header staged in st, and emits the record. */
 static __always_inline void emit(struct __sk_buff *skb, struct staging *st, __u32 off, __u32 len)
 {
@@ -197,6 +213,15 @@ static __always_inline void emit(struct __sk_buff *skb, struct staging *st, __u3
         count(COUNTER_RINGBUF_FULL);
     else
         count(COUNTER_PACKETS);
+}
+
+/* Fills the header fields every record of this packet shares but the addresses. */
+static __always_inline void stamp(struct packet_event *ev, struct __sk_buff *skb, __u8 protocol)
+{
+    ev->timestamp_ns = bpf_ktime_get_ns();
+    ev->ifindex = skb->ifindex;
+    ev->pkt_type = skb->pkt_type;
+    ev->protocol = protocol;
 }
 
 SEC("socket")
@@ -262,12 +287,9 @@ int packet_capture(struct __sk_buff *skb)
 
     /* Ethernet padding of short frames lies beyond the IP length; a truncated skb ends before it. */
     __u32 end = ip_payload_end < skb->len ? ip_payload_end : skb->len;
-    ev->timestamp_ns = bpf_ktime_get_ns();
-    ev->ifindex = skb->ifindex;
-    ev->pkt_type = skb->pkt_type;
-    ev->protocol = protocol;
 
     if (protocol == IPPROTO_UDP) {
+        stamp(ev, skb, protocol);
         struct udphdr udp;
         if (bpf_skb_load_bytes(skb, off, &udp, sizeof(udp)) < 0)
             return 0;
@@ -295,7 +317,8 @@ int packet_capture(struct __sk_buff *skb)
     off += tcp.doff * 4;
     __u32 payload_len = end > off ? end - off : 0;
     if (payload_len == 0 && !(flags & (PACKET_SYN | PACKET_FIN | PACKET_RST)))
-        return 0; /* a pure ACK */
+        return 0; /* a pure ACK: about a third of the packets, so before the clock is read */
+    stamp(ev, skb, protocol);
 
     __u32 limit = max_segment_bytes;
     if (limit > CAPTURE_MAX_SEGMENT_BYTES)
@@ -308,20 +331,23 @@ int packet_capture(struct __sk_buff *skb)
     ev->sport = bpf_ntohs(tcp.source);
     ev->dport = bpf_ntohs(tcp.dest);
 
-    /* A segment that starts inside a body (sendfile of a file, say) carries no head at its start. Only its ends are
-     * copied: where the body may end and the next head begin, and where a head written behind a body's tail lands
-     * when the stack coalesces the two. This keeps bodies from filling the ring. The first record stands for the bytes
-     * between. */
-    if (copied > 2 * CAPTURE_BODY_END_BYTES && !copies_whole(skb, off)) {
-        __u32 tail_start = copied - CAPTURE_BODY_END_BYTES;
+    /* A long segment that starts inside a body (sendfile of a file, say) carries no head at its start. Only its ends
+     * are copied: where the body may end and the next head begin, and where a head written behind a body's tail lands
+     * when the stack coalesces the two. This keeps bodies from filling the ring and from costing the filter their
+     * copy. The first record stands for the bytes between. */
+    if (copied > CAPTURE_WHOLE_SEGMENT_BYTES && !copies_whole(skb, off)) {
+        __u32 end = body_end_bytes <= CAPTURE_BODY_END_BYTES ? CAPTURE_BODY_END_BYTES
+                  : body_end_bytes <= 2 * CAPTURE_BODY_END_BYTES ? 2 * CAPTURE_BODY_END_BYTES
+                  : CAPTURE_MAX_BODY_END_BYTES;
+        __u32 tail_start = copied - end;
         ev->seq = seq;
         ev->payload_len = tail_start;
         ev->tcp_flags = flags & ~(PACKET_FIN | PACKET_RST);
-        emit_exact(skb, st, off, CAPTURE_BODY_END_BYTES);
+        emit_end(skb, st, off, end);
         ev->seq = seq + tail_start;
         ev->payload_len = payload_len - tail_start;
         ev->tcp_flags = flags & ~PACKET_SYN;
-        emit_exact(skb, st, off + tail_start, CAPTURE_BODY_END_BYTES);
+        emit_end(skb, st, off + tail_start, end);
         return 0;
     }
     __u32 records = copied ? (copied + CAPTURE_CHUNK_BYTES - 1) / CAPTURE_CHUNK_BYTES : 1;

@@ -57,7 +57,7 @@ internal sealed partial class CaptureProbe(
         }
 
         LogStarted(string.Join(", ", capture.AttachedInterfaces.Order(StringComparer.Ordinal)), string.Join(", ", options.InterfacePatterns), names);
-        LogWholeSegments(string.Join(" ", wholeSegments.Starts.Select(s => $"'{Printable(s)}'")), wholeSegments.TextStarts ? " and text starts (a protocol declares no message starts)" : "");
+        LogWholeSegments(string.Join(" ", wholeSegments.Starts.Select(s => $"'{Printable(s)}'")), wholeSegments.TextStarts ? " and text starts (a protocol declares no message starts)" : "", wholeSegments.BodyEndBytes);
         var tracker = new FlowTracker(options.Flows, metrics, stream, datagram, resolver, batch => publisher.Publish(batch), batch => connections.Publish(batch))
         {
             MonotonicToUnixOffsetNs = capture.MonotonicToUnixOffsetNs,
@@ -88,8 +88,8 @@ internal sealed partial class CaptureProbe(
     [LoggerMessage(Level = LogLevel.Information, Message = "Capture attached to [{Interfaces}] (patterns: {Patterns}); protocols: [{Protocols}]")]
     private partial void LogStarted(string interfaces, string patterns, string protocols);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Segments longer than 4 KiB copied whole when they start with: {Starts}{Text}; of others the first and last 4 KiB")]
-    private partial void LogWholeSegments(string starts, string text);
+    [LoggerMessage(Level = LogLevel.Information, Message = "Segments longer than 8 KiB copied whole when they start with: {Starts}{Text}; of others the first and last {EndBytes} bytes")]
+    private partial void LogWholeSegments(string starts, string text, int endBytes);
 
     private static string Printable(byte[] start) =>
         string.Concat(start.Select(b => b switch { (byte)'\r' => "\\r", (byte)'\n' => "\\n", >= 0x20 and < 0x7f => ((char)b).ToString(), _ => $"\\x{b:x2}" }));

@@ -7,9 +7,9 @@ namespace Kubebpf.Capture.Tests;
 /// <summary>
 /// A tiny text protocol for driving the flow tracker: the client sends <c>REQ name\n</c> lines, the server answers
 /// each with <c>OK\n</c> or <c>ERR\n</c>, in order. Its parsers record what the tracker told them. It declares
-/// <paramref name="messageStarts"/> (ASCII) as its message starts.
+/// <paramref name="messageStarts"/> (ASCII) as its message starts and asks for body ends of <paramref name="bodyEndBytes"/>.
 /// </summary>
-internal sealed class LineProtocol(string name = "lines", ushort[]? ports = null, bool sniff = true, int maxBufferedBytes = 64, string[]? messageStarts = null) : IStreamProtocol
+internal sealed class LineProtocol(string name = "lines", ushort[]? ports = null, bool sniff = true, int maxBufferedBytes = 64, string[]? messageStarts = null, int bodyEndBytes = 1024) : IStreamProtocol
 {
     public ProtocolDescriptor Descriptor { get; } = new(name);
 
@@ -18,6 +18,8 @@ internal sealed class LineProtocol(string name = "lines", ushort[]? ports = null
     public int MaxBufferedBytes => maxBufferedBytes;
 
     public IReadOnlyList<ReadOnlyMemory<byte>>? MessageStarts { get; } = messageStarts?.Select(s => (ReadOnlyMemory<byte>)Encoding.ASCII.GetBytes(s)).ToList();
+
+    public int BodyEndBytes => bodyEndBytes;
 
     public List<LineParser> Parsers { get; } = [];
 

@@ -27,6 +27,8 @@ public sealed class PacketCaptureKernelTests
         runner.Start();
         NetworkPods.Exec(client, $"for i in $(seq {Requests}); do curl -sf -o /dev/null http://{server.IPv4}/ || exit 1; done");
         Poll.Until(() => consumer.Count(client.HostInterface, "HTTP/1.", towards: true) >= Requests, "the responses on the client's veth", () => $"{consumer.Records} records");
+        // The connections' last FINs may still be on their way: every record the filter emitted is consumed first.
+        Poll.Until(() => (ulong)consumer.Records == capture.ReadCounters().Packets, "every emitted record consumed", () => $"{consumer.Records} of {capture.ReadCounters().Packets}");
         cts.Cancel();
         Assert.True(runner.Join(TimeSpan.FromSeconds(5)), "Run did not return after cancellation");
 

@@ -15,7 +15,8 @@ public sealed class PacketFilterKernelTests(ITestOutputHelper output)
     private const int BodyBytes = 60_000;
     private const uint WholeSegments = PacketCaptureOptions.MaxSegmentBytesLimit;
     private const int ChunkBytes = 4096; // CAPTURE_CHUNK_BYTES
-    private const int BodyEndBytes = WholeSegmentRule.BodyEndBytes;
+    private const int BodyEndBytes = WholeSegmentRule.MinBodyEndBytes; // of the rule with no protocol
+    private const int WholeSegmentBytes = WholeSegmentRule.WholeSegmentBytes;
 
     [Theory]
     [InlineData(false)]
@@ -101,8 +102,8 @@ public sealed class PacketFilterKernelTests(ITestOutputHelper output)
         Assert.Equal(upload.Request.Length, covered); // payload_len accounts for the bytes not copied
         var segments = Segments(upload.Stream);
         Assert.All(segments, CheckChunking);
-        var binaryAndLong = segments.Where(s => s[0].Payload.Length > 0 && s[0].Payload[0] >= 0x80 && s.Sum(r => (long)r.Header.PayloadLength) > 2 * BodyEndBytes).ToList();
-        Assert.True(binaryAndLong.Count > 0, "no segment longer than both body ends started inside the binary body");
+        var binaryAndLong = segments.Where(s => s[0].Payload.Length > 0 && s[0].Payload[0] >= 0x80 && s.Sum(r => (long)r.Header.PayloadLength) > WholeSegmentBytes).ToList();
+        Assert.True(binaryAndLong.Count > 0, "no segment longer than those copied whole started inside the binary body");
         Assert.All(binaryAndLong, s =>
         {
             // Whole, or its two ends (where a coalesced head would be), the first standing for the bytes between.
@@ -113,10 +114,14 @@ public sealed class PacketFilterKernelTests(ITestOutputHelper output)
         Assert.Equal((0UL, 0UL), (upload.Truncated, upload.RingBufferFull)); // a design choice, not a truncation
     }
 
-    [Fact]
-    public void With_declared_message_starts_a_segment_inside_a_text_body_is_copied_to_its_ends_and_one_starting_a_head_whole()
+    [Theory]
+    [InlineData(1024, 1024)]
+    [InlineData(1500, 2048)]
+    [InlineData(4096, 4096)]
+    public void With_declared_message_starts_a_segment_inside_a_text_body_is_copied_to_its_ends_and_one_starting_a_head_whole(int askedEndBytes, int endBytes)
     {
-        var rule = WholeSegmentRule.For([new LineProtocol(messageStarts: ["POST "])]);
+        var rule = WholeSegmentRule.For([new LineProtocol(messageStarts: ["POST "]).MessageStarts], askedEndBytes);
+        Assert.Equal(endBytes, rule.BodyEndBytes);
         var upload = Upload(WholeSegments, ipv6: false, Body.Text, rule);
 
         var (covered, mismatch) = Follow(upload.Stream, upload.FirstSeq, upload.Request);
@@ -126,13 +131,15 @@ public sealed class PacketFilterKernelTests(ITestOutputHelper output)
         Assert.All(segments, CheckChunking);
         var head = Assert.Single(segments, s => s[0].Payload.AsSpan().StartsWith("POST "u8));
         Assert.Equal(head.Sum(r => (long)r.Header.PayloadLength), head.Sum(r => (long)r.Header.CapturedLength));
-        var inBody = segments.Where(s => s != head && s.Sum(r => (long)r.Header.PayloadLength) > 2 * BodyEndBytes).ToList();
-        Assert.True(inBody.Count > 0, "no segment longer than both body ends started inside the body");
+        var inBody = segments.Where(s => s != head && s.Sum(r => (long)r.Header.PayloadLength) > WholeSegmentBytes).ToList();
+        Assert.True(inBody.Count > 0, "no segment longer than those copied whole started inside the body");
         Assert.All(inBody, s =>
         {
-            Assert.Equal(2 * BodyEndBytes, s.Sum(r => (long)r.Header.CapturedLength));
+            Assert.Equal(2 * endBytes, s.Sum(r => (long)r.Header.CapturedLength));
             Assert.Equal(2, s.Count);
         });
+        Assert.All(segments.Where(s => s.Sum(r => (long)r.Header.PayloadLength) <= WholeSegmentBytes), s =>
+            Assert.Equal(s.Sum(r => (long)r.Header.PayloadLength), s.Sum(r => (long)r.Header.CapturedLength))); // may continue a head
         Assert.Equal((0UL, 0UL), (upload.Truncated, upload.RingBufferFull));
     }
 
@@ -154,7 +161,7 @@ public sealed class PacketFilterKernelTests(ITestOutputHelper output)
                 F(timestamp_ns); F(ifindex); F(seq); F(ack); F(payload_len); F(captured_len); F(sport); F(dport);
                 F(family); F(tcp_flags); F(pkt_type); F(protocol); F(saddr); F(daddr);
                 printf("chunk %d\nmax_segment %d\n", CAPTURE_CHUNK_BYTES, CAPTURE_MAX_SEGMENT_BYTES);
-                printf("body_end %d\nmax_starts %d\nmessage_start %zu\n", CAPTURE_BODY_END_BYTES, CAPTURE_MAX_MESSAGE_STARTS, sizeof(struct message_start));
+                printf("body_end %d\nmax_body_end %d\nwhole_segment %d\nmax_starts %d\nmessage_start %zu\n", CAPTURE_BODY_END_BYTES, CAPTURE_MAX_BODY_END_BYTES, CAPTURE_WHOLE_SEGMENT_BYTES, CAPTURE_MAX_MESSAGE_STARTS, sizeof(struct message_start));
                 printf("fin %d\nsyn %d\nrst %d\nack_flag %d\ncounters %d\n", PACKET_FIN, PACKET_SYN, PACKET_RST, PACKET_ACK, COUNTER_MAX);
                 return 0;
             }
@@ -182,7 +189,9 @@ public sealed class PacketFilterKernelTests(ITestOutputHelper output)
         }
 
         Assert.Equal((ChunkBytes, PacketCaptureOptions.MaxSegmentBytesLimit), (layout["chunk"], layout["max_segment"]));
-        Assert.Equal((WholeSegmentRule.BodyEndBytes, WholeSegmentRule.MaxStarts, 16), (layout["body_end"], layout["max_starts"], layout["message_start"]));
+        Assert.Equal(
+            (WholeSegmentRule.MinBodyEndBytes, WholeSegmentRule.MaxBodyEndBytes, WholeSegmentRule.WholeSegmentBytes, WholeSegmentRule.MaxStarts, 16),
+            (layout["body_end"], layout["max_body_end"], layout["whole_segment"], layout["max_starts"], layout["message_start"]));
         Assert.Equal(
             (PacketHeader.Fin, PacketHeader.Syn, PacketHeader.Rst, PacketHeader.Ack, (int)KernelCounter.Count),
             ((byte)layout["fin"], (byte)layout["syn"], (byte)layout["rst"], (byte)layout["ack_flag"], layout["counters"]));
@@ -227,7 +236,7 @@ public sealed class PacketFilterKernelTests(ITestOutputHelper output)
             var header = segment[i].Header;
             if (i + 1 < segment.Count)
             {
-                Assert.True(header.CapturedLength is ChunkBytes or BodyEndBytes, $"{header.CapturedLength} bytes captured in a record before the segment's last");
+                Assert.True(header.CapturedLength is ChunkBytes or BodyEndBytes or 2 * BodyEndBytes, $"{header.CapturedLength} bytes captured in a record before the segment's last");
                 Assert.True(header.PayloadLength >= header.CapturedLength, $"a record standing for {header.PayloadLength} bytes before the segment's last"); // more: a body's first end
                 Assert.Equal(header.Seq + header.PayloadLength, segment[i + 1].Header.Seq);
                 Assert.False(segment[i].Has(PacketHeader.Fin | PacketHeader.Rst), "FIN or RST on a record that is not the segment's last");

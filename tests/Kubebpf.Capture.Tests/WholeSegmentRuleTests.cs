@@ -23,6 +23,17 @@ public sealed class WholeSegmentRuleTests
     }
 
     [Fact]
+    public void Body_ends_are_the_largest_a_protocol_asks_for_rounded_up_to_1_2_or_4_KiB()
+    {
+        Assert.Equal(1024, WholeSegmentRule.For([new LineProtocol(messageStarts: ["REQ "]), new LineProtocol("other", bodyEndBytes: 100)]).BodyEndBytes);
+        Assert.Equal(2048, WholeSegmentRule.For([new LineProtocol(messageStarts: ["REQ "]), new LineProtocol("other", bodyEndBytes: 1025)]).BodyEndBytes);
+        Assert.Equal(4096, WholeSegmentRule.For([new LineProtocol(bodyEndBytes: 4096), new LineProtocol("other", bodyEndBytes: 2048)]).BodyEndBytes);
+        Assert.Equal(4096, WholeSegmentRule.For([new LineProtocol(bodyEndBytes: 65536)]).BodyEndBytes);
+        Assert.Equal(1024, WholeSegmentRule.For(Array.Empty<Kubebpf.Sdk.Protocols.IStreamProtocol>()).BodyEndBytes);
+        Assert.Equal(1024, WholeSegmentRule.Text.BodyEndBytes);
+    }
+
+    [Fact]
     public void A_protocol_that_declares_no_starts_keeps_text_segments_whole()
     {
         var rule = WholeSegmentRule.For([new LineProtocol(messageStarts: ["REQ "]), new LineProtocol("undeclared")]);

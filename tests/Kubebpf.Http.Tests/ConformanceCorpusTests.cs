@@ -78,17 +78,17 @@ public sealed class ConformanceCorpusTests
     }
 
     /// <summary>
-    /// One write of a side, as one segment in the records the capture would make of it: whole, or (longer than both
-    /// body ends and not starting with one of HTTP's message starts) its two ends, the first standing for the bytes
+    /// One write of a side, as one segment in the records the capture would make of it: whole, or (longer than those
+    /// copied whole and not starting with one of HTTP's message starts) its two ends, the first standing for the bytes
     /// between.
     /// </summary>
     private static void Write(Conversation conversation, bool fromClient, byte[] bytes, ref long time)
     {
-        const int End = WholeSegmentRule.BodyEndBytes;
-        if (bytes.Length > 2 * End && !WholeSegments.CopiesWhole(bytes))
+        var end = WholeSegments.BodyEndBytes;
+        if (bytes.Length > WholeSegmentRule.WholeSegmentBytes && !WholeSegments.CopiesWhole(bytes))
         {
-            conversation.Send(fromClient, bytes.AsSpan(0, End), time, payloadLength: bytes.Length - End);
-            conversation.Send(fromClient, bytes.AsSpan(bytes.Length - End), time++);
+            conversation.Send(fromClient, bytes.AsSpan(0, end), time, payloadLength: bytes.Length - end);
+            conversation.Send(fromClient, bytes.AsSpan(bytes.Length - end), time++);
             return;
         }
 

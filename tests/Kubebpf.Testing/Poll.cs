@@ -28,4 +28,24 @@ public static class Poll
             Thread.Sleep(20);
         }
     }
+
+    /// <summary>
+    /// Awaits <paramref name="condition"/> every few milliseconds until it holds (for conditions that query a server);
+    /// fails the test after <paramref name="timeout"/> (default <see cref="DefaultTimeout"/>) with <paramref name="what"/>.
+    /// </summary>
+    public static async Task UntilAsync(Func<Task<bool>> condition, string what, TimeSpan? timeout = null)
+    {
+        ArgumentNullException.ThrowIfNull(condition);
+        var limit = timeout ?? DefaultTimeout;
+        var deadline = DateTime.UtcNow + limit;
+        while (!await condition())
+        {
+            if (DateTime.UtcNow >= deadline)
+            {
+                Assert.Fail($"Timed out after {limit.TotalSeconds:0.#} s waiting for {what}");
+            }
+
+            await Task.Delay(100);
+        }
+    }
 }

@@ -33,13 +33,23 @@ public interface IStreamProtocol : IProtocol
 
     /// <summary>
     /// The bytes a message of this protocol can start with (<c>GET </c>, <c>HTTP/</c>), or null (the default) when it
-    /// cannot say. The capture copies a TCP segment longer than 4 KiB whole only when it starts with a start one of the
+    /// cannot say. The capture copies a TCP segment longer than 8 KiB whole only when it starts with a start one of the
     /// protocols declared (compared over its first 8 bytes): it may hold heads anywhere. Of other segments, which lie
-    /// inside bodies, only the first and last 4 KiB are copied, and the bytes between reach the parser as a gap. While
+    /// inside bodies, only their ends are copied (see <see cref="BodyEndBytes"/>), and the bytes between reach the
+    /// parser as a gap. While
     /// a protocol declares null, segments that start like text (8 printable ASCII bytes) are copied whole too, whatever
     /// they start with. An empty start matches every segment (a parser that needs every byte).
     /// </summary>
     IReadOnlyList<ReadOnlyMemory<byte>>? MessageStarts => null;
+
+    /// <summary>
+    /// Bytes of each end of a TCP segment copied to its ends (longer than 8 KiB and inside a body, see
+    /// <see cref="MessageStarts"/>) this protocol's parser needs: 1024 (the default) holds where a body ends and a
+    /// typical head begins. A parser that finds its place again from the bytes around a gap asks for more (MySQL's row
+    /// chains: 4096). The capture copies the most a registered protocol asks for, rounded up to 1, 2 or 4 KiB, for
+    /// every flow: larger ends cost the filter in proportion on every segment of every large body.
+    /// </summary>
+    int BodyEndBytes => 1024;
 
     /// <summary>A parser for one connection; its exchanges go to <paramref name="output"/>.</summary>
     IStreamParser CreateParser(IExchangeOutput output);

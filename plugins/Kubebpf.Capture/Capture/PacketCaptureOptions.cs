@@ -35,8 +35,8 @@ public sealed class PacketCaptureOptions : IValidatedOptions
     public int MaxSegmentBytes { get; set; } = MaxSegmentBytesLimit;
 
     /// <summary>
-    /// Copy every TCP segment whole. Off by default: a segment longer than 4 KiB that does not start with a declared
-    /// message start (see <see cref="WholeSegmentRule"/>) lies inside a body, and only its first and last 4 KiB (where
+    /// Copy every TCP segment whole. Off by default: a segment longer than 8 KiB that does not start with a declared
+    /// message start (see <see cref="WholeSegmentRule"/>) lies inside a body, and only its first and last 1 KiB (where
     /// the body may end and a head begin) are copied, which keeps bodies from filling the ring. Turn it on for parsers
     /// that need every byte.
     /// </summary>

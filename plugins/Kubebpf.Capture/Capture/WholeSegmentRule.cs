@@ -5,10 +5,11 @@ using Kubebpf.Sdk.Protocols;
 namespace Kubebpf.Capture.Capture;
 
 /// <summary>
-/// Which TCP segments longer than one ring record (4 KiB) the socket filter copies whole: those that start with a
-/// message start the protocols declared (<see cref="IStreamProtocol.MessageStarts"/>), where heads may lie anywhere
-/// (pipelined, or longer than a record). Of any other segment, which lies inside a body, only the first and last
-/// 4 KiB are copied. While a protocol declares no starts, segments that start like text are copied whole too.
+/// Which TCP segments longer than <see cref="WholeSegmentBytes"/> the socket filter copies whole: those that start
+/// with a message start the protocols declared (<see cref="IStreamProtocol.MessageStarts"/>), where heads may lie
+/// anywhere (pipelined, or longer than a record). Of any other segment, which lies inside a body, only the first and
+/// last <see cref="BodyEndBytes"/> are copied (the most a protocol asks for, <see cref="IStreamProtocol.BodyEndBytes"/>).
+/// While a protocol declares no starts, segments that start like text are copied whole too.
 /// </summary>
 public sealed class WholeSegmentRule
 {
@@ -19,19 +20,26 @@ public sealed class WholeSegmentRule
     public const int ComparedBytes = 8;
 
     /// <summary>
-    /// CAPTURE_BODY_END_BYTES of <c>packet_capture.h</c>: the bytes copied of each end of a segment not copied whole,
-    /// when it is longer than both ends together.
+    /// CAPTURE_WHOLE_SEGMENT_BYTES of <c>packet_capture.h</c>: segments up to this long are copied whole, whatever they
+    /// start with (the continuation of a head longer than its own segment).
     /// </summary>
-    public const int BodyEndBytes = 4096;
+    public const int WholeSegmentBytes = 8192;
 
-    private WholeSegmentRule(IReadOnlyList<byte[]> starts, bool textStarts)
+    /// <summary>CAPTURE_BODY_END_BYTES of <c>packet_capture.h</c>: the fewest bytes copied of each end of a segment not copied whole.</summary>
+    public const int MinBodyEndBytes = 1024;
+
+    /// <summary>CAPTURE_MAX_BODY_END_BYTES of <c>packet_capture.h</c>: the most bytes copied of each end.</summary>
+    public const int MaxBodyEndBytes = 4096;
+
+    private WholeSegmentRule(IReadOnlyList<byte[]> starts, bool textStarts, int bodyEndBytes)
     {
         Starts = starts;
         TextStarts = textStarts;
+        BodyEndBytes = bodyEndBytes;
     }
 
     /// <summary>The rule when no protocol declares its starts: segments that start like text are copied whole.</summary>
-    public static WholeSegmentRule Text { get; } = new([], textStarts: true);
+    public static WholeSegmentRule Text { get; } = new([], textStarts: true, MinBodyEndBytes);
 
     /// <summary>
     /// The starts the filter compares: each of at most <see cref="ComparedBytes"/>, none a prefix of another, at most
@@ -43,15 +51,25 @@ public sealed class WholeSegmentRule
     /// <summary>Whether segments that start like text (8 printable ASCII bytes, CR, LF or TAB) are copied whole too.</summary>
     public bool TextStarts { get; }
 
-    /// <summary>The rule for these protocols: their declared starts, and text starts while one of them declares none.</summary>
+    /// <summary>Bytes copied of each end of a segment not copied whole: 1, 2 or 4 KiB.</summary>
+    public int BodyEndBytes { get; }
+
+    /// <summary>
+    /// The rule for these protocols: their declared starts, text starts while one of them declares none, and the
+    /// largest body ends one asks for.
+    /// </summary>
     public static WholeSegmentRule For(IEnumerable<IStreamProtocol> protocols)
     {
         ArgumentNullException.ThrowIfNull(protocols);
-        return For(protocols.Select(p => p.MessageStarts));
+        var list = protocols.ToList();
+        return For(list.Select(p => p.MessageStarts), list.Select(p => p.BodyEndBytes).DefaultIfEmpty(MinBodyEndBytes).Max());
     }
 
-    /// <summary>The rule for these declarations (<see cref="IStreamProtocol.MessageStarts"/> of each protocol).</summary>
-    public static WholeSegmentRule For(IEnumerable<IReadOnlyList<ReadOnlyMemory<byte>>?> declarations)
+    /// <summary>
+    /// The rule for these declarations (<see cref="IStreamProtocol.MessageStarts"/> of each protocol), with body ends of
+    /// <paramref name="bodyEndBytes"/> rounded up to 1, 2 or 4 KiB.
+    /// </summary>
+    public static WholeSegmentRule For(IEnumerable<IReadOnlyList<ReadOnlyMemory<byte>>?> declarations, int bodyEndBytes = MinBodyEndBytes)
     {
         ArgumentNullException.ThrowIfNull(declarations);
         var declared = new List<byte[]>();
@@ -75,11 +93,17 @@ public sealed class WholeSegmentRule
             compared = Minimal(compared, --length);
         }
 
-        return new WholeSegmentRule(compared, textStarts);
+        var ends = MinBodyEndBytes;
+        while (ends < bodyEndBytes && ends < MaxBodyEndBytes)
+        {
+            ends *= 2;
+        }
+
+        return new WholeSegmentRule(compared, textStarts, ends);
     }
 
     /// <summary>
-    /// Whether a segment longer than 4 KiB that starts with <paramref name="start"/> is copied whole, as the filter
+    /// Whether a segment longer than <see cref="WholeSegmentBytes"/> that starts with <paramref name="start"/> is copied whole, as the filter
     /// decides: it compares the first <see cref="ComparedBytes"/> bytes (fewer cannot be compared: copied whole).
     /// </summary>
     public bool CopiesWhole(ReadOnlySpan<byte> start)
@@ -119,6 +143,7 @@ public sealed class WholeSegmentRule
         filter.SetReadOnlyVariable("message_starts", KernelTable());
         filter.SetReadOnlyVariable("message_start_count", (uint)Starts.Count);
         filter.SetReadOnlyVariable("whole_text_segments", [(byte)(TextStarts ? 1 : 0)]);
+        filter.SetReadOnlyVariable("body_end_bytes", (uint)BodyEndBytes);
     }
 
     /// <summary>The filter's <c>message_starts</c> table: per start, a little-endian value and mask over 8 bytes.</summary>
