@@ -48,6 +48,13 @@ internal static class PointShapes
         return (first ?? "", "");
     }
 
+    /// <summary>
+    /// The value of a third protocol-named tag: the status of a protocol whose R.E.D. series are split by it (DNS's
+    /// <c>rcode</c>), or null.
+    /// </summary>
+    public static string? ThirdProtocolTag(MetricPoint point) =>
+        point.Tags.Where(t => !SharedTags.Contains(t.Key)).Skip(2).Select(t => t.Value).FirstOrDefault();
+
     /// <summary><c>namespace/workload/pod</c>, leaving out what the point does not carry.</summary>
     public static string WorkloadLabel(MetricPoint point) =>
         string.Join('/', new[] { point.Tag("namespace"), point.Tag("workload"), point.Tag("pod") }.Where(p => !string.IsNullOrEmpty(p)));

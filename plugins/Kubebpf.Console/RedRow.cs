@@ -26,11 +26,17 @@ internal sealed record RedRow(
 
     /// <summary>
     /// The row of a <c>&lt;protocol&gt;_red</c> point. The error counts come from the rates, whose names every protocol
-    /// shares (the count fields are named by the protocol: <c>errors_5xx</c>, <c>errors</c>).
+    /// shares (the count fields are named by the protocol: <c>errors_5xx</c>, <c>errors</c>). A series split by status
+    /// shows it after its resource (<c>example.org NXDOMAIN</c>), so that its rows tell apart.
     /// </summary>
     public static RedRow From(MetricPoint point)
     {
         var (operation, resource) = PointShapes.ProtocolTags(point);
+        if (PointShapes.ThirdProtocolTag(point) is { Length: > 0 } status && status != "*")
+        {
+            resource = $"{resource} {status}";
+        }
+
         var requests = Long(point, "requests");
         return new(
             PointShapes.Protocol(point.Measurement, PointShapes.RedSuffix),

@@ -5,7 +5,7 @@ using Kubebpf.Sdk.Protocols;
 namespace Kubebpf.Dns;
 
 /// <summary>
-/// DNS as the R.E.D. plugin and the call log name it: <c>dns_requests</c> and <c>dns_red</c>, tagged by query type
+/// DNS as the R.E.D. plugin and the call log name it: <c>dns_requests</c> and <c>dns_red</c>, both tagged by query type
 /// (<c>qtype</c>) and response code (<c>rcode</c>), with the query name as a call-log field and, capped per workload,
 /// as the R.E.D. tag <c>qname</c>.
 /// </summary>
@@ -18,6 +18,7 @@ public static class DnsProtocolDescriptor
         ResourceTag = "qname",
         ResourceField = "qname",
         StatusTag = "rcode",
+        RedGroupsByStatus = true,
         CodeField = "rcode_value",
         CanonicalOperation = DnsNames.CanonicalType,
         NormalizeResource = QueryNames.Normalize,

@@ -120,7 +120,11 @@ fi
 need() { command -v "$1" >/dev/null || die "'$1' is missing: run ./build.sh once as root, it installs what the demo needs"; }
 for command in ip nginx python3 curl influxd shuf dnsmasq getent mariadbd mariadb-install-db gcc; do need "$command"; done
 
-# One demo at a time: a second one would tear the first one's pods down as leftovers.
+# One demo at a time: a second one would tear the first one's pods down as leftovers. Only this script holds the lock:
+# every server and background process it starts gets "9>&-", so that those outliving an interrupted teardown (or the
+# build's own servers) do not keep the next run out.
+# The servers also get a session of their own (setsid), out of the process group that the terminal's Ctrl-C reaches:
+# on Ctrl-C the script stops the agent first, whose last flush still reaches InfluxDB, then the servers.
 exec 9>/run/kubebpf-demo.lock
 flock -n 9 || die "another demo is running (see /run/kubebpf-demo.lock); stop it first, or tear it down with --down"
 
@@ -129,7 +133,7 @@ down
 
 if ((run_agent && build)); then
   say "building and publishing the agent (./build.sh --target=Publish)"
-  "$root/build.sh" --target=Publish
+  "$root/build.sh" --target=Publish 9>&-
 fi
 if ((run_agent)) && [[ ! -x $agent ]]; then
   die "$agent does not exist: run ./build.sh --target=Publish, or drop --no-build"
@@ -241,11 +245,11 @@ EOF
 
 say "starting nginx in gateway, api and users, and a ${slow_ms} ms backend behind /api/slow"
 for pod in gateway api users; do
-  ip netns exec "$netns_prefix$pod" nginx -q -p "$state/pods/$pod" -c "$state/pods/$pod/nginx.conf" \
+  setsid ip netns exec "$netns_prefix$pod" nginx -q -p "$state/pods/$pod" -c "$state/pods/$pod/nginx.conf" 9>&- \
     || die "nginx did not start in $pod: see $state/pods/$pod/error.log"
 done
-ip netns exec "${netns_prefix}api" python3 "$demo_dir/slow_backend.py" "$slow_port" "$slow_ms" \
-  >"$state/pods/api/slow_backend.log" 2>&1 &
+setsid ip netns exec "${netns_prefix}api" python3 "$demo_dir/slow_backend.py" "$slow_port" "$slow_ms" \
+  >"$state/pods/api/slow_backend.log" 2>&1 9>&- &
 
 # The resolver pod: dnsmasq answering for the cluster's names (and one "external" name) as CoreDNS would, every query
 # logged; the frontend pod resolves through it with a Kubernetes pod's resolv.conf (search path, ndots:5), which
@@ -269,8 +273,8 @@ log-queries
 log-facility=$state/pods/dns/queries.log
 pid-file=
 EOF
-ip netns exec "${netns_prefix}dns" dnsmasq --keep-in-foreground --conf-file="$state/pods/dns/dnsmasq.conf" \
-  >"$state/pods/dns/dnsmasq.out" 2>&1 &
+setsid ip netns exec "${netns_prefix}dns" dnsmasq --keep-in-foreground --conf-file="$state/pods/dns/dnsmasq.conf" \
+  >"$state/pods/dns/dnsmasq.out" 2>&1 9>&- &
 mkdir -p "/etc/netns/${netns_prefix}frontend"
 printf 'nameserver %s\nsearch shop.svc.cluster.local svc.cluster.local cluster.local\noptions ndots:5\n' "${pod_ip[dns]}" \
   >"/etc/netns/${netns_prefix}frontend/resolv.conf"
@@ -279,7 +283,7 @@ printf 'nameserver %s\nsearch shop.svc.cluster.local svc.cluster.local cluster.l
 say "starting the CPU-hungry checkout service in the checkout pod"
 mkdir -p "$state/pods/checkout"
 gcc -O1 -fno-omit-frame-pointer "$demo_dir/checkout.c" -o "$state/pods/checkout/checkout" || die "cannot build samples/demo/checkout.c"
-ip netns exec "${netns_prefix}checkout" "$state/pods/checkout/checkout" &
+setsid ip netns exec "${netns_prefix}checkout" "$state/pods/checkout/checkout" 9>&- &
 
 # Wait until every server answers from the client pod, over the bridge like all demo traffic.
 wait_http() {
@@ -304,10 +308,10 @@ ip netns exec "${netns_prefix}frontend" getent hosts gateway >/dev/null || die "
 say "starting MariaDB in db (port $db_port, general log in .demo/pods/db/general.log) and the api pod's order worker"
 mkdir -p "$state/pods/db"
 mariadb-install-db --no-defaults --datadir="$state/pods/db/data" --user=root --auth-root-authentication-method=normal \
-  --skip-test-db >"$state/pods/db/install.log" 2>&1 || die "mariadb-install-db failed: see $state/pods/db/install.log"
-ip netns exec "${netns_prefix}db" mariadbd --no-defaults --datadir="$state/pods/db/data" --socket="$state/pods/db/mariadb.sock" \
+  --skip-test-db >"$state/pods/db/install.log" 2>&1 9>&- || die "mariadb-install-db failed: see $state/pods/db/install.log"
+setsid ip netns exec "${netns_prefix}db" mariadbd --no-defaults --datadir="$state/pods/db/data" --socket="$state/pods/db/mariadb.sock" \
   --port="$db_port" --bind-address=0.0.0.0 --user=root --pid-file="$state/pods/db/mariadb.pid" --log-error="$state/pods/db/error.log" \
-  --general-log=1 --general-log-file="$state/pods/db/general.log" --skip-name-resolve --skip-log-bin >/dev/null 2>&1 &
+  --general-log=1 --general-log-file="$state/pods/db/general.log" --skip-name-resolve --skip-log-bin >/dev/null 2>&1 9>&- &
 for _ in $(seq 100); do
   [[ -S $state/pods/db/mariadb.sock ]] && break
   sleep 0.2
@@ -317,8 +321,8 @@ mariadb --no-defaults --socket="$state/pods/db/mariadb.sock" -u root -e "
   CREATE TABLE orders (id INT AUTO_INCREMENT PRIMARY KEY, customer VARCHAR(32), total INT);
   INSERT INTO orders (customer, total) SELECT CONCAT('cust-', seq % 50), seq % 300 FROM seq_1_to_500;" \
   || die "MariaDB did not start in db: see $state/pods/db/error.log"
-ip netns exec "${netns_prefix}api" /usr/bin/python3 "$demo_dir/orders_worker.py" "${pod_ip[db]}" "$db_port" 5 \
-  >"$state/pods/api/orders_worker.log" 2>&1 &
+setsid ip netns exec "${netns_prefix}api" /usr/bin/python3 "$demo_dir/orders_worker.py" "${pod_ip[db]}" "$db_port" 5 \
+  >"$state/pods/api/orders_worker.log" 2>&1 9>&- &
 
 # InfluxDB 1.x on loopback: 8086 unless taken, then the next free port.
 port_free() { ! ss -Htln "sport = :$1" | grep -q .; }
@@ -342,7 +346,7 @@ bind-address = "127.0.0.1:$((influx_port + 2))"
   store-enabled = false
 EOF
 say "starting InfluxDB on 127.0.0.1:$influx_port (data in .demo/influxdb)"
-influxd -config "$state/influxdb.conf" >"$state/influxdb.log" 2>&1 &
+setsid influxd -config "$state/influxdb.conf" >"$state/influxdb.log" 2>&1 9>&- &
 echo $! >"$state/influxdb.pid"
 for _ in $(seq 100); do
   curl -s -o /dev/null -m 1 "http://127.0.0.1:$influx_port/ping" && break
@@ -433,10 +437,10 @@ if ((run_agent)); then
   say "recording the checkout pod's CPU flame graph for 20 s into .demo/checkout-flamegraph.svg (log in .demo/profile.log):"
   echo "    $agent profile --config .demo/kubebpf.json --pod 'checkout-*' --duration 00:00:20 -o .demo/checkout-flamegraph.svg" >&2
   "$agent" profile --config "$state/kubebpf.json" --pod 'checkout-*' --duration 00:00:20 -o "$state/checkout-flamegraph.svg" \
-    >"$state/profile.log" 2>&1 &
+    >"$state/profile.log" 2>&1 9>&- &
   say "starting the agent: $agent run --config .demo/kubebpf.json"
   say "the service map, in another terminal: sudo $agent map --config .demo/kubebpf.json (--format mermaid or dot for a picture)"
-  "$agent" run --config "$state/kubebpf.json" &
+  "$agent" run --config "$state/kubebpf.json" 9>&- &
   agent_pid=$!
   echo "$agent_pid" >"$state/agent.pid"
   # The traffic starts once the agent observes the pods (its first flush writes the service map), so that its map
@@ -450,7 +454,7 @@ fi
 traffic_seconds=$((duration > 0 ? duration : 3600))
 say "traffic: about $rate req/s from frontend to gateway (and users over IPv6) for up to ${traffic_seconds}s; log in .demo/traffic.log"
 ip netns exec "${netns_prefix}frontend" "$demo_dir/traffic.sh" "http://${pod_ip[gateway]}" "http://[${pod_ip6[users]}]:8080" \
-  "$rate" "$traffic_seconds" 1000000 >"$state/traffic.log" 2>&1 &
+  "$rate" "$traffic_seconds" 1000000 >"$state/traffic.log" 2>&1 9>&- &
 traffic_pid=$!
 
 # Wait for Ctrl-C, the duration, or the agent's end. Without the agent, print the traffic's status mix every 10 s.

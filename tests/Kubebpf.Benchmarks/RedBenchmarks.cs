@@ -1,10 +1,12 @@
 using BenchmarkDotNet.Attributes;
+using Kubebpf.Http;
 using Kubebpf.Red;
 using Kubebpf.Red.Aggregation;
 using Kubebpf.Red.CallLog;
 using Kubebpf.Sdk.Events;
 using Kubebpf.Sdk.Metrics;
 using Kubebpf.Sdk.Pipeline;
+using Kubebpf.Sdk.Protocols;
 using Microsoft.Extensions.Options;
 
 namespace Kubebpf.Benchmarks;
@@ -12,6 +14,7 @@ namespace Kubebpf.Benchmarks;
 /// <summary>
 /// Cost per exchange of the R.E.D. plugin's two subscribers, fed one drained batch at a time as probes do.
 /// The aggregator's series exist after setup, so it should report 0 B/op; the call log allocates its points.
+/// <see cref="ByStatus"/> feeds the same exchanges under a protocol whose R.E.D. series are split by status, as DNS's are.
 /// </summary>
 [MemoryDiagnoser]
 public class RedBenchmarks
@@ -23,10 +26,16 @@ public class RedBenchmarks
     private RedAggregator _aggregator = null!;
     private CallLogWriter _callLog = null!;
 
+    /// <summary>Whether the exchanges' protocol groups its R.E.D. series by status.</summary>
+    [Params(false, true)]
+    public bool ByStatus { get; set; }
+
     [GlobalSetup]
     public void Setup()
     {
-        _batch = SampleExchanges.Create(BatchSize);
+        var http = HttpProtocolDescriptor.Instance;
+        var byStatus = new ProtocolDescriptor("http_by_status") { NormalizeResource = http.NormalizeResource, RedGroupsByStatus = true };
+        _batch = [.. SampleExchanges.Create(BatchSize).Select(e => ByStatus ? e with { Protocol = byStatus } : e)];
         _aggregator = new RedAggregator(Options.Create(new RedOptions()), new NullAgentMetrics(), TimeProvider.System);
         _callLog = new CallLogWriter(_discard, new NullAgentMetrics());
         _aggregator.OnEvents(_batch);

@@ -155,6 +155,19 @@ public sealed class ConsoleSinkTests
     }
 
     [Fact]
+    public async Task Series_split_by_status_show_it_after_their_resource_and_the_roll_up_stays_hidden()
+    {
+        var text = await Write(Sink(),
+            Points.Red("api", "out", "A", "example.org", requests: 20, rate: 2, protocol: "dns", rcode: "NOERROR"),
+            Points.Red("api", "out", "A", "example.org", requests: 5, rate: 0.5, clientErrors: 5, protocol: "dns", rcode: "NXDOMAIN"),
+            Points.Red("api", "out", "*", "*", requests: 25, rate: 2.5, clientErrors: 5, protocol: "dns", rcode: "*"));
+
+        var rows = text.Split('\n').Where(l => l.Contains("| dns ", StringComparison.Ordinal)).Select(Cells).ToList();
+        Assert.Equal([("example.org NOERROR", "2.00"), ("example.org NXDOMAIN", "0.50")], rows.Select(r => (r[4], r[5])));
+        Assert.Contains("2 series  |  25 requests", text, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Other_measurements_show_the_latest_point_of_each_series_at_the_next_render()
     {
         var sink = Sink();

@@ -8,9 +8,13 @@ internal static class Points
     // 2025-01-01 12:00:10 UTC
     public const long WindowEnd = 1_735_732_810_000_000_000;
 
-    /// <summary>An <c>http_red</c> point, or with <paramref name="protocol"/> another's <c>&lt;protocol&gt;_red</c> with the default names.</summary>
+    /// <summary>
+    /// An <c>http_red</c> point, or with <paramref name="protocol"/> another's <c>&lt;protocol&gt;_red</c> with the default
+    /// names; <paramref name="rcode"/> adds a status tag, as a protocol whose series are split by status writes.
+    /// </summary>
     public static MetricPoint Red(string workload, string direction, string operation, string resource, long requests, double rate,
-        long clientErrors = 0, long errors = 0, double p50 = 1, double p90 = 2, double p99 = 3, long at = WindowEnd, string protocol = "http")
+        long clientErrors = 0, long errors = 0, double p50 = 1, double p90 = 2, double p99 = 3, long at = WindowEnd, string protocol = "http",
+        string? rcode = null)
     {
         var http = protocol == "http";
         return new($"{protocol}_red",
@@ -18,6 +22,7 @@ internal static class Points
                 new("node", "node-1"), new("namespace", "shop"), new("workload_kind", "Deployment"), new("workload", workload),
                 new("pod", $"{workload}-0"), new("direction", direction),
                 new(http ? "method" : "operation", operation), new(http ? "route" : "resource", resource),
+                .. rcode is null ? Array.Empty<Tag>() : [new Tag("rcode", rcode)],
             ],
             [
                 new("requests", FieldValue.Integer(requests)), new("rate", FieldValue.Float(rate)),

@@ -142,6 +142,21 @@ public class CallLogWriterTests
     }
 
     [Fact]
+    public void A_peer_no_workload_names_gets_the_name_learned_for_its_address()
+    {
+        var writer = new CallLogWriter(_output, _metrics, new FixedPeerNames("partner.example", Client));
+        writer.Feed(Make("/a"), Make("/b", peer: Payments), Make("/c", direction: TrafficDirection.Out));
+
+        var batch = Assert.Single(_output.Batches);
+        Assert.Equal("partner.example", batch[0].Field("peer_name")!.Value.AsString); // its client, unnamed by metadata
+        Assert.Equal(
+            ["path", "status", "duration_ns", "request_bytes", "response_bytes", "client", "server", "peer_ip", "peer_name", "host", "version"],
+            batch[0].Fields.Select(f => f.Key));
+        Assert.Null(batch[1].Field("peer_name")); // a workload: its tags name it
+        Assert.Null(batch[2].Field("peer_name")); // its server: nothing learned
+    }
+
+    [Fact]
     public void Equal_operations_and_statuses_in_distinct_strings_share_one_tag_array()
     {
         var first = MakeRedis(new string("GET".AsSpan()));

@@ -27,6 +27,9 @@ internal static class Exchanges
         DetailFields = [new("db", FieldKind.Integer, "", "Database index.")],
     };
 
+    /// <summary>A protocol whose R.E.D. series are split by status, as DNS splits them by response code.</summary>
+    public static readonly ProtocolDescriptor LookupProtocol = new("lookup") { StatusTag = "rcode", RedGroupsByStatus = true };
+
     public static readonly WorkloadIdentity Cart = new("shop", "cart-7d9f-x2b4q", "Deployment", "cart", "cart-svc", "node-1");
     public static readonly WorkloadIdentity CartReplica = new("shop", "cart-7d9f-p8w2z", "Deployment", "cart", "cart-svc", "node-1");
     public static readonly WorkloadIdentity Payments = new("shop", "payments-0", "StatefulSet", "payments", "", "node-2");
@@ -131,6 +134,16 @@ internal sealed record RedisDetails(int Db) : IExchangeDetails
     public int FieldCount => 1;
 
     public void WriteFields(Span<Field> destination) => destination[0] = new("db", FieldValue.Integer(Db));
+}
+
+/// <summary>One learned name for some addresses, whatever the port.</summary>
+internal sealed class FixedPeerNames(string name, params NetworkEndpoint[] addresses) : IPeerNameResolver
+{
+    public string? ResolveName(in NetworkEndpoint endpoint)
+    {
+        var address = endpoint.WithPort(0);
+        return addresses.Any(a => a.WithPort(0).Equals(address)) ? name : null;
+    }
 }
 
 /// <summary>A clock standing still at one instant.</summary>

@@ -18,17 +18,19 @@ public class OutputContractTests
         MakeRedis("GET", "user:1"),
         MakeRedis("SET", "user:2", ExchangeOutcome.Timeout, workload: Payments) with { Code = 5, RequestBytes = 3, ResponseBytes = 0 },
         MakeRedis("PING", "") with { Peer = Cart, Status = "" },
+        Any(LookupProtocol, "A", "web.example", 0, "NOERROR", ExchangeOutcome.Success) with { RequestBytes = 29, ResponseBytes = 45 },
+        Any(LookupProtocol, "A", "nx.example", 3, "NXDOMAIN", ExchangeOutcome.ClientError) with { Peer = Payments },
     ];
 
-    public static TheoryData<string> Protocols => ["http", "redis"];
+    public static TheoryData<string> Protocols => ["http", "redis", "lookup"];
 
     [Theory]
     [MemberData(nameof(Protocols))]
     public void Every_emitted_point_matches_its_protocols_contract_and_every_declared_field_is_emitted(string name)
     {
-        var protocol = name == "http" ? HttpProtocol : RedisProtocol;
+        var protocol = name switch { "http" => HttpProtocol, "redis" => RedisProtocol, _ => LookupProtocol };
         var output = new CollectingPointWriter();
-        new CallLogWriter(output, new TestAgentMetrics()).OnEvents(Varied);
+        new CallLogWriter(output, new TestAgentMetrics(), new FixedPeerNames("partner.example", Client, Server)).OnEvents(Varied);
         var aggregator = Aggregator();
         aggregator.OnEvents(Varied);
         aggregator.Flush(WindowStartUnixNs + TenSecondsNs, output);
@@ -56,18 +58,22 @@ public class OutputContractTests
         Assert.Equal(("http_requests", "http_red"), (http.CallLog.Name, http.Red.Name));
         Assert.Equal(("redis_requests", "redis_red"), (redis.CallLog.Name, redis.Red.Name));
         Assert.Equal(
-            ["path", "status", "duration_ns", "request_bytes", "response_bytes", "client", "server", "peer_ip", "host", "query", "version"],
+            ["path", "status", "duration_ns", "request_bytes", "response_bytes", "client", "server", "peer_ip", "peer_name", "host", "query", "version"],
             http.CallLog.Fields.Select(f => f.Key));
         Assert.Contains(http.Red.Tags, t => t.Key == "route");
         Assert.Contains(http.Red.Fields, f => f.Key == "errors_5xx");
         Assert.Equal("db", redis.CallLog.Fields[^1].Key);
         Assert.Contains(redis.Red.Tags, t => t.Key == "resource");
+        Assert.DoesNotContain(http.Red.Tags, t => t.Key == "status_class");
+        Assert.DoesNotContain(redis.Red.Tags, t => t.Key == "status");
+        Assert.Equal("rcode", RedOutputContract.For(LookupProtocol).Red.Tags[^1].Key);
     }
 
     [Fact]
     public void The_pattern_listed_by_the_plugin_names_no_protocol()
     {
         Assert.Equal(["<protocol>_requests", "<protocol>_red"], RedOutputContract.Pattern.All.Select(c => c.Name));
+        Assert.Contains(RedOutputContract.Pattern.Red.Tags, t => t.Key == "status");
     }
 
     [Fact]

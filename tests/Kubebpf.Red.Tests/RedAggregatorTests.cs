@@ -322,6 +322,42 @@ public class RedAggregatorTests
     }
 
     [Fact]
+    public void A_protocol_grouping_by_status_gets_a_series_per_status_and_one_roll_up_across_all_statuses()
+    {
+        var aggregator = Aggregator(_metrics);
+        aggregator.Feed(
+            Lookup("NOERROR", ExchangeOutcome.Success, 1 * Ms),
+            Lookup(new string("NOERROR".AsSpan()), ExchangeOutcome.Success, 2 * Ms), // equal statuses in distinct strings
+            Lookup("NXDOMAIN", ExchangeOutcome.ClientError, 3 * Ms),
+            Lookup("NXDOMAIN", ExchangeOutcome.Success, 4 * Ms), // a negative answer that is no error (a search-path candidate)
+            Lookup("TIMEOUT", ExchangeOutcome.Timeout, 5_000 * Ms),
+            Make("/a", status: 200),
+            Make("/a", status: 503));
+
+        aggregator.Flush(WindowEnd, _output);
+
+        var lookup = _output.Measurement("lookup_red");
+        Assert.Equal(
+            [("*", 5L, 1L, 1L), ("NOERROR", 2L, 0L, 0L), ("NXDOMAIN", 2L, 1L, 0L), ("TIMEOUT", 1L, 0L, 1L)],
+            lookup.Select(p => (p.Tag("rcode")!, p.Field("requests")!.Value.AsLong, p.Field("client_errors")!.Value.AsLong, p.Field("errors")!.Value.AsLong))
+                .OrderBy(p => p.Item1, StringComparer.Ordinal));
+        var nxdomain = Assert.Single(lookup, p => p.Tag("rcode") == "NXDOMAIN");
+        Assert.Equal(
+            ["node", "namespace", "workload_kind", "workload", "pod", "service", "direction", "operation", "resource", "rcode"],
+            nxdomain.Tags.Select(t => t.Key));
+        var rollup = Assert.Single(lookup, p => p.Tag("rcode") == "*");
+        Assert.Equal(("*", "*"), (rollup.Tag("operation"), rollup.Tag("resource")));
+        Assert.Equal(5_000.0, rollup.Field("latency_max_ms")!.Value.AsDouble);
+        Assert.Equal(1_002.0, rollup.Field("latency_mean_ms")!.Value.AsDouble);
+        Assert.Equal(4, _metrics.Value("red_series")); // three lookup statuses and one HTTP route
+
+        // HTTP does not group by status: its 2xx and 5xx share the route's series, whose tags name no status.
+        var route = Route("/a");
+        Assert.Equal((2L, 1L), (route.Field("requests")!.Value.AsLong, route.Field("errors_5xx")!.Value.AsLong));
+        Assert.DoesNotContain(_output.Measurement("http_red").SelectMany(p => p.Tags), t => t.Key == "status_class");
+    }
+
+    [Fact]
     public void Without_a_normaliser_resources_are_kept_as_sent_cut_to_the_protocol_maximum()
     {
         var shortKeys = new ProtocolDescriptor("kv") { MaxResourceLength = 6 };
@@ -400,6 +436,9 @@ public class RedAggregatorTests
         Assert.Equal(["http_red"], _output.Points.Select(p => p.Measurement).Distinct());
         Assert.Equal(3, _metrics.Value("red_descriptor_failures"));
     }
+
+    private static Exchange Lookup(string rcode, ExchangeOutcome outcome, long durationNs) =>
+        Any(LookupProtocol, "A", "web.example", 0, rcode, outcome) with { DurationNs = durationNs, Direction = TrafficDirection.Out };
 
     private MetricPoint Route(string route) =>
         Assert.Single(_output.Measurement("http_red"), p => p.Tag("route") == route);

@@ -51,8 +51,15 @@ public sealed class ProtocolDescriptor
     /// <summary>Call-log field of the resource as sent.</summary>
     public string ResourceField { get; init; } = "resource";
 
-    /// <summary>Call-log tag of <see cref="Events.Exchange.Status"/>.</summary>
+    /// <summary>Call-log tag of <see cref="Events.Exchange.Status"/>; also an R.E.D. tag when <see cref="RedGroupsByStatus"/> is set.</summary>
     public string StatusTag { get; init; } = "status";
+
+    /// <summary>
+    /// Whether <c>&lt;name&gt;_red</c> splits its resource-level series by <see cref="Events.Exchange.Status"/> too (tag
+    /// <see cref="StatusTag"/>): opt in only when the status comes from a small fixed set (DNS response codes), since
+    /// every status seen multiplies a resource's series. Off by default.
+    /// </summary>
+    public bool RedGroupsByStatus { get; init; }
 
     /// <summary>Call-log field of <see cref="Events.Exchange.Code"/> (written when it is not -1).</summary>
     public string CodeField { get; init; } = "code";

@@ -10,15 +10,16 @@ namespace Kubebpf.Red.Aggregation;
 
 /// <summary>
 /// Aggregates exchanges of every protocol into <c>&lt;protocol&gt;_red</c> points: one per (workload pod, direction,
-/// protocol, canonical operation, normalised resource) with requests in the window, plus one roll-up per (workload pod,
-/// direction, protocol) with operation and resource "*", merged from the resource histograms at flush. Series,
-/// workloads and resource tables idle for a whole window are dropped, so memory follows the active set. One lock
-/// guards everything: event batches take it once per batch, and flush holds it while it reads and resets the series
-/// it emits (a pass over each series' used buckets, no allocation per event).
+/// protocol, canonical operation, normalised resource, and status when the protocol groups by it) with requests in the
+/// window, plus one roll-up per (workload pod, direction, protocol) with operation, resource (and status) "*", merged
+/// from the resource histograms at flush: the roll-up spans every status, so its percentiles stay those of all
+/// requests. Series, workloads and resource tables idle for a whole window are dropped, so memory follows the active
+/// set. One lock guards everything: event batches take it once per batch, and flush holds it while it reads and resets
+/// the series it emits (a pass over each series' used buckets, no allocation per event).
 /// </summary>
 internal sealed class RedAggregator : IEventSubscriber<Exchange>, IFlushable
 {
-    /// <summary>Operation and resource tag of the roll-ups.</summary>
+    /// <summary>Operation, resource and status tag of the roll-ups.</summary>
     public const string All = "*";
 
     private const double NsPerMs = 1e6;
@@ -113,7 +114,7 @@ internal sealed class RedAggregator : IEventSubscriber<Exchange>, IFlushable
                     continue;
                 }
 
-                points.Add(ToPoint(key.Workload, key.Direction, key.Protocol, key.Operation, key.Resource, stats, windowEndUnixNs, windowSeconds));
+                points.Add(ToPoint(key.Workload, key.Direction, key.Protocol, key.Operation, key.Resource, key.Status, stats, windowEndUnixNs, windowSeconds));
                 RollupOf(new RollupKey(key.Workload, key.Direction, key.Protocol)).Merge(stats);
                 stats.Reset();
             }
@@ -126,7 +127,7 @@ internal sealed class RedAggregator : IEventSubscriber<Exchange>, IFlushable
                     continue;
                 }
 
-                points.Add(ToPoint(key.Workload, key.Direction, key.Protocol, All, All, rollup, windowEndUnixNs, windowSeconds));
+                points.Add(ToPoint(key.Workload, key.Direction, key.Protocol, All, All, key.Protocol.RedGroupsByStatus ? All : null, rollup, windowEndUnixNs, windowSeconds));
                 rollup.Reset();
             }
 
@@ -173,7 +174,8 @@ internal sealed class RedAggregator : IEventSubscriber<Exchange>, IFlushable
             }
 
             var resource = workload.Resources.For(protocol, _window).Resolve(exchange.Resource, out collapsed);
-            key = new SeriesKey(workload, exchange.Direction, protocol, operation, resource);
+            var status = protocol.RedGroupsByStatus ? exchange.Status ?? string.Empty : null;
+            key = new SeriesKey(workload, exchange.Direction, protocol, operation, resource, status);
             return true;
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
@@ -264,15 +266,20 @@ internal sealed class RedAggregator : IEventSubscriber<Exchange>, IFlushable
         ProtocolDescriptor protocol,
         string operation,
         string resource,
+        string? status,
         WindowStats stats,
         long timestampUnixNs,
         double windowSeconds)
     {
-        var tags = new Tag[workload.Tags.Length + 3];
+        var tags = new Tag[workload.Tags.Length + (status is null ? 3 : 4)];
         workload.Tags.CopyTo(tags, 0);
         var count = WorkloadTags.Append(tags, workload.Tags.Length, "direction", WorkloadTags.Direction(direction));
         count = WorkloadTags.Append(tags, count, protocol.OperationTag, operation);
         count = WorkloadTags.Append(tags, count, protocol.ResourceTag, resource);
+        if (status is not null)
+        {
+            count = WorkloadTags.Append(tags, count, protocol.StatusTag, status);
+        }
 
         var requests = stats.Requests;
         var latency = stats.Latency;

@@ -10,22 +10,25 @@ namespace Kubebpf.Red.CallLog;
 /// <summary>
 /// Writes one <c>&lt;protocol&gt;_requests</c> point per exchange of any protocol, named by its descriptor, one
 /// <see cref="IPointWriter.Write(IReadOnlyList{MetricPoint})"/> per batch. Tag arrays and endpoint texts are cached
-/// (bounded) under one lock per batch, so concurrent batches are safe.
+/// (bounded) under one lock per batch, so concurrent batches are safe. A peer no workload names gets the name the agent
+/// learned for its address (a DNS answer), when there is one, as the field <c>peer_name</c>.
 /// </summary>
 internal sealed class CallLogWriter : IEventSubscriber<Exchange>
 {
     private const int MaxCachedTagSets = 4096;
 
     private readonly IPointWriter _output;
+    private readonly IPeerNameResolver? _peerNames;
     private readonly Counter _descriptorFailures;
     private readonly Lock _cacheLock = new();
     private readonly Dictionary<TagsKey, Tag[]> _tags = [];
     private readonly EndpointTexts _endpoints = new();
     private readonly Tag[] _scratchTags = new Tag[WorkloadTags.MaxTags];
 
-    public CallLogWriter(IPointWriter output, IAgentMetrics metrics)
+    public CallLogWriter(IPointWriter output, IAgentMetrics metrics, IPeerNameResolver? peerNames = null)
     {
         _output = output;
+        _peerNames = peerNames;
         _descriptorFailures = metrics.Counter(
             "call_log_descriptor_failures",
             "An exchange left out of the call log because it had no protocol, or its protocol's CanonicalOperation or details threw.");
@@ -91,7 +94,8 @@ internal sealed class CallLogWriter : IEventSubscriber<Exchange>
         var details = exchange.Details;
         var hasResource = !string.IsNullOrEmpty(exchange.Resource);
         var detailCount = details?.FieldCount ?? 0;
-        var fields = new Field[4 + detailCount + (hasResource ? 1 : 0) + (exchange.Code != -1 ? 1 : 0)
+        var peerName = exchange.Peer is null ? _peerNames?.ResolveName(exchange.Remote) : null;
+        var fields = new Field[4 + detailCount + (hasResource ? 1 : 0) + (exchange.Code != -1 ? 1 : 0) + (string.IsNullOrEmpty(peerName) ? 0 : 1)
             + (exchange.RequestBytes >= 0 ? 1 : 0) + (exchange.ResponseBytes >= 0 ? 1 : 0)];
         var count = 0;
         if (hasResource)
@@ -118,6 +122,10 @@ internal sealed class CallLogWriter : IEventSubscriber<Exchange>
         fields[count++] = new("client", FieldValue.String(_endpoints.Text(exchange.Client)));
         fields[count++] = new("server", FieldValue.String(_endpoints.Text(exchange.Server)));
         fields[count++] = new("peer_ip", FieldValue.String(_endpoints.Text(exchange.Remote.WithPort(0))));
+        if (!string.IsNullOrEmpty(peerName))
+        {
+            fields[count++] = new("peer_name", FieldValue.String(peerName));
+        }
         if (details is not null)
         {
             var written = fields.AsSpan(count);

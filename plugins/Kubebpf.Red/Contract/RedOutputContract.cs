@@ -32,9 +32,10 @@ public static class RedOutputContract
     /// <summary>
     /// What <c>kubebpf plugins</c> lists: the plugin learns its protocols from the exchanges, not from its configuration,
     /// so it declares the pattern, <c>&lt;protocol&gt;_requests</c> and <c>&lt;protocol&gt;_red</c> with a descriptor's
-    /// default tag and field names (a protocol may rename the operation, resource, status, code and error keys).
+    /// default tag and field names (a protocol may rename the operation, resource, status, code and error keys), the
+    /// R.E.D. status tag included (written only for protocols that group R.E.D. by status).
     /// </summary>
-    public static ProtocolMeasurements Pattern { get; } = Rename(For(new ProtocolDescriptor("protocol")), "<protocol>");
+    public static ProtocolMeasurements Pattern { get; } = Rename(For(new ProtocolDescriptor("protocol") { RedGroupsByStatus = true }), "<protocol>");
 
     /// <summary>The call log and R.E.D. measurements of <paramref name="protocol"/>.</summary>
     public static ProtocolMeasurements For(ProtocolDescriptor protocol)
@@ -64,18 +65,24 @@ public static class RedOutputContract
             new("client", FieldKind.String, "", "Client endpoint, ip:port ([ip]:port for IPv6)."),
             new("server", FieldKind.String, "", "Server endpoint, ip:port ([ip]:port for IPv6)."),
             new("peer_ip", FieldKind.String, "", "Address of the other side."),
+            new("peer_name", FieldKind.String, "", "Name learned for the other side's address (a DNS answer), when no workload names it.", Required: false),
             .. protocol.DetailFields,
         ]);
 
     private static MeasurementContract Red(ProtocolDescriptor protocol) => new(
         protocol.RedMeasurement,
         $"{protocol.Name} requests of one series in one flush window, timestamped with the window's end. Resource-level "
-        + $"series carry their {protocol.OperationTag} and {protocol.ResourceTag}; one roll-up per workload pod and "
-        + $"direction carries {protocol.OperationTag}=\"*\" and {protocol.ResourceTag}=\"*\".",
+        + $"series carry their {protocol.OperationTag} and {protocol.ResourceTag}"
+        + (protocol.RedGroupsByStatus ? $" and {protocol.StatusTag}" : "")
+        + $"; one roll-up per workload pod and direction, over all of them, carries {protocol.OperationTag}=\"*\" and "
+        + $"{protocol.ResourceTag}=\"*\"" + (protocol.RedGroupsByStatus ? $" and {protocol.StatusTag}=\"*\"." : "."),
         [
             .. WorkloadTags,
             new(protocol.OperationTag, "What was asked, in the protocol's canonical form, or \"*\" for the roll-up."),
             new(protocol.ResourceTag, "Normalised resource (HTTP: the route, ids replaced by placeholders), capped per workload, or \"*\" for the roll-up."),
+            .. protocol.RedGroupsByStatus
+                ? [new TagContract(protocol.StatusTag, "Class of the answer (DNS: the response code), or \"*\" for the roll-up; only protocols that group R.E.D. by status write it.")]
+                : Array.Empty<TagContract>(),
         ],
         [
             new("requests", FieldKind.Integer, "", "Exchanges completed in the window."),

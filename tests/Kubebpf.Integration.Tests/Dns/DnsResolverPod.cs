@@ -43,8 +43,11 @@ public sealed partial class DnsResolverPod
     /// <summary>The resolver ports the agent must treat as DNS.</summary>
     public static ushort[] Ports => [53, DelayPort, SilentPort];
 
-    /// <summary>Starts dnsmasq, and the forwarder delaying each query by <paramref name="delayMs"/> ms, in the scenario's server pod.</summary>
-    public static DnsResolverPod Start(AgentScenario scenario, int delayMs = 50)
+    /// <summary>
+    /// Starts dnsmasq, and the forwarder delaying each query by <paramref name="delayMs"/> ms, in the scenario's server
+    /// pod; <paramref name="hostRecords"/> adds local names (name, IPv4 address) to the zone.
+    /// </summary>
+    public static DnsResolverPod Start(AgentScenario scenario, int delayMs = 50, IReadOnlyDictionary<string, string>? hostRecords = null)
     {
         ArgumentNullException.ThrowIfNull(scenario);
         var pod = scenario.Server;
@@ -66,7 +69,7 @@ public sealed partial class DnsResolverPod
             log-queries=extra
             log-facility={log}
             pid-file=
-            """);
+            """ + string.Concat((hostRecords ?? new Dictionary<string, string>()).Select(r => $"\nhost-record={r.Key},{r.Value}")));
         scenario.Pods.Start(pod, "dnsmasq", "--keep-in-foreground", $"--conf-file={config}");
         PodSockets.WaitForUdpListener(pod, 53, TimeSpan.FromSeconds(10), () => File.Exists(log) ? File.ReadAllText(log) : "no dnsmasq log");
         foreach (var (port, delay) in new[] { (DelayPort, delayMs), (SilentPort, -1) })

@@ -65,6 +65,15 @@ public sealed class DnsTests(InfluxDbServer influx, ITestOutputHelper output)
             [("a", 100), ("a over ipv6", 10), ("aaaa", 10), ("nx", 10), ("ptr", 10), ("refused", 10), ("srv", 10), ("tcp", 15), ("txt truncated", 5)],
             ClientMix(logged.Where(q => podOf.GetValueOrDefault(q.Client) == scenario.ClientPod), points.Where(p => Tag(p, "pod") == scenario.ClientPod)));
 
+        // R.E.D. per pod, direction, query type and response code: dns_red's resource-level series sum to the same tally.
+        var red = await scenario.PointsAsync("dns_red", "WHERE qname != '*'");
+        Assert.Equal(
+            Tally(logged.SelectMany(q => new[] { $"{podOf[q.Client]} out {q.Type} {q.Rcode}", $"{scenario.ServerPod} in {q.Type} {q.Rcode}" })),
+            Sums(red.Select(p => ($"{Tag(p, "pod")} {Tag(p, "direction")} {Tag(p, "qtype")} {Tag(p, "rcode")}", p["requests"].GetInt64()))));
+        var rolledUp = await scenario.PointsAsync("dns_red", "WHERE qname = '*'");
+        Assert.All(rolledUp, p => Assert.Equal(("*", "*"), (Tag(p, "rcode"), Tag(p, "qtype"))));
+        Assert.Equal(2 * expected, rolledUp.Sum(p => p["requests"].GetInt64()));
+
         // The measured walk: every candidate under the search list is a marked expansion, and none counts as an error.
         var walk = points.Where(p => Tag(p, "pod") == scenario.ExtraPod(2) && Field(p, "qname").StartsWith(DnsResolverPod.Web, StringComparison.Ordinal)).ToList();
         var candidates = walk.Where(p => SearchList.Any(d => Field(p, "qname").EndsWith("." + d, StringComparison.Ordinal))).ToList();
@@ -82,11 +91,14 @@ public sealed class DnsTests(InfluxDbServer influx, ITestOutputHelper output)
 
         await AssertNothingLostAsync(scenario, 2 * expected);
         await DnsDashboard.AssertQueriesAsync(influx, scenario, resolver);
-        output.WriteLine($"dnsmasq logged {expected} queries; per pod, type and rcode (out):");
+        output.WriteLine($"dnsmasq logged {expected} queries; per pod, type and rcode (out), logged = dns_requests = dns_red requests:");
+        var redOut = Sums(red.Where(p => Tag(p, "direction") == "out").Select(p => ($"{Tag(p, "pod")} {Tag(p, "qtype")} {Tag(p, "rcode")}", p["requests"].GetInt64())));
         foreach (var (key, count) in Tally(logged.Select(q => $"{podOf[q.Client]} {q.Type} {q.Rcode}")))
         {
-            output.WriteLine($"  {key}: {count}");
+            output.WriteLine($"  {key}: {count} = {redOut.GetValueOrDefault(key)}");
         }
+
+        output.WriteLine($"per rcode, both directions (dns_red): {string.Join(", ", Sums(red.Select(p => (Tag(p, "rcode"), p["requests"].GetInt64()))).Select(r => $"{r.Key} {r.Value}"))}");
 
         output.WriteLine($"walk: {candidates.Count} candidates marked search_expansion, {walk.Count} exchanges, errors 0");
     }
@@ -122,7 +134,12 @@ public sealed class DnsTests(InfluxDbServer influx, ITestOutputHelper output)
             timeouts.Where(p => Tag(p, "direction") == "out").Select(p => Field(p, "qname")).Order(StringComparer.Ordinal).ToList());
         var red = await scenario.PointsAsync("dns_red", $"WHERE pod = '{scenario.ClientPod}' AND qname = '*'");
         Assert.Equal((Queries, Queries), (red.Sum(p => p["timeouts"].GetInt64()), red.Sum(p => p["errors"].GetInt64())));
-        output.WriteLine($"{Queries} queries to a silent resolver: 0 timeouts from {watchedFrom.TotalSeconds:0.0} s to 4.8 s after sending, {timeouts.Count} points (out and in) after, each 5 s long");
+        var perRcode = await scenario.PointsAsync("dns_red", "WHERE qname != '*'");
+        Assert.Equal(
+            new Dictionary<string, int> { [$"{scenario.ClientPod} out TIMEOUT"] = Queries, [$"{scenario.ServerPod} in TIMEOUT"] = Queries },
+            Sums(perRcode.Select(p => ($"{Tag(p, "pod")} {Tag(p, "direction")} {Tag(p, "rcode")}", p["requests"].GetInt64()))));
+        Assert.Equal(2 * Queries, perRcode.Sum(p => p["timeouts"].GetInt64()));
+        output.WriteLine($"{Queries} queries to a silent resolver: 0 timeouts from {watchedFrom.TotalSeconds:0.0} s to 4.8 s after sending, {timeouts.Count} points (out and in) after, each 5 s long; dns_red rcode=TIMEOUT requests {perRcode.Sum(p => p["requests"].GetInt64())}");
     }
 
     [Fact]
@@ -310,6 +327,10 @@ public sealed class DnsTests(InfluxDbServer influx, ITestOutputHelper output)
             (dns["exchanges"], dns["malformed_messages"], dns["unmatched_answers"], dns["unanswered_queries"], dns["pending_overflow"], dns["desyncs"]));
         Assert.Equal((0L, 0L, 0L), (capture["ringbuf_full"], capture["dropped_records"], capture["evicted_flows"]));
     }
+
+    private static Dictionary<string, int> Sums(IEnumerable<(string Key, long Count)> counts) =>
+        counts.GroupBy(c => c.Key, StringComparer.Ordinal).OrderBy(g => g.Key, StringComparer.Ordinal)
+            .ToDictionary(g => g.Key, g => checked((int)g.Sum(c => c.Count)), StringComparer.Ordinal);
 
     private static Dictionary<string, int> Tally(IEnumerable<string> keys) =>
         keys.GroupBy(k => k, StringComparer.Ordinal).OrderBy(g => g.Key, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.Count(), StringComparer.Ordinal);
