@@ -1,6 +1,4 @@
-using System.Diagnostics;
 using System.Net;
-using System.Runtime.InteropServices;
 using System.Text.Json;
 using Xunit;
 
@@ -16,96 +14,35 @@ public sealed record InfluxRow(string Series, IReadOnlyDictionary<string, string
 /// A real InfluxDB 1.x server (Debian's <c>influxd</c>) on free loopback ports, with its data in a temporary folder.
 /// Can be stopped and started again with the same data (outage tests). Use as an xunit class fixture.
 /// </summary>
-public sealed partial class InfluxDbServer : IAsyncLifetime
+public sealed class InfluxDbServer : IAsyncLifetime
 {
-    private const int SigTerm = 15;
     private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(30);
-    private readonly string _directory = Path.Combine(Path.GetTempPath(), "kubebpf-influxdb-" + Guid.NewGuid().ToString("N"));
+    private readonly LocalServer _server = new("influxd", "influxdb", TimeSpan.FromSeconds(10));
     private readonly HttpClient _http = new() { Timeout = TimeSpan.FromSeconds(10) };
     private readonly int _httpPort = LoopbackPorts.Free();
     private readonly int _rpcPort = LoopbackPorts.Free();
-    private Process? _process;
 
     /// <summary>The HTTP API, e.g. <c>http://127.0.0.1:41234</c>; stays the same across restarts.</summary>
     public string Url => $"http://127.0.0.1:{_httpPort}";
 
-    private string ConfigPath => Path.Combine(_directory, "influxdb.conf");
-
-    private string LogPath => Path.Combine(_directory, "influxd.log");
+    private string ConfigPath => Path.Combine(_server.Directory, "influxdb.conf");
 
     /// <inheritdoc />
     public Task InitializeAsync()
     {
-        Directory.CreateDirectory(_directory);
         File.WriteAllText(ConfigPath, Config());
         return StartAsync();
     }
 
     /// <summary>Starts influxd (again) and waits until <c>/ping</c> answers 204.</summary>
     /// <exception cref="InvalidOperationException">influxd is not installed, exited, or did not answer in time (its log is in the message).</exception>
-    public async Task StartAsync()
+    public Task StartAsync()
     {
-        if (_process is { HasExited: false })
-        {
-            return;
-        }
-
-        var influxd = FindInfluxd() ?? throw new InvalidOperationException(
-            "influxd is not installed: apt-get install influxdb (./build.sh installs it). InfluxDB tests never skip.");
-        var start = new ProcessStartInfo("/bin/sh") { UseShellExecute = false };
-        start.ArgumentList.Add("-c");
-        start.ArgumentList.Add($"exec '{influxd}' -config '{ConfigPath}' >>'{LogPath}' 2>&1");
-        _process = Process.Start(start)!;
-
-        var deadline = Stopwatch.StartNew();
-        while (deadline.Elapsed < StartTimeout)
-        {
-            if (_process.HasExited)
-            {
-                throw new InvalidOperationException($"influxd exited with code {_process.ExitCode}:\n{LogTail()}");
-            }
-
-            try
-            {
-                using var ping = await _http.GetAsync(new Uri($"{Url}/ping"));
-                if (ping.StatusCode == HttpStatusCode.NoContent)
-                {
-                    return;
-                }
-            }
-            catch (HttpRequestException)
-            {
-                // not listening yet
-            }
-
-            await Task.Delay(100);
-        }
-
-        Stop();
-        throw new InvalidOperationException($"influxd did not answer /ping within {StartTimeout}:\n{LogTail()}");
+        return _server.StartAsync($"-config '{ConfigPath}'", _http, new Uri($"{Url}/ping"), HttpStatusCode.NoContent, StartTimeout);
     }
 
     /// <summary>Stops influxd gracefully (SIGTERM, SIGKILL after 10 s); the data stays for <see cref="StartAsync"/>.</summary>
-    public void Stop()
-    {
-        if (_process is null)
-        {
-            return;
-        }
-
-        if (!_process.HasExited)
-        {
-            _ = Kill(_process.Id, SigTerm);
-            if (!_process.WaitForExit(TimeSpan.FromSeconds(10)))
-            {
-                _process.Kill();
-                _process.WaitForExit();
-            }
-        }
-
-        _process.Dispose();
-        _process = null;
-    }
+    public void Stop() => _server.Stop();
 
     /// <summary>Runs an InfluxQL statement (SELECT or SHOW) against <paramref name="database"/> and returns its rows.</summary>
     /// <exception cref="InvalidOperationException">The server answered with an error.</exception>
@@ -179,17 +116,8 @@ public sealed partial class InfluxDbServer : IAsyncLifetime
     /// <inheritdoc />
     public Task DisposeAsync()
     {
-        Stop();
+        _server.Dispose();
         _http.Dispose();
-        try
-        {
-            Directory.Delete(_directory, recursive: true);
-        }
-        catch (IOException)
-        {
-            // best effort: the folder is in the temp dir
-        }
-
         return Task.CompletedTask;
     }
 
@@ -198,11 +126,11 @@ public sealed partial class InfluxDbServer : IAsyncLifetime
         bind-address = "127.0.0.1:{_rpcPort}"
 
         [meta]
-          dir = "{Path.Combine(_directory, "meta")}"
+          dir = "{Path.Combine(_server.Directory, "meta")}"
 
         [data]
-          dir = "{Path.Combine(_directory, "data")}"
-          wal-dir = "{Path.Combine(_directory, "wal")}"
+          dir = "{Path.Combine(_server.Directory, "data")}"
+          wal-dir = "{Path.Combine(_server.Directory, "wal")}"
           query-log-enabled = false
 
         [monitor]
@@ -231,19 +159,4 @@ public sealed partial class InfluxDbServer : IAsyncLifetime
         [[udp]]
           enabled = false
         """;
-
-    private string LogTail()
-    {
-        var lines = File.Exists(LogPath) ? File.ReadAllLines(LogPath) : [];
-        return string.Join('\n', lines.TakeLast(20));
-    }
-
-    private static string? FindInfluxd() =>
-        (Environment.GetEnvironmentVariable("PATH") ?? "")
-            .Split(':', StringSplitOptions.RemoveEmptyEntries)
-            .Select(dir => Path.Combine(dir, "influxd"))
-            .FirstOrDefault(File.Exists);
-
-    [LibraryImport("libc", EntryPoint = "kill", SetLastError = true)]
-    private static partial int Kill(int pid, int signal);
 }

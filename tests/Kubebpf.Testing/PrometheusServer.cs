@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Net;
-using System.Runtime.InteropServices;
 using System.Text.Json;
 using Xunit;
 
@@ -16,18 +15,16 @@ public sealed record PromSample(IReadOnlyDictionary<string, string> Labels, doub
 /// (job <see cref="ScrapeJob"/>). Can be stopped and started again on the same data and port (outage tests). Read
 /// through the PromQL HTTP API. Use as an xunit class or collection fixture.
 /// </summary>
-public sealed partial class PrometheusServer : IAsyncLifetime
+public sealed class PrometheusServer : IAsyncLifetime
 {
     /// <summary>The <c>job</c> label of scraped series.</summary>
     public const string ScrapeJob = "kubebpf-scrape";
 
-    private const int SigTerm = 15;
     private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(60);
-    private readonly string _directory = Path.Combine(Path.GetTempPath(), "kubebpf-prometheus-" + Guid.NewGuid().ToString("N"));
+    private readonly LocalServer _server = new("prometheus", "prometheus", TimeSpan.FromSeconds(20));
     private readonly HttpClient _http = new() { Timeout = TimeSpan.FromSeconds(10) };
     private readonly int _port = LoopbackPorts.Free();
     private readonly List<string> _targets = [];
-    private Process? _process;
 
     /// <summary>The HTTP API, e.g. <c>http://127.0.0.1:41234</c>; stays the same across restarts.</summary>
     public string Url => $"http://127.0.0.1:{_port}";
@@ -35,14 +32,11 @@ public sealed partial class PrometheusServer : IAsyncLifetime
     /// <summary>Where agents send remote write.</summary>
     public string RemoteWriteUrl => Url + "/api/v1/write";
 
-    private string ConfigPath => Path.Combine(_directory, "prometheus.yml");
-
-    private string LogPath => Path.Combine(_directory, "prometheus.log");
+    private string ConfigPath => Path.Combine(_server.Directory, "prometheus.yml");
 
     /// <inheritdoc />
     public Task InitializeAsync()
     {
-        Directory.CreateDirectory(_directory);
         WriteConfig();
         return StartAsync();
     }
@@ -61,73 +55,17 @@ public sealed partial class PrometheusServer : IAsyncLifetime
     }
 
     /// <summary>Starts Prometheus (again) and waits until <c>/-/ready</c> answers 200.</summary>
-    /// <exception cref="InvalidOperationException">prometheus is not installed, exited, or was not ready in time (its log is in the message).</exception>
-    public async Task StartAsync()
+    /// <exception cref="InvalidOperationException">prometheus is not installed (then the constructor throws), exited, or was not ready in time (its log is in the message).</exception>
+    public Task StartAsync()
     {
-        if (_process is { HasExited: false })
-        {
-            return;
-        }
-
-        var prometheus = FindOnPath("prometheus") ?? throw new InvalidOperationException(
-            "prometheus is not installed: apt-get install prometheus (./build.sh installs it). Prometheus tests never skip.");
-        var start = new ProcessStartInfo("/bin/sh") { UseShellExecute = false };
-        start.ArgumentList.Add("-c");
-        start.ArgumentList.Add(
-            $"exec '{prometheus}' --config.file='{ConfigPath}' --storage.tsdb.path='{Path.Combine(_directory, "data")}' " +
-            $"--web.listen-address=127.0.0.1:{_port} --web.enable-remote-write-receiver --web.enable-lifecycle " +
-            $"--query.lookback-delta=5m >>'{LogPath}' 2>&1");
-        _process = Process.Start(start)!;
-
-        var deadline = Stopwatch.StartNew();
-        while (deadline.Elapsed < StartTimeout)
-        {
-            if (_process.HasExited)
-            {
-                throw new InvalidOperationException($"prometheus exited with code {_process.ExitCode}:\n{LogTail()}");
-            }
-
-            try
-            {
-                using var ready = await _http.GetAsync(new Uri($"{Url}/-/ready"));
-                if (ready.StatusCode == HttpStatusCode.OK)
-                {
-                    return;
-                }
-            }
-            catch (HttpRequestException)
-            {
-                // not listening yet
-            }
-
-            await Task.Delay(100);
-        }
-
-        Stop();
-        throw new InvalidOperationException($"prometheus was not ready within {StartTimeout}:\n{LogTail()}");
+        return _server.StartAsync(
+            $"--config.file='{ConfigPath}' --storage.tsdb.path='{Path.Combine(_server.Directory, "data")}' " +
+            $"--web.listen-address=127.0.0.1:{_port} --web.enable-remote-write-receiver --web.enable-lifecycle --query.lookback-delta=5m",
+            _http, new Uri($"{Url}/-/ready"), HttpStatusCode.OK, StartTimeout);
     }
 
     /// <summary>Stops Prometheus gracefully (SIGTERM, SIGKILL after 20 s); the data stays for <see cref="StartAsync"/>.</summary>
-    public void Stop()
-    {
-        if (_process is null)
-        {
-            return;
-        }
-
-        if (!_process.HasExited)
-        {
-            _ = Kill(_process.Id, SigTerm);
-            if (!_process.WaitForExit(TimeSpan.FromSeconds(20)))
-            {
-                _process.Kill();
-                _process.WaitForExit();
-            }
-        }
-
-        _process.Dispose();
-        _process = null;
-    }
+    public void Stop() => _server.Stop();
 
     /// <summary>Runs a PromQL instant query (at <paramref name="at"/>, default now) and returns its series.</summary>
     /// <exception cref="InvalidOperationException">Prometheus rejected the query; its error is in the message.</exception>
@@ -206,17 +144,8 @@ public sealed partial class PrometheusServer : IAsyncLifetime
     /// <inheritdoc />
     public Task DisposeAsync()
     {
-        Stop();
+        _server.Dispose();
         _http.Dispose();
-        try
-        {
-            Directory.Delete(_directory, recursive: true);
-        }
-        catch (IOException)
-        {
-            // best effort: the folder is in the temp dir
-        }
-
         return Task.CompletedTask;
     }
 
@@ -236,19 +165,4 @@ public sealed partial class PrometheusServer : IAsyncLifetime
                   - targets: [{targets}]
             """);
     }
-
-    private string LogTail()
-    {
-        var lines = File.Exists(LogPath) ? File.ReadAllLines(LogPath) : [];
-        return string.Join('\n', lines.TakeLast(20));
-    }
-
-    private static string? FindOnPath(string name) =>
-        (Environment.GetEnvironmentVariable("PATH") ?? "")
-            .Split(':', StringSplitOptions.RemoveEmptyEntries)
-            .Select(dir => Path.Combine(dir, name))
-            .FirstOrDefault(File.Exists);
-
-    [LibraryImport("libc", EntryPoint = "kill", SetLastError = true)]
-    private static partial int Kill(int pid, int signal);
 }
