@@ -8,11 +8,11 @@ namespace Kubebpf.Integration.Tests;
 /// <summary>
 /// The service map from real traffic between two pods on this node, both observed: every call and connection counted
 /// once (by the client's side), with exact counts against what the clients themselves saw, and every query of the
-/// service-map dashboard run against what the agent wrote.
+/// service-map dashboards (InfluxQL and PromQL) run against what the agent wrote.
 /// </summary>
 [Collection(KernelCollection.Name)]
 [Trait("Category", "Kernel")]
-public sealed class ServiceMapTests(InfluxDbServer influx, ITestOutputHelper output)
+public sealed class ServiceMapTests(InfluxDbServer influx, PrometheusServer prometheus, ITestOutputHelper output) : IClassFixture<PrometheusServer>
 {
     private const string Edge = $"{AgentScenario.Namespace}/{AgentScenario.ClientWorkload}->{AgentScenario.Namespace}/{AgentScenario.ServerWorkload}";
     private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(30);
@@ -93,7 +93,7 @@ public sealed class ServiceMapTests(InfluxDbServer influx, ITestOutputHelper out
         await using var scenario = AgentScenario.Create(influx);
         using var nginx = PodNginx.Start(scenario.Pods, scenario.Server, TrafficPlan.NginxLocations);
         var started = DateTimeOffset.UtcNow;
-        await StartAsync(scenario);
+        await StartAsync(scenario, withPrometheus: true);
 
         // curl reuses its connection across a URL range: 200 OK and 20 failing requests on few connections.
         var ok = NetworkPods.Exec(scenario.Client, $"curl -s -o /dev/null -w '%{{http_code}} %{{num_connects}}\\n' 'http://{scenario.Server.IPv4}/ok?i=[1-200]'").Output;
@@ -124,6 +124,7 @@ public sealed class ServiceMapTests(InfluxDbServer influx, ITestOutputHelper out
         var red = Assert.Single(queries["panel 'Calls per edge (R.E.D.)' A"]);
         Assert.Equal((220L, 20L), (Number(red, "requests"), Number(red, "errors")));
         Assert.Equal((long)connects, Number(Assert.Single(queries["panel 'Connections per edge' A"]), "connects"));
+        await AssertPromQlDashboardAsync(scenario);
 
         // The same edge from the command line, from the snapshot the agent left.
         var kubebpf = Path.Combine(RepositoryPaths.PublishedAgent, "kubebpf");
@@ -217,14 +218,40 @@ public sealed class ServiceMapTests(InfluxDbServer influx, ITestOutputHelper out
         Assert.True(rssAfter - rssBefore < 64 * 1024, $"the agent grew from {rssBefore} kB to {rssAfter} kB during the scan");
     }
 
-    private static Task StartAsync(AgentScenario scenario)
+    private Task StartAsync(AgentScenario scenario, bool withPrometheus = false)
     {
         var interfaces = new[] { scenario.Server.HostInterface, scenario.Client.HostInterface };
-        return scenario.StartAgentAsync(new Dictionary<string, object>
+        var plugins = new Dictionary<string, object>
         {
             ["Capture"] = new { Interfaces = interfaces, PeerSideInterfaces = interfaces, Flows = new { HandshakeTimeout = "00:00:02" } },
             ["ServiceMap"] = new { NodeName = "e2e-node", SnapshotFile = Path.Combine(scenario.WorkDirectory, "service-map.json") },
-        });
+        };
+        if (withPrometheus)
+        {
+            plugins["Prometheus"] = new { ListenAddress = "", RemoteWrite = new { Url = prometheus.RemoteWriteUrl, SendInterval = "00:00:01" } };
+        }
+
+        return scenario.StartAgentAsync(plugins);
+    }
+
+    /// <summary>
+    /// Every query of the PromQL service-map dashboard answers; the graph's frames hold together, and the gauges hold the
+    /// last window the agent wrote to InfluxDB (the agent has stopped: nothing newer can come).
+    /// </summary>
+    private async Task AssertPromQlDashboardAsync(AgentScenario scenario)
+    {
+        var answers = await PromQlDashboards.AssertAnswerAsync(prometheus, "service-map.json");
+        var nodeIds = answers["panel 'Service map' A"].Select(n => n.Labels["id"]).ToList();
+        Assert.Equal(["shop/client", "shop/server"], nodeIds.Order(StringComparer.Ordinal));
+        var edge = Assert.Single(answers["panel 'Service map' B"]);
+        Assert.Equal((Edge, "shop/client", "shop/server"), (edge.Labels["id"], edge.Labels["source"], edge.Labels["target"]));
+
+        var lastEdge = Number((await scenario.QueryAsync($"SELECT last(\"requests\") AS \"n\" FROM \"service_map_edges\" WHERE \"id\" = '{Edge}'")).Single(), "n");
+        await prometheus.WaitForValueAsync($"sum(kubebpf_service_map_edges_requests{{id=\"{Edge}\"}})", lastEdge, Deadline);
+        var lastCalls = Number((await scenario.QueryAsync("SELECT last(\"requests\") AS \"n\" FROM \"service_map_calls\" WHERE \"port\" = '80'")).Single(), "n");
+        var calls = Assert.Single(answers["panel 'Calls per edge (R.E.D.)' A"]);
+        Assert.Equal(("80", "http", (double)lastCalls), (calls.Labels["port"], calls.Labels["protocol"], calls.Value));
+        output.WriteLine($"PromQL service map: edge {edge.Labels["id"]}; its gauges hold the last window written to InfluxDB: {lastEdge} calls on the graph edge, {lastCalls} on port 80");
     }
 
     private static async Task WaitForAsync(AgentScenario scenario, string query, long expected)
