@@ -8,11 +8,11 @@ namespace Kubebpf.Integration.Tests;
 /// <summary>
 /// The service map from real traffic between two pods on this node, both observed: every call and connection counted
 /// once (by the client's side), with exact counts against what the clients themselves saw, and every query of the
-/// service-map dashboard run against what the agent wrote.
+/// service-map dashboards (InfluxQL and PromQL) run against what the agent wrote.
 /// </summary>
 [Collection(KernelCollection.Name)]
 [Trait("Category", "Kernel")]
-public sealed class ServiceMapTests(InfluxDbServer influx, ITestOutputHelper output)
+public sealed class ServiceMapTests(InfluxDbServer influx, PrometheusServer prometheus, ITestOutputHelper output) : IClassFixture<PrometheusServer>
 {
     private const string Edge = $"{AgentScenario.Namespace}/{AgentScenario.ClientWorkload}->{AgentScenario.Namespace}/{AgentScenario.ServerWorkload}";
     private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(30);
@@ -93,7 +93,7 @@ public sealed class ServiceMapTests(InfluxDbServer influx, ITestOutputHelper out
         await using var scenario = AgentScenario.Create(influx);
         using var nginx = PodNginx.Start(scenario.Pods, scenario.Server, TrafficPlan.NginxLocations);
         var started = DateTimeOffset.UtcNow;
-        await StartAsync(scenario);
+        await StartAsync(scenario, withPrometheus: true);
 
         // curl reuses its connection across a URL range: 200 OK and 20 failing requests on few connections.
         var ok = NetworkPods.Exec(scenario.Client, $"curl -s -o /dev/null -w '%{{http_code}} %{{num_connects}}\\n' 'http://{scenario.Server.IPv4}/ok?i=[1-200]'").Output;
@@ -104,6 +104,7 @@ public sealed class ServiceMapTests(InfluxDbServer influx, ITestOutputHelper out
 
         await WaitForAsync(scenario, "SELECT sum(\"requests\") AS \"n\" FROM \"service_map_calls\"", 220);
         await WaitForAsync(scenario, "SELECT sum(\"connects\") AS \"n\" FROM \"service_map_connections\"", connects);
+        await AssertPromQlDashboardAsync(scenario);
         Assert.Equal(0, await scenario.StopAgentAsync());
 
         var calls = await scenario.QueryAsync("SELECT sum(\"requests\") AS \"requests\", sum(\"errors\") AS \"errors\" FROM \"service_map_calls\" GROUP BY *");
@@ -217,14 +218,55 @@ public sealed class ServiceMapTests(InfluxDbServer influx, ITestOutputHelper out
         Assert.True(rssAfter - rssBefore < 64 * 1024, $"the agent grew from {rssBefore} kB to {rssAfter} kB during the scan");
     }
 
-    private static Task StartAsync(AgentScenario scenario)
+    private Task StartAsync(AgentScenario scenario, bool withPrometheus = false)
     {
         var interfaces = new[] { scenario.Server.HostInterface, scenario.Client.HostInterface };
-        return scenario.StartAgentAsync(new Dictionary<string, object>
+        var plugins = new Dictionary<string, object>
         {
             ["Capture"] = new { Interfaces = interfaces, PeerSideInterfaces = interfaces, Flows = new { HandshakeTimeout = "00:00:02" } },
             ["ServiceMap"] = new { NodeName = "e2e-node", SnapshotFile = Path.Combine(scenario.WorkDirectory, "service-map.json") },
-        });
+        };
+        if (withPrometheus)
+        {
+            plugins["Prometheus"] = new { ListenAddress = "", RemoteWrite = new { Url = prometheus.RemoteWriteUrl, SendInterval = "00:00:01" } };
+        }
+
+        return scenario.StartAgentAsync(plugins);
+    }
+
+    /// <summary>
+    /// Every query of the PromQL service-map dashboard answers while the agent runs (the gauges are sent at each
+    /// SendInterval); the graph's frames hold together, and the edge's gauge comes to hold the last window written to InfluxDB.
+    /// </summary>
+    private async Task AssertPromQlDashboardAsync(AgentScenario scenario)
+    {
+        var answers = await PromQlDashboards.AssertAnswerAsync(prometheus, "service-map.json");
+        var nodeIds = answers["panel 'Service map' A"].Select(n => n.Labels["id"]).ToList();
+        Assert.Equal(["shop/client", "shop/server"], nodeIds.Order(StringComparer.Ordinal));
+        var edge = Assert.Single(answers["panel 'Service map' B"]);
+        Assert.Equal((Edge, "shop/client", "shop/server"), (edge.Labels["id"], edge.Labels["source"], edge.Labels["target"]));
+
+        var calls = Assert.Single(answers["panel 'Calls per edge (R.E.D.)' A"]);
+        Assert.Equal(("80", "http"), (calls.Labels["port"], calls.Labels["protocol"]));
+
+        // The agent still runs, so a later window may come: compare the two stores until they agree.
+        var deadline = DateTime.UtcNow + Deadline;
+        long influxLast;
+        IReadOnlyList<PromSample> gauge;
+        do
+        {
+            influxLast = Number((await scenario.QueryAsync($"SELECT last(\"requests\") AS \"n\" FROM \"service_map_edges\" WHERE \"id\" = '{Edge}'")).Single(), "n");
+            gauge = await prometheus.QueryAsync($"sum(kubebpf_service_map_edges_requests{{id=\"{Edge}\"}})");
+            if (gauge.Count == 1 && gauge[0].Value == influxLast)
+            {
+                output.WriteLine($"PromQL service map: edge {edge.Labels["id"]}; its gauge holds the last window written to InfluxDB: {influxLast} calls");
+                return;
+            }
+
+            await Task.Delay(250);
+        }
+        while (DateTime.UtcNow < deadline);
+        Assert.Fail($"the edge's gauge ({PrometheusServer.Text(gauge)}) never held InfluxDB's last window ({influxLast} calls)");
     }
 
     private static async Task WaitForAsync(AgentScenario scenario, string query, long expected)

@@ -8,11 +8,11 @@ namespace Kubebpf.Integration.Tests.Dns;
 /// <summary>
 /// DNS end to end: dnsmasq in a resolver pod (its query log is the ground truth), <c>dig</c> and the glibc resolver
 /// (<c>getent hosts</c>, which walks the pod's own resolv.conf search list) in client pods, the published agent with
-/// the DNS plugin, and InfluxDB.
+/// the DNS plugin, InfluxDB, and (for the PromQL dashboard) Prometheus filled by remote write.
 /// </summary>
 [Collection(KernelCollection.Name)]
 [Trait("Category", "Kernel")]
-public sealed class DnsTests(InfluxDbServer influx, ITestOutputHelper output)
+public sealed class DnsTests(InfluxDbServer influx, PrometheusServer prometheus, ITestOutputHelper output) : IClassFixture<PrometheusServer>
 {
     private static readonly string[] SearchList = ["s1.kb.test", "s2.kb.test", "s3.kb.test"];
 
@@ -26,7 +26,7 @@ public sealed class DnsTests(InfluxDbServer influx, ITestOutputHelper output)
         // The walker pod's own resolv.conf, seen by a long-lived process of the pod as Kubernetes pods' containers see theirs.
         scenario.Pods.WriteResolvConf(walker, $"nameserver {resolver.Pod.IPv4}\nsearch {string.Join(' ', SearchList)}\noptions ndots:5 attempts:1\n");
         scenario.Pods.Start(walker, "sleep", "infinity");
-        await scenario.StartAgentAsync(DnsPlugin());
+        await scenario.StartAgentAsync(WithPrometheus(DnsPlugin()));
 
         // The first walk makes the agent read the walker's resolv.conf (in the background); the measured walk follows.
         NetworkPods.Exec(walker, "getent hosts warmup.kb.test", check: false);
@@ -91,6 +91,14 @@ public sealed class DnsTests(InfluxDbServer influx, ITestOutputHelper output)
 
         await AssertNothingLostAsync(scenario, 2 * expected);
         await DnsDashboard.AssertQueriesAsync(influx, scenario, resolver);
+        await PromQlDashboards.AssertAnswerAsync(prometheus, "dns.json");
+        // The counters against the resolver's log: NXDOMAIN per asking pod (search-path expansions included), and all served.
+        var nxdomain = logged.Where(q => q.Rcode == "NXDOMAIN").ToList();
+        await prometheus.WaitForValuesAsync(
+            $"sum by (pod) (kubebpf_dns_requests_total{{pod=~\"{scenario.ClientPod}|{scenario.ExtraPod(2)}\",direction=\"out\",rcode=\"NXDOMAIN\"}})", "pod",
+            nxdomain.GroupBy(q => podOf[q.Client]).ToDictionary(g => g.Key, g => (double)g.Count()), TimeSpan.FromSeconds(60));
+        await prometheus.WaitForValueAsync(
+            $"sum(kubebpf_dns_requests_total{{pod=\"{scenario.ServerPod}\",direction=\"in\"}})", expected, TimeSpan.FromSeconds(60));
         output.WriteLine($"dnsmasq logged {expected} queries; per pod, type and rcode (out), logged = dns_requests = dns_red requests:");
         var redOut = Sums(red.Where(p => Tag(p, "direction") == "out").Select(p => ($"{Tag(p, "pod")} {Tag(p, "qtype")} {Tag(p, "rcode")}", p["requests"].GetInt64())));
         foreach (var (key, count) in Tally(logged.Select(q => $"{podOf[q.Client]} {q.Type} {q.Rcode}")))
@@ -109,7 +117,7 @@ public sealed class DnsTests(InfluxDbServer influx, ITestOutputHelper output)
         const int Queries = 5;
         await using var scenario = AgentScenario.Create(influx);
         var resolver = DnsResolverPod.Start(scenario);
-        await scenario.StartAgentAsync(DnsPlugin());
+        await scenario.StartAgentAsync(WithPrometheus(DnsPlugin()));
 
         // In the background, all at once, so that the watch below covers most of each query's 5 s.
         var sent = DateTime.UtcNow;
@@ -139,6 +147,8 @@ public sealed class DnsTests(InfluxDbServer influx, ITestOutputHelper output)
             new Dictionary<string, int> { [$"{scenario.ClientPod} out TIMEOUT"] = Queries, [$"{scenario.ServerPod} in TIMEOUT"] = Queries },
             Sums(perRcode.Select(p => ($"{Tag(p, "pod")} {Tag(p, "direction")} {Tag(p, "rcode")}", p["requests"].GetInt64()))));
         Assert.Equal(2 * Queries, perRcode.Sum(p => p["timeouts"].GetInt64()));
+        await prometheus.WaitForValueAsync(
+            $"sum(kubebpf_dns_requests_total{{pod=\"{scenario.ClientPod}\",direction=\"out\",rcode=\"TIMEOUT\"}})", Queries, TimeSpan.FromSeconds(60));
         output.WriteLine($"{Queries} queries to a silent resolver: 0 timeouts from {watchedFrom.TotalSeconds:0.0} s to 4.8 s after sending, {timeouts.Count} points (out and in) after, each 5 s long; dns_red rcode=TIMEOUT requests {perRcode.Sum(p => p["requests"].GetInt64())}");
     }
 
@@ -253,6 +263,12 @@ public sealed class DnsTests(InfluxDbServer influx, ITestOutputHelper output)
         """;
 
     private static Dictionary<string, object> DnsPlugin(object? settings = null) => new() { ["Dns"] = settings ?? new { Ports = DnsResolverPod.Ports } };
+
+    private Dictionary<string, object> WithPrometheus(Dictionary<string, object> plugins)
+    {
+        plugins["Prometheus"] = new { ListenAddress = "", RemoteWrite = new { Url = prometheus.RemoteWriteUrl, SendInterval = "00:00:01" } };
+        return plugins;
+    }
 
     private static List<(string, int)> ClientMix(IEnumerable<LoggedQuery> logged, IEnumerable<IReadOnlyDictionary<string, JsonElement>> points)
     {
