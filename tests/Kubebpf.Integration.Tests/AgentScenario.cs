@@ -202,6 +202,17 @@ public sealed class AgentScenario : IAsyncDisposable
         return points[^1].Where(p => p.Value.ValueKind == JsonValueKind.Number && p.Key != "time").ToDictionary(p => p.Key, p => p.Value.GetInt64());
     }
 
+    /// <summary>Every component's non-zero counters at the agent's last flush, for failure messages that say where a loss was counted.</summary>
+    public async Task<string> NonZeroCountersAsync()
+    {
+        var points = await PointsAsync("kubebpf_agent");
+        return string.Join("; ", points
+            .GroupBy(p => p.TryGetValue("component", out var component) ? component.ToString() : "?")
+            .Select(g => $"{g.Key}: " + string.Join(", ", g.Last()
+                .Where(f => f.Key != "time" && f.Value.ValueKind == JsonValueKind.Number && f.Value.GetDouble() != 0)
+                .Select(f => $"{f.Key}={f.Value}"))));
+    }
+
     /// <summary>
     /// By the agent's own counters at its last flush (after the capture stopped): <paramref name="exchanges"/> HTTP
     /// exchanges and not one loss, in the capture or in the HTTP parser.

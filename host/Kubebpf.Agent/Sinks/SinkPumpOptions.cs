@@ -15,16 +15,18 @@ public sealed class SinkPumpOptions
 
     /// <summary>
     /// Most estimated bytes held in the records queue (call log, profiles); beyond it its oldest are dropped and counted.
-    /// 32 MiB holds about 8,000 call log points of about 4 KB (estimated). With the aggregates queue, a sink holds at most 64 MiB of points
-    /// (estimated with every string counted for each point, so less in fact).
+    /// 128 MiB holds about 32,000 call log points of about 4 KB (estimated): a burst of several seconds at the rate one
+    /// InfluxDB write keeps up with (a 20,000-point burst of DNS call log overflowed 32 MiB on a busy node). With the
+    /// aggregates queue, a sink holds at most 160 MiB of points (estimated with every string counted for each point, so
+    /// less in fact).
     /// </summary>
-    public long RecordsBufferBytes { get; set; } = 32L << 20;
+    public long RecordsBufferBytes { get; set; } = 128L << 20;
 
     /// <summary>Most points per write; a write starts as soon as this many are buffered.</summary>
     public int BatchSize { get; set; } = 5000;
 
     /// <summary>Most estimated bytes per write (a write holds at least one point); a write starts as soon as this many are buffered.</summary>
-    public long BatchBytes { get; set; } = 4L << 20;
+    public long BatchBytes { get; set; } = 16L << 20;
 
     /// <summary>
     /// How long one write may take before the pump abandons it (a sink that hangs or ignores cancellation): counted in

@@ -299,7 +299,11 @@ public sealed class DnsTests(InfluxDbServer influx, PrometheusServer prometheus,
         long seen;
         while ((seen = await CountOrZeroAsync(scenario, measurement, where)) < count)
         {
-            Assert.True(DateTime.UtcNow < deadline, $"{measurement} {where}: {seen} points, {count} expected");
+            if (DateTime.UtcNow >= deadline)
+            {
+                Assert.Fail($"{measurement} {where}: {seen} points, {count} expected; the agent's counters: {await scenario.NonZeroCountersAsync()}");
+            }
+
             await Task.Delay(200);
         }
     }
