@@ -54,6 +54,7 @@ internal sealed partial class AgentRuntime : IAsyncDisposable
         _time = time;
         _baseDirectory = baseDirectory;
         _pluginFailures = _metrics.For("agent").Counter("plugin_failures", "plugin instances stopped after an error");
+        ProcessMetrics.Register(_metrics.For("agent"));
         _bus = new EventBus(options.SubscriberTimeout, _logger);
     }
 
