@@ -42,8 +42,12 @@ public sealed class PacketCaptureOptions : IValidatedOptions
     /// </summary>
     public bool CopyBinarySegments { get; set; }
 
-    /// <summary>Ring-buffer size in bytes: a power of two, at least a page.</summary>
-    public int RingBufferBytes { get; set; } = 8 << 20;
+    /// <summary>
+    /// Ring-buffer size in bytes: a power of two, at least a page. The kernel maps its data pages twice (for records that
+    /// wrap), so it costs twice this in resident memory. 4 MiB holds about 80 ms of 50,000 HTTP requests a second (about
+    /// 1.1 KB of records per request seen on two veths, measured): the drain may be late by that much without a loss.
+    /// </summary>
+    public int RingBufferBytes { get; set; } = 4 << 20;
 
     /// <summary>How often <c>/sys/class/net</c> is rescanned for new and vanished interfaces.</summary>
     public TimeSpan RescanInterval { get; set; } = TimeSpan.FromSeconds(2);
