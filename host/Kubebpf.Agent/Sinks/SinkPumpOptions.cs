@@ -15,8 +15,7 @@ public sealed class SinkPumpOptions
 
     /// <summary>
     /// Most estimated bytes held in the records queue (call log, profiles); beyond it its oldest are dropped and counted.
-    /// 16 MiB holds about 6,000 call log points of about 2.6 KB (estimated; about 1.6 KB each on the heap, measured): the
-    /// burst of a second or two that one InfluxDB write keeps up with. At saturation a destination on the same cores falls
+    /// 16 MiB holds about 6,000 call log points of about 2.6 KB (estimated). At saturation a destination on the same cores falls
     /// behind the call log and this queue stays full, so its bound is part of the agent's peak memory (README, "Memory").
     /// </summary>
     public long RecordsBufferBytes { get; set; } = 16L << 20;
