@@ -83,7 +83,8 @@ MYSQL_DATABASE = "kubebpf_bench"
 DEBIAN_PYTHON = "/usr/bin/python3"  # has python3-matplotlib, which draws the plots
 # Self-metrics that count something lost or refused; anything else (packets, exchanges, gauges) is informational.
 # `partial` is the HTTP-only agent's name (Http.partial_segments) for what the capture now calls `truncated`.
-LOSS_PATTERN = re.compile(r"drop|full|overflow|fail|error|desync|unmatched|unanswered|evicted|rejected|invalid|oversized|collapsed|truncated|partial|unsupported|late_classified")
+# The DNS and MySQL plugins' own: stream and row gaps, commands without answer, timeouts (dnsmasq answers every query).
+LOSS_PATTERN = re.compile(r"drop|full|overflow|fail|error|desync|unmatched|unanswered|evicted|rejected|invalid|oversized|collapsed|truncated|partial|unsupported|late_classified|gap|without_answer|timeout|refused|malformed|skipped")
 # The socket filter's program name, now and in the HTTP-only agent.
 CAPTURE_PROGRAMS = ("packet_capture", "http_capture")
 
@@ -206,10 +207,6 @@ class Pods:
         self.client = (self.prefix + "-cli", self.prefix + "h1", f"10.214.{self.subnet}.2")
         self.pool = [(f"{self.prefix}-c{i}", f"{self.prefix}m{i}", f"10.214.{self.subnet}.{10 + i}") for i in range(pool_size)]
         self.created = []
-
-    @property
-    def interface_pattern(self):
-        return self.prefix + "h*"
 
     def up(self):
         run(["ip", "link", "add", self.bridge, "type", "bridge"])
@@ -501,7 +498,7 @@ class Bench:
     def __init__(self, args, work, scenarios):
         self.args = args
         self.work = work
-        self.pods = Pods(max((pod_count(s) or 0 for s in scenarios if protocol_of(s) == "http"), default=0))
+        self.pods = Pods(max((pod_count(s) or 0 for s in scenarios), default=0))
         self.servers = {}  # protocol -> its server (requests() is the server's own count)
         self.influx = None
         self.pace_script = os.path.join(work, "pace.lua")
@@ -546,7 +543,7 @@ class Bench:
 
     def wrk_pods(self, url, pods, seconds):
         """One wrk per client pod, all at once, POD_CURVE_CONNECTIONS spread over them: their sums (p99: the worst pod's)."""
-        command = wrk_command(POD_CURVE_CONNECTIONS // pods, seconds, url)
+        command = wrk_command(max(1, POD_CURVE_CONNECTIONS // pods), seconds, url)
         processes = [subprocess.Popen(in_pod(pod, command), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for pod in self.pods.pool[:pods]]
         results = []
         for process in processes:
@@ -566,7 +563,8 @@ class Bench:
     def mysqlslap(self, seconds, state):
         """`SELECT 1` from MYSQL_CONCURRENCY connections. mysqlslap runs a number of statements, not a duration: the
         number comes from this state's last rate (warm-ups included), so that a run lasts about `seconds`."""
-        statements = max(MYSQL_CONCURRENCY, round(self.mysql_rates.get(state, 5000) * seconds))
+        rate = self.mysql_rates.get(state) or next(iter(self.mysql_rates.values()), 5000)  # another state's rate before its first run
+        statements = max(MYSQL_CONCURRENCY, round(rate * seconds))
         command = ["mysqlslap", "--no-defaults", "-h", self.pods.server[2], "-P", "3306", "-u", "app", f"--concurrency={MYSQL_CONCURRENCY}",
                    f"--number-of-queries={statements}", "--query=SELECT 1", f"--create-schema={MYSQL_DATABASE}"]
         result = run(in_pod(self.pods.client, command), timeout=4 * seconds + 60)
