@@ -936,9 +936,9 @@ def target_rows(analysis):
     return rows
 
 
-def curve_rows(analysis, points):
+def curve_rows(analysis, points, unit="req/s"):
     """A curve's table: per point, throughput without and with the agent, loss, CPU of the agent and influxd, completeness."""
-    rows = ["| point | scenario | none req/s | full req/s | loss full | agent CPU-s per million | agent % of a core | influxd CPU-s per million "
+    rows = [f"| point | scenario | none {unit} | full {unit} | loss full | agent CPU-s per million | agent % of a core | influxd CPU-s per million "
             "| influxd % of a core | completeness (worst run) | loss counters (sum over runs) |", "|---|---|---|---|---|---|---|---|---|---|---|"]
     for label, scenario in points:
         a = analysis[scenario]
@@ -1075,7 +1075,7 @@ def write_report(path, args, info, analysis, micro, baseline, command, generated
     if protocols:
         lines += ["## DNS and MySQL", "",
                   "Queries (DNS) and statements (MySQL) per second instead of requests; the agent's CPU per million of them.", "",
-                  *curve_rows(analysis, [("DNS queries" if s == DNS_SCENARIO else "MySQL statements", s) for s in protocols]), ""]
+                  *curve_rows(analysis, [("DNS queries" if s == DNS_SCENARIO else "MySQL statements", s) for s in protocols], "per s"), ""]
     lines += [
         "## Throughput and latency",
         "",
