@@ -1152,8 +1152,29 @@ def write_report(path, args, info, analysis, micro, baseline, command, generated
         lines += ["", "## Micro-benchmarks (BenchmarkDotNet, short job, in process)", ""]
         for table in micro:
             lines += [table, ""]
+    lines += ["", *other_sections(path)]
     with open(path, "w") as f:
         f.write("\n".join(lines).rstrip() + "\n")
+
+
+# The "## " sections this script writes; the others in BENCHMARKS.md (the profiler's, written by profiler_cost.py, and
+# notes of other measurements) are kept as they are, after these.
+OWN_SECTIONS = ("Machine and versions", "Method", "Targets", "How the cost grows", "DNS and MySQL", "Throughput and latency",
+                "Cost and completeness of the agent", "Against the baseline run", "Micro-benchmarks")
+
+
+def other_sections(path):
+    """The lines of the sections of the existing report that this script does not write."""
+    if not os.path.exists(path):
+        return []
+    kept, keeping = [], False
+    with open(path) as f:
+        for line in f.read().splitlines():
+            if line.startswith("## "):
+                keeping = not line[3:].startswith(OWN_SECTIONS)
+            if keeping:
+                kept.append(line)
+    return kept
 
 
 def interrupt(signum, frame):
