@@ -1195,6 +1195,7 @@ def main():
     parser.add_argument("--settle", type=int, default=2, help="seconds the agent's CPU is still counted after wrk ends")
     parser.add_argument("--rates", type=int, nargs="*", default=DEFAULT_RATES, help="thousands of req/s of the rate curve's paced points "
                         f"(default {' '.join(map(str, DEFAULT_RATES))}; none: no rate curve)")
+    parser.add_argument("--rate", type=int, help="the older single paced point, in req/s (0: none); replaced by --rates")
     parser.add_argument("--pods", type=int, nargs="*", default=DEFAULT_POD_COUNTS, help="client pod counts of the pods curve "
                         f"(default {' '.join(map(str, DEFAULT_POD_COUNTS))}, at most 200; none: no pods curve)")
     parser.add_argument("--no-protocols", action="store_true", help=f"skip {DNS_SCENARIO} and {MYSQL_SCENARIO}")
@@ -1228,6 +1229,8 @@ def main():
         return
     args.duration = args.duration or (10 if args.full else 6)
     scenarios = args.scenarios or (FULL_SCENARIOS if args.full else DEFAULT_SCENARIOS)
+    if args.rate is not None:
+        args.rates = [args.rate // 1000] if args.rate >= 1000 else []
     if not args.scenarios:
         scenarios = (scenarios + [f"20B/rate{rate}k" for rate in args.rates] + [f"20B/pods{count}" for count in args.pods]
                      + ([] if args.no_protocols else [DNS_SCENARIO, MYSQL_SCENARIO]) + [REST_SCENARIO])
