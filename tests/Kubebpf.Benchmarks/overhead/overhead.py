@@ -938,15 +938,16 @@ def target_rows(analysis):
 
 def curve_rows(analysis, points, unit="req/s"):
     """A curve's table: per point, throughput without and with the agent, loss, CPU of the agent and influxd, completeness."""
-    rows = [f"| point | scenario | none {unit} | full {unit} | loss full | agent CPU-s per million | agent % of a core | influxd CPU-s per million "
-            "| influxd % of a core | completeness (worst run) | loss counters (sum over runs) |", "|---|---|---|---|---|---|---|---|---|---|---|"]
+    rows = [f"| point | scenario | none {unit} | full {unit} | loss full | agent CPU-s per million | agent % of a core | socket filter CPU-s per million "
+            "| influxd CPU-s per million | influxd % of a core | completeness (worst run) | loss counters (sum over runs) |", "|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for label, scenario in points:
         a = analysis[scenario]
         none, full = a["states"].get("none", {}), a["states"].get("full", {})
         worst = worst_completeness(full)
         counters = ", ".join(f"{k}={v}" for k, v in sorted(full.get("loss_counters", {}).items()) if v) or "all zero"
         rows.append(f"| {label} | {scenario} | {fmt(none.get('rps'), 0)} | {fmt(full.get('rps'), 0)} | {fmt(a.get('loss_full'), 1, '%')} "
-                    f"| {fmt(full.get('cpu_s_per_million'), 2)} | {fmt(full.get('cpu_core_pct'), 0, '%')} | {fmt(full.get('influxd_cpu_s_per_million'), 2)} "
+                    f"| {fmt(full.get('cpu_s_per_million'), 2)} | {fmt(full.get('cpu_core_pct'), 0, '%')} | {fmt(full.get('filter_cpu_s_per_million'), 2)} "
+                    f"| {fmt(full.get('influxd_cpu_s_per_million'), 2)} "
                     f"| {fmt(full.get('influxd_core_pct'), 0, '%')} | {'-' if worst is None else f'{100 * worst:.3f}%'} | {counters} |")
     return rows
 
@@ -954,6 +955,7 @@ def curve_rows(analysis, points, unit="req/s"):
 def plot_data(analysis):
     """What plots.py draws: per curve, its points' labels and the medians and ranges of each figure."""
     figures = {"loss": ("loss_full", None), "agent_cpu_s_per_million": ("full", "cpu_s_per_million"),
+               "filter_cpu_s_per_million": ("full", "filter_cpu_s_per_million"),
                "influxd_cpu_s_per_million": ("full", "influxd_cpu_s_per_million"), "agent_core_pct": ("full", "cpu_core_pct"),
                "influxd_core_pct": ("full", "influxd_core_pct")}
     data = {}

@@ -14,10 +14,12 @@ import matplotlib
 matplotlib.use("svg")
 import matplotlib.pyplot as plt  # noqa: E402 (the backend is chosen first)
 
-# Panels: (title, [(figure, legend)]); each point is drawn at its median with its min-to-max range.
+# Panels: (title, [(figure, legend)]); each point is drawn at its median with its min-to-max range, in its part's colour.
+COLOURS = {"agent": "C0", "influxd": "C1", "socket filter (kernel)": "C2", "full agent vs none": "C3"}
 PANELS = [
     ("nginx throughput loss with the agent (%)", [("loss", "full agent vs none")]),
-    ("CPU-s per million requests", [("agent_cpu_s_per_million", "agent"), ("influxd_cpu_s_per_million", "influxd")]),
+    ("CPU-s per million requests", [("agent_cpu_s_per_million", "agent"), ("filter_cpu_s_per_million", "socket filter (kernel)"),
+                                    ("influxd_cpu_s_per_million", "influxd")]),
     ("% of a core", [("agent_core_pct", "agent"), ("influxd_core_pct", "influxd")]),
 ]
 
@@ -34,7 +36,7 @@ def draw(name, curve, directory):
             xs = [x for x, _ in points]
             medians = [v[0] for _, v in points]
             ranges = [[v[0] - v[1] for _, v in points], [v[2] - v[0] for _, v in points]]
-            axis.errorbar(xs, medians, yerr=ranges, marker="o", capsize=3, label=legend)
+            axis.errorbar(xs, medians, yerr=ranges, marker="o", capsize=3, label=legend, color=COLOURS[legend])
         axis.set_title(title, fontsize=10)
         axis.set_xticks(list(positions), labels)
         axis.set_xlabel(curve["title"], fontsize=9)
