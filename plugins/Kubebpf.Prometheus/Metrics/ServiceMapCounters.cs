@@ -10,8 +10,8 @@ namespace Kubebpf.Prometheus.Metrics;
 /// deltas (so that a sum over a time range is that range's total); summed here per label set (node, edge, source,
 /// target, port, service, protocol), they become counters (<c>kubebpf_service_map_calls_requests_total</c>, ...) and a
 /// duration histogram (<c>kubebpf_service_map_calls_duration_seconds</c>, the map's own buckets) that <c>rate()</c> and
-/// <c>increase()</c> read; a new edge is collected once at zero before its totals, so that they count its first window.
-/// The per-window values that do not add up (maxima, percentiles, connections open) stay gauges
+/// <c>increase()</c> read (like the exchange counters, a new edge starts at its first window's counts, which
+/// <c>increase()</c> does not see). The per-window values that do not add up (maxima, percentiles, connections open) stay gauges
 /// of <see cref="PointGauges"/>, as do the Node Graph frames. Same series bound and idle expiry as the other sources.
 /// </summary>
 internal sealed class ServiceMapCounters : IFlushable, IMetricSource
@@ -156,24 +156,21 @@ internal sealed class ServiceMapCounters : IFlushable, IMetricSource
                         continue;
                     }
 
-                    // A new series is shown at zero once before its totals, so that increase() and rate() count its first window.
-                    var shown = series.Shown;
-                    series.Shown = true;
                     for (var i = 0; i < families.Length; i++)
                     {
-                        families[i].Series.Add(new SeriesSample(series.Labels, shown ? series.Totals[i] : 0));
+                        families[i].Series.Add(new SeriesSample(series.Labels, series.Totals[i]));
                     }
 
                     if (histogram is not null && series.Buckets is { } buckets)
                     {
                         var cumulative = new long[buckets.Length];
                         long running = 0;
-                        for (var i = 0; i < buckets.Length && shown; i++)
+                        for (var i = 0; i < buckets.Length; i++)
                         {
                             cumulative[i] = running += buckets[i];
                         }
 
-                        histogram.Series.Add(new SeriesSample(series.Labels, running, cumulative, shown ? series.Sum : 0));
+                        histogram.Series.Add(new SeriesSample(series.Labels, running, cumulative, series.Sum));
                     }
                 }
 
@@ -268,9 +265,6 @@ internal sealed class ServiceMapCounters : IFlushable, IMetricSource
         public long[]? Buckets { get; set; }
 
         public double Sum { get; set; }
-
-        /// <summary>Whether a collection has shown the series (at zero) already.</summary>
-        public bool Shown { get; set; }
 
         public long LastSeen { get; set; }
     }
