@@ -1,11 +1,12 @@
-using Kubebpf.Red.Resources;
 using Kubebpf.Sdk.Protocols;
-using static Kubebpf.Red.Tests.Exchanges;
 
-namespace Kubebpf.Red.Tests;
+namespace Kubebpf.Sdk.Tests;
 
 public class ResourceTableTests
 {
+    // Keeps a path up to its last segment, which becomes {id}: "/users/1" is "/users/{id}".
+    private static readonly ProtocolDescriptor HttpProtocol = new("http") { NormalizeResource = LastSegmentAsId };
+
     [Fact]
     public void Hands_out_one_string_instance_per_normalised_resource()
     {
@@ -57,5 +58,15 @@ public class ResourceTableTests
             destination.Fill('x');
             return destination.Length + 10;
         }
+    }
+
+    private static int LastSegmentAsId(ReadOnlySpan<char> path, Span<char> destination)
+    {
+        var kept = path[..(path.LastIndexOf('/') + 1)];
+        var length = Math.Min(kept.Length, destination.Length);
+        kept[..length].CopyTo(destination);
+        var id = "{id}".AsSpan(0, Math.Min(4, destination.Length - length));
+        id.CopyTo(destination[length..]);
+        return length + id.Length;
     }
 }
