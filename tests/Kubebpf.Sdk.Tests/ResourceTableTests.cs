@@ -4,8 +4,8 @@ namespace Kubebpf.Sdk.Tests;
 
 public class ResourceTableTests
 {
-    // Keeps a path up to its last segment, which becomes {id}: "/users/1" is "/users/{id}".
-    private static readonly ProtocolDescriptor HttpProtocol = new("http") { NormalizeResource = LastSegmentAsId };
+    // A numeric last segment becomes {id}: "/users/1" is "/users/{id}".
+    private static readonly ProtocolDescriptor HttpProtocol = new("http") { NormalizeResource = NumericLastSegmentAsId };
 
     [Fact]
     public void Hands_out_one_string_instance_per_normalised_resource()
@@ -60,12 +60,14 @@ public class ResourceTableTests
         }
     }
 
-    private static int LastSegmentAsId(ReadOnlySpan<char> path, Span<char> destination)
+    private static int NumericLastSegmentAsId(ReadOnlySpan<char> path, Span<char> destination)
     {
-        var kept = path[..(path.LastIndexOf('/') + 1)];
+        var last = path.LastIndexOf('/') + 1;
+        var numeric = last < path.Length && !path[last..].ContainsAnyExceptInRange('0', '9');
+        var kept = numeric ? path[..last] : path;
         var length = Math.Min(kept.Length, destination.Length);
         kept[..length].CopyTo(destination);
-        var id = "{id}".AsSpan(0, Math.Min(4, destination.Length - length));
+        var id = numeric ? "{id}".AsSpan(0, Math.Min(4, destination.Length - length)) : [];
         id.CopyTo(destination[length..]);
         return length + id.Length;
     }
