@@ -183,9 +183,14 @@ internal sealed class ServiceMapCounters : IFlushable, IMetricSource
         }
     }
 
-    // The first calls point fixes the buckets; a point that brings other buckets is left out of the histogram, counted.
+    // The first calls point with buckets fixes them; a point that brings other buckets is left out of the histogram, counted.
     private void AddHistogram(MetricPoint point, EdgeSeries series, ReadOnlySpan<long> pending, int buckets, double sum)
     {
+        if (buckets == 0)
+        {
+            return;
+        }
+
         _duration ??= DurationFamily(point);
         var bounds = _duration.UpperBounds.Length + 1;
         if (buckets != bounds)
