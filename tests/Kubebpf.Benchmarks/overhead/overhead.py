@@ -10,6 +10,8 @@ and in alternating order in every repetition because these machines drift:
           (`Kubebpf.Benchmarks capture-only`): the kernel-side cost;
   full  - the published agent: capture, HTTP parser, R.E.D., call log, InfluxDB sink to a local influxd;
   redonly - the same without the call log (in 20B/ka50 only): the call log's share of the loss;
+  unsampled - with --states: the full agent writing a call-log point for every exchange (CallLog:Sampling off), the
+          cost the call-log policy saves;
   before - with --before-agent, in every scenario: an older published agent (the HTTP-only one, before the capture
           platform) with its own configuration, to compare the platform with it in the same run;
   prometheus - with --states: the full agent plus the Prometheus sink counting every exchange (its cost is the
@@ -53,8 +55,8 @@ FULL_SCENARIOS = [f"{s}/{c}" for s in SIZES for c in CLIENTS]
 STATES = ["none", "idle", "full"]
 # The full agent without the call log (R.E.D. only), to split its cost: by default in the primary scenario only.
 # The older agent given by --before-agent, in every scenario.
-OPTIONAL_STATES = ["redonly", "before", "prometheus"]
-AGENT_STATES = ("full", "redonly", "before", "prometheus")
+OPTIONAL_STATES = ["redonly", "unsampled", "before", "prometheus"]
+AGENT_STATES = ("full", "redonly", "unsampled", "before", "prometheus")
 RATE_PACE_MS = 10
 MAX_RATE_CONNECTIONS = 2000
 # Self-metrics that count something lost or refused; anything else (packets, exchanges, gauges) is informational.
@@ -367,6 +369,12 @@ class Bench:
             wanted = connections * self.args.rate / rps
             self.rate_connections[state] = int(min(max(wanted, connections / 2, 1), connections * 2, MAX_RATE_CONNECTIONS))
 
+    def sampling(self, state):
+        """The call-log policy: off in `unsampled`, the agent's defaults unless --call-log-per-second sets the budget."""
+        if state == "unsampled":
+            return {"Enabled": False}
+        return {} if self.args.call_log_per_second is None else {"PerSecond": self.args.call_log_per_second}
+
     def agent_config(self, database, state):
         workloads = os.path.join(self.work, "workloads.yaml")
         with open(workloads, "w") as f:
@@ -382,7 +390,7 @@ class Bench:
             "Plugins": {
                 "StaticMetadata": {"File": workloads},
                 **capture,
-                "Red": {"CallLog": {"Enabled": state != "redonly"}},
+                "Red": {"CallLog": {"Enabled": state != "redonly", "Sampling": self.sampling(state)}},
                 "InfluxDb": {"Url": self.influx.url, "ApiVersion": 1, "Database": database},
                 # The full agent plus the Prometheus sink counting every exchange (its endpoint on a free port, not scraped).
                 **({"Prometheus": {"ListenAddress": f"127.0.0.1:{free_port()}"}} if state == "prometheus" else {}),
@@ -467,8 +475,10 @@ class Bench:
         """Completeness and self-metrics from what the agent wrote to InfluxDB (not its logs)."""
         red = {tags["direction"]: row["sum"] for tags, row in self.influx.query(
             database, "SELECT sum(\"requests\") FROM \"kubebpf_2d\".\"http_red\" WHERE \"route\" <> '*' GROUP BY \"direction\"")}
-        calls = {tags["direction"]: row["count"] for tags, row in self.influx.query(
-            database, "SELECT count(\"status\") FROM \"kubebpf_2d\".\"http_requests\" GROUP BY \"direction\"")}
+        # A sampled call-log point stands for `weight` requests (an agent older than the policy wrote no weight: one each).
+        logged = {tags["direction"]: row for tags, row in self.influx.query(
+            database, "SELECT count(\"status\") AS \"points\", sum(\"weight\") AS \"weight\" FROM \"kubebpf_2d\".\"http_requests\" GROUP BY \"direction\"")}
+        calls = {direction: row["weight"] if row["weight"] is not None else row["points"] for direction, row in logged.items()}
         counters = {}
         for tags, row in self.influx.query(database, "SELECT last(*) FROM \"kubebpf_2d\".\"kubebpf_agent\" GROUP BY \"component\""):
             for column, value in row.items():
@@ -478,6 +488,7 @@ class Bench:
             "served_while_agent_ran": served,
             "red_in": red.get("in", 0), "red_out": red.get("out", 0),
             "calls_in": calls.get("in", 0), "calls_out": calls.get("out", 0),
+            "call_log_points": sum(row["points"] for row in logged.values()),
             "completeness_in": red.get("in", 0) / served, "completeness_out": red.get("out", 0) / served,
             "completeness_call_log": (calls.get("in", 0) + calls.get("out", 0)) / (2 * served),
             "counters": counters,
@@ -823,8 +834,9 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--full", action="store_true", help="every size with every client mode, 10 s runs")
     parser.add_argument("--scenarios", nargs="+", help=f"SIZE/CLIENT items; sizes {list(SIZES)}, clients {list(CLIENTS)} or rate")
-    parser.add_argument("--states", nargs="+", default=STATES, choices=STATES + ["redonly", "prometheus"],
+    parser.add_argument("--states", nargs="+", default=STATES, choices=STATES + ["redonly", "unsampled", "prometheus"],
                         help="states to compare (default none idle full, plus redonly in 20B/ka50; redonly: the full agent without the call log)")
+    parser.add_argument("--call-log-per-second", type=int, help="the call log's sampling budget (CallLog:Sampling:PerSecond) in the agent states; default: the agent's")
     parser.add_argument("--reps", type=int, default=5, help="repetitions (default 5)")
     parser.add_argument("--duration", type=int, help="seconds per measured wrk run (default 8, 10 with --full)")
     parser.add_argument("--warmup", type=int, default=1, help="seconds of wrk before each measured run")
