@@ -728,7 +728,9 @@ def write_report(path, args, info, analysis, micro, baseline, command, generated
         "pods' veths and a user-space loop that only consumes the ring buffer: the kernel-side cost), **full** (the published agent: "
         f"capture, HTTP parser, R.E.D., call log, static metadata, InfluxDB 1.x sink to a local influxd), {before}and in "
         f"{PRIMARY_SCENARIO} also **redonly** (the same agent without the call log). "
-        f"{args.reps} repetitions; in each, every scenario runs every state, in alternating order, {args.duration} s per run after a "
+        + ("**unsampled** is the full agent with a call-log point for every exchange (`CallLog:Sampling:Enabled` false); **full** keeps "
+           "every error and slow call and a weighted budget of the rest. " if "unsampled" in args.states else "")
+        + f"{args.reps} repetitions; in each, every scenario runs every state, in alternating order, {args.duration} s per run after a "
         f"{args.warmup} s warm-up ({args.agent_warmup} s with the agent or the filter attached: a node agent runs for days, so its JIT start-up is not a per-request cost). Loss and added latency are paired within a repetition; figures are median (min to max).",
         "",
         f"- agent CPU: utime+stime of the agent process over the measured run plus {args.settle} s, divided by the requests nginx served in the run;",
