@@ -1,5 +1,6 @@
 using System.Globalization;
 using Kubebpf.Testing;
+using Xunit.Abstractions;
 
 namespace Kubebpf.Integration.Tests;
 
@@ -9,7 +10,7 @@ namespace Kubebpf.Integration.Tests;
 /// </summary>
 [Collection(KernelCollection.Name)]
 [Trait("Category", "Kernel")]
-public sealed class CallLogSamplingTests(InfluxDbServer influx)
+public sealed class CallLogSamplingTests(InfluxDbServer influx, ITestOutputHelper output)
 {
     private const int Fast = 3000;
     private const int Missing = 37;
@@ -95,6 +96,8 @@ public sealed class CallLogSamplingTests(InfluxDbServer influx)
             Assert.Equal(Served, windows.Sum(w => w["requests"].GetInt64()));
             var budget = windows.Sum(w => (int)Math.Ceiling(PerSecond * w["window_s"].GetDouble()));
             Assert.True(ordinary.Count <= budget, $"{ordinary.Count} sampled points over {windows.Count} windows, budget {budget}");
+            output.WriteLine($"{direction}: {calls.Count} points for {Served} requests ({ordinary.Count} sampled, weights {ordinary.Min(c => c["weight"].GetInt64())} to "
+                + $"{ordinary.Max(c => c["weight"].GetInt64())}, over {windows.Count} one-second windows)");
             points += calls.Count;
         }
 

@@ -36,7 +36,7 @@ internal sealed class CallLogWriter : IEventSubscriber<Exchange>, IFlushable
     {
     }
 
-    /// <summary>For tests: <paramref name="random"/> drives the sample.</summary>
+    /// <summary>For tests and benchmarks: the policy as it is, and <paramref name="random"/> (null: a new one) drives the sample.</summary>
     internal CallLogWriter(
         IPointWriter output, IAgentMetrics metrics, CallLogSamplingOptions sampling, TimeProvider time, IPeerNameResolver? peerNames, Random? random)
     {
@@ -131,8 +131,8 @@ internal sealed class CallLogWriter : IEventSubscriber<Exchange>, IFlushable
     }
 
     /// <summary>
-    /// The point of <paramref name="exchange"/>, or null when its protocol is missing, its code threw or its details
-    /// wrote fewer fields than they announced: another plugin's bad input, counted, that must not stop this subscriber.
+    /// The point of <paramref name="exchange"/> (which has a protocol), or null when the protocol's code threw or its
+    /// details wrote fewer fields than they announced: another plugin's bad input, counted, that must not stop this subscriber.
     /// </summary>
     private MetricPoint? TryPoint(in Exchange exchange, long weight)
     {
