@@ -35,6 +35,7 @@ public sealed class LongOutageTests(InfluxDbServer influx, ITestOutputHelper out
                 Url = influx.Url, scenario.Database,
                 Buffer = new { FlushInterval = "00:00:00.200", RecordsBufferBytes, BatchBytes = 64 * 1024, RetryDelay = "00:00:00.500", MaxRetryDelay = "00:00:02" },
             },
+            ["Red"] = AgentScenario.RedLoggingEveryCall, // one point per exchange, so that stored + dropped counts the exchanges
         });
         var stop = Path.Combine(scenario.WorkDirectory, "stop");
         var count = Path.Combine(scenario.WorkDirectory, "count");

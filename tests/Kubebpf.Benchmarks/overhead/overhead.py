@@ -14,6 +14,8 @@ these states, interleaved and in alternating order in every repetition because t
           (`Kubebpf.Benchmarks capture-only`): the kernel-side cost;
   full  - the published agent: capture, HTTP parser, R.E.D., call log, InfluxDB sink to a local influxd;
   redonly - the same without the call log (in 20B/ka50 only): the call log's share of the loss;
+  unsampled - with --states: the full agent writing a call-log point for every exchange (CallLog:Sampling off), the
+          cost the call-log policy saves;
   before - with --before-agent, in every scenario: an older published agent (the HTTP-only one, before the capture
           platform) with its own configuration, to compare the platform with it in the same run;
   prometheus - with --states: the full agent plus the Prometheus sink counting every exchange (its cost is the
@@ -73,8 +75,8 @@ CURVE_TITLES = {"rate": "request rate (req/s aimed at)", "pods": "observed pods 
 STATES = ["none", "idle", "full"]
 # The full agent without the call log (R.E.D. only), to split its cost: by default in the primary scenario only.
 # The older agent given by --before-agent, in every scenario.
-OPTIONAL_STATES = ["redonly", "before", "prometheus"]
-AGENT_STATES = ("full", "redonly", "before", "prometheus")
+OPTIONAL_STATES = ["redonly", "unsampled", "before", "prometheus"]
+AGENT_STATES = ("full", "redonly", "unsampled", "before", "prometheus")
 RATE_PACE_MS = 10
 MAX_RATE_CONNECTIONS = 2000
 DNS_NAMES = ["web", "api", "db", "cache"]  # names of the benchmark zone, asked for in turn (A records)
@@ -582,6 +584,12 @@ class Bench:
         clients = [("client", f"client-{i}", pod) for i, pod in enumerate(self.pods.pool[:count])] if count else [("client", "client-0", self.pods.client)]
         return [("server", "server-0", self.pods.server), *clients]
 
+    def sampling(self, state):
+        """The call-log policy: off in `unsampled`, the agent's defaults unless --call-log-per-second sets the budget."""
+        if state == "unsampled":
+            return {"Enabled": False}
+        return {} if self.args.call_log_per_second is None else {"PerSecond": self.args.call_log_per_second}
+
     def agent_config(self, database, state, scenario):
         workloads = os.path.join(self.work, "workloads.yaml")
         observed = self.observed(scenario)
@@ -600,7 +608,7 @@ class Bench:
             "Plugins": {
                 "StaticMetadata": {"File": workloads},
                 **capture,
-                "Red": {"CallLog": {"Enabled": state != "redonly"}},
+                "Red": {"CallLog": {"Enabled": state != "redonly", "Sampling": self.sampling(state)}},
                 "InfluxDb": {"Url": self.influx.url, "ApiVersion": 1, "Database": database},
                 # The full agent plus the Prometheus sink counting every exchange (its endpoint on a free port, not scraped).
                 **({"Prometheus": {"ListenAddress": f"127.0.0.1:{free_port()}"}} if state == "prometheus" else {}),
@@ -700,15 +708,18 @@ class Bench:
         _, red_measurement, resource_tag, call_log = PROTOCOLS[protocol]
         red = {tags["direction"]: row["sum"] for tags, row in self.influx.query(
             database, f"SELECT sum(\"requests\") FROM \"kubebpf_2d\".\"{red_measurement}\" WHERE \"{resource_tag}\" <> '*' GROUP BY \"direction\"")}
-        calls = {tags["direction"]: row["count"] for tags, row in self.influx.query(
-            database, f"SELECT count(\"duration_ns\") FROM \"kubebpf_2d\".\"{call_log}\" GROUP BY \"direction\"")}
+        # A sampled call-log point stands for `weight` requests (an agent older than the policy wrote no weight: one each).
+        logged = {tags["direction"]: row for tags, row in self.influx.query(
+            database, f"SELECT count(\"duration_ns\") AS \"points\", sum(\"weight\") AS \"weight\" FROM \"kubebpf_2d\".\"{call_log}\" GROUP BY \"direction\"")}
+        calls = {direction: row["weight"] if row["weight"] is not None else row["points"] for direction, row in logged.items()}
         counters = {}
         for tags, row in self.influx.query(database, "SELECT last(*) FROM \"kubebpf_2d\".\"kubebpf_agent\" GROUP BY \"component\""):
             for column, value in row.items():
                 if column.startswith("last_") and value is not None:
                     counters[f"{tags['component']}.{column[5:]}"] = value
         output = {"served_while_agent_ran": served, "red_in": red.get("in", 0), "red_out": red.get("out", 0),
-                  "calls_in": calls.get("in", 0), "calls_out": calls.get("out", 0), "counters": counters}
+                  "calls_in": calls.get("in", 0), "calls_out": calls.get("out", 0),
+                  "call_log_points": sum(row["points"] for row in logged.values()), "counters": counters}
         if served:
             output.update(completeness_in=red.get("in", 0) / served, completeness_out=red.get("out", 0) / served,
                           completeness_call_log=(calls.get("in", 0) + calls.get("out", 0)) / (2 * served))
@@ -1035,7 +1046,9 @@ def write_report(path, args, info, analysis, micro, baseline, command, generated
         "pods' veths and a user-space loop that only consumes the ring buffer: the kernel-side cost), **full** (the published agent: "
         f"capture, HTTP parser, R.E.D., call log, static metadata, InfluxDB 1.x sink to a local influxd), {before}and in "
         f"{PRIMARY_SCENARIO} also **redonly** (the same agent without the call log). "
-        f"{args.reps} repetitions; in each, every scenario runs every state, in alternating order, {args.duration} s per run after a "
+        + ("**unsampled** is the full agent with a call-log point for every exchange (`CallLog:Sampling:Enabled` false); **full** keeps "
+           "every error and slow call and a weighted budget of the rest. " if "unsampled" in args.states else "")
+        + f"{args.reps} repetitions; in each, every scenario runs every state, in alternating order, {args.duration} s per run after a "
         f"{args.warmup} s warm-up ({args.agent_warmup} s with the agent or the filter attached: a node agent runs for days, so its JIT start-up is not a per-request cost). Loss and added latency are paired within a repetition; figures are median (min to max).",
         "",
         f"- agent CPU: utime+stime of the agent process over the measured run plus {args.settle} s, divided by the requests the server served in the run "
@@ -1188,8 +1201,9 @@ def main():
     parser.add_argument("--full", action="store_true", help="every size with every client mode, 10 s runs")
     parser.add_argument("--scenarios", nargs="+", help=f"SIZE/CLIENT items (sizes {list(SIZES)}, clients {list(CLIENTS)}, rate<N>k, pods<N>), "
                         f"{DNS_SCENARIO}, {MYSQL_SCENARIO}, {REST_SCENARIO}; replaces the default list and the curves' own scenarios")
-    parser.add_argument("--states", nargs="+", default=STATES, choices=STATES + ["redonly", "prometheus"],
+    parser.add_argument("--states", nargs="+", default=STATES, choices=STATES + ["redonly", "unsampled", "prometheus"],
                         help="states to compare (default none idle full, plus redonly in 20B/ka50; redonly: the full agent without the call log)")
+    parser.add_argument("--call-log-per-second", type=int, help="the call log's sampling budget (CallLog:Sampling:PerSecond) in the agent states; default: the agent's")
     parser.add_argument("--reps", type=int, default=3, help="repetitions (default 3)")
     parser.add_argument("--duration", type=int, help="seconds per measured run (default 6, 10 with --full)")
     parser.add_argument("--warmup", type=int, default=1, help="seconds of wrk before each measured run")
