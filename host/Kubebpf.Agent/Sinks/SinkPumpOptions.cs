@@ -8,15 +8,15 @@ public sealed class SinkPumpOptions
 
     /// <summary>
     /// Most estimated bytes held in the aggregates queue (R.E.D., service map, self-metrics); beyond it its oldest are dropped
-    /// and counted. 8 MiB holds about 3,000 R.E.D. points of about 2.5 KB (estimated): with 50 series per 10 s flush, ten
-    /// minutes of outage. This queue is nearly empty while the destination keeps up.
+    /// and counted. This queue is nearly empty while the destination keeps up; 8 MiB held ten minutes of outage at 50 series
+    /// per 10 s flush by the earlier estimate, which counted shared strings for every point (more by the present one).
     /// </summary>
     public long AggregatesBufferBytes { get; set; } = 8L << 20;
 
     /// <summary>
     /// Most estimated bytes held in the records queue (call log, profiles); beyond it its oldest are dropped and counted.
-    /// 16 MiB holds about 6,000 call log points of about 2.6 KB (estimated). At saturation a destination on the same cores falls
-    /// behind the call log and this queue stays full, so its bound is part of the agent's peak memory (README, "Memory").
+    /// At saturation a destination on the same cores falls behind the call log and this queue stays full, so its bound is
+    /// part of the agent's peak memory (README, "Memory").
     /// </summary>
     public long RecordsBufferBytes { get; set; } = 16L << 20;
 
@@ -25,7 +25,7 @@ public sealed class SinkPumpOptions
 
     /// <summary>
     /// Most estimated bytes per write (a write holds at least one point); a write starts as soon as this many are buffered.
-    /// 4 MiB is about 1,600 call log points (estimated); the sink keeps a body buffer as large as its largest batch.
+    /// The sink keeps a body buffer as large as its largest batch.
     /// </summary>
     public long BatchBytes { get; set; } = 4L << 20;
 
