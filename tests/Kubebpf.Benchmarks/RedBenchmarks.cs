@@ -15,6 +15,9 @@ namespace Kubebpf.Benchmarks;
 /// Cost per exchange of the R.E.D. plugin's two subscribers, fed one drained batch at a time as probes do.
 /// The aggregator's series exist after setup, so it should report 0 B/op; the call log allocates its points.
 /// <see cref="ByStatus"/> feeds the same exchanges under a protocol whose R.E.D. series are split by status, as DNS's are.
+/// The mix changes series at almost every exchange; <see cref="AggregateOneRoute"/> feeds what a load test on one route
+/// makes, observed at both pods: the client's <c>out</c> and the server's <c>in</c> exchange of each request, each
+/// connection with its own copy of the path string.
 /// </summary>
 [MemoryDiagnoser]
 public class RedBenchmarks
@@ -22,6 +25,7 @@ public class RedBenchmarks
     private const int BatchSize = 256;
 
     private Exchange[] _batch = [];
+    private Exchange[] _oneRoute = [];
     private readonly NullPointWriter _discard = new();
     private RedAggregator _aggregator = null!;
     private CallLogWriter _callLog = null!;
@@ -39,10 +43,19 @@ public class RedBenchmarks
         _aggregator = new RedAggregator(Options.Create(new RedOptions()), new NullAgentMetrics(), TimeProvider.System);
         _callLog = new CallLogWriter(_discard, new NullAgentMetrics());
         _aggregator.OnEvents(_batch);
+        _oneRoute = [.. _batch.Take(BatchSize / 2).SelectMany((e, i) => new[]
+        {
+            e with { Resource = new string("/20B".AsSpan()), Direction = TrafficDirection.Out, Operation = "GET", Status = "2xx" },
+            e with { Resource = new string("/20B".AsSpan()), Direction = TrafficDirection.In, Operation = "GET", Status = "2xx", Workload = _batch[1].Workload },
+        })];
+        _aggregator.OnEvents(_oneRoute);
     }
 
     [Benchmark(OperationsPerInvoke = BatchSize)]
     public void Aggregate() => _aggregator.OnEvents(_batch);
+
+    [Benchmark(OperationsPerInvoke = BatchSize)]
+    public void AggregateOneRoute() => _aggregator.OnEvents(_oneRoute);
 
     [Benchmark(OperationsPerInvoke = BatchSize)]
     public void WriteCallLog() => _callLog.OnEvents(_batch);
