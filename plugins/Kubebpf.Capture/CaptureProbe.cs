@@ -58,7 +58,8 @@ internal sealed partial class CaptureProbe(
 
         LogStarted(string.Join(", ", capture.AttachedInterfaces.Order(StringComparer.Ordinal)), string.Join(", ", options.InterfacePatterns), names);
         LogWholeSegments(string.Join(" ", wholeSegments.Starts.Select(s => $"'{Printable(s)}'")), wholeSegments.TextStarts ? " and text starts (a protocol declares no message starts)" : "", wholeSegments.BodyEndBytes);
-        var tracker = new FlowTracker(options.Flows, metrics, stream, datagram, resolver, batch => publisher.Publish(batch), batch => connections.Publish(batch))
+        var tracker = new FlowTracker(options.Flows, metrics, stream, datagram, resolver, batch => publisher.Publish(batch), batch => connections.Publish(batch),
+            () => connections.HasSubscribers)
         {
             MonotonicToUnixOffsetNs = capture.MonotonicToUnixOffsetNs,
         };

@@ -13,6 +13,9 @@ namespace Kubebpf.Http;
 /// </summary>
 internal sealed class HttpProtocol : IStreamProtocol
 {
+    /// <summary>Closed parsers kept for later connections: enough for a burst of short connections, bounded in memory.</summary>
+    internal const int MaxSpareParsers = 256;
+
     /// <summary>
     /// Where a message can start: a status line, a request line of a standard (RFC 9110) or WebDAV (RFC 4918) method or
     /// of QUERY, or the empty lines a request may follow. A segment that starts otherwise lies inside a body, and the
@@ -56,5 +59,26 @@ internal sealed class HttpProtocol : IStreamProtocol
 
     public SniffResult Sniff(ReadOnlySpan<byte> data, in SniffContext context) => HttpSniffer.Sniff(data, Options.MaxHeadBytes);
 
-    public IStreamParser CreateParser(IExchangeOutput output) => new HttpStreamParser(this, output);
+    /// <summary>Parsers closed since, ready for new connections (capture thread only, like the interner).</summary>
+    private readonly Stack<HttpStreamParser> _spare = new();
+
+    public IStreamParser CreateParser(IExchangeOutput output)
+    {
+        if (_spare.TryPop(out var parser))
+        {
+            parser.Reuse(output);
+            return parser;
+        }
+
+        return new HttpStreamParser(this, output);
+    }
+
+    /// <summary>Takes back a closed parser (its connection is over: the capture calls nothing after a close).</summary>
+    internal void Return(HttpStreamParser parser)
+    {
+        if (_spare.Count < MaxSpareParsers)
+        {
+            _spare.Push(parser);
+        }
+    }
 }

@@ -17,6 +17,9 @@ namespace Kubebpf.Benchmarks;
 /// exchange, the sampled one (the default policy, its budget full, as at saturation) only its errors (5 % of the sample
 /// exchanges) at once and the kept others at the flush.
 /// <see cref="ByStatus"/> feeds the same exchanges under a protocol whose R.E.D. series are split by status, as DNS's are.
+/// The mix changes series at almost every exchange; <see cref="AggregateOneRoute"/> feeds what a load test on one route
+/// makes, observed at both pods: the client's <c>out</c> and the server's <c>in</c> exchange of each request, each
+/// connection with its own copy of the path string.
 /// </summary>
 [MemoryDiagnoser]
 public class RedBenchmarks
@@ -24,6 +27,7 @@ public class RedBenchmarks
     private const int BatchSize = 256;
 
     private Exchange[] _batch = [];
+    private Exchange[] _oneRoute = [];
     private readonly NullPointWriter _discard = new();
     private RedAggregator _aggregator = null!;
     private CallLogWriter _callLog = null!;
@@ -44,6 +48,12 @@ public class RedBenchmarks
         _callLog = new CallLogWriter(_discard, new NullAgentMetrics(), new CallLogSamplingOptions { Enabled = false }, TimeProvider.System, null, null);
         _sampledCallLog = new CallLogWriter(_discard, new NullAgentMetrics(), new CallLogSamplingOptions(), TimeProvider.System, null, null);
         _aggregator.OnEvents(_batch);
+        _oneRoute = [.. _batch.Take(BatchSize / 2).SelectMany((e, i) => new[]
+        {
+            e with { Resource = new string("/20B".AsSpan()), Direction = TrafficDirection.Out, Operation = "GET", Status = "2xx" },
+            e with { Resource = new string("/20B".AsSpan()), Direction = TrafficDirection.In, Operation = "GET", Status = "2xx", Workload = _batch[1].Workload },
+        })];
+        _aggregator.OnEvents(_oneRoute);
         for (var i = 0; i < 100; i++)
         {
             _sampledCallLog.OnEvents(_batch); // past its budget: from now on each exchange replaces a member or is dropped
@@ -52,6 +62,9 @@ public class RedBenchmarks
 
     [Benchmark(OperationsPerInvoke = BatchSize)]
     public void Aggregate() => _aggregator.OnEvents(_batch);
+
+    [Benchmark(OperationsPerInvoke = BatchSize)]
+    public void AggregateOneRoute() => _aggregator.OnEvents(_oneRoute);
 
     [Benchmark(OperationsPerInvoke = BatchSize)]
     public void WriteCallLog() => _callLog.OnEvents(_batch);

@@ -4,6 +4,7 @@ using BenchmarkDotNet.Attributes;
 using Kubebpf.Capture.Capture;
 using Kubebpf.Capture.Flows;
 using Kubebpf.Http;
+using Kubebpf.Sdk.Events;
 using Kubebpf.Sdk.Metadata;
 using Kubebpf.Sdk.Net;
 using Kubebpf.Sdk.Pipeline;
@@ -17,7 +18,10 @@ namespace Kubebpf.Benchmarks;
 /// should allocate, as the path repeats. <see cref="BothPodsObserved"/>: the work per request of a load test that
 /// observes both the client and the server pod: four records (the request and the response on each pod's interface)
 /// on one of <see cref="Connections"/> keep-alive connections, named by a resolver shaped like the Kubernetes one, and
-/// two exchanges; a batch holds one request per connection.
+/// two exchanges; a batch holds one request per connection. <see cref="ShortConnection"/>: one <c>Connection: close</c>
+/// request on its own connection, as the client's and the server's interface see it (handshake, request, response,
+/// FINs and their ACKs: 18 records), two exchanges and the connection reports of both ends, with a connection
+/// subscriber; its 4-tuple is new each time, as a client's ephemeral ports are.
 /// </summary>
 [MemoryDiagnoser]
 [Config(typeof(ThroughputConfig))]
@@ -34,6 +38,11 @@ public class TrackerBenchmarks
 
     private FlowTracker _podsTracker = null!;
     private Segment[] _segments = null!;
+
+    private FlowTracker _shortTracker = null!;
+    private Segment[] _shortSegments = null!;
+    private ushort _shortPort = 1024;
+    private long _shortReports;
 
     [GlobalSetup]
     public void Setup()
@@ -55,6 +64,67 @@ public class TrackerBenchmarks
             _segments[(i * 4) + 2] = new(response, isRequest: false, towards: false, "veth-server");
             _segments[(i * 4) + 3] = new(response, isRequest: false, towards: true, "veth-client");
         }
+
+        _shortTracker = Tracker(new SnapshotResolver(), batch => _shortReports += batch.Length);
+        _shortSegments = [.. ShortConnectionPackets().SelectMany(packet => new[]
+        {
+            // Each packet leaves one pod's interface and enters the other's (peer-side interfaces, as above).
+            new Segment(packet.Header, packet.IsRequest, towards: false, packet.FromClient ? "veth-client" : "veth-server"),
+            new Segment(packet.Header, packet.IsRequest, towards: true, packet.FromClient ? "veth-server" : "veth-client"),
+        })];
+    }
+
+    /// <summary>A whole <c>Connection: close</c> exchange: handshake, request, response, both FINs, the ACKs between.</summary>
+    private static IEnumerable<(PacketHeader Header, bool IsRequest, bool FromClient)> ShortConnectionPackets()
+    {
+        const uint clientIsn = 1000, serverIsn = 9000;
+        var requestLength = (uint)HeadParserBenchmarks.Request.Length;
+        var responseLength = (uint)Response.Length;
+        (byte Flags, bool FromClient, uint Seq, uint Length)[] packets =
+        [
+            (PacketHeader.Syn, true, clientIsn, 0),
+            (PacketHeader.Syn | PacketHeader.Ack, false, serverIsn, 0),
+            (PacketHeader.Ack, true, clientIsn + 1, 0),
+            (PacketHeader.Ack, true, clientIsn + 1, requestLength),
+            (PacketHeader.Ack, false, serverIsn + 1, 0),
+            (PacketHeader.Ack, false, serverIsn + 1, responseLength),
+            (PacketHeader.Fin | PacketHeader.Ack, false, serverIsn + 1 + responseLength, 0),
+            (PacketHeader.Fin | PacketHeader.Ack, true, clientIsn + 1 + requestLength, 0),
+            (PacketHeader.Ack, false, serverIsn + 2 + responseLength, 0),
+        ];
+        foreach (var (flags, fromClient, seq, length) in packets)
+        {
+            var header = Header(fromClient, 1024, (int)length);
+            header.TcpFlags = flags;
+            header.Seq = seq;
+            yield return (header, fromClient && length > 0, fromClient);
+        }
+    }
+
+    [Benchmark]
+    public long ShortConnection()
+    {
+        _shortPort = _shortPort == ushort.MaxValue ? (ushort)1024 : (ushort)(_shortPort + 1);
+        var segments = _shortSegments;
+        for (var i = 0; i < segments.Length; i++)
+        {
+            ref var segment = ref segments[i];
+            segment.Header.TimestampNs += 1_000_000;
+            if (segment.Header.SourcePort == 8080)
+            {
+                segment.Header.DestinationPort = _shortPort;
+            }
+            else
+            {
+                segment.Header.SourcePort = _shortPort;
+            }
+
+            var payload = segment.Header.PayloadLength == 0 ? [] : segment.IsRequest ? HeadParserBenchmarks.Request : Response;
+            _shortTracker.OnPacket(segment.Header, payload, segment.Towards, segment.Interface);
+        }
+
+        _shortTracker.OnBatchEnd();
+        return _shortReports;
     }
 
     [Benchmark]
@@ -86,12 +156,13 @@ public class TrackerBenchmarks
         return segments.Length;
     }
 
-    private static FlowTracker Tracker(IWorkloadResolver? resolver)
+    private static FlowTracker Tracker(IWorkloadResolver? resolver, Action<ReadOnlySpan<TcpConnectionReport>>? connections = null)
     {
         var metrics = new NullMetrics();
         var http = new HttpProtocol(new HttpOptions(), metrics);
         return new FlowTracker(
-            new FlowTrackerOptions(), metrics, [new ProtocolRegistration<IStreamProtocol>(http, "Http", _ => { })], [], resolver, static _ => { });
+            new FlowTrackerOptions(), metrics, [new ProtocolRegistration<IStreamProtocol>(http, "Http", _ => { })], [], resolver, static _ => { },
+            connections);
     }
 
     private static PacketHeader Header(bool fromClient, ushort clientPort, int payloadLength)

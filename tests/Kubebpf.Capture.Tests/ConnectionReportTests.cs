@@ -30,6 +30,30 @@ public sealed class ConnectionReportTests
     }
 
     [Fact]
+    public void No_report_is_made_while_nobody_subscribes_and_the_next_connection_is_reported_whole_once_someone_does()
+    {
+        var harness = new Harness(new LineProtocol()) { WantsConnections = false };
+        Connect(harness, seq: 1000);
+        Assert.Empty(harness.Reports);
+
+        harness.WantsConnections = true;
+        Connect(harness, seq: 90_000); // the same 4-tuple again, after the first one closed
+        var report = Assert.Single(harness.Reports);
+        Assert.Equal((true, true, true, 6L, 3L), (report.Opened, report.Closed, report.Connected, report.ClientBytes, report.ServerBytes));
+
+        static void Connect(Harness harness, uint seq)
+        {
+            harness.Syn(fromClient: true, seq: seq, timestampNs: seq * Ms);
+            harness.Syn(fromClient: false, ack: true, seq: seq + 7, timestampNs: (seq + 1) * Ms);
+            harness.Send(true, "REQ a\n", (seq + 2) * Ms);
+            harness.Send(false, "OK\n", (seq + 3) * Ms);
+            harness.Fin(fromClient: true);
+            harness.Fin(fromClient: false);
+            harness.Tracker.OnBatchEnd();
+        }
+    }
+
+    [Fact]
     public void A_RST_answering_the_SYN_is_a_refused_connect()
     {
         var harness = new Harness(new LineProtocol());

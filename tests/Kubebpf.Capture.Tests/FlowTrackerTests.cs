@@ -335,7 +335,8 @@ public sealed class FlowTrackerTests
                 [.. (datagram ?? []).Select(p => new ProtocolRegistration<IDatagramProtocol>(p, p.Descriptor.Name, ex => Failures.Add((p.Descriptor.Name, ex))))],
                 resolver: null,
                 batch => Exchanges.AddRange(batch.ToArray()),
-                batch => Reports.AddRange(batch.ToArray()))
+                batch => Reports.AddRange(batch.ToArray()),
+                () => WantsConnections)
             {
                 MonotonicToUnixOffsetNs = UnixOffset,
             };
@@ -350,6 +351,9 @@ public sealed class FlowTrackerTests
         public List<Exchange> Exchanges { get; } = [];
 
         public List<TcpConnectionReport> Reports { get; } = [];
+
+        /// <summary>What the connection publisher answers when asked whether anyone subscribes.</summary>
+        public bool WantsConnections { get; set; } = true;
 
         public List<(string Instance, Exception Error)> Failures { get; } = [];
 

@@ -41,6 +41,40 @@ public class HttpStreamParserTests
     }
 
     [Fact]
+    public void A_closed_parser_serves_a_later_connection_as_a_new_parser_would()
+    {
+        // The first connection ends in the middle of everything: a request unanswered, a response body half read,
+        // a request head half read, and late timestamps (each request starts after the one before).
+        var first = new StreamDriver();
+        first.Client("GET /a HTTP/1.1\r\nHost: x\r\n\r\nGET /b HTTP/1.1\r\n\r\nPOST /c HTTP/1.1\r\nContent-Le", 9_000);
+        first.Server("HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc", 9_500);
+        first.Close(10_000);
+
+        var later = new StreamDriver(first);
+        var fresh = new StreamDriver();
+        Assert.Same(first.Parser, later.Parser);
+        foreach (var driver in new[] { later, fresh })
+        {
+            driver.Client("GET /a HTTP/1.1\r\nHost: y\r\n\r\nPUT /d HTTP/1.1\r\nContent-Length: 2\r\n\r\nhi", 100);
+            driver.Server("HTTP/1.1 204 No Content\r\n\r\nHTTP/1.1 500 Oops\r\nContent-Length: 1\r\n\r\n!", 200);
+            driver.Close(300);
+        }
+
+        Assert.Equal(fresh.Exchanges.Select(StreamDriver.Render), later.Exchanges.Select(StreamDriver.Render));
+        Assert.Equal(2, later.Exchanges.Count);
+    }
+
+    [Fact]
+    public void A_parser_closed_twice_still_serves_one_connection_at_a_time()
+    {
+        var first = new StreamDriver();
+        first.Close(1);
+        first.Close(2);
+
+        Assert.NotSame(new StreamDriver(first).Parser, new StreamDriver(first).Parser);
+    }
+
+    [Fact]
     public void A_keep_alive_connection_reuses_its_strings_and_details_until_they_change()
     {
         var driver = new StreamDriver();

@@ -15,11 +15,20 @@ internal sealed class StreamDriver : IExchangeOutput
 
     public StreamDriver(HttpOptions? options = null)
     {
+        Metrics = new TestAgentMetrics();
         Protocol = new HttpProtocol(options ?? new HttpOptions(), Metrics);
         Parser = Protocol.CreateParser(this);
     }
 
-    public TestAgentMetrics Metrics { get; } = new();
+    /// <summary>A later connection of the same protocol (and counters) as <paramref name="earlier"/>.</summary>
+    public StreamDriver(StreamDriver earlier)
+    {
+        Metrics = earlier.Metrics;
+        Protocol = earlier.Protocol;
+        Parser = Protocol.CreateParser(this);
+    }
+
+    public TestAgentMetrics Metrics { get; }
 
     public HttpProtocol Protocol { get; }
 

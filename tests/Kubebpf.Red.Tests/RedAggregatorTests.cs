@@ -185,6 +185,33 @@ public class RedAggregatorTests
     }
 
     [Fact]
+    public void A_repeated_collapsed_route_is_counted_as_collapsed_every_time()
+    {
+        var aggregator = Aggregator(_metrics, maxRoutesPerWorkload: 1);
+        aggregator.Feed(Make("/a"), Make("/b"), Make("/b"), Make("/a"));
+        aggregator.Feed(Make("/b"));
+        aggregator.Flush(WindowEnd, _output);
+
+        Assert.Equal((2L, 3L), (Route("/a").Field("requests")!.Value.AsLong, Route("{other}").Field("requests")!.Value.AsLong));
+        Assert.Equal(3, _metrics.Value("routes_collapsed"));
+    }
+
+    [Fact]
+    public void A_series_dropped_at_a_flush_counts_its_next_exchange_in_a_new_series()
+    {
+        var aggregator = Aggregator(_metrics);
+        aggregator.Feed(Make("/a"), Make("/a"));
+        aggregator.Flush(WindowEnd, _output);
+        aggregator.Flush(WindowEnd + TenSecondsNs, _output); // a window without /a: its series is dropped
+        _output.Clear();
+
+        aggregator.Feed(Make("/a"));
+        aggregator.Flush(WindowEnd + (2 * TenSecondsNs), _output);
+
+        Assert.Equal(1, Route("/a").Field("requests")!.Value.AsLong);
+    }
+
+    [Fact]
     public void A_workload_idle_for_a_window_starts_again_with_an_empty_route_table()
     {
         var aggregator = Aggregator(_metrics, maxRoutesPerWorkload: 1);

@@ -47,6 +47,23 @@ internal sealed class EventChannel<T>(TimeSpan deadline, ILogger logger) : IEven
 
     public int SubscriberCount => Volatile.Read(ref _subscriptions).Count(s => !s.Disabled);
 
+    /// <summary>Whether a subscriber that has not failed takes this channel's events (asked per event built: no allocation).</summary>
+    public bool HasSubscribers
+    {
+        get
+        {
+            foreach (var subscription in Volatile.Read(ref _subscriptions))
+            {
+                if (!subscription.Disabled)
+                {
+                    return true;
+                }
+            }
+
+            return false;
+        }
+    }
+
     public void Subscribe(IEventSubscriber<T> subscriber, SubscriberOwner owner)
     {
         lock (_subscribeLock)
@@ -83,4 +100,6 @@ internal sealed class BusPublisher<T>(EventBus bus) : IEventPublisher<T>
     private readonly EventChannel<T> _channel = bus.Channel<T>();
 
     public void Publish(ReadOnlySpan<T> batch) => _channel.Publish(batch);
+
+    public bool HasSubscribers => _channel.HasSubscribers;
 }

@@ -13,6 +13,13 @@ public interface IEventPublisher<T>
     /// disabled and reported; the others still receive the batch. The span is only valid during the call.
     /// </summary>
     void Publish(ReadOnlySpan<T> batch);
+
+    /// <summary>
+    /// Whether a subscriber takes these events now. A publisher may skip building events nobody would receive (the
+    /// capture builds no connection reports while no plugin instance subscribes to them); the answer can change as
+    /// instances start or fail, so ask when about to build, not once. True unless the publisher knows better.
+    /// </summary>
+    bool HasSubscribers => true;
 }
 
 /// <summary>Receives batches of events of type <typeparamref name="T"/>.</summary>

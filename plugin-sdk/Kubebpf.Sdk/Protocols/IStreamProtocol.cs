@@ -78,6 +78,9 @@ public interface IStreamParser
     /// <summary><paramref name="side"/> closed its direction (FIN). Return true to keep the connection while answers are still due.</summary>
     bool OnFin(StreamSide side, long timestampNs);
 
-    /// <summary>The connection ended (RST, FINs, eviction, idleness, shutdown): emit what is complete, count what is lost.</summary>
+    /// <summary>
+    /// The connection ended (RST, FINs, eviction, idleness, shutdown): emit what is complete, count what is lost. It is
+    /// the parser's last call: a protocol may hand the parser to a later connection from <see cref="IStreamProtocol.CreateParser"/>.
+    /// </summary>
     void OnClose(long timestampNs);
 }

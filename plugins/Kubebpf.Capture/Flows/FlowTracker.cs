@@ -33,6 +33,7 @@ internal sealed class FlowTracker : IPacketConsumer
     private readonly IWorkloadResolver? _resolver;
     private readonly Action<ReadOnlySpan<Exchange>> _publish;
     private readonly Action<ReadOnlySpan<TcpConnectionReport>>? _publishConnections;
+    private readonly Func<bool> _wantsConnections;
     private readonly List<Exchange> _completed = new(256);
     private readonly List<TcpConnectionReport> _reports = new(256);
     private readonly long _idleNs;
@@ -50,7 +51,8 @@ internal sealed class FlowTracker : IPacketConsumer
         IReadOnlyList<ProtocolRegistration<IDatagramProtocol>> datagramProtocols,
         IWorkloadResolver? resolver,
         Action<ReadOnlySpan<Exchange>> publish,
-        Action<ReadOnlySpan<TcpConnectionReport>>? publishConnections = null)
+        Action<ReadOnlySpan<TcpConnectionReport>>? publishConnections = null,
+        Func<bool>? wantsConnections = null)
     {
         _options = options;
         _counters = new FlowCounters(metrics);
@@ -60,6 +62,8 @@ internal sealed class FlowTracker : IPacketConsumer
         _resolver = resolver;
         _publish = publish;
         _publishConnections = publishConnections;
+        // A report costs two or three metadata lookups: none are made while nobody (no service map) takes them.
+        _wantsConnections = publishConnections is null ? static () => false : wantsConnections ?? (static () => true);
         _idleNs = (long)options.IdleTimeout.TotalNanoseconds;
         _datagramIdleNs = (long)options.DatagramIdleTimeout.TotalNanoseconds;
         _handshakeTimeoutNs = (long)options.HandshakeTimeout.TotalNanoseconds;
@@ -229,6 +233,12 @@ internal sealed class FlowTracker : IPacketConsumer
     private void Report(TcpFlow flow, long nowNs, bool closed)
     {
         ref var account = ref flow.Account;
+        if (!_wantsConnections())
+        {
+            account.MarkReported(nowNs);
+            return;
+        }
+
         var clientSide = flow.InitiatorSide != Flow.UnknownSide ? flow.InitiatorSide
             : flow.ClientSide != Flow.UnknownSide ? flow.ClientSide
             : flow.Key.Low.Port >= flow.Key.High.Port ? 0 : 1; // seen mid-stream, unclassified: the ephemeral port is the client's

@@ -13,14 +13,19 @@ namespace Kubebpf.Http.Streams;
 /// by arithmetic (Content-Length, chunked, until close). An incomplete head is left unconsumed for the capture to
 /// offer again. Every loss is counted; bad input never throws.
 /// </summary>
+/// <remarks>
+/// Closed, a parser goes back to its <see cref="HttpProtocol"/>, which hands it to a later connection
+/// (<see cref="Reuse"/>): a stream of short connections then allocates no parser, and the strings it keeps of its
+/// latest request (path, Host, details), which the next connection's requests mostly repeat, are reused too.
+/// </remarks>
 internal sealed class HttpStreamParser : IStreamParser
 {
     private const int StatusSwitchingProtocols = 101;
 
     private readonly HttpProtocol _protocol;
     private readonly HttpCounters _counters;
-    private readonly IExchangeOutput _output;
     private readonly RequestQueue _requests;
+    private IExchangeOutput _output;
     private HalfStream _client;
     private HalfStream _server;
     private long _nextRequestId;
@@ -58,12 +63,37 @@ internal sealed class HttpStreamParser : IStreamParser
     /// <summary>Body size of the open exchange's response, once known; -1 until then.</summary>
     private long _responseBodyBytes = -1;
 
+    /// <summary>Closed and back with its protocol, until <see cref="Reuse"/>: a second close must not return it twice.</summary>
+    private bool _returned;
+
     public HttpStreamParser(HttpProtocol protocol, IExchangeOutput output)
     {
         _protocol = protocol;
         _counters = protocol.Counters;
         _output = output;
         _requests = new RequestQueue(protocol.Options.MaxPipelinedRequests);
+    }
+
+    /// <summary>
+    /// Starts a new connection: forgets everything of the one before but the strings of its latest request, which are
+    /// only reused when a new request repeats them.
+    /// </summary>
+    internal void Reuse(IExchangeOutput output)
+    {
+        _output = output;
+        _requests.Clear();
+        _client = default;
+        _server = default;
+        _nextRequestId = 0;
+        _lastRequestStartNs = long.MinValue;
+        _partialRequest = default;
+        _partialStatus = 0;
+        _hasOpenExchange = false;
+        _openRequest = default;
+        _openStatus = 0;
+        _openResponseStartNs = 0;
+        _responseBodyBytes = -1;
+        _returned = false;
     }
 
     /// <summary>Requests wait for their responses, or a response's body is still being read.</summary>
@@ -189,6 +219,11 @@ internal sealed class HttpStreamParser : IStreamParser
 
         EmitOpenExchange();
         DropPendingRequests();
+        if (!_returned)
+        {
+            _returned = true;
+            _protocol.Return(this);
+        }
     }
 
     private ref HalfStream Half(StreamSide side) => ref side == StreamSide.Client ? ref _client : ref _server;

@@ -22,6 +22,9 @@ internal sealed class RedAggregator : IEventSubscriber<Exchange>, IFlushable
     /// <summary>Operation, resource and status tag of the roll-ups.</summary>
     public const string All = "*";
 
+    // Both ends of a few routes: a load test's client and server sides, a keep-alive client's calls.
+    private const int RecentSeriesCount = 4;
+
     private const double NsPerMs = 1e6;
     private const double NsPerSecond = 1e9;
 
@@ -40,6 +43,10 @@ internal sealed class RedAggregator : IEventSubscriber<Exchange>, IFlushable
     private readonly Dictionary<WorkloadNameKey, WorkloadResources> _resources = [];
     private readonly Dictionary<SeriesKey, WindowStats> _series = [];
     private readonly Dictionary<RollupKey, WindowStats> _rollups = [];
+
+    // The series of the latest exchanges (see RecentSeries), tried before the lookups; valid in their window only.
+    private readonly RecentSeries[] _recent = new RecentSeries[RecentSeriesCount];
+    private int _nextRecent;
 
     private long _window;
     private int _seriesHeld;
@@ -69,6 +76,13 @@ internal sealed class RedAggregator : IEventSubscriber<Exchange>, IFlushable
         {
             foreach (ref readonly var exchange in batch)
             {
+                if (FindRecent(exchange) is { } recent)
+                {
+                    collapsed += recent.Collapsed ? 1 : 0;
+                    recent.Stats!.Record(exchange.Outcome, exchange.DurationNs);
+                    continue;
+                }
+
                 var workload = Observe(exchange.Workload);
                 if (!TryKey(exchange, workload, out var key, out var wasCollapsed))
                 {
@@ -90,6 +104,7 @@ internal sealed class RedAggregator : IEventSubscriber<Exchange>, IFlushable
                     Volatile.Write(ref _seriesHeld, _series.Count);
                 }
 
+                Remember(exchange, stats, wasCollapsed);
                 stats.Record(exchange.Outcome, exchange.DurationNs);
             }
         }
@@ -140,6 +155,27 @@ internal sealed class RedAggregator : IEventSubscriber<Exchange>, IFlushable
         {
             output.Write(points);
         }
+    }
+
+    /// <summary>The remembered series of an exchange equal in everything its series depends on, in this window.</summary>
+    private RecentSeries? FindRecent(in Exchange exchange)
+    {
+        foreach (ref readonly var recent in _recent.AsSpan())
+        {
+            if (recent.Stats is not null && recent.Window == _window && recent.Matches(exchange))
+            {
+                return recent;
+            }
+        }
+
+        return null;
+    }
+
+    private void Remember(in Exchange exchange, WindowStats stats, bool collapsed)
+    {
+        _recent[_nextRecent] = new RecentSeries(
+            exchange.Workload, exchange.Protocol, exchange.Operation, exchange.Resource, exchange.Status, exchange.Direction, _window, stats, collapsed);
+        _nextRecent = (_nextRecent + 1) % RecentSeriesCount;
     }
 
     private static void Count(Counter counter, long value)
@@ -301,4 +337,29 @@ internal sealed class RedAggregator : IEventSubscriber<Exchange>, IFlushable
         ];
         return new MetricPoint(protocol.RedMeasurement, count == tags.Length ? tags : tags[..count], fields, timestampUnixNs);
     }
+}
+
+/// <summary>
+/// An exchange's series as the lookups found it: workload, canonical operation and normalised resource cost a
+/// normaliser call and four hash lookups per exchange, and consecutive exchanges mostly repeat a handful of series.
+/// Within one window the answer cannot change for equal inputs: series, resource tables and workloads are only
+/// dropped at a flush, which starts a new window, and a resource collapsed for a full table stays collapsed until then.
+/// The workload and protocol are compared by reference (sources and parsers hand out one instance each), the strings
+/// by value (each connection's parser has its own copy of a path).
+/// </summary>
+internal readonly record struct RecentSeries(
+    WorkloadIdentity? Identity,
+    ProtocolDescriptor? Protocol,
+    string? Operation,
+    string? Resource,
+    string? Status,
+    TrafficDirection Direction,
+    long Window,
+    WindowStats? Stats,
+    bool Collapsed)
+{
+    public bool Matches(in Exchange exchange) =>
+        ReferenceEquals(Identity, exchange.Workload) && ReferenceEquals(Protocol, exchange.Protocol) && Direction == exchange.Direction
+        && string.Equals(Operation, exchange.Operation, StringComparison.Ordinal) && string.Equals(Resource, exchange.Resource, StringComparison.Ordinal)
+        && string.Equals(Status, exchange.Status, StringComparison.Ordinal);
 }
