@@ -1,6 +1,5 @@
 using System.Buffers.Binary;
 using System.Net.Sockets;
-using System.Security.Cryptography;
 using Kubebpf.Capture.Capture;
 using Kubebpf.Sdk.Net;
 
@@ -14,8 +13,10 @@ namespace Kubebpf.Capture.Flows;
 /// </remarks>
 internal readonly struct FlowKey : IEquatable<FlowKey>
 {
-    // Per process like HashCode's seed, so that peers cannot pick addresses and ports that collide in every agent.
-    private static readonly ulong Seed = BinaryPrimitives.ReadUInt64LittleEndian(RandomNumberGenerator.GetBytes(sizeof(ulong)));
+    // Per process like HashCode's seed, so that peers cannot pick addresses and ports that collide in every agent. The
+    // shared Random is seeded from the operating system's entropy; a cryptographic generator would load OpenSSL (3.6 MB
+    // of resident libraries) for this one number.
+    private static readonly ulong Seed = (ulong)Random.Shared.NextInt64(long.MinValue, long.MaxValue);
 
     private readonly ulong _lowUpper;
     private readonly ulong _lowLower;
