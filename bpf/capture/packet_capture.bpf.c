@@ -1,17 +1,21 @@
 // SPDX-License-Identifier: (MIT OR GPL-2.0)
-/* Socket filter on an AF_PACKET raw socket: copies TCP segments and UDP datagrams, IPv4 and IPv6, into the "packets"
+/* Packet capture, one source for two attachments: a socket filter on an AF_PACKET raw socket per interface
+ * (packet_capture), or tc clsact filters on the interface's ingress and egress hooks (capture_ingress,
+ * capture_egress). Both run capture() below, which copies TCP segments and UDP datagrams, IPv4 and IPv6, into the "packets"
  * ring buffer, each record a struct packet_event followed by its captured payload bytes. A TCP segment's payload (up
  * to max_segment_bytes) is copied whole when it may hold message heads throughout (it is short, or starts with a message
  * start the protocols declared), else its two ends, in records of at most CAPTURE_CHUNK_BYTES; segments without
  * payload are kept only when they carry SYN, FIN or RST. A UDP datagram is one record of at most CAPTURE_CHUNK_BYTES.
- * The filter returns 0, so the raw socket itself never queues a packet: the ring buffer is the only output, and it
- * never wakes user space (BPF_RB_NO_WAKEUP), which drains it on a timer. */
+ * The socket filter returns 0, so the raw socket itself never queues a packet; the tc filters return TC_ACT_OK, so
+ * traffic passes unchanged. The ring buffer is the only output, and it never wakes user space (BPF_RB_NO_WAKEUP),
+ * which drains it on a timer. */
 #include <linux/bpf.h>
 #include <linux/if_ether.h>
 #include <linux/if_packet.h>
 #include <linux/in.h>
 #include <linux/ip.h>
 #include <linux/ipv6.h>
+#include <linux/pkt_cls.h>
 #include <linux/tcp.h>
 #include <linux/udp.h>
 #include <bpf/bpf_helpers.h>
@@ -216,35 +220,33 @@ static __always_inline void emit(struct __sk_buff *skb, struct staging *st, __u3
 }
 
 /* Fills the header fields every record of this packet shares but the addresses. */
-static __always_inline void stamp(struct packet_event *ev, struct __sk_buff *skb, __u8 protocol)
+static __always_inline void stamp(struct packet_event *ev, struct __sk_buff *skb, __u8 protocol, __u8 pkt_type)
 {
     ev->timestamp_ns = bpf_ktime_get_ns();
     ev->ifindex = skb->ifindex;
-    ev->pkt_type = skb->pkt_type;
+    ev->pkt_type = pkt_type;
     ev->protocol = protocol;
 }
 
-SEC("socket")
-int packet_capture(struct __sk_buff *skb)
+/* Copies the packet in skb (starting with its Ethernet header) to the ring; pkt_type is the skb's, or PACKET_OUTGOING
+ * for a packet leaving the interface. */
+static __always_inline void capture(struct __sk_buff *skb, __u8 pkt_type)
 {
-    /* Loopback shows every packet twice (outgoing, then incoming): keep the incoming copy. */
-    if (skb->ifindex == LOOPBACK_IFINDEX && skb->pkt_type == PACKET_OUTGOING)
-        return 0;
 
     __u32 key = 0;
     struct staging *st = bpf_map_lookup_elem(&scratch, &key);
     if (!st)
-        return 0;
+        return;
     struct packet_event *ev = &st->hdr;
     __builtin_memset(ev, 0, sizeof(*ev));
 
     __u32 off = ETH_HLEN;
     __be16 proto;
     if (bpf_skb_load_bytes(skb, 12, &proto, sizeof(proto)) < 0)
-        return 0;
+        return;
     if (proto == bpf_htons(ETH_P_8021Q) || proto == bpf_htons(ETH_P_8021AD)) {
         if (bpf_skb_load_bytes(skb, 16, &proto, sizeof(proto)) < 0)
-            return 0;
+            return;
         off += VLAN_HLEN;
     }
 
@@ -253,12 +255,12 @@ int packet_capture(struct __sk_buff *skb)
     if (proto == bpf_htons(ETH_P_IP)) {
         struct iphdr ip;
         if (bpf_skb_load_bytes(skb, off, &ip, sizeof(ip)) < 0)
-            return 0;
+            return;
         if ((ip.protocol != IPPROTO_TCP && ip.protocol != IPPROTO_UDP) || ip.ihl < 5)
-            return 0;
+            return;
         if (ip.frag_off & bpf_htons(IP_MF | IP_OFFSET)) {
             count(COUNTER_UNSUPPORTED_IP);
-            return 0;
+            return;
         }
         __u32 tot_len = bpf_ntohs(ip.tot_len);
         /* tot_len 0: a BIG TCP (GSO) packet larger than 64 KiB; the skb length is authoritative. */
@@ -271,28 +273,28 @@ int packet_capture(struct __sk_buff *skb)
     } else if (proto == bpf_htons(ETH_P_IPV6)) {
         struct ipv6hdr ip6;
         if (bpf_skb_load_bytes(skb, off, &ip6, sizeof(ip6)) < 0)
-            return 0;
+            return;
         off += sizeof(ip6);
         __u32 plen = bpf_ntohs(ip6.payload_len);
         ip_payload_end = plen ? off + plen : skb->len;
         protocol = skip_ipv6_extensions(skb, ip6.nexthdr, &off);
         if (!protocol)
-            return 0;
+            return;
         __builtin_memcpy(ev->saddr, &ip6.saddr, 16);
         __builtin_memcpy(ev->daddr, &ip6.daddr, 16);
         ev->family = 6;
     } else {
-        return 0;
+        return;
     }
 
     /* Ethernet padding of short frames lies beyond the IP length; a truncated skb ends before it. */
     __u32 end = ip_payload_end < skb->len ? ip_payload_end : skb->len;
 
     if (protocol == IPPROTO_UDP) {
-        stamp(ev, skb, protocol);
+        stamp(ev, skb, protocol, pkt_type);
         struct udphdr udp;
         if (bpf_skb_load_bytes(skb, off, &udp, sizeof(udp)) < 0)
-            return 0;
+            return;
         off += sizeof(udp);
         __u32 available = end > off ? end - off : 0;
         __u32 udp_len = bpf_ntohs(udp.len);
@@ -307,18 +309,18 @@ int packet_capture(struct __sk_buff *skb)
             count(COUNTER_TRUNCATED);
         }
         emit(skb, st, off, len);
-        return 0;
+        return;
     }
 
     struct tcphdr tcp;
     if (bpf_skb_load_bytes(skb, off, &tcp, sizeof(tcp)) < 0 || tcp.doff < 5)
-        return 0;
+        return;
     __u8 flags = ((__u8 *)&tcp)[13];
     off += tcp.doff * 4;
     __u32 payload_len = end > off ? end - off : 0;
     if (payload_len == 0 && !(flags & (PACKET_SYN | PACKET_FIN | PACKET_RST)))
-        return 0; /* a pure ACK: about a third of the packets, so before the clock is read */
-    stamp(ev, skb, protocol);
+        return; /* a pure ACK: about a third of the packets, so before the clock is read */
+    stamp(ev, skb, protocol, pkt_type);
 
     __u32 limit = max_segment_bytes;
     if (limit > CAPTURE_MAX_SEGMENT_BYTES)
@@ -348,7 +350,7 @@ int packet_capture(struct __sk_buff *skb)
         ev->payload_len = payload_len - tail_start;
         ev->tcp_flags = flags & ~PACKET_SYN;
         emit_end(skb, st, off + tail_start, end);
-        return 0;
+        return;
     }
     __u32 records = copied ? (copied + CAPTURE_CHUNK_BYTES - 1) / CAPTURE_CHUNK_BYTES : 1;
 
@@ -367,7 +369,32 @@ int packet_capture(struct __sk_buff *skb)
         ev->tcp_flags = flags & ~((i ? PACKET_SYN : 0) | (last ? 0 : PACKET_FIN | PACKET_RST));
         emit(skb, st, off + done, len);
     }
+}
+
+SEC("socket")
+int packet_capture(struct __sk_buff *skb)
+{
+    __u8 pkt_type = skb->pkt_type;
+    /* Loopback shows every packet twice (outgoing, then incoming): keep the incoming copy. */
+    if (!(skb->ifindex == LOOPBACK_IFINDEX && pkt_type == PACKET_OUTGOING))
+        capture(skb, pkt_type);
     return 0;
+}
+
+/* tc programs see the packet once per direction, with no clone; user space attaches capture_egress to every observed
+ * interface but loopback, whose packets it keeps as they come in. */
+SEC("tc")
+int capture_ingress(struct __sk_buff *skb)
+{
+    capture(skb, skb->pkt_type);
+    return TC_ACT_OK;
+}
+
+SEC("tc")
+int capture_egress(struct __sk_buff *skb)
+{
+    capture(skb, PACKET_OUTGOING);
+    return TC_ACT_OK;
 }
 
 char LICENSE[] SEC("license") = "Dual MIT/GPL";
