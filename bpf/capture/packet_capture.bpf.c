@@ -6,8 +6,8 @@
  * to max_segment_bytes) is copied whole when it may hold message heads throughout (it is short, or starts with a message
  * start the protocols declared), else its two ends, in records of at most CAPTURE_CHUNK_BYTES; segments without
  * payload are kept only when they carry SYN, FIN or RST. A UDP datagram is one record of at most CAPTURE_CHUNK_BYTES.
- * The socket filter returns 0, so the raw socket itself never queues a packet; the tc filters return TC_ACT_OK, so
- * traffic passes unchanged. The ring buffer is the only output, and it never wakes user space (BPF_RB_NO_WAKEUP),
+ * The socket filter returns 0, so the raw socket itself never queues a packet; the tc filters return TC_ACT_UNSPEC,
+ * so traffic passes unchanged and the hook's next filter (another tool's) still runs: TC_ACT_OK would end the chain. The ring buffer is the only output, and it never wakes user space (BPF_RB_NO_WAKEUP),
  * which drains it on a timer. */
 #include <linux/bpf.h>
 #include <linux/if_ether.h>
@@ -387,14 +387,14 @@ SEC("tc")
 int capture_ingress(struct __sk_buff *skb)
 {
     capture(skb, skb->pkt_type);
-    return TC_ACT_OK;
+    return TC_ACT_UNSPEC;
 }
 
 SEC("tc")
 int capture_egress(struct __sk_buff *skb)
 {
     capture(skb, PACKET_OUTGOING);
-    return TC_ACT_OK;
+    return TC_ACT_UNSPEC;
 }
 
 char LICENSE[] SEC("license") = "Dual MIT/GPL";

@@ -27,7 +27,7 @@ public sealed class PacketCapture : IDisposable
     /// <summary>The handle ("kbpf") and priority of the capture's tc filters: a restart replaces what a killed agent left there.</summary>
     internal const uint TcHandle = 0x6b627066;
 
-    /// <summary>Priority 1 runs before other tools' filters, which may end the chain (TC_ACT_OK); ours never does.</summary>
+    /// <summary>Priority 1 runs before other tools' filters, which may end the chain (TC_ACT_OK, a drop, a redirect); ours never does (TC_ACT_UNSPEC).</summary>
     internal const uint TcPriority = 1;
 
     private const int LoopbackIfIndex = 1;
