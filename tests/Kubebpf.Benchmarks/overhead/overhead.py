@@ -13,7 +13,9 @@ and in alternating order in every repetition because these machines drift:
   before - with --before-agent, in every scenario: an older published agent (the HTTP-only one, before the capture
           platform) with its own configuration, to compare the platform with it in the same run;
   prometheus - with --states: the full agent plus the Prometheus sink counting every exchange (its cost is the
-          difference to `full`).
+          difference to `full`);
+  idle-tc, full-tc - with --states: `idle` and `full` with the capture attached as tc clsact filters (Attach: tc)
+          instead of socket filters.
 
 Figures per scenario: throughput (wrk) and its loss against `none` in the same repetition, p99 latency added, the
 agent's CPU seconds per million requests (utime+stime from /proc/<pid>/stat over the measured run plus a settle
@@ -53,15 +55,17 @@ FULL_SCENARIOS = [f"{s}/{c}" for s in SIZES for c in CLIENTS]
 STATES = ["none", "idle", "full"]
 # The full agent without the call log (R.E.D. only), to split its cost: by default in the primary scenario only.
 # The older agent given by --before-agent, in every scenario.
-OPTIONAL_STATES = ["redonly", "before", "prometheus"]
-AGENT_STATES = ("full", "redonly", "before", "prometheus")
+OPTIONAL_STATES = ["redonly", "before", "prometheus", "idle-tc", "full-tc"]
+AGENT_STATES = ("full", "redonly", "before", "prometheus", "full-tc")
+# States whose capture is attached as tc filters rather than socket filters.
+TC_STATES = ("idle-tc", "full-tc")
 RATE_PACE_MS = 10
 MAX_RATE_CONNECTIONS = 2000
 # Self-metrics that count something lost or refused; anything else (packets, exchanges, gauges) is informational.
 # `partial` is the HTTP-only agent's name (Http.partial_segments) for what the capture now calls `truncated`.
 LOSS_PATTERN = re.compile(r"drop|full|overflow|fail|error|desync|unmatched|unanswered|evicted|rejected|invalid|oversized|collapsed|truncated|partial|unsupported|late_classified")
-# The socket filter's program name, now and in the HTTP-only agent.
-CAPTURE_PROGRAMS = ("packet_capture", "http_capture")
+# The capture programs' names: the socket filter now and in the HTTP-only agent, the tc filters.
+CAPTURE_PROGRAMS = ("packet_capture", "http_capture", "capture_ingress", "capture_egress")
 
 
 def log(message):
@@ -376,7 +380,8 @@ class Bench:
                         f"service: {name}, interfaces: [{host_if}], ips: [{ip}] }}\n")
         interfaces = {"Interfaces": [self.pods.interface_pattern], "PeerSideInterfaces": [self.pods.interface_pattern]}
         # The HTTP-only agent had no Capture plugin: its HTTP probe attached to the interfaces itself.
-        capture = {"Http": interfaces} if state == "before" else {"Capture": interfaces, "Http": {}}
+        attach = {"Attach": "tc"} if state in TC_STATES else {}
+        capture = {"Http": interfaces} if state == "before" else {"Capture": {**interfaces, **attach}, "Http": {}}
         return {
             "Agent": {"NodeName": "bench"},
             "Plugins": {
@@ -401,7 +406,7 @@ class Bench:
             command = [os.path.join(agent, "kubebpf"), "run", "--config", config]
             ready = "HTTP probe attached to" if state == "before" else "Capture attached to"
         else:
-            command = ["dotnet", self.args.loader, "capture-only", self.pods.interface_pattern]
+            command = ["dotnet", self.args.loader, "capture-only", *(["--attach", "tc"] if state in TC_STATES else []), self.pods.interface_pattern]
             ready = "capture-only attached to"
         process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=open(log_path, "w"), stderr=subprocess.STDOUT)
         deadline = time.monotonic() + 60
@@ -600,6 +605,13 @@ def analyse(results):
                 "cpu_ratio": paired(of("full", "cpu_s_per_million"), of("before", "cpu_s_per_million"), operator.truediv),
                 "peak_rss_mb": paired(of("full", "peak_rss_mb"), of("before", "peak_rss_mb"), operator.sub),
             }
+        for tc_state, socket_state in zip(TC_STATES, ("idle", "full")):
+            if tc_state in a["states"] and socket_state in a["states"]:
+                a[f"{tc_state}_vs_{socket_state}"] = {
+                    "loss_pp": paired(loss[tc_state], loss[socket_state], operator.sub),
+                    "ns_per_run": paired(of(tc_state, "filter_ns_per_run"), of(socket_state, "filter_ns_per_run"), operator.sub),
+                    "cpu_ratio": paired(of(tc_state, "cpu_s_per_million"), of(socket_state, "cpu_s_per_million"), operator.truediv),
+                }
         a["socket_errors"] = sum(r["socket_errors"] + r["non_2xx"] for r in runs)
         analysis[scenario] = a
     return analysis
@@ -767,10 +779,11 @@ def write_report(path, args, info, analysis, micro, baseline, command, generated
                          f"| {pct(st['completeness_in'])} | {pct(st['completeness_out'])} | {pct(st['completeness_call_log'])} | {counters} |")
     optional = [(scenario, state, a) for scenario, a in analysis.items() for state in OPTIONAL_STATES if state in a["states"] and state not in agents]
     if optional:
-        lines += ["", "| scenario | state | req/s | loss | agent CPU-s per million | agent peak RSS MB |", "|---|---|---|---|---|---|"]
+        lines += ["", "| scenario | state | req/s | loss | agent CPU-s per million | capture program ns per run | agent peak RSS MB |", "|---|---|---|---|---|---|---|"]
         for scenario, state, a in optional:
             st = a["states"][state]
-            lines.append(f"| {scenario} | {state} | {fmt(st['rps'], 0)} | {fmt(a.get('loss_' + state), 1, '%')} | {fmt(st['cpu_s_per_million'], 2)} | {fmt(st['peak_rss_mb'], 0)} |")
+            lines.append(f"| {scenario} | {state} | {fmt(st['rps'], 0)} | {fmt(a.get('loss_' + state), 1, '%')} | {fmt(st['cpu_s_per_million'], 2)} "
+                         f"| {fmt(st['filter_ns_per_run'], 0)} | {fmt(st['peak_rss_mb'], 0)} |")
     counter_names = sorted({k for a in analysis.values() for st in a["states"].values() for k in st.get("loss_counters", {})})
     lines += ["", "Loss counters read (all runs): " + ", ".join(f"`{n}`" for n in counter_names) + ".",
               f"wrk socket errors and non-2xx answers, all runs: {sum(a['socket_errors'] for a in analysis.values())}."]
@@ -783,6 +796,15 @@ def write_report(path, args, info, analysis, micro, baseline, command, generated
         for scenario, d in compared_runs.items():
             lines.append(f"| {scenario} | {fmt(d['throughput_pct'], 1, '%')} | {fmt(d['loss_pp'], 1, ' pp')} | {fmt(d['p99_ms'], 2)} "
                          f"| {fmt(d['cpu_ratio'], 2)} | {fmt(d['peak_rss_mb'], 0)} |")
+    attachments = [(scenario, tc_state, a[f"{tc_state}_vs_{socket_state}"]) for scenario, a in analysis.items()
+                   for tc_state, socket_state in zip(TC_STATES, ("idle", "full")) if a.get(f"{tc_state}_vs_{socket_state}")]
+    if attachments:
+        lines += ["", "### tc filters against socket filters",
+                  "", "Each tc state against its socket-filter twin in the same repetition (paired).", "",
+                  "| scenario | states | loss tc - socket | capture program ns per run tc - socket | agent CPU-s per million tc / socket |",
+                  "|---|---|---|---|---|"]
+        for scenario, tc_state, d in attachments:
+            lines.append(f"| {scenario} | {tc_state} vs {tc_state[:-3]} | {fmt(d['loss_pp'], 1, ' pp')} | {fmt(d['ns_per_run'], 0)} | {fmt(d['cpu_ratio'], 2)} |")
     if baseline:
         lines += ["", f"## Against the baseline run ({baseline['machine']['commit']}, {baseline['generated']})", "",
                   "| scenario | figure | baseline | this run |", "|---|---|---|---|"]
@@ -823,8 +845,9 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--full", action="store_true", help="every size with every client mode, 10 s runs")
     parser.add_argument("--scenarios", nargs="+", help=f"SIZE/CLIENT items; sizes {list(SIZES)}, clients {list(CLIENTS)} or rate")
-    parser.add_argument("--states", nargs="+", default=STATES, choices=STATES + ["redonly", "prometheus"],
-                        help="states to compare (default none idle full, plus redonly in 20B/ka50; redonly: the full agent without the call log)")
+    parser.add_argument("--states", nargs="+", default=STATES, choices=STATES + ["redonly", "prometheus", *TC_STATES],
+                        help="states to compare (default none idle full, plus redonly in 20B/ka50; redonly: the full agent without the call log; "
+                        "idle-tc, full-tc: idle and full with the capture as tc filters)")
     parser.add_argument("--reps", type=int, default=5, help="repetitions (default 5)")
     parser.add_argument("--duration", type=int, help="seconds per measured wrk run (default 8, 10 with --full)")
     parser.add_argument("--warmup", type=int, default=1, help="seconds of wrk before each measured run")
