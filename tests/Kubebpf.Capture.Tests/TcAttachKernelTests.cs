@@ -1,7 +1,6 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
 using Kubebpf.Capture.Capture;
-using Kubebpf.Sdk.Bpf;
 using Kubebpf.Testing;
 
 namespace Kubebpf.Capture.Tests;
@@ -67,10 +66,9 @@ public sealed partial class TcAttachKernelTests
         var index = int.Parse(File.ReadAllText($"/sys/class/net/{interfaceName}/ifindex"), CultureInfo.InvariantCulture);
         using (var obj = FilterHarness.OpenObject())
         {
-            obj.Program(PacketCapture.ProgramName).SetAutoLoad(false);
+            PacketCapture.SelectPrograms(obj, tc: true);
             obj.Load();
-            _ = TcFilter.Attach(obj.Program(PacketCapture.IngressProgramName), index, TcDirection.Ingress, PacketCapture.TcHandle, PacketCapture.TcPriority);
-            _ = TcFilter.Attach(obj.Program(PacketCapture.EgressProgramName), index, TcDirection.Egress, PacketCapture.TcHandle, PacketCapture.TcPriority);
+            _ = PacketCapture.Attach(obj, tc: true, index, interfaceName);
         }
 
         return Hooks.ToDictionary(hook => hook, hook => Assert.Single(OurProgramIds(interfaceName, hook)));

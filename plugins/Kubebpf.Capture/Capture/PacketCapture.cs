@@ -104,10 +104,7 @@ public sealed class PacketCapture : IDisposable
 
         KernelRequirements.Check(_options.RequiredKernelFeatures).ThrowIfUnmet();
         _object = BpfObject.OpenMemory(LoadObject(), ProgramName, _logger);
-        // Only the chosen attachment's programs are loaded: tc programs need CAP_NET_ADMIN even to load.
-        _object.Program(ProgramName).SetAutoLoad(!_options.AttachesTc);
-        _object.Program(IngressProgramName).SetAutoLoad(_options.AttachesTc);
-        _object.Program(EgressProgramName).SetAutoLoad(_options.AttachesTc);
+        SelectPrograms(_object, _options.AttachesTc);
         _object.SetReadOnlyVariable("max_segment_bytes", (uint)_options.MaxSegmentBytes);
         _object.SetReadOnlyVariable("whole_binary_segments", [(byte)(_options.CopyBinarySegments ? 1 : 0)]);
         _wholeSegments.ApplyTo(_object);
@@ -234,7 +231,7 @@ public sealed class PacketCapture : IDisposable
                 try
                 {
                     var info = new InterfaceInfo(name, index, Matches(_options.PeerSidePatterns, name), Attached: true);
-                    _attached[name] = new Attachment(info, Hook(index, name));
+                    _attached[name] = new Attachment(info, Attach(_object, _options.AttachesTc, index, name));
                     _logger.LogInformation("Observing interface {Interface} (ifindex {IfIndex}, {Side} side)", name, index, info.PeerSide ? "peer" : "local");
                 }
                 catch (BpfException e)
@@ -255,11 +252,21 @@ public sealed class PacketCapture : IDisposable
         }
     }
 
-    /// <summary>Attaches the capture to one interface: its socket, or its tc filters (no egress on loopback, see the program).</summary>
-    private IDisposable Hook(int index, string name)
+    /// <summary>Makes the object load only the programs of one attachment: tc programs need CAP_NET_ADMIN even to load.</summary>
+    internal static void SelectPrograms(BpfObject programs, bool tc)
     {
-        var programs = _object!;
-        if (!_options.AttachesTc)
+        programs.Program(ProgramName).SetAutoLoad(!tc);
+        programs.Program(IngressProgramName).SetAutoLoad(tc);
+        programs.Program(EgressProgramName).SetAutoLoad(tc);
+    }
+
+    /// <summary>
+    /// Attaches the loaded <paramref name="programs"/> to one interface: a socket, or tc filters (no egress filter on
+    /// loopback, whose packets the program keeps as they come in). Disposing the result detaches them.
+    /// </summary>
+    internal static IDisposable Attach(BpfObject programs, bool tc, int index, string name)
+    {
+        if (!tc)
         {
             return RawPacketSocket.Open(index, programs.Program(ProgramName).Fd, name);
         }
