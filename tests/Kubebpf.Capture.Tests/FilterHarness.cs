@@ -52,7 +52,7 @@ internal sealed class FilterHarness : IDisposable
 
     /// <summary>Loads the capture programs of <paramref name="attach"/> (socket or tc) and attaches them to <paramref name="interfaces"/>.</summary>
     public static FilterHarness Attach(string attach, params string[] interfaces) =>
-        Attach(PacketCaptureOptions.MaxSegmentBytesLimit, wholeBinarySegments: false, WholeSegmentRule.Text, attach, interfaces);
+        Create(PacketCaptureOptions.MaxSegmentBytesLimit, wholeBinarySegments: false, WholeSegmentRule.Text, attach, interfaces);
 
     /// <summary>Loads the filter with its two settings and the text rule, and attaches it to <paramref name="interfaces"/>.</summary>
     public static FilterHarness Attach(uint maxSegmentBytes, bool wholeBinarySegments, params string[] interfaces) =>
@@ -60,10 +60,10 @@ internal sealed class FilterHarness : IDisposable
 
     /// <summary>Loads the socket filter with its settings and attaches it to <paramref name="interfaces"/>.</summary>
     public static FilterHarness Attach(uint maxSegmentBytes, bool wholeBinarySegments, WholeSegmentRule wholeSegments, params string[] interfaces) =>
-        Attach(maxSegmentBytes, wholeBinarySegments, wholeSegments, PacketCaptureOptions.SocketAttach, interfaces);
+        Create(maxSegmentBytes, wholeBinarySegments, wholeSegments, PacketCaptureOptions.SocketAttach, interfaces);
 
     /// <summary>Loads the capture programs of <paramref name="attach"/> with their settings and attaches them to <paramref name="interfaces"/>.</summary>
-    public static FilterHarness Attach(uint maxSegmentBytes, bool wholeBinarySegments, WholeSegmentRule wholeSegments, string attach, params string[] interfaces)
+    private static FilterHarness Create(uint maxSegmentBytes, bool wholeBinarySegments, WholeSegmentRule wholeSegments, string attach, string[] interfaces)
     {
         KernelTest.RequireRoot();
         var tc = new PacketCaptureOptions { Attach = attach }.AttachesTc;
