@@ -130,7 +130,8 @@ Task("Fuzz")
 });
 
 Task("Benchmark")
-    .Description("End-to-end overhead (not part of Test): netns pods, nginx and wrk with no agent, the socket filter alone, and the full agent, interleaved; writes BENCHMARKS.md. --full=true runs every size and client mode. "
+    .Description("End-to-end overhead (not part of Test): netns pods, nginx and wrk with no agent, the socket filter alone, and the full agent, interleaved, "
+        + "with curves against request rate, observed pods and connections, and DNS and MySQL scenarios; writes BENCHMARKS.md and the curves' plots. --full=true runs every size and client mode. "
         + "--before=<git ref> also runs the agent published from that ref (state `before`, e.g. the HTTP-only agent) in the same run, built in a temporary git worktree.")
     .IsDependentOn("Publish")
     .Does(() =>
@@ -140,6 +141,11 @@ Task("Benchmark")
         .Append("--agent").AppendQuoted(agentDir.FullPath)
         .Append("--loader").AppendQuoted(artifacts.CombineWithFilePath($"bin/Kubebpf.Benchmarks/{configuration.ToLowerInvariant()}/Kubebpf.Benchmarks.dll").FullPath);
     if (Argument("full", false)) arguments.Append("--full");
+    // Longer or shorter runs than the default (about 25 minutes on two cores): --reps=<n> --duration=<seconds>.
+    foreach (var option in new[] { "reps", "duration" })
+    {
+        if (HasArgument(option)) arguments.Append($"--{option}").Append(Argument<int>(option).ToString(System.Globalization.CultureInfo.InvariantCulture));
+    }
     // The committed figures from before the optimisations, shown beside the new ones.
     if (FileExists("tests/Kubebpf.Benchmarks/overhead/baseline.json")) arguments.Append("--baseline tests/Kubebpf.Benchmarks/overhead/baseline.json");
     var before = Argument("before", "");

@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 
-packages=(clang llvm libbpf-dev libbpf1 bpftool linux-libc-dev gcc make nginx-light influxdb influxdb-client wrk curl iproute2 python3 procps redis-server redis-tools dnsmasq-base bind9-dnsutils nftables mariadb-server mariadb-client python3-pymysql libdbd-mariadb-perl linux-perf shellcheck podman buildah runc debootstrap prometheus afl++)
+packages=(clang llvm libbpf-dev libbpf1 bpftool linux-libc-dev gcc make nginx-light influxdb influxdb-client wrk curl iproute2 python3 procps redis-server redis-tools dnsmasq-base bind9-dnsutils nftables mariadb-server mariadb-client python3-pymysql libdbd-mariadb-perl linux-perf shellcheck podman buildah runc debootstrap prometheus afl++ dnsperf python3-matplotlib)
 
 missing=()
 for package in "${packages[@]}"; do

@@ -36,14 +36,22 @@ internal sealed partial class AgentRuntime : IAsyncDisposable
     private readonly List<PluginInstance> _instances = [];
     private readonly List<SinkPump> _pumps = [];
     private readonly List<Task> _probeTasks = [];
+    private readonly List<Task> _sinkProbeTasks = [];
     private readonly List<Task> _pumpTasks = [];
     private readonly CancellationTokenSource _stopProbes = new();
     private readonly CancellationTokenSource _stopPumps = new();
+    private readonly CancellationTokenSource _stopSinkProbes = new();
     private readonly CancellationTokenSource _noProbeRunning = new();
     private readonly Lock _readinessLock = new();
     private readonly Counter _pluginFailures;
     private readonly Dictionary<IFlushable, Task> _stuckFlushes = []; // touched by the flush loop, then by StopAsync after it
     private Task _flushLoop = Task.CompletedTask;
+
+    /// <summary>
+    /// What the probes of sink instances get to stop (a last send) when the drain used up the shutdown timeout; the host
+    /// process waits this much beyond it (see Program).
+    /// </summary>
+    internal static readonly TimeSpan SinkProbesGrace = TimeSpan.FromSeconds(5);
 
     public AgentRuntime(IConfiguration configuration, AgentOptions options, ILoggerFactory loggerFactory, TimeProvider time, string baseDirectory)
     {
@@ -54,6 +62,7 @@ internal sealed partial class AgentRuntime : IAsyncDisposable
         _time = time;
         _baseDirectory = baseDirectory;
         _pluginFailures = _metrics.For("agent").Counter("plugin_failures", "plugin instances stopped after an error");
+        ProcessMetrics.Register(_metrics.For("agent"));
         _bus = new EventBus(options.SubscriberTimeout, _logger);
     }
 
@@ -220,9 +229,11 @@ internal sealed partial class AgentRuntime : IAsyncDisposable
         foreach (var instance in active)
         {
             instance.MarkRunning();
+            // The probes of a sink's instance (a scrape endpoint, a sender) pass on what the sink received: they stop after its last batch.
+            var sinkSide = instance.Sinks.Count > 0;
             foreach (var probe in instance.Probes)
             {
-                _probeTasks.Add(RunProbeAsync(instance, probe));
+                (sinkSide ? _sinkProbeTasks : _probeTasks).Add(RunProbeAsync(instance, probe, sinkSide ? _stopSinkProbes.Token : _stopProbes.Token));
                 if (probe is IReportsAttachment attaching)
                 {
                     attaching.Attached.ContinueWith(_ => UpdateReadiness(), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
@@ -317,9 +328,9 @@ internal sealed partial class AgentRuntime : IAsyncDisposable
         _instances.Where(i => i.IsActive).SelectMany(i => i.Probes).OfType<IRequiresKernelFeatures>()
             .Aggregate(KernelFeatures.None, (all, probe) => all | probe.RequiredKernelFeatures);
 
-    private Task RunProbeAsync(PluginInstance instance, IProbe probe)
+    private Task RunProbeAsync(PluginInstance instance, IProbe probe, CancellationToken stop)
     {
-        var stopping = CancellationTokenSource.CreateLinkedTokenSource(_stopProbes.Token, instance.Stopping.Token);
+        var stopping = CancellationTokenSource.CreateLinkedTokenSource(stop, instance.Stopping.Token);
         return Task.Factory.StartNew(
                 () => probe.RunAsync(stopping.Token),
                 CancellationToken.None,
@@ -434,6 +445,9 @@ internal sealed partial class AgentRuntime : IAsyncDisposable
         await Task.WhenAll(_pumps.Select(p => p.DrainAsync(remaining > TimeSpan.Zero ? remaining : TimeSpan.Zero)));
         await _stopPumps.CancelAsync();
         await WaitAsync(Task.WhenAll(_pumpTasks), TimeSpan.FromSeconds(2), "sinks to stop");
+        await _stopSinkProbes.CancelAsync();
+        remaining = deadline - _time.GetUtcNow();
+        await WaitAsync(Task.WhenAll(_sinkProbeTasks), remaining > SinkProbesGrace ? remaining : SinkProbesGrace, "the sinks' probes to stop");
     }
 
     private async Task WaitAsync(Task task, TimeSpan timeout, string what)
@@ -482,6 +496,7 @@ internal sealed partial class AgentRuntime : IAsyncDisposable
         _bus.Dispose();
         _stopProbes.Dispose();
         _stopPumps.Dispose();
+        _stopSinkProbes.Dispose();
         _noProbeRunning.Dispose();
     }
 

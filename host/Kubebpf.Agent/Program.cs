@@ -139,7 +139,7 @@ internal static class Cli
         builder.Logging.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss "; });
         builder.Services.Configure<ConsoleLoggerOptions>(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
         builder.Services.Configure<ConsoleLifetimeOptions>(o => o.SuppressStatusMessages = true);
-        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = options.ShutdownTimeout + TimeSpan.FromSeconds(5));
+        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = options.ShutdownTimeout + AgentRuntime.SinkProbesGrace + TimeSpan.FromSeconds(5));
         builder.Services.AddSingleton(sp => new AgentRuntime(
             configuration, options, sp.GetRequiredService<ILoggerFactory>(), TimeProvider.System, AppContext.BaseDirectory));
         builder.Services.AddHostedService<AgentHostedService>();

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Http.Headers;
+using System.Numerics;
 using System.Text;
 using Kubebpf.Sdk.Metrics;
 using Kubebpf.Sdk.Pipeline;
@@ -15,6 +16,8 @@ namespace Kubebpf.InfluxDb;
 /// A batch the server refuses as a whole is split in halves, as Telegraf does: on 413 (too large for the server's
 /// <c>max-body-size</c>), and on a 400 that names no single point (a poison point whose error does not say which), so
 /// that only the points the server refuses on their own are dropped and counted (<c>points_rejected</c>).
+/// A 5xx (but 503) is an outage, retried whole, unless <c>/ping</c> says the server is up: then the batch is halved the
+/// same way, and the points it fails on their own while taking the rest are poison, dropped and counted (<c>points_poisoned</c>).
 /// </summary>
 internal sealed partial class InfluxDbV1Sink : IPointSink, IDisposable
 {
@@ -26,9 +29,16 @@ internal sealed partial class InfluxDbV1Sink : IPointSink, IDisposable
     private readonly LineProtocolBody _body;
     private readonly Counter _rejected;
     private readonly Counter _splits;
+    private readonly Counter _poisoned;
+    private readonly Uri _pingUri;
     private readonly ILogger _logger;
     private readonly TimeProvider _time;
     private bool _databaseReady;
+    private DateTimeOffset _lastPoisonLog = DateTimeOffset.MinValue;
+    private long _poisonedSinceLog;
+
+    /// <summary>Poison points are logged at most this often, with the count since the last message.</summary>
+    internal static readonly TimeSpan PoisonLogInterval = TimeSpan.FromMinutes(1);
 
     public InfluxDbV1Sink(IOptions<InfluxDbSinkOptions> options, PluginContext context, IAgentMetrics metrics, ILogger<InfluxDbV1Sink> logger, TimeProvider time)
         : this(options.Value, context.InstanceName, metrics, logger, time, new HttpClientHandler())
@@ -52,13 +62,25 @@ internal sealed partial class InfluxDbV1Sink : IPointSink, IDisposable
         var rp = InfluxDbSinkOptions.HasText(options.RetentionPolicy) ? $"&rp={Uri.EscapeDataString(options.RetentionPolicy)}" : "";
         _writeUri = new Uri($"{root}/write?db={Uri.EscapeDataString(options.Database)}{rp}&precision=ns");
         _queryUri = new Uri($"{root}/query");
+        _pingUri = new Uri($"{root}/ping");
         _body = new LineProtocolBody(LineProtocolOptions.InfluxDb1, metrics);
         _rejected = metrics.Counter("points_rejected", "points InfluxDB refused (400: field type conflict, unparsable, beyond retention; 413 for a single point); not retried");
         _splits = metrics.Counter("batches_split", "batches split in halves because InfluxDB refused them whole (413 too large, or a 400 naming no point)");
+        _poisoned = metrics.Counter("points_poisoned", "points InfluxDB failed with a 5xx each time they were written alone, while it answered /ping and took the rest of their batch; dropped, not retried");
         _databaseReady = !options.CreateDatabase;
     }
 
     public async ValueTask WriteAsync(IReadOnlyList<MetricPoint> batch, CancellationToken cancellationToken)
+    {
+        var search = new PoisonSearch(batch.Count);
+        await WritePartAsync(batch, search, cancellationToken).ConfigureAwait(false);
+        if (search.Suspects.Count > 0)
+        {
+            await DropPoisonAsync(search, batch.Count, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private async Task WritePartAsync(IReadOnlyList<MetricPoint> batch, PoisonSearch search, CancellationToken cancellationToken)
     {
         if (_body.Encode(batch) == 0)
         {
@@ -79,19 +101,84 @@ internal sealed partial class InfluxDbV1Sink : IPointSink, IDisposable
             (status, message, retryAfter) = await PostAsync(cancellationToken).ConfigureAwait(false);
         }
 
-        if (batch.Count > 1 && IsRefusedWhole(status, message))
+        if (IsServerError(status))
+        {
+            // An outage (the server or the proxy before it is down) is retried whole; a server that is up but keeps failing
+            // this batch may be choking on a point in it, which must not block the queue behind it: look for it by halving.
+            if (!await search.ServerUpAsync(this, cancellationToken).ConfigureAwait(false) || !search.MayFailAgain())
+            {
+                throw new SinkWriteException($"InfluxDB answered {(int)status} {status}: {message}");
+            }
+
+            if (batch.Count == 1)
+            {
+                search.Suspects.Add(new Suspect((int)status, message));
+                return;
+            }
+        }
+        else if (status is HttpStatusCode.NoContent or HttpStatusCode.OK)
+        {
+            search.Written += batch.Count;
+        }
+
+        if (batch.Count > 1 && (IsServerError(status) || IsRefusedWhole(status, message)))
         {
             // A retryable failure of the second half makes the pump resend both: InfluxDB overwrites the first half's points.
             _splits.Increment();
             LogSplitting(_instance, batch.Count, (int)status, message);
             var half = batch.Count / 2;
-            await WriteAsync(Slice(batch, 0, half), cancellationToken).ConfigureAwait(false);
-            await WriteAsync(Slice(batch, half, batch.Count - half), cancellationToken).ConfigureAwait(false);
+            await WritePartAsync(Slice(batch, 0, half), search, cancellationToken).ConfigureAwait(false);
+            await WritePartAsync(Slice(batch, half, batch.Count - half), search, cancellationToken).ConfigureAwait(false);
             return;
         }
 
         HandleAnswer(status, message, retryAfter, batch.Count);
     }
+
+    /// <summary>
+    /// The points that kept failing on their own are poison only if the server took other points of the batch meanwhile and
+    /// is still up now; otherwise the server fails every write (its cache full, its disk failing) and the batch is retried whole.
+    /// </summary>
+    private async Task DropPoisonAsync(PoisonSearch search, int batchSize, CancellationToken cancellationToken)
+    {
+        if (search.Written == 0 || !await PingAsync(cancellationToken).ConfigureAwait(false))
+        {
+            var first = search.Suspects[0];
+            throw new SinkWriteException($"InfluxDB answered {first.Status} to each of {search.Suspects.Count} points written alone and took none of the other {batchSize - search.Suspects.Count}: {first.Message}");
+        }
+
+        _poisoned.Add(search.Suspects.Count);
+        _poisonedSinceLog += search.Suspects.Count;
+        var now = _time.GetUtcNow();
+        if (now - _lastPoisonLog >= PoisonLogInterval)
+        {
+            var last = search.Suspects[^1];
+            LogPoisoned(_instance, _poisonedSinceLog, last.Status, last.Message);
+            _lastPoisonLog = now;
+            _poisonedSinceLog = 0;
+        }
+    }
+
+    /// <summary>Whether InfluxDB is up: <c>/ping</c> answers 204 (1.x, and 2.x's compatibility endpoint) without touching the database.</summary>
+    private async Task<bool> PingAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            using var response = await _http.GetAsync(_pingUri, cancellationToken).ConfigureAwait(false);
+            return response.StatusCode == HttpStatusCode.NoContent;
+        }
+        catch (HttpRequestException)
+        {
+            return false;
+        }
+        catch (TaskCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            return false;
+        }
+    }
+
+    // 503 says "unavailable" (overloaded, or a proxy without a backend): always an outage, retried after its Retry-After.
+    private static bool IsServerError(HttpStatusCode status) => (int)status >= 500 && status != HttpStatusCode.ServiceUnavailable;
 
     private static bool IsRefusedWhole(HttpStatusCode status, string message) =>
         status == HttpStatusCode.RequestEntityTooLarge || (status == HttpStatusCode.BadRequest && !InfluxResponses.NamesRejectedPoints(message));
@@ -108,6 +195,30 @@ internal sealed partial class InfluxDbV1Sink : IPointSink, IDisposable
     }
 
     public void Dispose() => _http.Dispose();
+
+    private readonly record struct Suspect(int Status, string Message);
+
+    /// <summary>
+    /// What one batch's write has learnt: whether the server is up (asked once), how many points it took, and the points
+    /// that failed on their own. The failures allowed before the server takes any point are bounded, so a server failing
+    /// every write costs a few requests per attempt rather than one per point.
+    /// </summary>
+    private sealed class PoisonSearch(int batchSize)
+    {
+        // Halving down to one point fails once per level; room for a few poison points on the way.
+        private readonly int _failuresBeforeWrite = 4 * (BitOperations.Log2((uint)Math.Max(batchSize, 1)) + 2);
+        private bool? _serverUp;
+        private int _failures;
+
+        public int Written { get; set; }
+
+        public List<Suspect> Suspects { get; } = [];
+
+        public async ValueTask<bool> ServerUpAsync(InfluxDbV1Sink sink, CancellationToken cancellationToken) =>
+            _serverUp ??= await sink.PingAsync(cancellationToken).ConfigureAwait(false);
+
+        public bool MayFailAgain() => Written > 0 || ++_failures <= _failuresBeforeWrite;
+    }
 
     private void HandleAnswer(HttpStatusCode status, string message, TimeSpan? retryAfter, int batchSize)
     {
@@ -126,8 +237,6 @@ internal sealed partial class InfluxDbV1Sink : IPointSink, IDisposable
                     $"Check Plugins:{_instance}:Username and Plugins:{_instance}:Password (or {InfluxDbSinkOptions.PasswordEnvironmentVariable}).");
             case 429 or 503:
                 throw new SinkWriteException($"InfluxDB answered {(int)status} {status}: {message}", retryAfter);
-            case >= 500:
-                throw new SinkWriteException($"InfluxDB answered {(int)status} {status}: {message}");
             default:
                 throw new InvalidOperationException($"InfluxDB answered {(int)status} {status} to a write of {batchSize} points: {message}");
         }
@@ -213,6 +322,9 @@ internal sealed partial class InfluxDbV1Sink : IPointSink, IDisposable
 
     [LoggerMessage(Level = LogLevel.Information, Message = "InfluxDb {Instance}: InfluxDB refused a batch of {Count} points whole ({Status}: {Message}); writing it in halves")]
     private partial void LogSplitting(string instance, int count, int status, string message);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "InfluxDb {Instance}: dropped {Count} points (since the last such message, logged at most once a minute) that InfluxDB failed on their own while it was up and took the rest of their batches; last answer {Status}: {Message}")]
+    private partial void LogPoisoned(string instance, long count, int status, string message);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "InfluxDb {Instance}: InfluxDB rejected {Rejected} of {Count} points (not retried): {Message}")]
     private partial void LogRejected(string instance, int rejected, int count, string message);

@@ -28,6 +28,10 @@ public sealed class PrometheusPlugin : IPlugin
         services.AddFlushable<ExchangeMetrics>();
         services.AddSingleton<IMetricSource>(sp => sp.GetRequiredService<ExchangeMetrics>());
 
+        services.AddSingleton<ServiceMapCounters>();
+        services.AddFlushable<ServiceMapCounters>();
+        services.AddSingleton<IMetricSource>(sp => sp.GetRequiredService<ServiceMapCounters>());
+
         services.AddSingleton<PointGauges>();
         services.AddSingleton<IPointSink>(sp => sp.GetRequiredService<PointGauges>());
         services.AddFlushable<PointGauges>();

@@ -32,6 +32,7 @@ public sealed class RedPlugin : IPlugin
         if (options.CallLog.Enabled)
         {
             services.AddEventSubscriber<Exchange, CallLogWriter>();
+            services.AddFlushable<CallLogWriter>();
         }
     }
 }

@@ -386,7 +386,7 @@ cat >"$state/kubebpf.json" <<EOF
     "Http": {},
     "Dns": {},
     "MySql": {},
-    "Red": {},
+    "Red": { "CallLog": { "Sampling": { "Enabled": $([ "$call_log" = true ] && echo false || echo true) } } },
     "ServiceMap": { "SnapshotFile": "$state/service-map.json" },
     "InfluxDb": {
       "Url": "http://127.0.0.1:$influx_port",

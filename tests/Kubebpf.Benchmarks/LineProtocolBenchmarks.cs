@@ -1,5 +1,6 @@
 using System.Buffers;
 using BenchmarkDotNet.Attributes;
+using Kubebpf.Red;
 using Kubebpf.Red.CallLog;
 using Kubebpf.Sdk.Metrics;
 using Kubebpf.Sdk.Pipeline;
@@ -36,7 +37,8 @@ public class LineProtocolBenchmarks
     {
         var exchanges = SampleExchanges.Create(BatchSize);
         var collected = new CollectingPointWriter();
-        new CallLogWriter(collected, new RedBenchmarks.NullAgentMetrics()).OnEvents(exchanges);
+        new CallLogWriter(collected, new RedBenchmarks.NullAgentMetrics(), new CallLogSamplingOptions { Enabled = false }, TimeProvider.System, null, null)
+            .OnEvents(exchanges);
         _points = Tags == TagArrays.Shared
             ? collected.Points
             : [.. collected.Points.Select(p => new MetricPoint(p.Measurement, [.. p.Tags], [.. p.Fields], p.TimestampUnixNs))];

@@ -13,7 +13,9 @@ namespace Kubebpf.Benchmarks;
 
 /// <summary>
 /// Cost per exchange of the R.E.D. plugin's two subscribers, fed one drained batch at a time as probes do.
-/// The aggregator's series exist after setup, so it should report 0 B/op; the call log allocates its points.
+/// The aggregator's series exist after setup, so it should report 0 B/op; the unsampled call log allocates a point per
+/// exchange, the sampled one (the default policy, its budget full, as at saturation) only its errors (5 % of the sample
+/// exchanges) at once and the kept others at the flush.
 /// <see cref="ByStatus"/> feeds the same exchanges under a protocol whose R.E.D. series are split by status, as DNS's are.
 /// </summary>
 [MemoryDiagnoser]
@@ -25,6 +27,8 @@ public class RedBenchmarks
     private readonly NullPointWriter _discard = new();
     private RedAggregator _aggregator = null!;
     private CallLogWriter _callLog = null!;
+    private CallLogWriter _sampledCallLog = null!;
+    private long _windowEndUnixNs = 1_700_000_000_000_000_000;
 
     /// <summary>Whether the exchanges' protocol groups its R.E.D. series by status.</summary>
     [Params(false, true)]
@@ -37,8 +41,13 @@ public class RedBenchmarks
         var byStatus = new ProtocolDescriptor("http_by_status") { NormalizeResource = http.NormalizeResource, RedGroupsByStatus = true };
         _batch = [.. SampleExchanges.Create(BatchSize).Select(e => ByStatus ? e with { Protocol = byStatus } : e)];
         _aggregator = new RedAggregator(Options.Create(new RedOptions()), new NullAgentMetrics(), TimeProvider.System);
-        _callLog = new CallLogWriter(_discard, new NullAgentMetrics());
+        _callLog = new CallLogWriter(_discard, new NullAgentMetrics(), new CallLogSamplingOptions { Enabled = false }, TimeProvider.System, null, null);
+        _sampledCallLog = new CallLogWriter(_discard, new NullAgentMetrics(), new CallLogSamplingOptions(), TimeProvider.System, null, null);
         _aggregator.OnEvents(_batch);
+        for (var i = 0; i < 100; i++)
+        {
+            _sampledCallLog.OnEvents(_batch); // past its budget: from now on each exchange replaces a member or is dropped
+        }
     }
 
     [Benchmark(OperationsPerInvoke = BatchSize)]
@@ -46,6 +55,18 @@ public class RedBenchmarks
 
     [Benchmark(OperationsPerInvoke = BatchSize)]
     public void WriteCallLog() => _callLog.OnEvents(_batch);
+
+    [Benchmark(OperationsPerInvoke = BatchSize)]
+    public void SampleCallLog() => _sampledCallLog.OnEvents(_batch);
+
+    /// <summary>One batch into the sampled call log, then a flush writing its budget's 1,000 weighted points (a 10 s window).</summary>
+    [Benchmark]
+    public void SampleCallLogAndFlush()
+    {
+        _sampledCallLog.OnEvents(_batch);
+        _windowEndUnixNs += 10_000_000_000;
+        _sampledCallLog.Flush(_windowEndUnixNs, _discard);
+    }
 
     /// <summary>One batch, then the flush that turns its series and roll-ups into points.</summary>
     [Benchmark]

@@ -1,7 +1,5 @@
 using System.Collections.Concurrent;
-using System.IO.Compression;
 using System.Net;
-using System.Net.Sockets;
 using System.Text;
 
 namespace Kubebpf.InfluxDb.Tests;
@@ -11,24 +9,9 @@ namespace Kubebpf.InfluxDb.Tests;
 /// does: <c>POST /api/v2/write</c> with <c>org</c>, <c>bucket</c> and <c>precision</c>, <c>Authorization: Token &lt;token&gt;</c>
 /// (else 401 with a JSON error), a text/plain body, gzip when <c>Content-Encoding</c> says so. Answers 204 unless told otherwise.
 /// </summary>
-internal sealed class FakeInfluxDb2Server : IDisposable
+internal sealed class FakeInfluxDb2Server(string token) : FakeHttpServer
 {
-    private readonly HttpListener _listener = new();
     private readonly ConcurrentQueue<Action<HttpListenerResponse>> _answers = new();
-    private readonly string _token;
-    private readonly Task _loop;
-
-    public FakeInfluxDb2Server(string token)
-    {
-        _token = token;
-        var port = FreePort();
-        Url = $"http://127.0.0.1:{port}";
-        _listener.Prefixes.Add(Url + "/");
-        _listener.Start();
-        _loop = Task.Run(ServeAsync);
-    }
-
-    public string Url { get; }
 
     public ConcurrentQueue<ReceivedWrite> Requests { get; } = new();
 
@@ -49,50 +32,19 @@ internal sealed class FakeInfluxDb2Server : IDisposable
         }
     });
 
-    public void Dispose()
-    {
-        _listener.Close();
-        _ = _loop.Exception;
-    }
-
-    private async Task ServeAsync()
-    {
-        while (_listener.IsListening)
-        {
-            HttpListenerContext context;
-            try
-            {
-                context = await _listener.GetContextAsync();
-            }
-            catch (Exception ex) when (ex is HttpListenerException or ObjectDisposedException)
-            {
-                return;
-            }
-
-            Handle(context.Request, context.Response);
-            context.Response.Close();
-        }
-    }
-
-    private void Handle(HttpListenerRequest request, HttpListenerResponse response)
+    protected override void Handle(HttpListenerRequest request, HttpListenerResponse response)
     {
         var gzip = request.Headers["Content-Encoding"] == "gzip";
-        using var body = new MemoryStream();
-        using (var input = gzip ? new GZipStream(request.InputStream, CompressionMode.Decompress) : request.InputStream)
-        {
-            input.CopyTo(body);
-        }
-
         var write = new ReceivedWrite(
             request.HttpMethod, request.Url!.AbsolutePath, request.QueryString["org"], request.QueryString["bucket"], request.QueryString["precision"],
-            request.Headers["Authorization"], request.ContentType, gzip, Encoding.UTF8.GetString(body.ToArray()));
+            request.Headers["Authorization"], request.ContentType, gzip, ReadBody(request));
         Requests.Enqueue(write);
 
         if (write.Method != "POST" || write.Path != "/api/v2/write")
         {
             Error(response, 404, "not found", "path not found");
         }
-        else if (write.Authorization != $"Token {_token}")
+        else if (write.Authorization != $"Token {token}")
         {
             Error(response, 401, "unauthorized", "unauthorized access");
         }
@@ -114,19 +66,8 @@ internal sealed class FakeInfluxDb2Server : IDisposable
         }
     }
 
-    private static void Error(HttpListenerResponse response, int status, string code, string message)
-    {
-        response.StatusCode = status;
-        response.ContentType = "application/json; charset=utf-8";
-        response.OutputStream.Write(Encoding.UTF8.GetBytes($"{{\"code\":\"{code}\",\"message\":\"{message}\"}}"));
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
+    private static void Error(HttpListenerResponse response, int status, string code, string message) =>
+        Json(response, status, $"{{\"code\":\"{code}\",\"message\":\"{message}\"}}");
 }
 
 /// <summary>One request as the fake server saw it (body decompressed).</summary>

@@ -131,4 +131,22 @@ public sealed class InfluxDbV1ServerTests(InfluxDbServer server) : IClassFixture
         Assert.Equal(1000, await server.CountAsync(_database, "m", "seq"));
         Assert.Equal(JsonValueKind.Number, (await server.QueryAsync(_database, "SELECT LAST(seq) FROM m"))[0].Values["last"].ValueKind);
     }
+
+    [Fact]
+    public async Task A_5xx_for_every_point_while_the_server_is_up_is_retried_whole_not_dropped_as_poison()
+    {
+        // influxd answers 500 "retention policy not found" to every write into a missing policy, while /ping answers 204.
+        await server.ExecuteAsync($"CREATE DATABASE \"{_database}\"");
+        using var sink = TestSinks.V1(server.Url, _database, _metrics, configure: o =>
+        {
+            o.CreateDatabase = false;
+            o.RetentionPolicy = "missing";
+        });
+
+        var error = await Assert.ThrowsAsync<SinkWriteException>(() => sink.WriteAsync([.. Enumerable.Range(0, 8).Select(i => TestSinks.Point("m", TestSinks.Now() + i, i))], CancellationToken.None).AsTask());
+
+        Assert.Contains("retention policy not found", error.Message, StringComparison.Ordinal);
+        Assert.True(_metrics.Value("batches_split") > 0, "a 500 while /ping answers 204 is searched for poison by halving");
+        Assert.Equal(0, _metrics.Value("points_poisoned"));
+    }
 }

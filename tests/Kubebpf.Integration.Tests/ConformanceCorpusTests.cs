@@ -20,7 +20,8 @@ public sealed class ConformanceCorpusTests(InfluxDbServer influx)
         await using var scenario = AgentScenario.Create(influx);
         var replay = CorpusReplay.StartServer(scenario, corpus);
         // The corpus checks parsing, byte for byte: its matrix parameters would otherwise be masked (see the redaction tests).
-        await scenario.StartAgentAsync(new Dictionary<string, object> { ["Http"] = new { RedactPaths = false } });
+        // 290 exchanges in a burst, each checked: every one gets its call-log point.
+        await scenario.StartAgentAsync(new Dictionary<string, object> { ["Http"] = new { RedactPaths = false }, ["Red"] = AgentScenario.RedLoggingEveryCall });
 
         replay.RunClient();
         // The ground truth: the server answered every entry once (the client checked every byte it received).

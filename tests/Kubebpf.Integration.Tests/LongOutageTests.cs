@@ -20,7 +20,7 @@ public sealed class LongOutageTests(InfluxDbServer influx, ITestOutputHelper out
     private static readonly TimeSpan Pace = TimeSpan.FromMilliseconds(200); // 5 requests a second
     private static readonly TimeSpan Margin = TimeSpan.FromSeconds(10); // traffic before and after the outage
 
-    // About 250 call-log points (each estimated near 1 KB): the call log must overflow during the outage.
+    // A few hundred call-log points, against about 3,000 during the outage: the call log must overflow.
     private const long RecordsBufferBytes = 256 * 1024;
 
     [Fact]
@@ -35,6 +35,7 @@ public sealed class LongOutageTests(InfluxDbServer influx, ITestOutputHelper out
                 Url = influx.Url, scenario.Database,
                 Buffer = new { FlushInterval = "00:00:00.200", RecordsBufferBytes, BatchBytes = 64 * 1024, RetryDelay = "00:00:00.500", MaxRetryDelay = "00:00:02" },
             },
+            ["Red"] = AgentScenario.RedLoggingEveryCall, // one point per exchange, so that stored + dropped counts the exchanges
         });
         var stop = Path.Combine(scenario.WorkDirectory, "stop");
         var count = Path.Combine(scenario.WorkDirectory, "count");

@@ -52,6 +52,7 @@ public sealed partial class MySqlTests(InfluxDbServer influx, PrometheusServer p
         {
             ["MySql"] = new { },
             ["Prometheus"] = new { ListenAddress = "", RemoteWrite = new { Url = prometheus.RemoteWriteUrl, SendInterval = "00:00:01" } },
+            ["Red"] = AgentScenario.RedLoggingEveryCall, // statements in a burst, each checked against the general log
         });
 
         // One CLI connection: literals that differ, writes, one failure per error class, a slow query, two result sets.

@@ -132,6 +132,33 @@ public sealed class PrometheusSinkTests(InfluxDbServer influx, PrometheusServer 
         }
     }
 
+    [Fact]
+    public async Task The_final_remote_write_at_SIGTERM_carries_the_last_window()
+    {
+        const int Requests = 50;
+        await using var scenario = AgentScenario.Create(influx);
+        using var nginx = PodNginx.Start(scenario.Pods, scenario.Server, TrafficPlan.NginxLocations);
+        var run = new Dictionary<string, string> { ["scenario"] = scenario.Database };
+        await scenario.StartAgentAsync(new Dictionary<string, object>
+        {
+            ["ServiceMap"] = new { NodeName = "e2e-node", SnapshotFile = "" },
+            // No send before the stop: whatever Prometheus holds afterwards came with the agent's last request.
+            ["Prometheus"] = new { ListenAddress = "", RemoteWrite = new { Url = prometheus.RemoteWriteUrl, SendInterval = "01:00:00", ExternalLabels = run } },
+        });
+
+        // SIGTERM as soon as the client has its answers: the window holding them is flushed by the stop itself.
+        NetworkPods.Exec(scenario.Client, $"curl -sf -o /dev/null 'http://{scenario.Server.IPv4}/ok?i=[1-{Requests}]'");
+        Assert.Equal(0, await scenario.StopAgentAsync());
+
+        var selector = $"scenario=\"{scenario.Database}\"";
+        await prometheus.WaitForValueAsync($"sum(kubebpf_http_requests_total{{{selector},pod=\"{scenario.ServerPod}\",direction=\"in\"}})", Requests, Deadline);
+        await prometheus.WaitForValueAsync($"sum(kubebpf_http_requests_total{{{selector},pod=\"{scenario.ClientPod}\",direction=\"out\"}})", Requests, Deadline);
+        // The service map's last window is written by the final flush, after the probes stopped.
+        await prometheus.WaitForValueAsync($"sum(kubebpf_service_map_calls_requests_total{{{selector}}})", Requests, Deadline);
+        var sent = await prometheus.QueryAsync($"count(count by (__name__) ({{{selector}}}))");
+        output.WriteLine($"after SIGTERM: {Requests} requests each way and on the service map's edge; {PrometheusServer.Text(sent)} metric names from the one request");
+    }
+
     private static string Text(IReadOnlyDictionary<string, long> counters) =>
         string.Join(' ', counters.Where(c => c.Key.StartsWith("remote_write", StringComparison.Ordinal)).Select(c => $"{c.Key}={c.Value}"));
 

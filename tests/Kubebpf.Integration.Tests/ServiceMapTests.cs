@@ -104,7 +104,7 @@ public sealed class ServiceMapTests(InfluxDbServer influx, PrometheusServer prom
 
         await WaitForAsync(scenario, "SELECT sum(\"requests\") AS \"n\" FROM \"service_map_calls\"", 220);
         await WaitForAsync(scenario, "SELECT sum(\"connects\") AS \"n\" FROM \"service_map_connections\"", connects);
-        await AssertPromQlDashboardAsync(scenario);
+        await AssertPromQlDashboardAsync(scenario, connects);
         Assert.Equal(0, await scenario.StopAgentAsync());
 
         var calls = await scenario.QueryAsync("SELECT sum(\"requests\") AS \"requests\", sum(\"errors\") AS \"errors\" FROM \"service_map_calls\" GROUP BY *");
@@ -235,11 +235,18 @@ public sealed class ServiceMapTests(InfluxDbServer influx, PrometheusServer prom
     }
 
     /// <summary>
-    /// Every query of the PromQL service-map dashboard answers while the agent runs (the gauges are sent at each
-    /// SendInterval); the graph's frames hold together, and the edge's gauge comes to hold the last window written to InfluxDB.
+    /// Every query of the PromQL service-map dashboard answers while the agent runs (the series are sent at each
+    /// SendInterval); the edge's counters come to hold every call and connect InfluxDB holds, the graph's frames hold
+    /// together, and the edge's gauge comes to hold the last window written to InfluxDB.
     /// </summary>
-    private async Task AssertPromQlDashboardAsync(AgentScenario scenario)
+    private async Task AssertPromQlDashboardAsync(AgentScenario scenario, long connects)
     {
+        var edgeOnly = $"{{edge=\"{Edge}\"}}";
+        await prometheus.WaitForValueAsync($"sum(kubebpf_service_map_calls_requests_total{edgeOnly})", 220, Deadline);
+        await prometheus.WaitForValueAsync($"sum(kubebpf_service_map_calls_duration_seconds_count{edgeOnly})", 220, Deadline);
+        await prometheus.WaitForValueAsync($"sum(kubebpf_service_map_calls_errors_total{edgeOnly})", 20, Deadline);
+        await prometheus.WaitForValueAsync($"sum(kubebpf_service_map_connections_connects_total{edgeOnly})", connects, Deadline);
+
         var answers = await PromQlDashboards.AssertAnswerAsync(prometheus, "service-map.json");
         var nodeIds = answers["panel 'Service map' A"].Select(n => n.Labels["id"]).ToList();
         Assert.Equal(["shop/client", "shop/server"], nodeIds.Order(StringComparer.Ordinal));

@@ -76,14 +76,23 @@ public sealed class PointGaugesTests
 
     private static MetricPoint Gauge(string name) => new("things", [new("name", name)], [new("value", FieldValue.Integer(1))], Now);
 
-    private static (PointGauges Gauges, TestAgentMetrics Metrics, FakeTimeProvider Time) Create(int maxSeries = 100)
+    /// <summary>The plugin's two point sources, sharing one series budget as the plugin wires them.</summary>
+    internal static (PointGauges Gauges, ServiceMapCounters Edges, TestAgentMetrics Metrics, FakeTimeProvider Time) CreateWithEdges(int maxSeries = 100)
     {
         var metrics = new TestAgentMetrics();
         var time = new FakeTimeProvider();
         var options = Samples.Options(maxSeries: maxSeries, maxRoutes: 1);
         using var http = PluginHarness.Configure(new HttpPlugin(), "Http", []);
         var catalog = new Catalog([.. http.GetServices<IStreamProtocol>().Select(p => new ProtocolRegistration<IStreamProtocol>(p, "Http", _ => { }))]);
-        return (new PointGauges(Samples.Wrap(options), new SeriesBudget(maxSeries, metrics), metrics, time, catalog), metrics, time);
+        var budget = new SeriesBudget(maxSeries, metrics);
+        var edges = new ServiceMapCounters(Samples.Wrap(options), budget, metrics, time);
+        return (new PointGauges(Samples.Wrap(options), budget, metrics, time, catalog, edges), edges, metrics, time);
+    }
+
+    private static (PointGauges Gauges, TestAgentMetrics Metrics, FakeTimeProvider Time) Create(int maxSeries = 100)
+    {
+        var (gauges, _, metrics, time) = CreateWithEdges(maxSeries);
+        return (gauges, metrics, time);
     }
 
     private sealed record Catalog(IReadOnlyList<ProtocolRegistration<IStreamProtocol>> StreamProtocols) : IProtocolCatalog

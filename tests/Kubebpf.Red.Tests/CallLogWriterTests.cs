@@ -8,6 +8,7 @@ using static Kubebpf.Red.Tests.Exchanges;
 
 namespace Kubebpf.Red.Tests;
 
+/// <summary>The points of the call log, one per exchange (sampling off; <see cref="CallLogSamplingTests"/> covers the policy).</summary>
 public class CallLogWriterTests
 {
     private readonly BatchRecordingWriter _output = new();
@@ -44,6 +45,7 @@ public class CallLogWriterTests
                 new Field("path", FieldValue.String("/users/42")),
                 new Field("status", FieldValue.Integer(201)),
                 new Field("duration_ns", FieldValue.Integer(1_500_000)),
+                new Field("weight", FieldValue.Integer(1)),
                 new Field("request_bytes", FieldValue.Integer(64)),
                 new Field("response_bytes", FieldValue.Integer(128)),
                 new Field("client", FieldValue.String("10.1.0.5:51000")),
@@ -79,6 +81,7 @@ public class CallLogWriterTests
             [
                 new Field("resource", FieldValue.String("user:7")),
                 new Field("duration_ns", FieldValue.Integer(200_000)),
+                new Field("weight", FieldValue.Integer(1)),
                 new Field("client", FieldValue.String("10.1.0.5:51000")),
                 new Field("server", FieldValue.String("10.1.0.2:8080")),
                 new Field("peer_ip", FieldValue.String("10.1.0.2")),
@@ -126,7 +129,7 @@ public class CallLogWriterTests
         Assert.Null(batch[0].Field("request_bytes"));
         Assert.Null(batch[0].Field("response_bytes"));
         Assert.Null(batch[0].Field("host"));
-        Assert.Equal(["duration_ns", "client", "server", "peer_ip"], batch[1].Fields.Select(f => f.Key));
+        Assert.Equal(["duration_ns", "weight", "client", "server", "peer_ip"], batch[1].Fields.Select(f => f.Key));
     }
 
     [Fact]
@@ -144,13 +147,13 @@ public class CallLogWriterTests
     [Fact]
     public void A_peer_no_workload_names_gets_the_name_learned_for_its_address()
     {
-        var writer = new CallLogWriter(_output, _metrics, new FixedPeerNames("partner.example", Client));
+        var writer = new CallLogWriter(_output, _metrics, Unsampled, Clock, new FixedPeerNames("partner.example", Client), random: null);
         writer.Feed(Make("/a"), Make("/b", peer: Payments), Make("/c", direction: TrafficDirection.Out));
 
         var batch = Assert.Single(_output.Batches);
         Assert.Equal("partner.example", batch[0].Field("peer_name")!.Value.AsString); // its client, unnamed by metadata
         Assert.Equal(
-            ["path", "status", "duration_ns", "request_bytes", "response_bytes", "client", "server", "peer_ip", "peer_name", "host", "version"],
+            ["path", "status", "duration_ns", "weight", "request_bytes", "response_bytes", "client", "server", "peer_ip", "peer_name", "host", "version"],
             batch[0].Fields.Select(f => f.Key));
         Assert.Null(batch[1].Field("peer_name")); // a workload: its tags name it
         Assert.Null(batch[2].Field("peer_name")); // its server: nothing learned
@@ -192,7 +195,11 @@ public class CallLogWriterTests
         Assert.Equal(3, _metrics.Value("call_log_descriptor_failures"));
     }
 
-    private CallLogWriter Writer() => new(_output, _metrics);
+    // These tests are about the shape of a point: every exchange gets one at once.
+    private static readonly CallLogSamplingOptions Unsampled = new() { Enabled = false };
+    private static readonly FixedTimeProvider Clock = new(WindowStartUnixNs);
+
+    private CallLogWriter Writer() => new(_output, _metrics, Unsampled, Clock, peerNames: null, random: null);
 
     /// <summary>Keeps each batch as it was written, to see how often the writer is called.</summary>
     private sealed class BatchRecordingWriter : IPointWriter

@@ -30,7 +30,11 @@ public class OutputContractTests
     {
         var protocol = name switch { "http" => HttpProtocol, "redis" => RedisProtocol, _ => LookupProtocol };
         var output = new CollectingPointWriter();
-        new CallLogWriter(output, new TestAgentMetrics(), new FixedPeerNames("partner.example", Client, Server)).OnEvents(Varied);
+        var callLog = new CallLogWriter(
+            output, new TestAgentMetrics(), new CallLogSamplingOptions(), new FixedTimeProvider(WindowStartUnixNs), new FixedPeerNames("partner.example", Client, Server), random: null);
+        callLog.OnEvents(Varied);
+        callLog.Flush(WindowStartUnixNs + TenSecondsNs, output); // the sampled ones
+
         var aggregator = Aggregator();
         aggregator.OnEvents(Varied);
         aggregator.Flush(WindowStartUnixNs + TenSecondsNs, output);
@@ -58,7 +62,7 @@ public class OutputContractTests
         Assert.Equal(("http_requests", "http_red"), (http.CallLog.Name, http.Red.Name));
         Assert.Equal(("redis_requests", "redis_red"), (redis.CallLog.Name, redis.Red.Name));
         Assert.Equal(
-            ["path", "status", "duration_ns", "request_bytes", "response_bytes", "client", "server", "peer_ip", "peer_name", "host", "query", "version"],
+            ["path", "status", "duration_ns", "weight", "request_bytes", "response_bytes", "client", "server", "peer_ip", "peer_name", "host", "query", "version"],
             http.CallLog.Fields.Select(f => f.Key));
         Assert.Contains(http.Red.Tags, t => t.Key == "route");
         Assert.Contains(http.Red.Fields, f => f.Key == "errors_5xx");

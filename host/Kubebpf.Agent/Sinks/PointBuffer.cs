@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using Kubebpf.Sdk.Metrics;
 using Kubebpf.Sdk.Pipeline;
 
@@ -7,7 +8,8 @@ namespace Kubebpf.Agent.Sinks;
 /// One bounded FIFO of a sink (a sink has one per <see cref="PointPriority"/>): a ring of points addressed by ever-increasing
 /// sequence numbers, so that the batch being written keeps its place (and counts against the bounds) until the write
 /// succeeds, while overflow evicts the oldest points, in-flight ones included. Bounded both in points and in estimated
-/// bytes (<see cref="PointSize"/>); batches are bounded in both too. Thread-safe: producers add from any thread; one pump takes batches.
+/// bytes (<see cref="PointSize"/>: a tag array shared by many points is counted once while any of them is held); batches
+/// are bounded in both too, a batch counting each point's tags, since every line of the written batch repeats them. Thread-safe: producers add from any thread; one pump takes batches.
 /// </summary>
 /// <remarks>
 /// Every point leaves through exactly one door: written (<see cref="Complete"/>), evicted (counted in <c>overflow</c>),
@@ -26,7 +28,8 @@ internal sealed class PointBuffer
     private readonly Counter _overflow;
     private readonly Counter _totalOverflow;
     private MetricPoint?[] _ring;
-    private int[] _sizes;
+    private int[] _sizes; // each point's owned bytes plus its tag array's
+    private readonly Dictionary<object, SharedTags> _tagArrays = new(ReferenceEqualityComparer.Instance);
     private long _bytes;
     private long _head;
     private long _tail;
@@ -232,6 +235,7 @@ internal sealed class PointBuffer
             _closed = true;
             var dropped = (int)(_tail - _head);
             Array.Clear(_ring);
+            _tagArrays.Clear();
             _head = _tail;
             _bytes = 0;
             return dropped;
@@ -241,14 +245,28 @@ internal sealed class PointBuffer
     private void Append(MetricPoint point)
     {
         ArgumentNullException.ThrowIfNull(point);
-        var size = PointSize.Estimate(point);
+        ref var tags = ref CollectionsMarshal.GetValueRefOrAddDefault(_tagArrays, point.Tags, out var tagsHeld);
+        if (!tagsHeld)
+        {
+            tags.Bytes = PointSize.Tags(point.Tags);
+        }
+
+        var size = PointSize.Owned(point) + tags.Bytes;
         if (size > _limitBytes)
         {
+            if (!tagsHeld)
+            {
+                _tagArrays.Remove(point.Tags);
+            }
+
             CountOverflow(1); // could never fit: dropped rather than emptying the buffer for it
             return;
         }
 
-        while (_tail - _head == _limit || _bytes + size > _limitBytes)
+        // Charged now, so that evictions below cannot release the array this point is about to use.
+        tags.References++;
+        var added = size - (tagsHeld ? tags.Bytes : 0);
+        while (_tail - _head == _limit || _bytes + added > _limitBytes)
         {
             // Evictions inside the attempt in flight are counted when it ends (EndAttemptFailed), or not at all if it succeeds.
             if (_head < _attemptStart || _head >= _attemptEnd)
@@ -266,14 +284,21 @@ internal sealed class PointBuffer
 
         _sizes[Index(_tail)] = size;
         _ring[Index(_tail++)] = point;
-        _bytes += size;
+        _bytes += added;
     }
 
     private void RemoveHead()
     {
         var index = Index(_head++);
+        var point = _ring[index]!;
         _ring[index] = null;
-        _bytes -= _sizes[index];
+        ref var tags = ref CollectionsMarshal.GetValueRefOrNullRef(_tagArrays, point.Tags);
+        _bytes -= _sizes[index] - tags.Bytes;
+        if (--tags.References == 0)
+        {
+            _bytes -= tags.Bytes;
+            _tagArrays.Remove(point.Tags);
+        }
     }
 
     private void CountOverflow(long points)
@@ -308,6 +333,13 @@ internal sealed class PointBuffer
         var wake = _wake;
         _wake = null;
         return wake;
+    }
+
+    /// <summary>A tag array held by the buffer: its estimated bytes, and how many held points use it.</summary>
+    private struct SharedTags
+    {
+        public int Bytes;
+        public int References;
     }
 
     private long Index(long sequence) => sequence & (_ring.Length - 1);

@@ -3,44 +3,54 @@ using Kubebpf.Sdk.Metrics;
 namespace Kubebpf.Agent.Sinks;
 
 /// <summary>
-/// What a buffered point costs in managed memory, estimated without walking the heap: the point and its two arrays, a
-/// slot per tag and field, and every string's characters at two bytes each. Strings shared between points (cached tag
-/// arrays, interned keys) are counted for each point, so the estimate errs on the safe side.
+/// What a buffered point retains in managed memory, estimated without walking the heap, in two parts. What the point
+/// owns: the point, its field array and its string field values (a path, a statement: usually the point's own text; a
+/// value shared with other points is counted for each, on the safe side). And its tag array with the tags' strings, which
+/// producers share between the points of a series: <see cref="PointBuffer"/> counts each array once while it holds points
+/// using it. The measurement name and the field keys are not counted: they are the producer's vocabulary (its declared
+/// contract), held by the producer whether or not points are buffered.
 /// </summary>
 internal static class PointSize
 {
-    // MetricPoint (object header, 3 references, a long) plus the Tag[] and Field[] array headers.
-    private const int PointOverhead = 48 + (2 * 24);
+    // MetricPoint: object header and method table, three references and a long.
+    private const int PointBytes = 48;
+
+    // An array's header, method table and length.
+    private const int ArrayBytes = 24;
 
     // A Tag is two references; a Field is a reference and a FieldValue (kind, bits, text).
     private const int TagSlot = 16;
     private const int FieldSlot = 32;
 
-    // A string's header, length and terminator around its characters, and the rounding to 8 bytes on average.
-    private const int StringOverhead = 32;
-
-    public static int Estimate(MetricPoint point)
+    /// <summary>The point, its field array and its string field values.</summary>
+    public static int Owned(MetricPoint point)
     {
-        long bytes = PointOverhead + Text(point.Measurement);
-        var tags = point.Tags;
-        for (var i = 0; i < tags.Count; i++)
-        {
-            bytes += TagSlot + Text(tags[i].Key) + Text(tags[i].Value);
-        }
-
         var fields = point.Fields;
+        long bytes = PointBytes + ArrayBytes + ((long)FieldSlot * fields.Count);
         for (var i = 0; i < fields.Count; i++)
         {
-            var field = fields[i];
-            bytes += FieldSlot + Text(field.Key);
-            if (field.Value.Kind == FieldKind.String)
+            var value = fields[i].Value;
+            if (value.Kind == FieldKind.String)
             {
-                bytes += Text(field.Value.AsString);
+                bytes += Text(value.AsString);
             }
         }
 
         return (int)Math.Min(bytes, int.MaxValue);
     }
 
-    private static long Text(string? text) => text is null ? 0 : StringOverhead + 2L * text.Length;
+    /// <summary>A tag array with its keys and values (a string used by several tags of the array is counted for each).</summary>
+    public static int Tags(IReadOnlyList<Tag> tags)
+    {
+        long bytes = ArrayBytes + ((long)TagSlot * tags.Count);
+        for (var i = 0; i < tags.Count; i++)
+        {
+            bytes += Text(tags[i].Key) + Text(tags[i].Value);
+        }
+
+        return (int)Math.Min(bytes, int.MaxValue);
+    }
+
+    // A string object: header, method table, length, the characters and a terminator, rounded up to 8 bytes.
+    private static long Text(string? text) => text is null ? 0 : (20 + (2L * (text.Length + 1)) + 7) & ~7L;
 }

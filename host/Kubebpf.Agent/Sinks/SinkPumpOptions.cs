@@ -8,25 +8,26 @@ public sealed class SinkPumpOptions
 
     /// <summary>
     /// Most estimated bytes held in the aggregates queue (R.E.D., service map, self-metrics); beyond it its oldest are dropped
-    /// and counted. 32 MiB holds about 13,000 R.E.D. points of about 2.5 KB (estimated): with 50 series per 10 s flush,
-    /// over an hour of outage.
+    /// and counted. This queue is nearly empty while the destination keeps up; 8 MiB held ten minutes of outage at 50 series
+    /// per 10 s flush by the earlier estimate, which counted shared strings for every point (more by the present one).
     /// </summary>
-    public long AggregatesBufferBytes { get; set; } = 32L << 20;
+    public long AggregatesBufferBytes { get; set; } = 8L << 20;
 
     /// <summary>
     /// Most estimated bytes held in the records queue (call log, profiles); beyond it its oldest are dropped and counted.
-    /// 128 MiB holds about 32,000 call log points of about 4 KB (estimated): a burst of several seconds at the rate one
-    /// InfluxDB write keeps up with (a 20,000-point burst of DNS call log overflowed 32 MiB on a busy node). With the
-    /// aggregates queue, a sink holds at most 160 MiB of points (estimated with every string counted for each point, so
-    /// less in fact).
+    /// At saturation a destination on the same cores falls behind the call log and this queue stays full, so its bound is
+    /// part of the agent's peak memory (README, "Memory").
     /// </summary>
-    public long RecordsBufferBytes { get; set; } = 128L << 20;
+    public long RecordsBufferBytes { get; set; } = 16L << 20;
 
     /// <summary>Most points per write; a write starts as soon as this many are buffered.</summary>
     public int BatchSize { get; set; } = 5000;
 
-    /// <summary>Most estimated bytes per write (a write holds at least one point); a write starts as soon as this many are buffered.</summary>
-    public long BatchBytes { get; set; } = 16L << 20;
+    /// <summary>
+    /// Most estimated bytes per write (a write holds at least one point); a write starts as soon as this many are buffered.
+    /// The sink keeps a body buffer as large as its largest batch.
+    /// </summary>
+    public long BatchBytes { get; set; } = 4L << 20;
 
     /// <summary>
     /// How long one write may take before the pump abandons it (a sink that hangs or ignores cancellation): counted in

@@ -30,7 +30,8 @@ public static class PluginOptions
         }
         catch (InvalidOperationException ex)
         {
-            throw Invalid<T>(context.InstanceName, [ex.Message]);
+            // Inside a list element the binder wraps the message that names the key in a generic one.
+            throw Invalid<T>(context.InstanceName, [ex.InnerException is InvalidOperationException inner ? inner.Message : ex.Message]);
         }
 
         var errors = options is IValidatedOptions validated ? validated.Validate().ToList() : [];

@@ -41,7 +41,7 @@ internal static class TextExposition
                         AppendSample(output, family.Name, sample.Labels, null, sample.Value);
                         break;
                     default:
-                        AppendHistogram(output, family.Name, sample);
+                        AppendHistogram(output, family, sample);
                         break;
                 }
             }
@@ -75,13 +75,15 @@ internal static class TextExposition
         return text.Contains('.', StringComparison.Ordinal) || text.Contains('E', StringComparison.Ordinal) ? text : text + ".0";
     }
 
-    private static void AppendHistogram(StringBuilder output, string name, SeriesSample sample)
+    private static void AppendHistogram(StringBuilder output, MetricFamily family, SeriesSample sample)
     {
+        var name = family.Name;
+        var bounds = family.UpperBounds;
         var buckets = sample.CumulativeBuckets ?? [];
         var bucketName = name + "_bucket";
         for (var i = 0; i < buckets.Length; i++)
         {
-            var le = i < LatencyBuckets.UpperBounds.Length ? FormatNumber(LatencyBuckets.UpperBounds[i]) : "+Inf";
+            var le = i < bounds.Length ? FormatNumber(bounds[i]) : "+Inf";
             AppendSample(output, bucketName, sample.Labels, le, buckets[i]);
         }
 

@@ -16,7 +16,6 @@ namespace Kubebpf.Prometheus.Metrics;
 internal sealed class ExchangeMetrics : IEventSubscriber<Exchange>, IFlushable, IMetricSource
 {
     private const string UnknownWorkload = "unknown";
-    private const int MaxStackResource = 1024;
 
     private readonly Lock _gate = new();
     private readonly SeriesBudget _budget;
@@ -175,7 +174,7 @@ internal sealed class ExchangeMetrics : IEventSubscriber<Exchange>, IFlushable, 
 
             var workload = exchange.Workload;
             var routes = RoutesOf(new RouteTableKey(workload?.Namespace, workload?.WorkloadKind, workload?.WorkloadName, protocol), now);
-            var resource = Normalize(protocol, exchange.Resource ?? string.Empty, routes, out collapsed);
+            var resource = routes.Resolve(exchange.Resource ?? string.Empty, out collapsed);
             key = new SeriesKey(workload, exchange.Direction, protocol, operation, resource, exchange.Status ?? string.Empty);
             return true;
         }
@@ -185,38 +184,11 @@ internal sealed class ExchangeMetrics : IEventSubscriber<Exchange>, IFlushable, 
         }
     }
 
-    // Normalisers are pure (the SDK's contract), so a resource seen before resolves without running it again.
-    private static string Normalize(ProtocolDescriptor protocol, string resource, RouteTable routes, out bool collapsed)
-    {
-        if (routes.TryRecall(resource, out var recalled))
-        {
-            collapsed = ReferenceEquals(recalled, RouteTable.Other);
-            return recalled;
-        }
-
-        var resolved = NormalizeOnce(protocol, resource, routes, out collapsed);
-        routes.Remember(resource, resolved);
-        return resolved;
-    }
-
-    private static string NormalizeOnce(ProtocolDescriptor protocol, string resource, RouteTable routes, out bool collapsed)
-    {
-        var max = Math.Max(protocol.MaxResourceLength, 1);
-        if (protocol.NormalizeResource is not { } normalize)
-        {
-            return routes.Resolve(resource.AsSpan(0, Math.Min(resource.Length, max)), out collapsed);
-        }
-
-        Span<char> buffer = max <= MaxStackResource ? stackalloc char[max] : new char[max];
-        var length = Math.Clamp(normalize(resource, buffer), 0, max);
-        return routes.Resolve(buffer[..length], out collapsed);
-    }
-
     private RouteTable RoutesOf(RouteTableKey key, long now)
     {
         if (!_routes.TryGetValue(key, out var routes))
         {
-            routes = new RouteTable(_maxRoutes);
+            routes = new RouteTable(key.Protocol, _maxRoutes);
             _routes.Add(key, routes);
         }
 

@@ -10,7 +10,8 @@ namespace Kubebpf.Prometheus.Metrics;
 /// The sink side: every numeric field of the points other plugins write (the agent's self-metrics
 /// <c>kubebpf_agent</c>, the service map, DNS and MySQL extras) becomes the gauge
 /// <c>kubebpf_&lt;measurement&gt;_&lt;field&gt;</c>, labelled by the point's tags, holding the last value written. Gauges,
-/// because a field may be a total (self-metrics) or a per-window value (service map) and a point does not say which.
+/// because a field may be a total (self-metrics) or a per-window value and a point does not say which; the service map's
+/// per-window deltas of calls and connections are the exception, summed into counters by <see cref="ServiceMapCounters"/>.
 /// Each protocol's call log (not a metric) and R.E.D. measurement (counted from the exchanges by
 /// <see cref="ExchangeMetrics"/>) are left out, as are the profiler's stacks, <see cref="PrometheusOptions.ExcludeMeasurements"/>
 /// and string fields. Same series bound and idle expiry as the exchange series.
@@ -29,10 +30,12 @@ internal sealed class PointGauges : IPointSink, IFlushable, IMetricSource
     private readonly Counter _ignoredFields;
     private readonly Counter _expired;
     private readonly Dictionary<SeriesKey, GaugeSeries> _series = [];
+    private readonly ServiceMapCounters _edges;
     private HashSet<string>? _excluded;
 
-    public PointGauges(IOptions<PrometheusOptions> options, SeriesBudget budget, IAgentMetrics metrics, TimeProvider time, IProtocolCatalog protocols)
+    public PointGauges(IOptions<PrometheusOptions> options, SeriesBudget budget, IAgentMetrics metrics, TimeProvider time, IProtocolCatalog protocols, ServiceMapCounters edges)
     {
+        _edges = edges;
         _budget = budget;
         _time = time;
         _protocols = protocols;
@@ -58,8 +61,14 @@ internal sealed class PointGauges : IPointSink, IFlushable, IMetricSource
 
                 var labels = LabelsOf(point);
                 var signature = Signature(labels);
+                var summed = _edges.Add(point, labels, signature);
                 foreach (var field in point.Fields)
                 {
+                    if (summed && ServiceMapCounters.Takes(point.Measurement, field.Key))
+                    {
+                        continue;
+                    }
+
                     if (field.Value.Kind == FieldKind.String)
                     {
                         ignored++;

@@ -12,7 +12,8 @@ namespace Kubebpf.Prometheus.RemoteWrite;
 /// that fails with 5xx, 429 or no answer keeps its request at the head and waits (1 s doubling up to
 /// <see cref="RemoteWriteOptions.MaxRetryDelay"/>, or the Retry-After asked for); one refused with another 4xx is dropped
 /// and counted. The samples are cumulative, so the first request through after an outage carries the totals even when
-/// the bound dropped older ones. At shutdown one last request is taken and the queue gets one more try each.
+/// the bound dropped older ones. At shutdown one last request is taken and the queue gets one more try each: the host
+/// stops a sink's probes after its final flush reached the sink, so that last request holds the last window.
 /// An <see cref="IProbe"/> so that the host runs it on its own thread and stops it.
 /// </summary>
 internal sealed partial class RemoteWriter : IProbe

@@ -50,7 +50,7 @@ internal static class WriteRequestEncoder
                         var buckets = sample.CumulativeBuckets ?? [];
                         for (var i = 0; i < buckets.Length; i++)
                         {
-                            var le = i < LatencyBuckets.UpperBounds.Length ? TextExposition.FormatNumber(LatencyBuckets.UpperBounds[i]) : "+Inf";
+                            var le = i < family.UpperBounds.Length ? TextExposition.FormatNumber(family.UpperBounds[i]) : "+Inf";
                             WriteSeries(output, labels, family.Name + "_bucket", sample.Labels, le, externalLabels, buckets[i], timestampMs);
                         }
 

@@ -6,7 +6,7 @@ namespace Kubebpf.Red.Aggregation;
 
 /// <summary>
 /// A resource-level series. The workload, protocol and resource are shared instances (the resource from the workload's
-/// <see cref="Resources.ResourceTable"/>), so they compare and hash by reference: no resource is hashed twice per
+/// <see cref="Kubebpf.Sdk.Protocols.ResourceTable"/>), so they compare and hash by reference: no resource is hashed twice per
 /// event. The operation compares by value (a reference check first), so that a parser handing out a new string per
 /// request still lands in one series; it hashes by length and end characters only, which tells a protocol's few
 /// canonical operations apart without reading them whole. The status, null unless the protocol groups its R.E.D. by

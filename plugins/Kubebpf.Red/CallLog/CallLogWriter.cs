@@ -4,83 +4,141 @@ using Kubebpf.Sdk.Metadata;
 using Kubebpf.Sdk.Metrics;
 using Kubebpf.Sdk.Pipeline;
 using Kubebpf.Sdk.Protocols;
+using Microsoft.Extensions.Options;
 
 namespace Kubebpf.Red.CallLog;
 
 /// <summary>
-/// Writes one <c>&lt;protocol&gt;_requests</c> point per exchange of any protocol, named by its descriptor, one
-/// <see cref="IPointWriter.Write(IReadOnlyList{MetricPoint})"/> per batch. Tag arrays and endpoint texts are cached
-/// (bounded) under one lock per batch, so concurrent batches are safe. A peer no workload names gets the name the agent
-/// learned for its address (a DNS answer), when there is one, as the field <c>peer_name</c>.
+/// Writes the <c>&lt;protocol&gt;_requests</c> points of every protocol, named by its descriptor: errors and slow calls at
+/// once, one <see cref="IPointWriter.Write(IReadOnlyList{MetricPoint})"/> per batch, and at each flush the weighted
+/// sample of the other exchanges (<see cref="CallLogSampler"/>; without sampling, every exchange at once with weight 1).
+/// Tag arrays and endpoint texts are cached (bounded); one lock guards them and the sampler, taken once per batch, so
+/// concurrent batches are safe. A peer no workload names gets the name the agent learned for its address (a DNS
+/// answer), when there is one, as the field <c>peer_name</c>.
 /// </summary>
-internal sealed class CallLogWriter : IEventSubscriber<Exchange>
+internal sealed class CallLogWriter : IEventSubscriber<Exchange>, IFlushable
 {
     private const int MaxCachedTagSets = 4096;
 
     private readonly IPointWriter _output;
     private readonly IPeerNameResolver? _peerNames;
+    private readonly CallLogSampler? _sampler;
     private readonly Counter _descriptorFailures;
     private readonly Lock _cacheLock = new();
     private readonly Dictionary<TagsKey, Tag[]> _tags = [];
     private readonly EndpointTexts _endpoints = new();
     private readonly Tag[] _scratchTags = new Tag[WorkloadTags.MaxTags];
+    private readonly List<WeightedExchange> _sample = [];
+    private long _windowStartUnixNs;
 
-    public CallLogWriter(IPointWriter output, IAgentMetrics metrics, IPeerNameResolver? peerNames = null)
+    public CallLogWriter(IPointWriter output, IAgentMetrics metrics, IOptions<RedOptions> options, TimeProvider time, IPeerNameResolver? peerNames = null)
+        : this(output, metrics, options.Value.CallLog.Sampling, time, peerNames, random: null)
+    {
+    }
+
+    /// <summary>For tests and benchmarks: the policy as it is, and <paramref name="random"/> (null: a new one) drives the sample.</summary>
+    internal CallLogWriter(
+        IPointWriter output, IAgentMetrics metrics, CallLogSamplingOptions sampling, TimeProvider time, IPeerNameResolver? peerNames, Random? random)
     {
         _output = output;
         _peerNames = peerNames;
+        _sampler = sampling.Enabled ? new CallLogSampler(sampling, metrics, random) : null;
         _descriptorFailures = metrics.Counter(
             "call_log_descriptor_failures",
             "An exchange left out of the call log because it had no protocol, or its protocol's CanonicalOperation or details threw.");
+        _windowStartUnixNs = (time.GetUtcNow() - DateTimeOffset.UnixEpoch).Ticks * TimeSpan.NanosecondsPerTick;
     }
 
     public void OnEvents(ReadOnlySpan<Exchange> batch)
     {
-        if (batch.IsEmpty)
-        {
-            return;
-        }
-
-        var points = new MetricPoint[batch.Length];
+        MetricPoint[]? points = null;
         var count = 0;
+        var failures = 0;
         lock (_cacheLock)
         {
             foreach (ref readonly var exchange in batch)
             {
-                if (TryPoint(exchange) is { } point)
+                if (exchange.Protocol is null)
                 {
-                    points[count++] = point;
+                    failures++;
+                }
+                else if (_sampler is null || _sampler.KeepsAtOnce(exchange))
+                {
+                    if (TryPoint(exchange, weight: 1) is { } point)
+                    {
+                        points ??= new MetricPoint[batch.Length];
+                        points[count++] = point;
+                    }
+                    else
+                    {
+                        failures++;
+                    }
                 }
             }
         }
 
-        if (count == points.Length)
+        Write(points, count, failures);
+    }
+
+    /// <summary>
+    /// Writes the window's sample. Its points go where every call-log point goes, the sinks' per-event records queue,
+    /// not to <paramref name="output"/>, the aggregates queue, which is written first and outlives outages.
+    /// </summary>
+    public void Flush(long windowEndUnixNs, IPointWriter output)
+    {
+        if (_sampler is null)
         {
-            _output.Write(points);
             return;
         }
 
-        _descriptorFailures.Add(points.Length - count);
-        if (count > 0)
+        MetricPoint[]? points = null;
+        var count = 0;
+        var failures = 0;
+        lock (_cacheLock)
         {
-            _output.Write(points[..count]);
+            _sampler.Drain(Math.Max(windowEndUnixNs - _windowStartUnixNs, 1) / 1e9, _sample);
+            _windowStartUnixNs = windowEndUnixNs;
+            foreach (var (exchange, weight) in _sample)
+            {
+                if (TryPoint(exchange, weight) is { } point)
+                {
+                    points ??= new MetricPoint[_sample.Count];
+                    points[count++] = point;
+                }
+                else
+                {
+                    failures++;
+                }
+            }
+
+            _sample.Clear();
+        }
+
+        Write(points, count, failures);
+    }
+
+    private void Write(MetricPoint[]? points, int count, int failures)
+    {
+        if (failures > 0)
+        {
+            _descriptorFailures.Add(failures);
+        }
+
+        if (points is not null)
+        {
+            _output.Write(count == points.Length ? points : points[..count]);
         }
     }
 
     /// <summary>
-    /// The point of <paramref name="exchange"/>, or null when its protocol is missing, its code threw or its details
-    /// wrote fewer fields than they announced: another plugin's bad input, counted, that must not stop this subscriber.
+    /// The point of <paramref name="exchange"/> (which has a protocol), or null when the protocol's code threw or its
+    /// details wrote fewer fields than they announced: another plugin's bad input, counted, that must not stop this subscriber.
     /// </summary>
-    private MetricPoint? TryPoint(in Exchange exchange)
+    private MetricPoint? TryPoint(in Exchange exchange, long weight)
     {
-        if (exchange.Protocol is null)
-        {
-            return null;
-        }
-
         try
         {
-            return ToPoint(exchange);
+            return ToPoint(exchange, weight);
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
@@ -88,14 +146,14 @@ internal sealed class CallLogWriter : IEventSubscriber<Exchange>
         }
     }
 
-    private MetricPoint? ToPoint(in Exchange exchange)
+    private MetricPoint? ToPoint(in Exchange exchange, long weight)
     {
         var protocol = exchange.Protocol;
         var details = exchange.Details;
         var hasResource = !string.IsNullOrEmpty(exchange.Resource);
         var detailCount = details?.FieldCount ?? 0;
         var peerName = exchange.Peer is null ? _peerNames?.ResolveName(exchange.Remote) : null;
-        var fields = new Field[4 + detailCount + (hasResource ? 1 : 0) + (exchange.Code != -1 ? 1 : 0) + (string.IsNullOrEmpty(peerName) ? 0 : 1)
+        var fields = new Field[5 + detailCount + (hasResource ? 1 : 0) + (exchange.Code != -1 ? 1 : 0) + (string.IsNullOrEmpty(peerName) ? 0 : 1)
             + (exchange.RequestBytes >= 0 ? 1 : 0) + (exchange.ResponseBytes >= 0 ? 1 : 0)];
         var count = 0;
         if (hasResource)
@@ -109,6 +167,7 @@ internal sealed class CallLogWriter : IEventSubscriber<Exchange>
         }
 
         fields[count++] = new("duration_ns", FieldValue.Integer(exchange.DurationNs));
+        fields[count++] = new("weight", FieldValue.Integer(weight));
         if (exchange.RequestBytes >= 0)
         {
             fields[count++] = new("request_bytes", FieldValue.Integer(exchange.RequestBytes));

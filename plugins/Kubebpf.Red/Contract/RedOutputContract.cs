@@ -4,7 +4,7 @@ using Kubebpf.Sdk.Protocols;
 namespace Kubebpf.Red.Contract;
 
 /// <summary>The two measurements the R.E.D. plugin writes for one protocol.</summary>
-/// <param name="CallLog"><c>&lt;protocol&gt;_requests</c>: one point per exchange.</param>
+/// <param name="CallLog"><c>&lt;protocol&gt;_requests</c>: one point per kept exchange, weighted.</param>
 /// <param name="Red"><c>&lt;protocol&gt;_red</c>: rate, errors and duration per flush window.</param>
 public sealed record ProtocolMeasurements(MeasurementContract CallLog, MeasurementContract Red)
 {
@@ -46,7 +46,7 @@ public static class RedOutputContract
 
     private static MeasurementContract CallLog(ProtocolDescriptor protocol) => new(
         protocol.CallLogMeasurement,
-        $"One {protocol.Name} exchange, timestamped with the first byte of its request.",
+        $"One {protocol.Name} exchange (every error and slow call, a weighted sample of the others), timestamped with the first byte of its request.",
         [
             .. WorkloadTags,
             new(protocol.OperationTag, "What was asked, in the protocol's canonical form (HTTP: the method, non-standard ones \"OTHER\")."),
@@ -60,6 +60,7 @@ public static class RedOutputContract
             new(protocol.ResourceField, FieldKind.String, "", "What was asked of, as sent (HTTP: the path without the query string); omitted when empty.", Required: false),
             new(protocol.CodeField, FieldKind.Integer, "", "The protocol's numeric answer (HTTP: the status code); omitted when it has none.", Required: false),
             new("duration_ns", FieldKind.Integer, "ns", "First request byte to first answer byte, or to the timeout."),
+            new("weight", FieldKind.Integer, "", "Exchanges this point stands for: 1 for an error, a slow call or an unsampled log; sum(weight) counts requests."),
             new("request_bytes", FieldKind.Integer, "bytes", "Request payload length; omitted when unknown.", Required: false),
             new("response_bytes", FieldKind.Integer, "bytes", "Answer payload length; omitted when unknown.", Required: false),
             new("client", FieldKind.String, "", "Client endpoint, ip:port ([ip]:port for IPv6)."),

@@ -9,7 +9,7 @@ namespace Kubebpf.Red.Resources;
 /// </summary>
 internal sealed class WorkloadResources(int capacityPerProtocol)
 {
-    private ResourceTable[] _tables = [];
+    private Entry[] _tables = [];
 
     /// <summary>The flush window in which the workload was last used; idle workloads are dropped at flush.</summary>
     public long LastUsedWindow { get; set; }
@@ -17,18 +17,18 @@ internal sealed class WorkloadResources(int capacityPerProtocol)
     /// <summary>The table of <paramref name="protocol"/>, created on first use and marked used in <paramref name="window"/>.</summary>
     public ResourceTable For(ProtocolDescriptor protocol, long window)
     {
-        foreach (var table in _tables)
+        foreach (var entry in _tables)
         {
-            if (ReferenceEquals(table.Protocol, protocol))
+            if (ReferenceEquals(entry.Table.Protocol, protocol))
             {
-                table.LastUsedWindow = window;
-                return table;
+                entry.LastUsedWindow = window;
+                return entry.Table;
             }
         }
 
-        var created = new ResourceTable(protocol, capacityPerProtocol) { LastUsedWindow = window };
+        var created = new Entry(new ResourceTable(protocol, capacityPerProtocol)) { LastUsedWindow = window };
         _tables = [.. _tables, created];
-        return created;
+        return created.Table;
     }
 
     /// <summary>
@@ -41,5 +41,13 @@ internal sealed class WorkloadResources(int capacityPerProtocol)
         {
             _tables = Array.FindAll(_tables, t => t.LastUsedWindow >= window);
         }
+    }
+
+    /// <summary>A protocol's table and the flush window in which it was last used.</summary>
+    private sealed class Entry(ResourceTable table)
+    {
+        public ResourceTable Table { get; } = table;
+
+        public long LastUsedWindow { get; set; }
     }
 }

@@ -1,15 +1,21 @@
 #!/usr/bin/env python3
-"""End-to-end overhead of the agent on the workload it watches (issue 5), written to BENCHMARKS.md.
+"""End-to-end overhead of the agent on the workload it watches (issues 5 and 15), written to BENCHMARKS.md.
 
-Two network-namespace pods on a bridge (a Kubernetes node as the socket filter sees it): nginx with one worker in
-the server pod, wrk in the client pod. Each scenario (response size x client mode) runs in these states, interleaved
-and in alternating order in every repetition because these machines drift:
+Network-namespace pods on a bridge (a Kubernetes node as the socket filter sees it): nginx with one worker in the
+server pod, wrk in the client pod. Scenarios: response size x client mode (50, 1,000 or 10,000 keep-alive connections,
+Connection: close); the curves of issue 15, against the request rate (rate<N>k: wrk paced towards N thousand req/s,
+saturation being 20B/ka50), the observed pods (pods<N>: N client pods with their own veths and wrk, 100 connections in
+all) and the connections (ka50, ka1000, ka10000); dns/udp (dnsperf against dnsmasq) and mysql/select (mysqlslap against
+MariaDB) in the same pods; rest/none (the agent without traffic: its memory and CPU at rest). Each scenario runs in
+these states, interleaved and in alternating order in every repetition because these machines drift:
 
   none  - no agent;
   idle  - the agent's socket filter attached to the pods' veths, user space only consuming the ring buffer
           (`Kubebpf.Benchmarks capture-only`): the kernel-side cost;
   full  - the published agent: capture, HTTP parser, R.E.D., call log, InfluxDB sink to a local influxd;
   redonly - the same without the call log (in 20B/ka50 only): the call log's share of the loss;
+  unsampled - with --states: the full agent writing a call-log point for every exchange (CallLog:Sampling off), the
+          cost the call-log policy saves;
   before - with --before-agent, in every scenario: an older published agent (the HTTP-only one, before the capture
           platform) with its own configuration, to compare the platform with it in the same run;
   prometheus - with --states: the full agent plus the Prometheus sink counting every exchange (its cost is the
@@ -21,8 +27,10 @@ Figures per scenario: throughput (wrk) and its loss against `none` in the same r
 agent's CPU seconds per million requests (utime+stime from /proc/<pid>/stat over the measured run plus a settle
 period, divided by the requests nginx served in it), its peak RSS (VmHWM), completeness (requests in the agent's own
 R.E.D. output in InfluxDB / requests nginx served while the agent ran, per direction), and every loss counter of
-the agent's self-metrics; with `before`, the same figures of both agents compared run by run. Run as root;
-`./build.sh --target=Benchmark` builds, publishes and runs it (`--before=<git ref>` also builds the older agent).
+the agent's self-metrics; with `before`, the same figures of both agents compared run by run. The curves are drawn
+into SVGs next to their tables (plots.py, with Debian's python3 and python3-matplotlib). Run as root;
+`./build.sh --target=Benchmark` builds, publishes and runs it (`--before=<git ref>` also builds the older agent;
+`--reps=<n> --duration=<seconds>` for longer runs). 10,000 connections need a hard limit of open files above 10,100.
 """
 
 import argparse
@@ -31,6 +39,7 @@ import json
 import operator
 import os
 import re
+import shlex
 import shutil
 import signal
 import socket
@@ -47,23 +56,41 @@ ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", "..")
 ARTIFACTS = os.path.abspath(os.environ.get("KUBEBPF_ARTIFACTS") or os.path.join(ROOT, "artifacts"))
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 SIZES = {"20B": 20, "1KB": 1024, "16KB": 16384}
-# name -> (connections, extra wrk arguments); "rate" is paced to --rate by wrk's delay() hook.
-CLIENTS = {"ka50": (50, []), "ka1000": (1000, []), "close": (50, ["-H", "Connection: close"])}
+# name -> (connections, extra wrk arguments). Two more HTTP client kinds are parametrised by name: "rate<N>k" paces wrk
+# towards N thousand req/s (see Bench.wrk), "pods<N>" spreads POD_CURVE_CONNECTIONS over N client pods (one wrk each).
+CLIENTS = {"ka50": (50, []), "ka1000": (1000, []), "ka10000": (10000, []), "close": (50, ["-H", "Connection: close"])}
 PRIMARY_SCENARIO = "20B/ka50"
-DEFAULT_SCENARIOS = ["20B/ka50", "20B/ka1000", "20B/close", "1KB/ka50", "16KB/ka50"]
+# 1KB/ka50 (between 20B and 16KB) is left to --full, so that the default run with its curves stays near 25 minutes.
+DEFAULT_SCENARIOS = ["20B/ka50", "20B/ka1000", "20B/ka10000", "20B/close", "16KB/ka50"]
 FULL_SCENARIOS = [f"{s}/{c}" for s in SIZES for c in CLIENTS]
+DEFAULT_RATES = [10, 20, 40, 50]  # thousand req/s, the paced points of the rate curve
+DEFAULT_POD_COUNTS = [1, 10, 100]
+POD_CURVE_CONNECTIONS = 100  # keep-alive connections over all client pods of a pods<N> scenario, so the load stays comparable
+# Scenarios of the other protocols (their own server and load generator in the same pods) and the agent at rest (no load).
+DNS_SCENARIO, MYSQL_SCENARIO, REST_SCENARIO = "dns/udp", "mysql/select", "rest/none"
+# Protocol of a scenario -> (agent plugin, R.E.D. measurement, its resource tag, call-log measurement).
+PROTOCOLS = {"http": ("Http", "http_red", "route", "http_requests"), "dns": ("Dns", "dns_red", "qname", "dns_requests"),
+             "mysql": ("MySql", "mysql_red", "fingerprint", "mysql_requests")}
+# Curves: name -> (what varies, [(point label, scenario)]); saturation (20B/ka50) closes the rate curve.
+CURVE_TITLES = {"rate": "request rate (req/s aimed at)", "pods": "observed pods (client pods, one veth each)",
+                "connections": "concurrent keep-alive connections"}
 STATES = ["none", "idle", "full"]
 # The full agent without the call log (R.E.D. only), to split its cost: by default in the primary scenario only.
 # The older agent given by --before-agent, in every scenario.
-OPTIONAL_STATES = ["redonly", "before", "prometheus", "idle-tc", "full-tc"]
-AGENT_STATES = ("full", "redonly", "before", "prometheus", "full-tc")
+OPTIONAL_STATES = ["redonly", "unsampled", "before", "prometheus", "idle-tc", "full-tc"]
+AGENT_STATES = ("full", "redonly", "unsampled", "before", "prometheus", "full-tc")
 # States whose capture is attached as tc filters rather than socket filters.
 TC_STATES = ("idle-tc", "full-tc")
 RATE_PACE_MS = 10
 MAX_RATE_CONNECTIONS = 2000
+DNS_NAMES = ["web", "api", "db", "cache"]  # names of the benchmark zone, asked for in turn (A records)
+MYSQL_CONCURRENCY = 50
+MYSQL_DATABASE = "kubebpf_bench"
+DEBIAN_PYTHON = "/usr/bin/python3"  # has python3-matplotlib, which draws the plots
 # Self-metrics that count something lost or refused; anything else (packets, exchanges, gauges) is informational.
 # `partial` is the HTTP-only agent's name (Http.partial_segments) for what the capture now calls `truncated`.
-LOSS_PATTERN = re.compile(r"drop|full|overflow|fail|error|desync|unmatched|unanswered|evicted|rejected|invalid|oversized|collapsed|truncated|partial|unsupported|late_classified")
+# The DNS and MySQL plugins' own: stream and row gaps, commands without answer, timeouts (dnsmasq answers every query).
+LOSS_PATTERN = re.compile(r"drop|full|overflow|fail|error|desync|unmatched|unanswered|evicted|rejected|invalid|oversized|collapsed|truncated|partial|unsupported|late_classified|gap|without_answer|timeout|refused|malformed|skipped")
 # The capture programs' names: the socket filter now and in the HTTP-only agent, the tc filters.
 CAPTURE_PROGRAMS = ("packet_capture", "http_capture", "capture_ingress", "capture_egress")
 
@@ -146,39 +173,63 @@ def stop_process(process, timeout=30):
     return True
 
 
-class Pods:
-    """A bridge and two pods (server, client) with unique names and a free 10.214.x.0/24 subnet."""
+def protocol_of(scenario):
+    head = scenario.split("/")[0]
+    return head if head in PROTOCOLS else "http"
 
-    def __init__(self):
+
+def paced_rate(scenario):
+    """The req/s a rate<N>k scenario aims at, else None."""
+    match = re.fullmatch(r"rate(\d+)k", scenario.split("/")[1])
+    return int(match.group(1)) * 1000 if match else None
+
+
+def pod_count(scenario):
+    """The client pods of a pods<N> scenario, else None."""
+    match = re.fullmatch(r"pods(\d+)", scenario.split("/")[1])
+    return int(match.group(1)) if match else None
+
+
+def curves(scenarios):
+    """The curves that these scenarios make: name -> [(point label, scenario)], in the order of what varies."""
+    rate = [(f"{paced_rate(s) // 1000}k", s) for s in sorted((s for s in scenarios if paced_rate(s)), key=paced_rate)]
+    pods = [(str(pod_count(s)), s) for s in sorted((s for s in scenarios if pod_count(s)), key=pod_count)]
+    connections = [(f"{CLIENTS[c][0]:,}", f"20B/{c}") for c in ("ka50", "ka1000", "ka10000") if f"20B/{c}" in scenarios]
+    if rate and PRIMARY_SCENARIO in scenarios:
+        rate.append(("saturation", PRIMARY_SCENARIO))
+    return {name: points for name, points in (("rate", rate), ("pods", pods), ("connections", connections)) if len(points) > 1}
+
+
+class Pods:
+    """A bridge and two pods (server, client) with unique names and a free 10.214.x.0/24 subnet, and on request a pool
+    of more client pods (the pods curve) whose veths have their own name pattern, so other scenarios do not observe them."""
+
+    def __init__(self, pool_size=0):
         self.prefix = f"kbo{os.getpid() % 4096:03x}"
         used = run(["ip", "-o", "addr"], check=False).stdout + run(["ip", "-all", "netns", "exec", "ip", "-o", "addr"], check=False).stdout
         self.subnet = next(n for n in range(1, 255) if f"10.214.{n}." not in used)
         self.bridge = self.prefix + "br"
         self.server = (self.prefix + "-srv", self.prefix + "h0", f"10.214.{self.subnet}.1")
         self.client = (self.prefix + "-cli", self.prefix + "h1", f"10.214.{self.subnet}.2")
+        self.pool = [(f"{self.prefix}-c{i}", f"{self.prefix}m{i}", f"10.214.{self.subnet}.{10 + i}") for i in range(pool_size)]
         self.created = []
-
-    @property
-    def interface_pattern(self):
-        return self.prefix + "h*"
 
     def up(self):
         run(["ip", "link", "add", self.bridge, "type", "bridge"])
         self.created.append(("link", self.bridge))
         run(["ip", "link", "set", self.bridge, "up"])
-        for i, (ns, host_if, ip) in enumerate([self.server, self.client]):
+        for i, (ns, host_if, ip) in enumerate([self.server, self.client, *self.pool]):
             run(["ip", "netns", "add", ns])
             self.created.append(("netns", ns))
-            peer = f"{self.prefix}p{i}"
-            run(["ip", "link", "add", host_if, "type", "veth", "peer", "name", peer])
-            run(["ip", "link", "set", peer, "netns", ns])
+            run(["ip", "link", "add", host_if, "type", "veth", "peer", "name", "eth0", "netns", ns])
             run(["ip", "link", "set", host_if, "master", self.bridge, "up"])
             run(["ip", "-n", ns, "link", "set", "lo", "up"])
-            run(["ip", "-n", ns, "link", "set", peer, "name", "eth0"])
             run(["ip", "-n", ns, "addr", "add", f"{ip}/24", "dev", "eth0"])
             run(["ip", "-n", ns, "link", "set", "eth0", "up"])
-            # 1000 connections and Connection: close at full speed need a deep backlog and reusable ports.
-            for setting in ["net.core.somaxconn=8192", "net.ipv4.tcp_max_syn_backlog=8192", "net.ipv4.tcp_tw_reuse=1",
+            if i >= 2:
+                continue  # a pool pod holds a few connections
+            # 10,000 connections and Connection: close at full speed need a deep backlog and reusable ports.
+            for setting in ["net.core.somaxconn=16384", "net.ipv4.tcp_max_syn_backlog=16384", "net.ipv4.tcp_tw_reuse=1",
                             "net.ipv4.ip_local_port_range=1024 65535"]:
                 run(["ip", "netns", "exec", ns, "sysctl", "-qw", setting])
 
@@ -206,10 +257,9 @@ class Nginx:
             conf.write(f"""daemon off;
 master_process off;
 worker_processes 1;
-worker_rlimit_nofile 8192;
 pid {directory}/nginx.pid;
 error_log {directory}/error.log;
-events {{ worker_connections 4096; }}
+events {{ worker_connections 16384; }}
 http {{
     access_log off;
     sendfile on;
@@ -224,7 +274,7 @@ http {{
     uwsgi_temp_path {directory}/uwsgi;
     scgi_temp_path {directory}/scgi;
     server {{
-        listen 80 backlog=8192;
+        listen 80 backlog=16384;
         root {directory}/www;
     }}
     server {{
@@ -238,7 +288,7 @@ http {{
     def start(self):
         ns = self.pods.server[0]
         self.process = subprocess.Popen(
-            ["ip", "netns", "exec", ns, "nginx", "-e", f"{self.directory}/error.log", "-p", self.directory, "-c", f"{self.directory}/nginx.conf"],
+            in_pod(self.pods.server, ["nginx", "-e", f"{self.directory}/error.log", "-p", self.directory, "-c", f"{self.directory}/nginx.conf"]),
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
@@ -257,6 +307,101 @@ http {{
     def stop(self):
         if self.process:
             stop_process(self.process, 10)
+
+
+class Dnsmasq:
+    """dnsmasq in the server pod, authoritative for a small zone (no upstream, no query log); its own count of the
+    queries it answered, dumped to its log on SIGUSR1, is the server's truth."""
+
+    ZONE = "bench.test"
+
+    def __init__(self, pods, directory):
+        self.pods = pods
+        self.directory = directory
+        self.log_path = os.path.join(directory, "dnsmasq.log")
+        os.makedirs(directory)
+        with open(os.path.join(directory, "dnsmasq.conf"), "w") as conf:
+            conf.write("\n".join(["no-resolv", "no-hosts", "user=root", "port=53", f"listen-address={pods.server[2]}", "bind-interfaces",
+                                  f"local=/{self.ZONE}/", f"log-facility={self.log_path}", "pid-file=",
+                                  *(f"host-record={name}.{self.ZONE},192.0.2.{10 + i}" for i, name in enumerate(DNS_NAMES))]) + "\n")
+        self.queries = os.path.join(directory, "queries.txt")
+        with open(self.queries, "w") as f:
+            f.write("".join(f"{name}.{self.ZONE} A\n" for name in DNS_NAMES))
+        self.process = None
+
+    def start(self):
+        self.process = subprocess.Popen(["ip", "netns", "exec", self.pods.server[0], "dnsmasq", "--keep-in-foreground",
+                                         f"--conf-file={self.directory}/dnsmasq.conf"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            probe = run(["ip", "netns", "exec", self.pods.client[0], "dig", "+short", "+time=1", "+tries=1", f"@{self.pods.server[2]}",
+                         f"{DNS_NAMES[0]}.{self.ZONE}"], check=False)
+            if probe.stdout.strip():
+                return
+            time.sleep(0.2)
+        raise RuntimeError("dnsmasq did not answer")
+
+    def requests(self):
+        """Queries dnsmasq answered so far (the probe's included: it is answered before any run counts)."""
+        def dumps():
+            with open(self.log_path) as f:
+                return re.findall(r"queries answered locally (\d+)", f.read())
+
+        before = len(dumps())
+        self.process.send_signal(signal.SIGUSR1)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            counts = dumps()
+            if len(counts) > before:
+                return int(counts[-1])
+            time.sleep(0.05)
+        raise RuntimeError("dnsmasq did not dump its statistics on SIGUSR1")
+
+    def stop(self):
+        if self.process:
+            stop_process(self.process, 10)
+
+
+class MariaDb:
+    """MariaDB in the server pod (its own data directory, port 3306, a user `app` without password); its Questions
+    status counter, read over the Unix socket that no capture sees, is the server's truth."""
+
+    def __init__(self, pods, directory):
+        self.pods = pods
+        self.directory = directory
+        self.socket = os.path.join(directory, "mariadb.sock")
+        self.status_reads = 0
+        self.process = None
+
+    def start(self):
+        data = os.path.join(self.directory, "data")
+        os.makedirs(self.directory)
+        run(["mariadb-install-db", "--no-defaults", f"--datadir={data}", "--user=root", "--auth-root-authentication-method=normal", "--skip-test-db"])
+        error_log = os.path.join(self.directory, "error.log")
+        self.process = subprocess.Popen(
+            ["ip", "netns", "exec", self.pods.server[0], "mariadbd", "--no-defaults", f"--datadir={data}", f"--socket={self.socket}",
+             "--port=3306", "--bind-address=0.0.0.0", "--user=root", f"--pid-file={self.directory}/mariadb.pid", f"--log-error={error_log}",
+             "--skip-name-resolve", "--skip-log-bin", "--innodb-buffer-pool-size=64M", f"--max-connections={4 * MYSQL_CONCURRENCY}"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if self.admin(f"CREATE USER IF NOT EXISTS app@'%'; GRANT ALL ON *.* TO app@'%'; CREATE DATABASE IF NOT EXISTS {MYSQL_DATABASE};",
+                          check=False).returncode == 0:
+                return
+            time.sleep(0.2)
+        raise RuntimeError("mariadbd did not start: " + (open(error_log).read() if os.path.exists(error_log) else "no error log"))
+
+    def admin(self, sql, check=True):
+        return run(["mariadb", "--no-defaults", f"--socket={self.socket}", "-u", "root", "--batch", "--skip-column-names", "-e", sql], check=check)
+
+    def requests(self):
+        """Statements the server received from clients, not counting these reads of the counter themselves."""
+        self.status_reads += 1
+        return int(self.admin("SHOW GLOBAL STATUS LIKE 'Questions'").stdout.split()[1]) - self.status_reads
+
+    def stop(self):
+        if self.process:
+            stop_process(self.process, 30)
 
 
 class InfluxDb:
@@ -332,62 +477,143 @@ def parse_wrk(output):
     }
 
 
+def parse_dnsperf(output):
+    completed = int(re.search(r"Queries completed:\s+(\d+)", output).group(1))
+    codes = re.search(r"Response codes:(.*)", output)
+    noerror = re.search(r"NOERROR (\d+)", codes.group(1)) if codes else None
+    return {
+        "requests": completed,
+        "rps": float(re.search(r"Queries per second:\s+([\d.]+)", output).group(1)),
+        "p99_ms": float("nan"),  # dnsperf reports the mean, not percentiles
+        "socket_errors": int(re.search(r"Queries lost:\s+(\d+)", output).group(1)),
+        "non_2xx": completed - (int(noerror.group(1)) if noerror else 0),
+    }
+
+
+def in_pod(pod, command):
+    """The command line that runs `command` in a pod with as many file descriptors as the hard limit allows (10,000
+    connections need more than the usual soft limit; raising the hard limit may not be permitted)."""
+    return ["ip", "netns", "exec", pod[0], "sh", "-c", 'ulimit -n "$(ulimit -Hn)" && exec ' + " ".join(shlex.quote(a) for a in command)]
+
+
+def wrk_command(connections, seconds, url, extra=()):
+    return ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--timeout", "5s", "--latency", *extra, url]
+
+
 class Bench:
-    def __init__(self, args, work):
+    def __init__(self, args, work, scenarios):
         self.args = args
         self.work = work
-        self.pods = Pods()
-        self.nginx = None
+        self.pods = Pods(max((pod_count(s) or 0 for s in scenarios), default=0))
+        self.servers = {}  # protocol -> its server (requests() is the server's own count)
         self.influx = None
         self.pace_script = os.path.join(work, "pace.lua")
         self.run_index = 0
-        self.rate_connections = {}
+        self.paced_connections = {}  # (scenario, state) -> wrk connections of its next run
+        self.mysql_rates = {}  # state -> statements/s of its last run, to size the next one
         self.bpf_stats = None
         self.kept_logs = False
+
+    def load(self, scenario, seconds, state):
+        """Runs the scenario's load for `seconds`: requests, rps, p99_ms, socket_errors, non_2xx of the load generator."""
+        if scenario == REST_SCENARIO:
+            time.sleep(seconds)
+            return {"requests": 0, "rps": 0.0, "p99_ms": float("nan"), "socket_errors": 0, "non_2xx": 0}
+        protocol = protocol_of(scenario)
+        if protocol == "dns":
+            command = ["dnsperf", "-s", self.pods.server[2], "-d", self.servers["dns"].queries, "-l", str(seconds), "-c", "8", "-q", "100", "-t", "2"]
+            return parse_dnsperf(run(in_pod(self.pods.client, command), timeout=seconds + 60).stdout)
+        if protocol == "mysql":
+            return self.mysqlslap(seconds, state)
+        return self.wrk(scenario, seconds, state)
 
     def wrk(self, scenario, seconds, state):
         size, client = scenario.split("/")
         url = f"http://{self.pods.server[2]}/{size}"
-        if client == "rate":
+        rate, pods = paced_rate(scenario), pod_count(scenario)
+        if pods:
+            return self.wrk_pods(url, pods, seconds)
+        if rate:
             # wrk has no rate limit: each connection waits RATE_PACE_MS after every response, so the rate is about
             # connections / (pace + latency), and latency depends on the state and the machine's load. The connections
-            # per state start from the pace alone and are rescaled after every run towards --rate (see paced()); the
-            # report shows the rate actually reached.
-            connections = self.rate_connections.get(state, max(1, round(self.args.rate * RATE_PACE_MS / 1000)))
+            # per scenario and state start from the pace alone and are rescaled after every run towards the rate (see
+            # paced()); the report shows the rate actually reached.
+            connections = self.paced_connections.get((scenario, state), max(1, round(rate * RATE_PACE_MS / 1000)))
             extra = ["-s", self.pace_script]
         else:
             connections, extra = CLIENTS[client]
-        command = ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--timeout", "5s", "--latency", *extra, url]
-        shell = 'ulimit -n "$(ulimit -Hn)" && exec ' + " ".join(f"'{a}'" for a in command)
-        out = run(["ip", "netns", "exec", self.pods.client[0], "sh", "-c", shell], timeout=seconds + 60).stdout
-        result = parse_wrk(out)
-        if client == "rate":
-            self.paced(state, connections, result["rps"])
+        result = parse_wrk(run(in_pod(self.pods.client, wrk_command(connections, seconds, url, extra)), timeout=seconds + 60).stdout)
+        if rate:
+            self.paced(scenario, state, rate, connections, result["rps"])
         return result
 
-    def paced(self, state, connections, rps):
-        """Rescales the rate scenario's connections for the next run of this state: one proportional step, bounded."""
-        if rps > 0:
-            wanted = connections * self.args.rate / rps
-            self.rate_connections[state] = int(min(max(wanted, connections / 2, 1), connections * 2, MAX_RATE_CONNECTIONS))
+    def wrk_pods(self, url, pods, seconds):
+        """One wrk per client pod, all at once, POD_CURVE_CONNECTIONS spread over them: their sums (p99: the worst pod's)."""
+        command = wrk_command(max(1, POD_CURVE_CONNECTIONS // pods), seconds, url)
+        processes = [subprocess.Popen(in_pod(pod, command), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for pod in self.pods.pool[:pods]]
+        results = []
+        for process in processes:
+            out, err = process.communicate(timeout=seconds + 60)
+            if process.returncode:
+                raise RuntimeError(f"wrk in a client pod exited with {process.returncode}: {err.strip()}")
+            results.append(parse_wrk(out))
+        total = {key: sum(r[key] for r in results) for key in ("requests", "rps", "socket_errors", "non_2xx")}
+        return {**total, "p99_ms": max(r["p99_ms"] for r in results)}
 
-    def agent_config(self, database, state):
+    def paced(self, scenario, state, rate, connections, rps):
+        """Rescales a rate scenario's connections for the next run of this state: one proportional step, bounded."""
+        if rps > 0:
+            wanted = connections * rate / rps
+            self.paced_connections[(scenario, state)] = int(min(max(wanted, connections / 2, 1), connections * 2, MAX_RATE_CONNECTIONS))
+
+    def mysqlslap(self, seconds, state):
+        """`SELECT 1` from MYSQL_CONCURRENCY connections. mysqlslap runs a number of statements, not a duration: the
+        number comes from this state's last rate (warm-ups included), so that a run lasts about `seconds`."""
+        rate = self.mysql_rates.get(state) or next(iter(self.mysql_rates.values()), 5000)  # another state's rate before its first run
+        statements = max(MYSQL_CONCURRENCY, round(rate * seconds))
+        command = ["mysqlslap", "--no-defaults", "-h", self.pods.server[2], "-P", "3306", "-u", "app", f"--concurrency={MYSQL_CONCURRENCY}",
+                   f"--number-of-queries={statements}", "--query=SELECT 1", f"--create-schema={MYSQL_DATABASE}"]
+        result = run(in_pod(self.pods.client, command), timeout=4 * seconds + 60)
+        if result.stderr.strip():
+            raise RuntimeError(f"mysqlslap: {result.stderr.strip()}")  # it exits with 0 when its connections fail
+        out = result.stdout
+        elapsed = float(re.search(r"Average number of seconds to run all queries: ([\d.]+)", out).group(1))
+        rate = statements / max(elapsed, 0.001)
+        self.mysql_rates[state] = rate
+        return {"requests": statements, "rps": rate, "p99_ms": float("nan"), "socket_errors": 0, "non_2xx": 0}
+
+    def observed(self, scenario):
+        """The pods an agent observes in this scenario: (workload, pod name, (namespace, host veth, ip))."""
+        count = pod_count(scenario)
+        clients = [("client", f"client-{i}", pod) for i, pod in enumerate(self.pods.pool[:count])] if count else [("client", "client-0", self.pods.client)]
+        return [("server", "server-0", self.pods.server), *clients]
+
+    def sampling(self, state):
+        """The call-log policy: off in `unsampled`, the agent's defaults unless --call-log-per-second sets the budget."""
+        if state == "unsampled":
+            return {"Enabled": False}
+        return {} if self.args.call_log_per_second is None else {"PerSecond": self.args.call_log_per_second}
+
+    def agent_config(self, database, state, scenario):
         workloads = os.path.join(self.work, "workloads.yaml")
+        observed = self.observed(scenario)
         with open(workloads, "w") as f:
             f.write("workloads:\n")
-            for name, (_, host_if, ip) in {"server": self.pods.server, "client": self.pods.client}.items():
-                f.write(f"  - {{ namespace: bench, pod: {name}-0, workload: {{ kind: Deployment, name: {name} }}, "
-                        f"service: {name}, interfaces: [{host_if}], ips: [{ip}] }}\n")
-        interfaces = {"Interfaces": [self.pods.interface_pattern], "PeerSideInterfaces": [self.pods.interface_pattern]}
+            for workload, pod, (_, host_if, ip) in observed:
+                f.write(f"  - {{ namespace: bench, pod: {pod}, workload: {{ kind: Deployment, name: {workload} }}, "
+                        f"service: {workload}, interfaces: [{host_if}], ips: [{ip}] }}\n")
+        veths = [host_if for _, _, (_, host_if, _) in observed]
+        interfaces = {"Interfaces": veths, "PeerSideInterfaces": veths}
+        protocol = protocol_of(scenario)
         # The HTTP-only agent had no Capture plugin: its HTTP probe attached to the interfaces itself.
         attach = {"Attach": "tc"} if state in TC_STATES else {}
-        capture = {"Http": interfaces} if state == "before" else {"Capture": {**interfaces, **attach}, "Http": {}}
+        capture = {"Http": interfaces} if state == "before" else {"Capture": {**interfaces, **attach}, "Http": {}, PROTOCOLS[protocol][0]: {}}
         return {
             "Agent": {"NodeName": "bench"},
             "Plugins": {
                 "StaticMetadata": {"File": workloads},
                 **capture,
-                "Red": {"CallLog": {"Enabled": state != "redonly"}},
+                "Red": {"CallLog": {"Enabled": state != "redonly", "Sampling": self.sampling(state)}},
                 "InfluxDb": {"Url": self.influx.url, "ApiVersion": 1, "Database": database},
                 # The full agent plus the Prometheus sink counting every exchange (its endpoint on a free port, not scraped).
                 **({"Prometheus": {"ListenAddress": f"127.0.0.1:{free_port()}"}} if state == "prometheus" else {}),
@@ -395,18 +621,19 @@ class Bench:
             "Logging": {"LogLevel": {"Default": "Warning", "Kubebpf": "Information"}},
         }
 
-    def start_observer(self, state, database):
+    def start_observer(self, state, database, scenario):
         """Starts an agent (full, redonly, before) or the capture-only loader (idle); returns the process once it observes the pods."""
         log_path = os.path.join(self.work, f"{state}-{self.run_index}.log")
+        veths = [host_if for _, _, (_, host_if, _) in self.observed(scenario)]
         if state in AGENT_STATES:
             config = os.path.join(self.work, "kubebpf.json")
             with open(config, "w") as f:
-                json.dump(self.agent_config(database, state), f, indent=2)
+                json.dump(self.agent_config(database, state, scenario), f, indent=2)
             agent = self.args.before_agent if state == "before" else self.args.agent
             command = [os.path.join(agent, "kubebpf"), "run", "--config", config]
             ready = "HTTP probe attached to" if state == "before" else "Capture attached to"
         else:
-            command = ["dotnet", self.args.loader, "capture-only", *(["--attach", "tc"] if state in TC_STATES else []), self.pods.interface_pattern]
+            command = ["dotnet", self.args.loader, "capture-only", *(["--attach", "tc"] if state in TC_STATES else []), *veths]
             ready = "capture-only attached to"
         process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=open(log_path, "w"), stderr=subprocess.STDOUT)
         deadline = time.monotonic() + 60
@@ -414,8 +641,9 @@ class Bench:
             with open(log_path) as f:
                 text = f.read()
             if ready in text:
-                if self.pods.server[1] not in text or self.pods.client[1] not in text:
-                    raise RuntimeError(f"{state}: not attached to both pods' veths:\n{text}")
+                attached = set(re.findall(re.escape(self.pods.prefix) + r"[hm]\d+", text))
+                if not attached.issuperset(veths):
+                    raise RuntimeError(f"{state}: not attached to every observed pod's veth:\n{text}")
                 return process, log_path
             if process.poll() is not None:
                 raise RuntimeError(f"{state} exited with {process.returncode}:\n{text}")
@@ -426,24 +654,30 @@ class Bench:
     def measure(self, scenario, state, rep):
         self.run_index += 1
         database = f"run{self.run_index}"
-        served_before = self.nginx.requests()
+        server = self.servers.get(protocol_of(scenario)) if scenario != REST_SCENARIO else None
+
+        def served_so_far():
+            return server.requests() if server else 0
+
+        served_before = served_so_far()
         process = None
         programs = capture_programs()
         if state != "none":
-            process, log_path = self.start_observer(state, database)
+            process, log_path = self.start_observer(state, database, scenario)
             programs = {i: v for i, v in capture_programs().items() if i not in programs}  # the one it loaded
         try:
             # The agent runs for days on a node: its start (JIT) is not what a request costs, so it warms up longer.
-            self.wrk(scenario, self.args.agent_warmup if process else self.args.warmup, state)
-            window_start = self.nginx.requests()
+            self.load(scenario, self.args.agent_warmup if process else self.args.warmup, state)
+            window_start = served_so_far()
+            started = time.monotonic()
             cpu0 = cpu_seconds(process.pid) if process else 0.0
             influx0 = cpu_seconds(self.influx.process.pid)
             bpf0 = capture_programs()
             sampler = MemorySampler(process.pid) if process else None
             if sampler:
                 sampler.start()
-            result = self.wrk(scenario, self.args.duration, state)
-            served = self.nginx.requests() - window_start
+            result = self.load(scenario, self.args.duration, state)
+            served = served_so_far() - window_start
             result.update(scenario=scenario, state=state, rep=rep, served=served)
             if process:
                 bpf1 = capture_programs()
@@ -451,42 +685,50 @@ class Bench:
                 run_ns = sum(bpf1[i][0] - bpf0[i][0] for i in programs if i in bpf0 and i in bpf1)
                 if runs:
                     result["filter_ns_per_run"] = run_ns / runs
-                    result["filter_cpu_s_per_million"] = run_ns / 1e9 / served * 1e6
-                time.sleep(self.args.settle)  # what the agent does for these requests after wrk ends
+                    if served:
+                        result["filter_cpu_s_per_million"] = run_ns / 1e9 / served * 1e6
+                time.sleep(self.args.settle)  # what the agent does for these requests after the load ends
                 result["cpu_s"] = cpu_seconds(process.pid) - cpu0
-                result["cpu_s_per_million"] = result["cpu_s"] / served * 1e6
+                result["cpu_core_pct"] = 100 * result["cpu_s"] / (time.monotonic() - started)
+                if served:
+                    result["cpu_s_per_million"] = result["cpu_s"] / served * 1e6
                 result["peak_rss_mb"] = peak_rss_mb(process.pid)
                 result["peak_private_mb"] = sampler.stop()
             if state in AGENT_STATES:
-                result["influxd_cpu_s_per_million"] = (cpu_seconds(self.influx.process.pid) - influx0) / served * 1e6
+                influxd = cpu_seconds(self.influx.process.pid) - influx0
+                result["influxd_core_pct"] = 100 * influxd / (time.monotonic() - started)
+                if served:
+                    result["influxd_cpu_s_per_million"] = influxd / served * 1e6
         finally:
             if process:
                 if not stop_process(process):
                     self.kept_logs = True
                     log(f"{state} did not stop within 30 s of SIGTERM; killed (see {log_path})")
         if state in AGENT_STATES:
-            result.update(self.agent_output(database, self.nginx.requests() - served_before))
+            result.update(self.agent_output(database, served_so_far() - served_before, protocol_of(scenario)))
         return result
 
-    def agent_output(self, database, served):
+    def agent_output(self, database, served, protocol):
         """Completeness and self-metrics from what the agent wrote to InfluxDB (not its logs)."""
+        _, red_measurement, resource_tag, call_log = PROTOCOLS[protocol]
         red = {tags["direction"]: row["sum"] for tags, row in self.influx.query(
-            database, "SELECT sum(\"requests\") FROM \"kubebpf_2d\".\"http_red\" WHERE \"route\" <> '*' GROUP BY \"direction\"")}
-        calls = {tags["direction"]: row["count"] for tags, row in self.influx.query(
-            database, "SELECT count(\"status\") FROM \"kubebpf_2d\".\"http_requests\" GROUP BY \"direction\"")}
+            database, f"SELECT sum(\"requests\") FROM \"kubebpf_2d\".\"{red_measurement}\" WHERE \"{resource_tag}\" <> '*' GROUP BY \"direction\"")}
+        # A sampled call-log point stands for `weight` requests (an agent older than the policy wrote no weight: one each).
+        logged = {tags["direction"]: row for tags, row in self.influx.query(
+            database, f"SELECT count(\"duration_ns\") AS \"points\", sum(\"weight\") AS \"weight\" FROM \"kubebpf_2d\".\"{call_log}\" GROUP BY \"direction\"")}
+        calls = {direction: row["weight"] if row["weight"] is not None else row["points"] for direction, row in logged.items()}
         counters = {}
         for tags, row in self.influx.query(database, "SELECT last(*) FROM \"kubebpf_2d\".\"kubebpf_agent\" GROUP BY \"component\""):
             for column, value in row.items():
                 if column.startswith("last_") and value is not None:
                     counters[f"{tags['component']}.{column[5:]}"] = value
-        return {
-            "served_while_agent_ran": served,
-            "red_in": red.get("in", 0), "red_out": red.get("out", 0),
-            "calls_in": calls.get("in", 0), "calls_out": calls.get("out", 0),
-            "completeness_in": red.get("in", 0) / served, "completeness_out": red.get("out", 0) / served,
-            "completeness_call_log": (calls.get("in", 0) + calls.get("out", 0)) / (2 * served),
-            "counters": counters,
-        }
+        output = {"served_while_agent_ran": served, "red_in": red.get("in", 0), "red_out": red.get("out", 0),
+                  "calls_in": calls.get("in", 0), "calls_out": calls.get("out", 0),
+                  "call_log_points": sum(row["points"] for row in logged.values()), "counters": counters}
+        if served:
+            output.update(completeness_in=red.get("in", 0) / served, completeness_out=red.get("out", 0) / served,
+                          completeness_call_log=(calls.get("in", 0) + calls.get("out", 0)) / (2 * served))
+        return output
 
     def run(self, scenarios):
         self.bpf_stats = open("/proc/sys/kernel/bpf_stats_enabled").read().strip()
@@ -495,8 +737,11 @@ class Bench:
         with open(self.pace_script, "w") as f:
             f.write(f"function delay()\n  return {RATE_PACE_MS}\nend\n")
         self.pods.up()
-        self.nginx = Nginx(self.pods, os.path.join(self.work, "nginx"))
-        self.nginx.start()
+        protocols = {protocol_of(s) for s in scenarios}
+        for protocol, kind in (("http", Nginx), ("dns", Dnsmasq), ("mysql", MariaDb)):
+            if protocol in protocols:
+                self.servers[protocol] = kind(self.pods, os.path.join(self.work, protocol))
+                self.servers[protocol].start()
         self.influx = InfluxDb(os.path.join(self.work, "influxdb"))
         self.influx.start()
         results = []
@@ -508,20 +753,22 @@ class Bench:
                 for state in (states if rep % 2 else list(reversed(states))):
                     result = self.measure(scenario, state, rep)
                     results.append(result)
-                    log(f"{len(results)}/{total} rep {rep} {scenario:11} {state:4}: {result['rps']:9.0f} req/s, p99 {result['p99_ms']:.2f} ms"
-                        + (f", {result['cpu_s_per_million']:.2f} CPU-s/M, {result['peak_rss_mb']:.0f} MB" if "cpu_s" in result else "")
-                        + (f", completeness in {result['completeness_in']:.5f} out {result['completeness_out']:.5f}" if state in AGENT_STATES else ""))
+                    log(f"{len(results)}/{total} rep {rep} {scenario:12} {state:4}: {result['rps']:9.0f} req/s, p99 {result['p99_ms']:.2f} ms"
+                        + (f", {result['cpu_s']:.2f} CPU-s ({result['cpu_core_pct']:.0f}% of a core), {result['peak_rss_mb']:.0f} MB" if "cpu_s" in result else "")
+                        + (f", completeness in {result['completeness_in']:.5f} out {result['completeness_out']:.5f}" if "completeness_in" in result else ""))
         return results
 
     def states_of(self, scenario):
-        if scenario.endswith("/rate"):
+        if scenario == REST_SCENARIO:
+            states = ["full"]
+        elif paced_rate(scenario) or pod_count(scenario) or protocol_of(scenario) != "http":
             states = ["none", "full"]
         elif scenario == PRIMARY_SCENARIO and self.args.states == STATES:
             # The call log's share of the loss: its points go to an influxd on the same two cores.
             states = STATES + ["redonly"]
         else:
             states = list(self.args.states)
-        if self.args.before_agent:
+        if self.args.before_agent and protocol_of(scenario) == "http":
             # Next to the full agent, so that the two run as close together as the alternating order allows.
             states.insert(states.index("full") if "full" in states else len(states), "before")
         return states
@@ -530,7 +777,7 @@ class Bench:
         if self.bpf_stats is not None:
             with open("/proc/sys/kernel/bpf_stats_enabled", "w") as f:
                 f.write(self.bpf_stats)
-        for part in (self.nginx, self.influx):
+        for part in (*self.servers.values(), self.influx):
             try:
                 if part:
                     part.stop()
@@ -562,7 +809,7 @@ def summary(values):
 
 # Per run: figures summarised per state; the agent's own figures are only in runs with an agent.
 RUN_FIGURES = ("rps", "p99_ms", "cpu_s_per_million", "peak_rss_mb", "peak_private_mb", "filter_ns_per_run", "filter_cpu_s_per_million",
-               "influxd_cpu_s_per_million", "completeness_in", "completeness_out", "completeness_call_log")
+               "influxd_cpu_s_per_million", "completeness_in", "completeness_out", "completeness_call_log", "cpu_core_pct", "influxd_core_pct")
 
 
 def analyse(results):
@@ -647,33 +894,115 @@ def machine():
     }
 
 
+def worst_completeness(state):
+    """The worst run's completeness over both directions, or None."""
+    if not state or not state["completeness_in"] or not state["completeness_out"]:
+        return None
+    return min(state["completeness_in"]["min"], state["completeness_out"]["min"])
+
+
+def complete(state):
+    """100.000% (as shown) in every run, both directions, and no loss counter above zero."""
+    worst = worst_completeness(state)
+    return worst is not None and round(100 * worst, 3) >= 100 and not any(state["loss_counters"].values())
+
+
 def target_rows(analysis):
+    """Issue 15's targets, in the default configuration (`full`) unless named otherwise."""
     primary = analysis.get(PRIMARY_SCENARIO, {})
-    rate = next((a for s, a in analysis.items() if s.endswith("/rate")), None)
-    cpu = [a["states"]["full"]["cpu_s_per_million"]["median"] for a in analysis.values() if "full" in a["states"]]
-    rss = [a["states"]["full"]["peak_rss_mb"]["max"] for a in analysis.values() if "full" in a["states"]]
-    private = [a["states"]["full"]["peak_private_mb"]["max"] for a in analysis.values() if (a["states"].get("full") or {}).get("peak_private_mb")]
+    full = primary.get("states", {}).get("full")
     rows = []
 
     def row(name, target, value, ok):
-        rows.append(f"| {name} | {target} | {value} | {'yes' if ok else 'no'} |")
+        rows.append(f"| {name} | {target} | {value} | {'-' if ok is None else 'yes' if ok else 'no'} |")
 
     if primary.get("loss_full"):
-        row("throughput loss at saturation, 20 B, 50 keep-alive connections (median)", "<= 5%", fmt(primary["loss_full"], 1, "%"), primary["loss_full"]["median"] <= 5)
+        row("throughput loss at saturation, 20 B, 50 keep-alive connections (median)", "<= 10%", fmt(primary["loss_full"], 1, "%"), primary["loss_full"]["median"] <= 10)
+    if primary.get("loss_idle"):
+        row("the same with the capture alone (`idle`)", "<= 5%", fmt(primary["loss_idle"], 1, "%"), primary["loss_idle"]["median"] <= 5)
     if primary.get("loss_redonly"):
-        rows.append(f"| the same without the call log (`redonly`, for comparison) | - | {fmt(primary['loss_redonly'], 1, '%')} | - |")
+        row("the same without the call log (`redonly`, for comparison)", "-", fmt(primary["loss_redonly"], 1, "%"), None)
+    if full and full["cpu_s_per_million"]:
+        cpu = full["cpu_s_per_million"]["median"]
+        influxd = full["influxd_cpu_s_per_million"]
+        row("agent CPU per million requests at saturation, 20 B, 50 keep-alive connections (median; influxd's beside it)", "<= 1 CPU-s",
+            f"{cpu:.2f} (influxd {influxd['median']:.2f})" if influxd else f"{cpu:.2f}", cpu <= 1)
+    cpu = [(a["states"]["full"]["cpu_s_per_million"]["median"], s) for s, a in analysis.items()
+           if protocol_of(s) == "http" and (a["states"].get("full") or {}).get("cpu_s_per_million")]
     if cpu:
-        row("agent CPU per million requests (worst scenario median)", "<= 2 CPU-s", f"{max(cpu):.2f}", max(cpu) <= 2)
-    rate_full = rate and rate["states"].get("full")
-    if rate_full and rate_full["completeness_in"]:
-        worst = min(rate_full["completeness_in"]["min"], rate_full["completeness_out"]["min"])
-        drops = sum(rate_full["loss_counters"].values())
-        row(f"completeness at {rate['states']['full']['rps']['median']:.0f} req/s (worst run, both directions)", ">= 99.99%, zero drops",
-            f"{100 * worst:.3f}%, loss counters total {drops}", worst >= 0.9999 and drops == 0)
+        worst, scenario = max(cpu)
+        row("agent CPU per million requests, worst HTTP scenario (median)", "-", f"{worst:.2f} in {scenario}", None)
+    if full and full["peak_rss_mb"]:
+        row("agent peak RSS at saturation, 20 B, 50 keep-alive connections (worst run)", "<= 80 MB",
+            f"{full['peak_rss_mb']['max']:.0f} MB" + (f" (private: {full['peak_private_mb']['max']:.0f} MB)" if full["peak_private_mb"] else ""),
+            full["peak_rss_mb"]["max"] <= 80)
+    rss = [(a["states"]["full"]["peak_rss_mb"]["max"], s) for s, a in analysis.items() if (a["states"].get("full") or {}).get("peak_rss_mb")]
     if rss:
-        row("agent peak RSS (worst run)", "<= 80 MB", f"{max(rss):.0f} MB" + (f" (private: {max(private):.0f} MB)" if private else ""), max(rss) <= 80)
+        worst, scenario = max(rss)
+        row("agent peak RSS, worst run of any scenario", "-", f"{worst:.0f} MB in {scenario}", None)
+    rest = analysis.get(REST_SCENARIO, {}).get("states", {}).get("full")
+    if rest and rest["peak_rss_mb"]:
+        row("agent peak RSS at rest, no traffic (worst run)", "<= 60 MB",
+            f"{rest['peak_rss_mb']['max']:.0f} MB" + (f" (private: {rest['peak_private_mb']['max']:.0f} MB)" if rest["peak_private_mb"] else ""),
+            rest["peak_rss_mb"]["max"] <= 60)
+        row("agent CPU at rest, no traffic (median)", "-", fmt(rest["cpu_core_pct"], 1, "% of a core"), None)
+    paced = sorted((paced_rate(s), s) for s, a in analysis.items() if paced_rate(s) and worst_completeness(a["states"].get("full")) is not None)
+    if paced:
+        aimed, scenario = paced[-1]
+        state = analysis[scenario]["states"]["full"]
+        row(f"completeness at the highest paced rate, {state['rps']['median']:.0f} req/s reached of {aimed} aimed (worst run, both directions)",
+            "100.000%, zero drops", f"{100 * worst_completeness(state):.3f}%, loss counters total {sum(state['loss_counters'].values())}", complete(state))
+        held = [(a, s) for a, s in paced if complete(analysis[s]["states"]["full"])]
+        row("highest paced rate complete in every run (100.000%, zero drops)", "-",
+            f"{held[-1][0]} req/s aimed, {analysis[held[-1][1]]['states']['full']['rps']['median']:.0f} reached" if held else "none", None)
     rows += after_vs_before_rows(analysis)
     return rows
+
+
+def curve_rows(analysis, points, unit="req/s"):
+    """A curve's table: per point, throughput without and with the agent, loss, CPU of the agent and influxd, completeness."""
+    rows = [f"| point | scenario | none {unit} | full {unit} | loss full | agent CPU-s per million | agent % of a core | socket filter CPU-s per million "
+            "| influxd CPU-s per million | influxd % of a core | completeness (worst run) | loss counters (sum over runs) |", "|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    for label, scenario in points:
+        a = analysis[scenario]
+        none, full = a["states"].get("none", {}), a["states"].get("full", {})
+        worst = worst_completeness(full)
+        counters = ", ".join(f"{k}={v}" for k, v in sorted(full.get("loss_counters", {}).items()) if v) or "all zero"
+        rows.append(f"| {label} | {scenario} | {fmt(none.get('rps'), 0)} | {fmt(full.get('rps'), 0)} | {fmt(a.get('loss_full'), 1, '%')} "
+                    f"| {fmt(full.get('cpu_s_per_million'), 2)} | {fmt(full.get('cpu_core_pct'), 0, '%')} | {fmt(full.get('filter_cpu_s_per_million'), 2)} "
+                    f"| {fmt(full.get('influxd_cpu_s_per_million'), 2)} "
+                    f"| {fmt(full.get('influxd_core_pct'), 0, '%')} | {'-' if worst is None else f'{100 * worst:.3f}%'} | {counters} |")
+    return rows
+
+
+def plot_data(analysis):
+    """What plots.py draws: per curve, its points' labels and the medians and ranges of each figure."""
+    figures = {"loss": ("loss_full", None), "agent_cpu_s_per_million": ("full", "cpu_s_per_million"),
+               "filter_cpu_s_per_million": ("full", "filter_cpu_s_per_million"),
+               "influxd_cpu_s_per_million": ("full", "influxd_cpu_s_per_million"), "agent_core_pct": ("full", "cpu_core_pct"),
+               "influxd_core_pct": ("full", "influxd_core_pct")}
+    data = {}
+    for name, points in curves(list(analysis)).items():
+        series = {}
+        for figure, (key, state_key) in figures.items():
+            values = [analysis[s].get(key) if state_key is None else analysis[s]["states"].get(key, {}).get(state_key) for _, s in points]
+            series[figure] = [v and [v["median"], v["min"], v["max"]] for v in values]
+        data[name] = {"title": CURVE_TITLES[name], "labels": [label for label, _ in points], "series": series}
+    return data
+
+
+def draw_plots(analysis, directory):
+    """One SVG per curve, drawn by plots.py with Debian's python3 (matplotlib from python3-matplotlib; the python3 on
+    PATH may be another interpreter without Debian's modules)."""
+    data = plot_data(analysis)
+    if not data:
+        return {}
+    os.makedirs(directory, exist_ok=True)
+    with tempfile.NamedTemporaryFile("w", suffix=".json") as f:
+        json.dump(data, f)
+        f.flush()
+        run([DEBIAN_PYTHON, os.path.join(os.path.dirname(os.path.abspath(__file__)), "plots.py"), f.name, directory])
+    return {name: os.path.join(directory, f"{name}.svg") for name in data}
 
 
 def after_vs_before_rows(analysis):
@@ -703,7 +1032,7 @@ def after_vs_before_rows(analysis):
     return rows
 
 
-def write_report(path, args, info, analysis, micro, baseline, command, generated):
+def write_report(path, args, info, analysis, micro, baseline, command, generated, plots):
     # States with an agent, in the order of the cost table; `before` only when the run had it.
     agents = [state for state in ("full", "before") if any(state in a["states"] for a in analysis.values())]
     before = ("**before** (in every scenario: the agent published from " + (f"commit {args.before_commit}" if args.before_commit else "an older commit")
@@ -724,23 +1053,34 @@ def write_report(path, args, info, analysis, micro, baseline, command, generated
         "",
         "## Method",
         "",
-        "Two network-namespace pods on a bridge; nginx (one worker, sendfile, no access log) in one, wrk (one thread) in the other, "
-        "all on the same cores as the agent and InfluxDB. States: **none** (no agent), **idle** (the agent's socket filter on both "
+        "Network-namespace pods on a bridge; nginx (one worker, sendfile, no access log) in the server pod, wrk (one thread) in the client pod, "
+        "all on the same cores as the agent and InfluxDB. States: **none** (no agent), **idle** (the agent's socket filter on the observed "
         "pods' veths and a user-space loop that only consumes the ring buffer: the kernel-side cost), **full** (the published agent: "
         f"capture, HTTP parser, R.E.D., call log, static metadata, InfluxDB 1.x sink to a local influxd), {before}and in "
         f"{PRIMARY_SCENARIO} also **redonly** (the same agent without the call log). "
-        f"{args.reps} repetitions; in each, every scenario runs every state, in alternating order, {args.duration} s per run after a "
+        + ("**unsampled** is the full agent with a call-log point for every exchange (`CallLog:Sampling:Enabled` false); **full** keeps "
+           "every error and slow call and a weighted budget of the rest. " if "unsampled" in args.states else "")
+        + f"{args.reps} repetitions; in each, every scenario runs every state, in alternating order, {args.duration} s per run after a "
         f"{args.warmup} s warm-up ({args.agent_warmup} s with the agent or the filter attached: a node agent runs for days, so its JIT start-up is not a per-request cost). Loss and added latency are paired within a repetition; figures are median (min to max).",
         "",
-        f"- agent CPU: utime+stime of the agent process over the measured run plus {args.settle} s, divided by the requests nginx served in the run;",
+        f"- agent CPU: utime+stime of the agent process over the measured run plus {args.settle} s, divided by the requests the server served in the run "
+        "(CPU-s per million), or by the wall time of the run plus the settle time (% of a core);",
         "- peak RSS: the agent's VmHWM; peak private: the largest RssAnon + RssShmem sampled every 0.2 s in the run (VmHWM also counts "
-        "the runtime's and plugins' mapped files, which are shared and reclaimable, and the ring buffer twice, since it is mapped twice);",
+        "the runtime's and plugins' mapped files, which are shared and reclaimable, and the ring buffer twice, since it is mapped twice); "
+        f"at rest: `{REST_SCENARIO}`, the full agent observing both pods for {args.agent_warmup + args.duration} s without any traffic;",
         "- socket filter: run time per program run and per request from the kernel's BPF statistics (`kernel.bpf_stats_enabled`, "
-        "on during the whole benchmark); this kernel time is charged to nginx's and wrk's soft interrupts, not to the agent;",
+        "on during the whole benchmark); this kernel time is charged to the pods' soft interrupts, not to the agent;",
         "- InfluxDB's CPU is shown separately: it runs on the same cores, so it is part of the loss;",
-        "- completeness: requests in the agent's R.E.D. output in InfluxDB (`http_red`, route level) per direction, divided by the requests "
-        "nginx counted (stub_status) while the agent ran; `in` is seen on the server pod's veth, `out` on the client's;",
-        f"- the `rate` scenario paces wrk (each connection waits {RATE_PACE_MS} ms after each response; the number of connections is rescaled after every run, warm-ups included, towards {args.rate} req/s): wrk has no fixed-rate mode, so the rate reached is shown.",
+        "- completeness: requests in the agent's R.E.D. output in InfluxDB (`<protocol>_red`, resource level) per direction, divided by the "
+        "requests the server counted while the agent ran (nginx's stub_status, dnsmasq's queries answered, MariaDB's `Questions`, each read "
+        "where no capture sees it); `in` is seen on the server pod's veth, `out` on the client's;",
+        f"- `rate<N>k` scenarios pace wrk (each connection waits {RATE_PACE_MS} ms after each response; the number of connections is rescaled "
+        "after every run, warm-ups included, towards N thousand req/s): wrk has no fixed-rate mode, so the rate reached is shown;",
+        f"- `pods<N>` scenarios: N client pods, each with its own veth and its own wrk (one thread), {POD_CURVE_CONNECTIONS} keep-alive "
+        "connections in all spread over them, started together; the agent observes the server pod and those N;",
+        f"- `{DNS_SCENARIO}`: dnsperf (8 sockets, up to 100 queries in flight) asking dnsmasq for {len(DNS_NAMES)} names of a local zone in turn, "
+        f"with the DNS plugin; `{MYSQL_SCENARIO}`: mysqlslap, `SELECT 1` from {MYSQL_CONCURRENCY} connections against MariaDB, with the "
+        "MySQL plugin (mysqlslap runs a number of statements: sized from the previous run's rate to last about the run's duration).",
         "",
         "## Targets",
         "",
@@ -748,6 +1088,22 @@ def write_report(path, args, info, analysis, micro, baseline, command, generated
         "|---|---|---|---|",
         *target_rows(analysis),
         "",
+    ]
+    found = curves(list(analysis))
+    if found:
+        lines += ["## How the cost grows", "",
+                  "The agent (`full`) against `none` in the same repetition, per point of each curve; the 20B/ka50 scenario is the "
+                  "saturation point of the rate curve and the first point of the connections curve.", ""]
+        for name, points in found.items():
+            lines += [f"### Against the {CURVE_TITLES[name]}", "", *curve_rows(analysis, points), ""]
+            if name in plots:
+                lines += [f"![{name} curve: loss and CPU]({os.path.relpath(plots[name], os.path.dirname(os.path.abspath(path)))})", ""]
+    protocols = [s for s in (DNS_SCENARIO, MYSQL_SCENARIO) if s in analysis]
+    if protocols:
+        lines += ["## DNS and MySQL", "",
+                  "Queries (DNS) and statements (MySQL) per second instead of requests; the agent's CPU per million of them.", "",
+                  *curve_rows(analysis, [("DNS queries" if s == DNS_SCENARIO else "MySQL statements", s) for s in protocols], "per s"), ""]
+    lines += [
         "## Throughput and latency",
         "",
     ]
@@ -786,7 +1142,7 @@ def write_report(path, args, info, analysis, micro, baseline, command, generated
                          f"| {fmt(st['filter_ns_per_run'], 0)} | {fmt(st['peak_rss_mb'], 0)} |")
     counter_names = sorted({k for a in analysis.values() for st in a["states"].values() for k in st.get("loss_counters", {})})
     lines += ["", "Loss counters read (all runs): " + ", ".join(f"`{n}`" for n in counter_names) + ".",
-              f"wrk socket errors and non-2xx answers, all runs: {sum(a['socket_errors'] for a in analysis.values())}."]
+              f"Load generator errors (wrk socket errors and non-2xx answers, dnsperf lost queries and answers other than NOERROR), all runs: {sum(a['socket_errors'] for a in analysis.values())}."]
     compared_runs = {scenario: a["after_vs_before"] for scenario, a in analysis.items() if a.get("after_vs_before")}
     if compared_runs:
         lines += ["", "### The capture platform against the HTTP-only agent",
@@ -812,7 +1168,7 @@ def write_report(path, args, info, analysis, micro, baseline, command, generated
         baseline_settings = {"states": STATES, **baseline["settings"]}  # runs from before --states had these
         changed = [f"`{k}` {baseline_settings.get(k, 'absent')} -> {vars(args).get(k, 'absent')}"
                    for k in sorted(set(baseline_settings) | set(vars(args)))
-                   if k not in ("agent", "before_agent", "loader", "output", "results", "baseline", "report_only") and baseline_settings.get(k) != vars(args).get(k)]
+                   if k not in ("agent", "before_agent", "loader", "output", "results", "baseline", "report_only", "plots") and baseline_settings.get(k) != vars(args).get(k)]
         if changed:
             lines[-2:-2] = ["Settings that differ from the baseline run: " + ", ".join(changed) + ". (Without `agent_warmup`, runs with the agent "
                             "had the same warm-up as runs without it, so more of its JIT start-up fell into the measured window.)", ""]
@@ -833,8 +1189,29 @@ def write_report(path, args, info, analysis, micro, baseline, command, generated
         lines += ["", "## Micro-benchmarks (BenchmarkDotNet, short job, in process)", ""]
         for table in micro:
             lines += [table, ""]
+    lines += ["", *other_sections(path)]
     with open(path, "w") as f:
         f.write("\n".join(lines).rstrip() + "\n")
+
+
+# The "## " sections this script writes; the others in BENCHMARKS.md (the profiler's, written by profiler_cost.py, and
+# notes of other measurements) are kept as they are, after these.
+OWN_SECTIONS = ("Machine and versions", "Method", "Targets", "How the cost grows", "DNS and MySQL", "Throughput and latency",
+                "Cost and completeness of the agent", "Against the baseline run", "Micro-benchmarks")
+
+
+def other_sections(path):
+    """The lines of the sections of the existing report that this script does not write."""
+    if not os.path.exists(path):
+        return []
+    kept, keeping = [], False
+    with open(path) as f:
+        for line in f.read().splitlines():
+            if line.startswith("## "):
+                keeping = not line[3:].startswith(OWN_SECTIONS)
+            if keeping:
+                kept.append(line)
+    return kept
 
 
 def interrupt(signum, frame):
@@ -844,16 +1221,24 @@ def interrupt(signum, frame):
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--full", action="store_true", help="every size with every client mode, 10 s runs")
-    parser.add_argument("--scenarios", nargs="+", help=f"SIZE/CLIENT items; sizes {list(SIZES)}, clients {list(CLIENTS)} or rate")
-    parser.add_argument("--states", nargs="+", default=STATES, choices=STATES + ["redonly", "prometheus", *TC_STATES],
+    parser.add_argument("--scenarios", nargs="+", help=f"SIZE/CLIENT items (sizes {list(SIZES)}, clients {list(CLIENTS)}, rate<N>k, pods<N>), "
+                        f"{DNS_SCENARIO}, {MYSQL_SCENARIO}, {REST_SCENARIO}; replaces the default list and the curves' own scenarios")
+    parser.add_argument("--states", nargs="+", default=STATES, choices=STATES + ["redonly", "unsampled", "prometheus", *TC_STATES],
                         help="states to compare (default none idle full, plus redonly in 20B/ka50; redonly: the full agent without the call log; "
                         "idle-tc, full-tc: idle and full with the capture as tc filters)")
-    parser.add_argument("--reps", type=int, default=5, help="repetitions (default 5)")
-    parser.add_argument("--duration", type=int, help="seconds per measured wrk run (default 8, 10 with --full)")
+    parser.add_argument("--call-log-per-second", type=int, help="the call log's sampling budget (CallLog:Sampling:PerSecond) in the agent states; default: the agent's")
+    parser.add_argument("--reps", type=int, default=3, help="repetitions (default 3)")
+    parser.add_argument("--duration", type=int, help="seconds per measured run (default 6, 10 with --full)")
     parser.add_argument("--warmup", type=int, default=1, help="seconds of wrk before each measured run")
     parser.add_argument("--agent-warmup", type=int, default=3, help="seconds of wrk before each measured run with the agent or the filter attached")
     parser.add_argument("--settle", type=int, default=2, help="seconds the agent's CPU is still counted after wrk ends")
-    parser.add_argument("--rate", type=int, default=20000, help="requests/s aimed at by the rate scenario (0: no rate scenario)")
+    parser.add_argument("--rates", type=int, nargs="*", default=DEFAULT_RATES, help="thousands of req/s of the rate curve's paced points "
+                        f"(default {' '.join(map(str, DEFAULT_RATES))}; none: no rate curve)")
+    parser.add_argument("--rate", type=int, help="the older single paced point, in req/s (0: none); replaced by --rates")
+    parser.add_argument("--pods", type=int, nargs="*", default=DEFAULT_POD_COUNTS, help="client pod counts of the pods curve "
+                        f"(default {' '.join(map(str, DEFAULT_POD_COUNTS))}, at most 200; none: no pods curve)")
+    parser.add_argument("--no-protocols", action="store_true", help=f"skip {DNS_SCENARIO} and {MYSQL_SCENARIO}")
+    parser.add_argument("--plots", default=os.path.join(os.path.dirname(os.path.abspath(__file__)), "plots"), help="where the curves' SVGs go")
     parser.add_argument("--agent", default=os.path.join(ARTIFACTS, "agent"), help="the published agent's folder")
     parser.add_argument("--loader", default=os.path.join(ARTIFACTS, "bin", "Kubebpf.Benchmarks", "release", "Kubebpf.Benchmarks.dll"))
     parser.add_argument("--before-agent", metavar="DIR", help="an older published agent's folder (the HTTP-only agent), run as state `before` "
@@ -875,17 +1260,29 @@ def main():
             with open(args.baseline) as f:
                 baseline = json.load(f)
         settings = argparse.Namespace(**{**vars(args), **saved["settings"]})
-        write_report(args.output, settings, saved["machine"], analyse(saved["runs"]), saved.get("micro", []), baseline,
-                     saved.get("command", "sudo ./build.sh --target=Benchmark" + (" --full=true" if settings.full else "")), saved["generated"])
+        analysis = analyse(saved["runs"])
+        write_report(args.output, settings, saved["machine"], analysis, saved.get("micro", []), baseline,
+                     saved.get("command", "sudo ./build.sh --target=Benchmark" + (" --full=true" if settings.full else "")), saved["generated"],
+                     draw_plots(analysis, args.plots))
         log(f"wrote {args.output}")
         return
-    args.duration = args.duration or (10 if args.full else 8)
+    args.duration = args.duration or (10 if args.full else 6)
     scenarios = args.scenarios or (FULL_SCENARIOS if args.full else DEFAULT_SCENARIOS)
-    if args.rate and not args.scenarios:
-        scenarios = scenarios + ["20B/rate"]
+    if args.rate is not None:
+        args.rates = [args.rate // 1000] if args.rate >= 1000 else []
+    if not args.scenarios:
+        scenarios = (scenarios + [f"20B/rate{rate}k" for rate in args.rates] + [f"20B/pods{count}" for count in args.pods]
+                     + ([] if args.no_protocols else [DNS_SCENARIO, MYSQL_SCENARIO]) + [REST_SCENARIO])
+    if any((pod_count(s) or 0) > 200 for s in scenarios):
+        sys.exit("overhead.py: pods<N> takes 1 to 200 pods (one /24 for all of them)")
     if os.geteuid() != 0:
         sys.exit("overhead.py: run as root (network namespaces, eBPF)")
-    for tool in ("ip", "nginx", "wrk", "influxd", "curl", "dotnet"):
+    tools = ["ip", "nginx", "wrk", "influxd", "curl", "dotnet", DEBIAN_PYTHON]
+    if DNS_SCENARIO in scenarios:
+        tools += ["dnsmasq", "dnsperf", "dig"]
+    if MYSQL_SCENARIO in scenarios:
+        tools += ["mariadbd", "mariadb-install-db", "mysqlslap"]
+    for tool in tools:
         if not shutil.which(tool):
             sys.exit(f"overhead.py: {tool} is missing; ./build.sh installs what the benchmark needs")
     for path in (os.path.join(args.agent, "kubebpf"), args.loader):
@@ -899,14 +1296,14 @@ def main():
     # Options that only name places on this machine are left out of the report (and the before commit is in the command).
     shown, skip = [], False
     for argument in sys.argv[1:]:
-        if skip or argument in ("--agent", "--loader", "--output", "--results", "--baseline", "--before-agent", "--before-commit"):
+        if skip or argument in ("--agent", "--loader", "--output", "--results", "--baseline", "--before-agent", "--before-commit", "--plots"):
             skip = not skip
             continue
         shown.append(argument)
     if shown and shown != ["--full"]:
         command += " (this run: overhead.py " + " ".join(shown) + ")"
     work = tempfile.mkdtemp(prefix="kubebpf-overhead-")
-    bench = Bench(args, work)
+    bench = Bench(args, work, scenarios)
     signal.signal(signal.SIGTERM, interrupt)
     try:
         started, load_before = time.monotonic(), os.getloadavg()[1]
@@ -930,10 +1327,10 @@ def main():
     generated = f"{datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC"
     with open(args.results, "w") as f:
         json.dump({"generated": generated, "machine": info,
-                   "settings": {k: v for k, v in vars(args).items() if k not in ("agent", "before_agent", "loader", "output", "results", "baseline")},
+                   "settings": {k: v for k, v in vars(args).items() if k not in ("agent", "before_agent", "loader", "output", "results", "baseline", "plots")},
                    "micro": micro, "command": command,
                    "analysis": analysis, "runs": results}, f, indent=1)
-    write_report(args.output, args, info, analysis, micro, baseline, command, generated)
+    write_report(args.output, args, info, analysis, micro, baseline, command, generated, draw_plots(analysis, args.plots))
     if not bench.kept_logs:
         shutil.rmtree(work, ignore_errors=True)
     log(f"wrote {args.output} and {args.results}" + (f"; logs kept in {work}" if bench.kept_logs else ""))

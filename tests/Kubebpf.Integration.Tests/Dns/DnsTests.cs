@@ -28,7 +28,9 @@ public sealed class DnsTests(InfluxDbServer influx, PrometheusServer prometheus,
         // The walker pod's own resolv.conf, seen by a long-lived process of the pod as Kubernetes pods' containers see theirs.
         scenario.Pods.WriteResolvConf(walker, $"nameserver {resolver.Pod.IPv4}\nsearch {string.Join(' ', SearchList)}\noptions ndots:5 attempts:1\n");
         scenario.Pods.Start(walker, "sleep", "infinity");
-        await scenario.StartAgentAsync(WithPrometheus(DnsPlugin()));
+        var plugins = WithPrometheus(DnsPlugin());
+        plugins["Red"] = AgentScenario.RedLoggingEveryCall; // loops of dig, each query checked against the resolver's log
+        await scenario.StartAgentAsync(plugins);
 
         // The first walk makes the agent read the walker's resolv.conf (in the background); the measured walk follows.
         NetworkPods.Exec(walker, "getent hosts warmup.kb.test", check: false);
@@ -229,6 +231,8 @@ public sealed class DnsTests(InfluxDbServer influx, PrometheusServer prometheus,
 
         var red = await scenario.LastAgentMetricsAsync("Red");
         Assert.Equal(collapsed, red["routes_collapsed"]);
+        // Every random name is NXDOMAIN, an error: the call-log policy keeps each one, however fast they come.
+        Assert.Equal(0, red["call_log_sampled_out"]);
         var growth = rss[^1].Bytes - rss[0].Bytes;
         Assert.True(client.WaitForExit(30_000) && client.ExitCode == 0, "the random-name client ended without error");
         output.WriteLine($"agent RSS after {string.Join(", ", rss.Select(r => $"{r.Names} names: {r.Bytes / 1048576.0:0.0} MiB"))}; names kept as tags (client, resolver): {string.Join(", ", kept)}; routes_collapsed {red["routes_collapsed"]}");

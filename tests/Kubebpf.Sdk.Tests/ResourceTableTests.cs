@@ -1,11 +1,12 @@
-using Kubebpf.Red.Resources;
 using Kubebpf.Sdk.Protocols;
-using static Kubebpf.Red.Tests.Exchanges;
 
-namespace Kubebpf.Red.Tests;
+namespace Kubebpf.Sdk.Tests;
 
 public class ResourceTableTests
 {
+    // A numeric last segment becomes {id}: "/users/1" is "/users/{id}".
+    private static readonly ProtocolDescriptor HttpProtocol = new("http") { NormalizeResource = NumericLastSegmentAsId };
+
     [Fact]
     public void Hands_out_one_string_instance_per_normalised_resource()
     {
@@ -57,5 +58,17 @@ public class ResourceTableTests
             destination.Fill('x');
             return destination.Length + 10;
         }
+    }
+
+    private static int NumericLastSegmentAsId(ReadOnlySpan<char> path, Span<char> destination)
+    {
+        var last = path.LastIndexOf('/') + 1;
+        var numeric = last < path.Length && !path[last..].ContainsAnyExceptInRange('0', '9');
+        var kept = numeric ? path[..last] : path;
+        var length = Math.Min(kept.Length, destination.Length);
+        kept[..length].CopyTo(destination);
+        var id = numeric ? "{id}".AsSpan(0, Math.Min(4, destination.Length - length)) : [];
+        id.CopyTo(destination[length..]);
+        return length + id.Length;
     }
 }
