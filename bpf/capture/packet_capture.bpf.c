@@ -1,17 +1,21 @@
 // SPDX-License-Identifier: (MIT OR GPL-2.0)
-/* Socket filter on an AF_PACKET raw socket: copies TCP segments and UDP datagrams, IPv4 and IPv6, into the "packets"
+/* Packet capture, one source for two attachments: a socket filter on an AF_PACKET raw socket per interface
+ * (packet_capture), or tc clsact filters on the interface's ingress and egress hooks (capture_ingress,
+ * capture_egress). Both run capture() below, which copies TCP segments and UDP datagrams, IPv4 and IPv6, into the "packets"
  * ring buffer, each record a struct packet_event followed by its captured payload bytes. A TCP segment's payload (up
  * to max_segment_bytes) is copied whole when it may hold message heads throughout (it is short, or starts with a message
  * start the protocols declared), else its two ends, in records of at most CAPTURE_CHUNK_BYTES; segments without
  * payload are kept only when they carry SYN, FIN or RST. A UDP datagram is one record of at most CAPTURE_CHUNK_BYTES.
- * The filter returns 0, so the raw socket itself never queues a packet: the ring buffer is the only output, and it
- * never wakes user space (BPF_RB_NO_WAKEUP), which drains it on a timer. */
+ * The socket filter returns 0, so the raw socket itself never queues a packet; the tc filters return TC_ACT_UNSPEC,
+ * so traffic passes unchanged and the hook's next filter (another tool's) still runs: TC_ACT_OK would end the chain. The ring buffer is the only output, and it never wakes user space (BPF_RB_NO_WAKEUP),
+ * which drains it on a timer. */
 #include <linux/bpf.h>
 #include <linux/if_ether.h>
 #include <linux/if_packet.h>
 #include <linux/in.h>
 #include <linux/ip.h>
 #include <linux/ipv6.h>
+#include <linux/pkt_cls.h>
 #include <linux/tcp.h>
 #include <linux/udp.h>
 #include <bpf/bpf_helpers.h>
@@ -83,6 +87,26 @@ static __always_inline void count(__u32 index)
         *value += 1; /* per-CPU slot: no atomic needed */
 }
 
+/* Headers are read from at most this offset straight from packet memory (tc); beyond it, or past the linear part,
+ * with bpf_skb_load_bytes. Ethernet, a VLAN tag, IPv6 and its extension headers stay well below it. */
+#define MAX_DIRECT_OFFSET 512
+
+/* Reads len (a constant) header bytes at off into to. tc programs read packet memory directly while it holds them
+ * (the linear part, where the stack keeps headers): no helper call, the cheapest read. Socket filters may not, and
+ * bytes past the linear part need the helper in both. Returns 0 or a negative errno. */
+static __always_inline int load(struct __sk_buff *skb, __u32 off, void *to, const __u32 len, const int direct)
+{
+    if (direct && off <= MAX_DIRECT_OFFSET) {
+        void *data = (void *)(long)skb->data;
+        void *data_end = (void *)(long)skb->data_end;
+        if (data + off + len <= data_end) {
+            __builtin_memcpy(to, data + off, len);
+            return 0;
+        }
+    }
+    return bpf_skb_load_bytes(skb, off, to, len);
+}
+
 /* Extension headers that may stand between an IPv6 header and a TCP/UDP header. */
 static __always_inline int is_ipv6_extension(__u8 nexthdr)
 {
@@ -97,7 +121,7 @@ static __always_inline int may_carry_transport(__u8 nexthdr)
 
 /* Walks the IPv6 extension headers from *off. Returns IPPROTO_TCP or IPPROTO_UDP with *off at that header, or 0 when
  * the packet is to be ignored (counted when it may carry TCP/UDP we cannot parse). */
-static __always_inline __u8 skip_ipv6_extensions(struct __sk_buff *skb, __u8 nexthdr, __u32 *off)
+static __always_inline __u8 skip_ipv6_extensions(struct __sk_buff *skb, __u8 nexthdr, __u32 *off, const int direct)
 {
     for (int i = 0; i < IPV6_MAX_EXTENSIONS; i++) {
         if (nexthdr == IPPROTO_TCP || nexthdr == IPPROTO_UDP)
@@ -112,7 +136,7 @@ static __always_inline __u8 skip_ipv6_extensions(struct __sk_buff *skb, __u8 nex
             __u8 len;
             __be16 frag_off;
         } ext;
-        if (bpf_skb_load_bytes(skb, *off, &ext, sizeof(ext)) < 0)
+        if (load(skb, *off, &ext, sizeof(ext), direct) < 0)
             return 0;
         if (nexthdr == IPPROTO_FRAGMENT) {
             if (ext.frag_off & bpf_htons(IP6_OFFSET | IP6_MF)) {
@@ -150,12 +174,12 @@ static __always_inline int looks_like_text(__u64 start)
 /* Whether the TCP payload at off (longer than CAPTURE_WHOLE_SEGMENT_BYTES) is copied whole: it starts with a declared message start, so
  * that message heads may lie anywhere in it (pipelined, or one longer than a chunk). A segment starting elsewhere
  * lies inside a body: text or binary, only its ends matter. */
-static __always_inline int copies_whole(struct __sk_buff *skb, __u32 off)
+static __always_inline int copies_whole(struct __sk_buff *skb, __u32 off, const int direct)
 {
     if (whole_binary_segments)
         return 1;
     __u64 start;
-    if (bpf_skb_load_bytes(skb, off, &start, sizeof(start)) < 0)
+    if (load(skb, off, &start, sizeof(start), direct) < 0)
         return 1;
     for (__u32 i = 0; i < CAPTURE_MAX_MESSAGE_STARTS; i++) {
         if (i >= message_start_count)
@@ -216,49 +240,72 @@ static __always_inline void emit(struct __sk_buff *skb, struct staging *st, __u3
 }
 
 /* Fills the header fields every record of this packet shares but the addresses. */
-static __always_inline void stamp(struct packet_event *ev, struct __sk_buff *skb, __u8 protocol)
+static __always_inline void stamp(struct packet_event *ev, struct __sk_buff *skb, __u8 protocol, __u8 pkt_type)
 {
     ev->timestamp_ns = bpf_ktime_get_ns();
     ev->ifindex = skb->ifindex;
-    ev->pkt_type = skb->pkt_type;
+    ev->pkt_type = pkt_type;
     ev->protocol = protocol;
 }
 
-SEC("socket")
-int packet_capture(struct __sk_buff *skb)
-{
-    /* Loopback shows every packet twice (outgoing, then incoming): keep the incoming copy. */
-    if (skb->ifindex == LOOPBACK_IFINDEX && skb->pkt_type == PACKET_OUTGOING)
-        return 0;
+/* Ethernet, IPv4 without options and the TCP header, as one read fills them: the two bytes of padding keep the IP
+ * and TCP words aligned on the stack, which the verifier requires. */
+struct common_headers {
+    __u8 pad[2];
+    __u8 macs[12];
+    __be16 proto;
+    struct iphdr ip;
+    union {
+        struct tcphdr tcp;
+        struct udphdr udp;
+    } l4;
+};
 
+/* Copies the packet in skb (starting with its Ethernet header) to the ring; pkt_type is the skb's, or PACKET_OUTGOING
+ * for a packet leaving the interface; direct: the program may read packet memory (tc). */
+static __always_inline void capture(struct __sk_buff *skb, __u8 pkt_type, const int direct)
+{
     __u32 key = 0;
     struct staging *st = bpf_map_lookup_elem(&scratch, &key);
     if (!st)
-        return 0;
+        return;
     struct packet_event *ev = &st->hdr;
     __builtin_memset(ev, 0, sizeof(*ev));
 
+    /* A socket filter reads the usual packet's headers, untagged Ethernet, IPv4 without options and TCP or UDP, in one
+     * helper call instead of three; others (ARP, VLAN tags, IPv6, IP options, packets shorter than these headers)
+     * header by header, as tc programs read all (straight from the packet: no call to save). */
+    struct common_headers h;
+    int common = !direct && bpf_skb_load_bytes(skb, 0, h.macs, sizeof(h) - sizeof(h.pad)) == 0;
     __u32 off = ETH_HLEN;
     __be16 proto;
-    if (bpf_skb_load_bytes(skb, 12, &proto, sizeof(proto)) < 0)
-        return 0;
+    if (common)
+        proto = h.proto;
+    else if (load(skb, 12, &proto, sizeof(proto), direct) < 0)
+        return;
     if (proto == bpf_htons(ETH_P_8021Q) || proto == bpf_htons(ETH_P_8021AD)) {
-        if (bpf_skb_load_bytes(skb, 16, &proto, sizeof(proto)) < 0)
-            return 0;
+        if (load(skb, 16, &proto, sizeof(proto), direct) < 0)
+            return;
         off += VLAN_HLEN;
+        common = 0;
     }
 
     __u32 ip_payload_end; /* offset of the end of the IP payload, from the IP header's length field */
     __u8 protocol;
     if (proto == bpf_htons(ETH_P_IP)) {
         struct iphdr ip;
-        if (bpf_skb_load_bytes(skb, off, &ip, sizeof(ip)) < 0)
-            return 0;
+        if (common && h.ip.ihl == 5) {
+            ip = h.ip;
+        } else {
+            common = 0; /* options (or a tag) move the transport header */
+            if (load(skb, off, &ip, sizeof(ip), direct) < 0)
+                return;
+        }
         if ((ip.protocol != IPPROTO_TCP && ip.protocol != IPPROTO_UDP) || ip.ihl < 5)
-            return 0;
+            return;
         if (ip.frag_off & bpf_htons(IP_MF | IP_OFFSET)) {
             count(COUNTER_UNSUPPORTED_IP);
-            return 0;
+            return;
         }
         __u32 tot_len = bpf_ntohs(ip.tot_len);
         /* tot_len 0: a BIG TCP (GSO) packet larger than 64 KiB; the skb length is authoritative. */
@@ -269,30 +316,33 @@ int packet_capture(struct __sk_buff *skb)
         protocol = ip.protocol;
         off += ip.ihl * 4;
     } else if (proto == bpf_htons(ETH_P_IPV6)) {
+        common = 0;
         struct ipv6hdr ip6;
-        if (bpf_skb_load_bytes(skb, off, &ip6, sizeof(ip6)) < 0)
-            return 0;
+        if (load(skb, off, &ip6, sizeof(ip6), direct) < 0)
+            return;
         off += sizeof(ip6);
         __u32 plen = bpf_ntohs(ip6.payload_len);
         ip_payload_end = plen ? off + plen : skb->len;
-        protocol = skip_ipv6_extensions(skb, ip6.nexthdr, &off);
+        protocol = skip_ipv6_extensions(skb, ip6.nexthdr, &off, direct);
         if (!protocol)
-            return 0;
+            return;
         __builtin_memcpy(ev->saddr, &ip6.saddr, 16);
         __builtin_memcpy(ev->daddr, &ip6.daddr, 16);
         ev->family = 6;
     } else {
-        return 0;
+        return;
     }
 
     /* Ethernet padding of short frames lies beyond the IP length; a truncated skb ends before it. */
     __u32 end = ip_payload_end < skb->len ? ip_payload_end : skb->len;
 
     if (protocol == IPPROTO_UDP) {
-        stamp(ev, skb, protocol);
+        stamp(ev, skb, protocol, pkt_type);
         struct udphdr udp;
-        if (bpf_skb_load_bytes(skb, off, &udp, sizeof(udp)) < 0)
-            return 0;
+        if (common)
+            udp = h.l4.udp;
+        else if (load(skb, off, &udp, sizeof(udp), direct) < 0)
+            return;
         off += sizeof(udp);
         __u32 available = end > off ? end - off : 0;
         __u32 udp_len = bpf_ntohs(udp.len);
@@ -307,18 +357,22 @@ int packet_capture(struct __sk_buff *skb)
             count(COUNTER_TRUNCATED);
         }
         emit(skb, st, off, len);
-        return 0;
+        return;
     }
 
     struct tcphdr tcp;
-    if (bpf_skb_load_bytes(skb, off, &tcp, sizeof(tcp)) < 0 || tcp.doff < 5)
-        return 0;
+    if (common)
+        tcp = h.l4.tcp;
+    else if (load(skb, off, &tcp, sizeof(tcp), direct) < 0)
+        return;
+    if (tcp.doff < 5)
+        return;
     __u8 flags = ((__u8 *)&tcp)[13];
     off += tcp.doff * 4;
     __u32 payload_len = end > off ? end - off : 0;
     if (payload_len == 0 && !(flags & (PACKET_SYN | PACKET_FIN | PACKET_RST)))
-        return 0; /* a pure ACK: about a third of the packets, so before the clock is read */
-    stamp(ev, skb, protocol);
+        return; /* a pure ACK: about a third of the packets, so before the clock is read */
+    stamp(ev, skb, protocol, pkt_type);
 
     __u32 limit = max_segment_bytes;
     if (limit > CAPTURE_MAX_SEGMENT_BYTES)
@@ -335,7 +389,7 @@ int packet_capture(struct __sk_buff *skb)
      * are copied: where the body may end and the next head begin, and where a head written behind a body's tail lands
      * when the stack coalesces the two. This keeps bodies from filling the ring and from costing the filter their
      * copy. The first record stands for the bytes between. */
-    if (copied > CAPTURE_WHOLE_SEGMENT_BYTES && !copies_whole(skb, off)) {
+    if (copied > CAPTURE_WHOLE_SEGMENT_BYTES && !copies_whole(skb, off, direct)) {
         __u32 end = body_end_bytes <= CAPTURE_BODY_END_BYTES ? CAPTURE_BODY_END_BYTES
                   : body_end_bytes <= 2 * CAPTURE_BODY_END_BYTES ? 2 * CAPTURE_BODY_END_BYTES
                   : CAPTURE_MAX_BODY_END_BYTES;
@@ -348,7 +402,7 @@ int packet_capture(struct __sk_buff *skb)
         ev->payload_len = payload_len - tail_start;
         ev->tcp_flags = flags & ~PACKET_SYN;
         emit_end(skb, st, off + tail_start, end);
-        return 0;
+        return;
     }
     __u32 records = copied ? (copied + CAPTURE_CHUNK_BYTES - 1) / CAPTURE_CHUNK_BYTES : 1;
 
@@ -367,7 +421,32 @@ int packet_capture(struct __sk_buff *skb)
         ev->tcp_flags = flags & ~((i ? PACKET_SYN : 0) | (last ? 0 : PACKET_FIN | PACKET_RST));
         emit(skb, st, off + done, len);
     }
+}
+
+SEC("socket")
+int packet_capture(struct __sk_buff *skb)
+{
+    __u8 pkt_type = skb->pkt_type;
+    /* Loopback shows every packet twice (outgoing, then incoming): keep the incoming copy. */
+    if (!(skb->ifindex == LOOPBACK_IFINDEX && pkt_type == PACKET_OUTGOING))
+        capture(skb, pkt_type, 0);
     return 0;
+}
+
+/* tc programs see the packet once per direction, with no clone; user space attaches capture_egress to every observed
+ * interface but loopback, whose packets it keeps as they come in. */
+SEC("tc")
+int capture_ingress(struct __sk_buff *skb)
+{
+    capture(skb, skb->pkt_type, 1);
+    return TC_ACT_UNSPEC;
+}
+
+SEC("tc")
+int capture_egress(struct __sk_buff *skb)
+{
+    capture(skb, PACKET_OUTGOING, 1);
+    return TC_ACT_UNSPEC;
 }
 
 char LICENSE[] SEC("license") = "Dual MIT/GPL";

@@ -31,10 +31,10 @@ internal sealed partial class CaptureProbe(
 
     private readonly TaskCompletionSource _attached = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    /// <summary>Socket filters on AF_PACKET sockets: CAP_NET_RAW besides CAP_BPF; no BTF, no tracefs.</summary>
-    public KernelFeatures RequiredKernelFeatures => KernelFeatures.RawSockets;
+    /// <summary>Socket filters on AF_PACKET sockets (CAP_NET_RAW) or tc filters (CAP_NET_ADMIN) besides CAP_BPF; no BTF, no tracefs.</summary>
+    public KernelFeatures RequiredKernelFeatures => options.RequiredKernelFeatures;
 
-    /// <summary>Completes once the socket filter is loaded and the capture started.</summary>
+    /// <summary>Completes once the capture program is loaded and the capture started.</summary>
     public Task Attached => _attached.Task;
 
     private CaptureCounters Last => Volatile.Read(ref _lastCounters).Value;
@@ -56,7 +56,7 @@ internal sealed partial class CaptureProbe(
             LogNoProtocols();
         }
 
-        LogStarted(string.Join(", ", capture.AttachedInterfaces.Order(StringComparer.Ordinal)), string.Join(", ", options.InterfacePatterns), names);
+        LogStarted(string.Join(", ", capture.AttachedInterfaces.Order(StringComparer.Ordinal)), string.Join(", ", options.InterfacePatterns), options.AttachesTc ? PacketCaptureOptions.TcAttach : PacketCaptureOptions.SocketAttach, names);
         LogWholeSegments(string.Join(" ", wholeSegments.Starts.Select(s => $"'{Printable(s)}'")), wholeSegments.TextStarts ? " and text starts (a protocol declares no message starts)" : "", wholeSegments.BodyEndBytes);
         var tracker = new FlowTracker(options.Flows, metrics, stream, datagram, resolver, batch => publisher.Publish(batch), batch => connections.Publish(batch),
             () => connections.HasSubscribers)
@@ -86,8 +86,8 @@ internal sealed partial class CaptureProbe(
         metrics.Gauge("attached_interfaces", "interfaces observed now", () => Last.AttachedInterfaces);
     }
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Capture attached to [{Interfaces}] (patterns: {Patterns}); protocols: [{Protocols}]")]
-    private partial void LogStarted(string interfaces, string patterns, string protocols);
+    [LoggerMessage(Level = LogLevel.Information, Message = "Capture attached to [{Interfaces}] (patterns: {Patterns}; attach: {Attach}); protocols: [{Protocols}]")]
+    private partial void LogStarted(string interfaces, string patterns, string attach, string protocols);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Segments longer than 8 KiB copied whole when they start with: {Starts}{Text}; of others the first and last {EndBytes} bytes")]
     private partial void LogWholeSegments(string starts, string text, int endBytes);

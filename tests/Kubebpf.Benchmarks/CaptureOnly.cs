@@ -4,8 +4,8 @@ using Microsoft.Extensions.Logging.Abstractions;
 namespace Kubebpf.Benchmarks;
 
 /// <summary>
-/// The overhead benchmark's "eBPF attached, user space idle" state: the agent's own socket filter on the given
-/// interfaces, and a drain that consumes every record without looking at it. Draining keeps the ring from filling,
+/// The overhead benchmark's "eBPF attached, user space idle" states: the agent's own capture program on the given
+/// interfaces (socket filters, or tc filters with <c>--attach tc</c>), and a drain that consumes every record without looking at it. Draining keeps the ring from filling,
 /// so the kernel side does exactly the work it does under the full agent (a full ring would make the filter cheaper);
 /// the filter copies whole the segments the full agent's would (HTTP's message starts).
 /// Runs until stdin closes or SIGINT/SIGTERM; prints one line once attached and the capture counters at exit.
@@ -14,11 +14,14 @@ internal static class CaptureOnly
 {
     public const string Command = "capture-only";
 
-    public static int Run(string[] interfaces)
+    public static int Run(string[] arguments)
     {
-        if (interfaces.Length == 0)
+        var (attach, interfaces) = arguments is ["--attach", var mode, .. var rest] ? (mode, rest) : (PacketCaptureOptions.SocketAttach, arguments);
+        var options = new PacketCaptureOptions { Attach = attach, Interfaces = interfaces };
+        var errors = options.Validate().ToList();
+        if (interfaces.Length == 0 || errors.Count > 0)
         {
-            Console.Error.WriteLine($"usage: {Command} INTERFACE_PATTERN...");
+            Console.Error.WriteLine($"usage: {Command} [--attach socket|tc] INTERFACE_PATTERN... {string.Join(" ", errors)}");
             return 2;
         }
 
@@ -33,7 +36,6 @@ internal static class CaptureOnly
             context.Cancel = true;
             stop.Cancel();
         });
-        var options = new PacketCaptureOptions { Interfaces = interfaces };
         using var capture = new PacketCapture(options, NullLogger.Instance, WholeSegmentRule.For([Http.HttpProtocol.Starts]));
         capture.Start();
         Console.WriteLine($"capture-only attached to {string.Join(", ", capture.AttachedInterfaces.Order(StringComparer.Ordinal))}");

@@ -31,7 +31,7 @@ internal sealed class FilterHarness : IDisposable
 {
     private readonly BpfObject _object;
     private readonly RingBufferReader _ring;
-    private readonly List<RawPacketSocket> _sockets = [];
+    private readonly List<IDisposable> _attachments = [];
     private readonly List<CapturedRecord> _records = [];
     private int _malformed;
 
@@ -50,15 +50,24 @@ internal sealed class FilterHarness : IDisposable
     /// <summary>Loads the filter with <paramref name="maxSegmentBytes"/> and attaches it to <paramref name="interfaces"/>.</summary>
     public static FilterHarness Attach(uint maxSegmentBytes, params string[] interfaces) => Attach(maxSegmentBytes, wholeBinarySegments: false, interfaces);
 
+    /// <summary>Loads the capture programs of <paramref name="attach"/> (socket or tc) and attaches them to <paramref name="interfaces"/>.</summary>
+    public static FilterHarness Attach(string attach, params string[] interfaces) =>
+        Create(PacketCaptureOptions.MaxSegmentBytesLimit, wholeBinarySegments: false, WholeSegmentRule.Text, attach, interfaces);
+
     /// <summary>Loads the filter with its two settings and the text rule, and attaches it to <paramref name="interfaces"/>.</summary>
     public static FilterHarness Attach(uint maxSegmentBytes, bool wholeBinarySegments, params string[] interfaces) =>
         Attach(maxSegmentBytes, wholeBinarySegments, WholeSegmentRule.Text, interfaces);
 
-    /// <summary>Loads the filter with its settings and attaches it to <paramref name="interfaces"/>.</summary>
-    public static FilterHarness Attach(uint maxSegmentBytes, bool wholeBinarySegments, WholeSegmentRule wholeSegments, params string[] interfaces)
+    /// <summary>Loads the socket filter with its settings and attaches it to <paramref name="interfaces"/>.</summary>
+    public static FilterHarness Attach(uint maxSegmentBytes, bool wholeBinarySegments, WholeSegmentRule wholeSegments, params string[] interfaces) =>
+        Create(maxSegmentBytes, wholeBinarySegments, wholeSegments, PacketCaptureOptions.SocketAttach, interfaces);
+
+    /// <summary>Loads the capture programs of <paramref name="attach"/> with their settings and attaches them to <paramref name="interfaces"/>.</summary>
+    private static FilterHarness Create(uint maxSegmentBytes, bool wholeBinarySegments, WholeSegmentRule wholeSegments, string attach, string[] interfaces)
     {
         KernelTest.RequireRoot();
-        KernelRequirements.Check(KernelFeatures.RawSockets).ThrowIfUnmet();
+        var tc = new PacketCaptureOptions { Attach = attach }.AttachesTc;
+        KernelRequirements.Check(tc ? KernelFeatures.TrafficControl : KernelFeatures.RawSockets).ThrowIfUnmet();
         var obj = OpenObject();
         FilterHarness? harness = null;
         try
@@ -67,11 +76,13 @@ internal sealed class FilterHarness : IDisposable
             obj.SetReadOnlyVariable("whole_binary_segments", [(byte)(wholeBinarySegments ? 1 : 0)]);
             wholeSegments.ApplyTo(obj);
             obj.SetMaxEntries(PacketCapture.RingBufferMapName, 8 << 20);
+            PacketCapture.SelectPrograms(obj, tc);
             obj.Load();
             harness = new FilterHarness(obj);
             foreach (var name in interfaces)
             {
-                harness._sockets.Add(RawPacketSocket.Open(name, obj.Program(PacketCapture.ProgramName)));
+                var index = int.Parse(File.ReadAllText($"/sys/class/net/{name}/ifindex"), System.Globalization.CultureInfo.InvariantCulture);
+                harness._attachments.Add(PacketCapture.Attach(obj, tc, index, name));
             }
 
             return harness;
@@ -114,9 +125,9 @@ internal sealed class FilterHarness : IDisposable
 
     public void Dispose()
     {
-        foreach (var socket in _sockets)
+        foreach (var attachment in _attachments)
         {
-            socket.Dispose();
+            attachment.Dispose();
         }
 
         _ring.Dispose();

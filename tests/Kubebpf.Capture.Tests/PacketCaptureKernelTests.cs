@@ -9,14 +9,16 @@ public sealed class PacketCaptureKernelTests
 {
     private const int Requests = 10;
 
-    [Fact]
-    public void Packets_arrive_with_direction_and_interface_name_on_both_pods_veths()
+    [Theory]
+    [InlineData(PacketCaptureOptions.SocketAttach)]
+    [InlineData(PacketCaptureOptions.TcAttach)]
+    public void Packets_arrive_with_direction_and_interface_name_on_both_pods_veths(string attach)
     {
         KernelTest.RequireRoot();
         using var pods = NetworkPods.Create(2);
         var (server, client) = (pods.Pods[0], pods.Pods[1]);
         using var nginx = PodNginx.Start(pods, server, """location / { return 200 "hello"; }""");
-        var options = new PacketCaptureOptions { Interfaces = [pods.Prefix + "h*"], PeerSideInterfaces = [pods.Prefix + "h*"], RingBufferBytes = 1 << 20 };
+        var options = new PacketCaptureOptions { Attach = attach, Interfaces = [pods.Prefix + "h*"], PeerSideInterfaces = [pods.Prefix + "h*"], RingBufferBytes = 1 << 20 };
         using var capture = new PacketCapture(options, new ListLogger());
         capture.Start();
         Assert.Equal([server.HostInterface, client.HostInterface], capture.AttachedInterfaces.Order());
@@ -50,12 +52,14 @@ public sealed class PacketCaptureKernelTests
         Assert.Equal((0UL, 0UL, 0L, 0L, 2), (counters.RingBufferFull, counters.Truncated, counters.DroppedRecords, counters.AttachFailures, counters.AttachedInterfaces));
     }
 
-    [Fact]
-    public void Rescans_attach_to_new_pods_and_release_vanished_ones()
+    [Theory]
+    [InlineData(PacketCaptureOptions.SocketAttach)]
+    [InlineData(PacketCaptureOptions.TcAttach)]
+    public void Rescans_attach_to_new_pods_and_release_vanished_ones(string attach)
     {
         KernelTest.RequireRoot();
         using var first = NetworkPods.Create(1);
-        var options = new PacketCaptureOptions { Interfaces = [first.Prefix + "h*"], RingBufferBytes = 1 << 16 };
+        var options = new PacketCaptureOptions { Attach = attach, Interfaces = [first.Prefix + "h*"], RingBufferBytes = 1 << 16 };
         using var capture = new PacketCapture(options, new ListLogger());
         capture.Start();
         Assert.Contains(first.Pods[0].HostInterface, capture.AttachedInterfaces);

@@ -1,4 +1,5 @@
 using Kubebpf.Capture.Capture;
+using Kubebpf.Sdk.Bpf;
 using Kubebpf.Testing;
 
 namespace Kubebpf.Capture.Tests;
@@ -53,4 +54,26 @@ public sealed class PacketCaptureOptionsTests
     [InlineData(65537, false)]
     public void MaxSegmentBytes_lies_between_0_and_64_KiB(int value, bool valid) =>
         Assert.Equal(valid, !new PacketCaptureOptions { MaxSegmentBytes = value }.Validate().Any());
+
+    [Theory]
+    [InlineData("socket", KernelFeatures.RawSockets)]
+    [InlineData("tc", KernelFeatures.TrafficControl)]
+    [InlineData("TC", KernelFeatures.TrafficControl)]
+    public void Each_attachment_asks_for_its_own_capability(string attach, KernelFeatures needed)
+    {
+        var options = new PacketCaptureOptions { Attach = attach };
+        Assert.Empty(options.Validate());
+        Assert.Equal(needed, options.RequiredKernelFeatures);
+    }
+
+    [Theory]
+    [InlineData("xdp")]
+    [InlineData("")]
+    public void An_unknown_attachment_is_refused_naming_the_choices(string attach)
+    {
+        var error = Assert.Single(new PacketCaptureOptions { Attach = attach }.Validate());
+        Assert.Equal(
+            $"Attach must be \"socket\" (a socket filter per interface, needs CAP_NET_RAW) or \"tc\" (tc clsact filters, needs CAP_NET_ADMIN), not \"{attach}\".",
+            error);
+    }
 }

@@ -19,14 +19,16 @@ public sealed class PacketFilterKernelTests(ITestOutputHelper output)
     private const int WholeSegmentBytes = WholeSegmentRule.WholeSegmentBytes;
 
     [Theory]
-    [InlineData(false)]
-    [InlineData(true)]
-    public void Every_request_and_response_head_reaches_the_ring_buffer_exactly_once_after_a_SYN_and_a_SYN_ACK(bool ipv6)
+    [InlineData(false, PacketCaptureOptions.SocketAttach)]
+    [InlineData(true, PacketCaptureOptions.SocketAttach)]
+    [InlineData(false, PacketCaptureOptions.TcAttach)]
+    [InlineData(true, PacketCaptureOptions.TcAttach)]
+    public void Every_request_and_response_head_reaches_the_ring_buffer_exactly_once_after_a_SYN_and_a_SYN_ACK(bool ipv6, string attach)
     {
         using var pods = NetworkPods.Create(2);
         var (server, client) = (pods.Pods[0], pods.Pods[1]);
         using var nginx = PodNginx.Start(pods, server, """location / { return 200 "hello"; }""");
-        using var filter = FilterHarness.Attach(WholeSegments, server.HostInterface);
+        using var filter = FilterHarness.Attach(attach, server.HostInterface);
 
         var url = ipv6 ? $"http://[{server.IPv6}]/" : $"http://{server.IPv4}/";
         NetworkPods.Exec(client, $"for i in $(seq {Requests}); do curl -sf -g -o /dev/null {url} || exit 1; done");

@@ -15,13 +15,15 @@ public sealed class PacketFilterUdpAndIpv6KernelTests
     private const int Size = 200;
 
     [Theory]
-    [InlineData(false)]
-    [InlineData(true)]
-    public void Every_datagram_is_one_record_with_its_whole_payload_each_way(bool ipv6)
+    [InlineData(false, PacketCaptureOptions.SocketAttach)]
+    [InlineData(true, PacketCaptureOptions.SocketAttach)]
+    [InlineData(false, PacketCaptureOptions.TcAttach)]
+    [InlineData(true, PacketCaptureOptions.TcAttach)]
+    public void Every_datagram_is_one_record_with_its_whole_payload_each_way(bool ipv6, string attach)
     {
         using var pods = NetworkPods.Create(2);
         var (server, client) = (pods.Pods[0], pods.Pods[1]);
-        using var filter = FilterHarness.Attach(PacketCaptureOptions.MaxSegmentBytesLimit, server.HostInterface);
+        using var filter = FilterHarness.Attach(attach, server.HostInterface);
 
         var answers = Exchange(pods, ipv6, Datagrams, Size);
         Assert.Equal(Enumerable.Repeat("pong", Datagrams), answers);
@@ -86,13 +88,15 @@ public sealed class PacketFilterUdpAndIpv6KernelTests
         Assert.Empty(filter.DrainUntil(_ => true, "a drain"));
     }
 
-    [Fact]
-    public void A_datagram_behind_an_ipv6_destination_options_header_is_captured_as_udp()
+    [Theory]
+    [InlineData(PacketCaptureOptions.SocketAttach)]
+    [InlineData(PacketCaptureOptions.TcAttach)]
+    public void A_datagram_behind_an_ipv6_destination_options_header_is_captured_as_udp(string attach)
     {
         const int count = 3;
         using var pods = NetworkPods.Create(2);
         var (server, client) = (pods.Pods[0], pods.Pods[1]);
-        using var filter = FilterHarness.Attach(PacketCaptureOptions.MaxSegmentBytesLimit, server.HostInterface);
+        using var filter = FilterHarness.Attach(attach, server.HostInterface);
 
         // The server says it received each datagram with the header: so it was on the wire.
         Assert.Equal(Enumerable.Repeat("pong+dstopts", count), Exchange(pods, ipv6: true, count, Size, "dstopts"));

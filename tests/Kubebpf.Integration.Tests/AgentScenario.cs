@@ -31,10 +31,11 @@ public sealed class AgentScenario : IAsyncDisposable
     private readonly InfluxDbServer _influx;
     private readonly string _workDirectory = Directory.CreateTempSubdirectory("kubebpf-e2e-").FullName;
 
-    private AgentScenario(InfluxDbServer influx, NetworkPods pods)
+    private AgentScenario(InfluxDbServer influx, NetworkPods pods, string? attach)
     {
         _influx = influx;
         Pods = pods;
+        Attach = attach;
         Database = "e2e_" + Guid.NewGuid().ToString("N")[..12];
         File.WriteAllText(MetadataFile, $"""
             workloads:
@@ -60,6 +61,9 @@ public sealed class AgentScenario : IAsyncDisposable
     }
 
     public NetworkPods Pods { get; }
+
+    /// <summary>The capture's <c>Attach</c> setting (<c>socket</c> or <c>tc</c>); null leaves the plugin's default.</summary>
+    public string? Attach { get; }
 
     public Pod Server => Pods.Pods[0];
 
@@ -87,7 +91,8 @@ public sealed class AgentScenario : IAsyncDisposable
     /// <summary>Creates the pods (this needs root: it fails, never skips, without it).</summary>
     /// <param name="influx">The InfluxDB server.</param>
     /// <param name="extraPods">Pods beyond the server and the client.</param>
-    public static AgentScenario Create(InfluxDbServer influx, int extraPods = 0) => new(influx, NetworkPods.Create(2 + extraPods));
+    /// <param name="attach">The capture's <c>Attach</c> setting, also in a Capture section the test passes; null for the default.</param>
+    public static AgentScenario Create(InfluxDbServer influx, int extraPods = 0, string? attach = null) => new(influx, NetworkPods.Create(2 + extraPods), attach);
 
     /// <summary>
     /// Starts the published agent with the Capture, Http, Red, StaticMetadata and InfluxDb plugins, flushing every
@@ -116,6 +121,13 @@ public sealed class AgentScenario : IAsyncDisposable
         foreach (var (name, settings) in extraPlugins ?? new Dictionary<string, object>())
         {
             plugins[name] = settings;
+        }
+
+        if (Attach is not null)
+        {
+            var capture = JsonSerializer.SerializeToNode(plugins["Capture"])!.AsObject();
+            capture["Attach"] = Attach;
+            plugins["Capture"] = capture;
         }
 
         var configuration = new

@@ -11,11 +11,13 @@ namespace Kubebpf.Integration.Tests;
 public sealed class ExactCountTests(InfluxDbServer influx)
 {
     [Theory]
-    [InlineData("IPv4")]
-    [InlineData("IPv6")]
-    public async Task Every_request_is_logged_once_per_side_with_its_method_status_and_peer(string family)
+    [InlineData("IPv4", "socket")]
+    [InlineData("IPv6", "socket")]
+    [InlineData("IPv4", "tc")]
+    [InlineData("IPv6", "tc")]
+    public async Task Every_request_is_logged_once_per_side_with_its_method_status_and_peer(string family, string attach)
     {
-        await using var scenario = AgentScenario.Create(influx);
+        await using var scenario = AgentScenario.Create(influx, attach: attach);
         using var nginx = PodNginx.Start(scenario.Pods, scenario.Server, TrafficPlan.NginxLocations);
         await scenario.StartAgentAsync();
 

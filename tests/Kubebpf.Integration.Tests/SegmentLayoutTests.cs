@@ -25,29 +25,36 @@ public sealed class SegmentLayoutTests(InfluxDbServer influx)
 
     private const int MegaByte = 1 << 20;
 
-    [Fact]
-    public async Task Sixty_four_pipelined_requests_in_one_write_are_all_seen()
+    /// <summary>Both attachments of the capture: each layout is counted exactly in each.</summary>
+    public static TheoryData<string> AttachModes => ["socket", "tc"];
+
+    [Theory]
+    [MemberData(nameof(AttachModes))]
+    public async Task Sixty_four_pipelined_requests_in_one_write_are_all_seen(string attach)
     {
         // Padded heads: the one write is about 13 KB, far past a single capture chunk.
         var requests = Enumerable.Range(0, 64).Select(i => i % 4 == 3 ? "/missing" : "/ok").ToList();
         await RunAsync(
+            attach,
             (scenario, _) => $"python3 {Script(PipelinedClient, scenario)} {scenario.Server.IPv4} 80 {string.Join(',', requests)} 150",
             [.. requests.Select(path => new PlannedRequest("GET", path, path == "/ok" ? 200 : 404))]);
     }
 
-    [Fact]
-    public async Task A_twelve_kilobyte_request_line_is_seen_with_its_whole_path()
+    [Theory]
+    [MemberData(nameof(AttachModes))]
+    public async Task A_twelve_kilobyte_request_line_is_seen_with_its_whole_path(string attach)
     {
         var path = "/long/" + new string('x', 12 * 1024);
-        var (calls, _) = await RunAsync((scenario, _) => $"curl -gsf -o /dev/null http://{scenario.Server.IPv4}{path}", [new("GET", path, 200)]);
+        var (calls, _) = await RunAsync(attach, (scenario, _) => $"curl -gsf -o /dev/null http://{scenario.Server.IPv4}{path}", [new("GET", path, 200)]);
         Assert.All(calls, c => Assert.Equal(path, c.Path));
     }
 
-    [Fact]
-    public async Task Responses_pipelined_in_one_write_are_all_paired()
+    [Theory]
+    [MemberData(nameof(AttachModes))]
+    public async Task Responses_pipelined_in_one_write_are_all_paired(string attach)
     {
         const int Requests = 40;
-        await using var scenario = AgentScenario.Create(influx);
+        await using var scenario = AgentScenario.Create(influx, attach: attach);
         var server = Script(BatchingServer, scenario);
         scenario.Pods.Start(scenario.Server, "python3", server, "8080", Requests.ToString(CultureInfo.InvariantCulture)); // the pods kill it
         PodSockets.WaitForListener(scenario.Server, 8080, TimeSpan.FromSeconds(10), () => "(batching server)");
@@ -65,13 +72,16 @@ public sealed class SegmentLayoutTests(InfluxDbServer influx)
     }
 
     [Theory]
-    [InlineData(false)]
-    [InlineData(true)]
-    public async Task Megabyte_bodies_between_heads_on_a_kept_alive_connection_lose_nothing(bool text)
+    [InlineData(false, "socket")]
+    [InlineData(true, "socket")]
+    [InlineData(false, "tc")]
+    [InlineData(true, "tc")]
+    public async Task Megabyte_bodies_between_heads_on_a_kept_alive_connection_lose_nothing(bool text, string attach)
     {
         // Binary (zeros) or text bodies: either way only the ends of a segment inside a body are copied.
         const int Each = 5;
         var (calls, capture) = await RunAsync(
+            attach,
             (scenario, body) =>
             {
                 var download = Enumerable.Repeat($"-gsf -o /dev/null http://{scenario.Server.IPv4}/big", Each);
@@ -88,26 +98,28 @@ public sealed class SegmentLayoutTests(InfluxDbServer influx)
         Assert.True(capture["packets"] < wholeRecords, $"{capture["packets"]} records: the bodies were copied whole");
     }
 
-    [Fact]
-    public async Task A_head_split_at_every_byte_boundary_is_seen_every_time()
+    [Theory]
+    [MemberData(nameof(AttachModes))]
+    public async Task A_head_split_at_every_byte_boundary_is_seen_every_time(string attach)
     {
         // One kept-alive connection; request k goes out as two writes split after byte k.
         const string Head = "GET /ok HTTP/1.1\\r\\nHost: server\\r\\nUser-Agent: split\\r\\n\\r\\n";
         var length = Head.Replace("\\r\\n", "..", StringComparison.Ordinal).Length;
         await RunAsync(
+            attach,
             (scenario, _) => $"python3 {Script(SplittingClient, scenario)} {scenario.Server.IPv4} 80 \"{Head}\"",
             [.. Enumerable.Repeat(new PlannedRequest("GET", "/ok", 200), length - 1)]);
     }
 
     /// <summary>
-    /// Starts nginx and the agent, runs the client command <paramref name="command"/> makes (given the scenario and the
+    /// Starts nginx and the agent (capture attached by <paramref name="attach"/>), runs the client command <paramref name="command"/> makes (given the scenario and the
     /// path of a file of <paramref name="bodyBytes"/>, by default 1 MiB of zeros) in the client pod, checks nginx
     /// answered <paramref name="expected"/> and that the call log holds each exactly once per side with no loss counted;
     /// returns the call log and the capture's last counters.
     /// </summary>
-    private async Task<(IReadOnlyList<CallLogPoint> Calls, IReadOnlyDictionary<string, long> Capture)> RunAsync(Func<AgentScenario, string, string> command, IReadOnlyList<PlannedRequest> expected, byte[]? bodyBytes = null)
+    private async Task<(IReadOnlyList<CallLogPoint> Calls, IReadOnlyDictionary<string, long> Capture)> RunAsync(string attach, Func<AgentScenario, string, string> command, IReadOnlyList<PlannedRequest> expected, byte[]? bodyBytes = null)
     {
-        await using var scenario = AgentScenario.Create(influx);
+        await using var scenario = AgentScenario.Create(influx, attach: attach);
         var body = Path.Combine(scenario.WorkDirectory, "body.bin");
         await File.WriteAllBytesAsync(body, bodyBytes ?? new byte[MegaByte]);
         var uploads = Directory.CreateDirectory(Path.Combine(scenario.WorkDirectory, "uploads")).FullName;

@@ -43,6 +43,7 @@ public sealed class CapabilitiesTests
     [InlineData(KernelFeatures.RawSockets, "CAP_NET_RAW (AF_PACKET sockets)")]
     [InlineData(KernelFeatures.PerfEvents, "CAP_PERFMON (perf events)")]
     [InlineData(KernelFeatures.TraceFs, "CAP_PERFMON (tracepoints)")]
+    [InlineData(KernelFeatures.TrafficControl, "CAP_NET_ADMIN (tc filters)")]
     public void Only_what_the_features_need_is_asked_for(KernelFeatures features, string missing)
     {
         var check = KernelRequirements.CheckPrivileges(features, Held(Capability.Bpf));

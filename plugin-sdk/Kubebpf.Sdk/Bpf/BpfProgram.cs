@@ -32,6 +32,19 @@ public sealed class BpfProgram
         }
     }
 
+    /// <summary>
+    /// Whether <see cref="BpfObject.Load"/> loads this program (default true). Turn it off, before the load, for a
+    /// program of the object that will not be used, e.g. one whose type needs a capability this process lacks.
+    /// </summary>
+    public void SetAutoLoad(bool autoLoad)
+    {
+        var rc = LibBpf.bpf_program__set_autoload(Handle, autoLoad);
+        if (rc < 0)
+        {
+            throw new BpfException("bpf_program__set_autoload", -rc, Name);
+        }
+    }
+
     /// <summary>Attaches to the tracepoint <c>category/name</c> (e.g. <c>syscalls</c>, <c>sys_enter_getpid</c>); needs tracefs mounted.</summary>
     public BpfLink AttachTracepoint(string category, string name) =>
         Link(LibBpf.bpf_program__attach_tracepoint(Handle, category, name), "bpf_program__attach_tracepoint", $"{Name} -> {category}/{name}");

@@ -5,6 +5,7 @@ namespace Kubebpf.Sdk.Bpf;
 /// <summary>The Linux capabilities the probes' requirements are expressed in (bit numbers of <c>linux/capability.h</c>).</summary>
 internal enum Capability
 {
+    NetAdmin = 12,
     NetRaw = 13,
     SysAdmin = 21,
     Perfmon = 38,
@@ -14,7 +15,7 @@ internal enum Capability
 /// <summary>A capability set, e.g. the process's effective one (<c>CapEff</c> in <c>/proc/self/status</c>).</summary>
 internal readonly record struct Capabilities(ulong Mask)
 {
-    private static readonly Capability[] Known = [Capability.Bpf, Capability.Perfmon, Capability.NetRaw, Capability.SysAdmin];
+    private static readonly Capability[] Known = [Capability.Bpf, Capability.Perfmon, Capability.NetRaw, Capability.NetAdmin, Capability.SysAdmin];
 
     /// <summary>The effective capabilities of this process.</summary>
     public static Capabilities Effective() => Parse(File.ReadLines("/proc/self/status"));
@@ -34,6 +35,7 @@ internal readonly record struct Capabilities(ulong Mask)
 
     public static string Name(Capability capability) => capability switch
     {
+        Capability.NetAdmin => "CAP_NET_ADMIN",
         Capability.NetRaw => "CAP_NET_RAW",
         Capability.SysAdmin => "CAP_SYS_ADMIN",
         Capability.Perfmon => "CAP_PERFMON",

@@ -27,6 +27,9 @@ public enum KernelFeatures
 
     /// <summary>perf events (CPU sampling, perf_event programs): CAP_PERFMON.</summary>
     PerfEvents = 16,
+
+    /// <summary>tc clsact filters (sched_cls programs, <see cref="TcFilter"/>): CAP_NET_ADMIN.</summary>
+    TrafficControl = 32,
 }
 
 /// <summary>One check of <see cref="KernelRequirements"/>.</summary>
@@ -103,6 +106,11 @@ public static unsafe class KernelRequirements
         if (features.HasFlag(KernelFeatures.RawSockets))
         {
             needed.Add((Capability.NetRaw, "AF_PACKET sockets"));
+        }
+
+        if (features.HasFlag(KernelFeatures.TrafficControl))
+        {
+            needed.Add((Capability.NetAdmin, "tc filters"));
         }
 
         if (features.HasFlag(KernelFeatures.PerfEvents) || features.HasFlag(KernelFeatures.TraceFs))

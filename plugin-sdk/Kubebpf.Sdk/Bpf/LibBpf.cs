@@ -15,6 +15,31 @@ internal static unsafe partial class LibBpf
     internal const int BTF_KIND_VAR = 14;
     internal const int BTF_KIND_DATASEC = 15;
     internal const int BPF_MAP_TYPE_ARRAY = 2;
+    internal const uint BPF_TC_F_REPLACE = 1;
+
+    /// <summary><c>struct bpf_tc_hook</c>: a clsact hook (attach_point BPF_TC_INGRESS 1, BPF_TC_EGRESS 2, both 3).</summary>
+    [StructLayout(LayoutKind.Sequential)]
+    internal struct bpf_tc_hook
+    {
+        public nuint sz;
+        public int ifindex;
+        public int attach_point;
+        public uint parent;
+        private readonly uint _pad;
+    }
+
+    /// <summary><c>struct bpf_tc_opts</c>: one filter on a hook, named by handle and priority.</summary>
+    [StructLayout(LayoutKind.Sequential)]
+    internal struct bpf_tc_opts
+    {
+        public nuint sz;
+        public int prog_fd;
+        public uint flags;
+        public uint prog_id;
+        public uint handle;
+        public uint priority;
+        private readonly uint _pad;
+    }
 
     /// <summary>The leading members of <c>struct bpf_object_open_opts</c>; libbpf accepts a shorter <c>sz</c>.</summary>
     [StructLayout(LayoutKind.Sequential)]
@@ -78,6 +103,9 @@ internal static unsafe partial class LibBpf
     [LibraryImport(Lib)]
     internal static partial int bpf_program__fd(nint prog);
 
+    [LibraryImport(Lib)]
+    internal static partial int bpf_program__set_autoload(nint prog, [MarshalAs(UnmanagedType.U1)] bool autoload);
+
     [LibraryImport(Lib, SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     internal static partial nint bpf_program__attach_tracepoint(nint prog, string tp_category, string tp_name);
 
@@ -90,6 +118,16 @@ internal static unsafe partial class LibBpf
 
     [LibraryImport(Lib)]
     internal static partial int bpf_link__destroy(nint link);
+
+    /// <summary>Creates the clsact qdisc; <c>-EEXIST</c> when it exists.</summary>
+    [LibraryImport(Lib)]
+    internal static partial int bpf_tc_hook_create(bpf_tc_hook* hook);
+
+    [LibraryImport(Lib)]
+    internal static partial int bpf_tc_attach(bpf_tc_hook* hook, bpf_tc_opts* opts);
+
+    [LibraryImport(Lib)]
+    internal static partial int bpf_tc_detach(bpf_tc_hook* hook, bpf_tc_opts* opts);
 
     [LibraryImport(Lib)]
     internal static partial int bpf_map__fd(nint map);

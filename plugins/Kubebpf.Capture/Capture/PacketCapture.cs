@@ -6,8 +6,9 @@ using Microsoft.Extensions.Logging;
 namespace Kubebpf.Capture.Capture;
 
 /// <summary>
-/// Captures TCP segments and UDP datagrams with the <c>packet_capture</c> socket filter on every interface matching
-/// <see cref="PacketCaptureOptions.Interfaces"/>, and hands their records to an <see cref="IPacketConsumer"/>.
+/// Captures TCP segments and UDP datagrams on every interface matching <see cref="PacketCaptureOptions.Interfaces"/>,
+/// with the <c>packet_capture</c> socket filter or the <c>capture_ingress</c>/<c>capture_egress</c> tc filters
+/// (<see cref="PacketCaptureOptions.Attach"/>), and hands their records to an <see cref="IPacketConsumer"/>.
 /// </summary>
 /// <remarks>
 /// Threading: call <see cref="Start"/> once, then <see cref="Run"/> on one dedicated thread; <see cref="Dispose"/>
@@ -20,6 +21,16 @@ public sealed class PacketCapture : IDisposable
 {
     internal const string ObjectResourceName = "packet_capture.bpf.o";
     internal const string ProgramName = "packet_capture";
+    internal const string IngressProgramName = "capture_ingress";
+    internal const string EgressProgramName = "capture_egress";
+
+    /// <summary>The handle ("kbpf") and priority of the capture's tc filters: a restart replaces what a killed agent left there.</summary>
+    internal const uint TcHandle = 0x6b627066;
+
+    /// <summary>Priority 1 runs before other tools' filters, which may end the chain (TC_ACT_OK, a drop, a redirect); ours never does (TC_ACT_UNSPEC).</summary>
+    internal const uint TcPriority = 1;
+
+    private const int LoopbackIfIndex = 1;
     internal const string RingBufferMapName = "packets";
     private const string SysClassNet = "/sys/class/net";
 
@@ -78,8 +89,8 @@ public sealed class PacketCapture : IDisposable
     public long MonotonicToUnixOffsetNs => Volatile.Read(ref _unixOffsetNs);
 
     /// <summary>
-    /// Checks the kernel requirements, loads the socket filter (segment size and ring size from the options),
-    /// maps the ring buffer and attaches to the matching interfaces present now.
+    /// Checks the kernel requirements, loads the capture program of the chosen attachment (segment size and ring size
+    /// from the options), maps the ring buffer and attaches to the matching interfaces present now.
     /// </summary>
     /// <exception cref="InvalidOperationException">Privileges or kernel support are missing (the message says what to do).</exception>
     /// <exception cref="BpfException">Loading failed.</exception>
@@ -91,8 +102,9 @@ public sealed class PacketCapture : IDisposable
             throw new InvalidOperationException("PacketCapture is already started.");
         }
 
-        KernelRequirements.Check(KernelFeatures.RawSockets).ThrowIfUnmet();
+        KernelRequirements.Check(_options.RequiredKernelFeatures).ThrowIfUnmet();
         _object = BpfObject.OpenMemory(LoadObject(), ProgramName, _logger);
+        SelectPrograms(_object, _options.AttachesTc);
         _object.SetReadOnlyVariable("max_segment_bytes", (uint)_options.MaxSegmentBytes);
         _object.SetReadOnlyVariable("whole_binary_segments", [(byte)(_options.CopyBinarySegments ? 1 : 0)]);
         _wholeSegments.ApplyTo(_object);
@@ -133,7 +145,7 @@ public sealed class PacketCapture : IDisposable
             _byIndex.Values.Count(i => i.Attached));
     }
 
-    /// <summary>Stops rescanning, closes every raw socket, unmaps the ring buffer and unloads the filter.</summary>
+    /// <summary>Stops rescanning, closes every raw socket or removes every tc filter, unmaps the ring buffer and unloads the programs.</summary>
     public void Dispose()
     {
         if (_disposed)
@@ -155,7 +167,7 @@ public sealed class PacketCapture : IDisposable
         {
             foreach (var attachment in _attached.Values)
             {
-                attachment.Socket.Dispose();
+                attachment.Hook.Dispose();
             }
 
             _attached.Clear();
@@ -202,14 +214,13 @@ public sealed class PacketCapture : IDisposable
             {
                 if (!present.TryGetValue(name, out var index) || index != attachment.Info.Index)
                 {
-                    attachment.Socket.Dispose();
+                    attachment.Hook.Dispose();
                     _attached.Remove(name);
                     _released[attachment.Info.Index] = attachment.Info with { Attached = false };
                     _logger.LogInformation("Released interface {Interface} (ifindex {IfIndex})", name, attachment.Info.Index);
                 }
             }
 
-            var programFd = _object.Program(ProgramName).Fd;
             foreach (var (name, index) in present)
             {
                 if (_attached.ContainsKey(name))
@@ -220,7 +231,7 @@ public sealed class PacketCapture : IDisposable
                 try
                 {
                     var info = new InterfaceInfo(name, index, Matches(_options.PeerSidePatterns, name), Attached: true);
-                    _attached[name] = new Attachment(info, RawPacketSocket.Open(index, programFd, name));
+                    _attached[name] = new Attachment(info, Attach(_object, _options.AttachesTc, index, name));
                     _logger.LogInformation("Observing interface {Interface} (ifindex {IfIndex}, {Side} side)", name, index, info.PeerSide ? "peer" : "local");
                 }
                 catch (BpfException e)
@@ -238,6 +249,42 @@ public sealed class PacketCapture : IDisposable
             }
 
             _byIndex = byIndex;
+        }
+    }
+
+    /// <summary>Makes the object load only the programs of one attachment: tc programs need CAP_NET_ADMIN even to load.</summary>
+    internal static void SelectPrograms(BpfObject programs, bool tc)
+    {
+        programs.Program(ProgramName).SetAutoLoad(!tc);
+        programs.Program(IngressProgramName).SetAutoLoad(tc);
+        programs.Program(EgressProgramName).SetAutoLoad(tc);
+    }
+
+    /// <summary>
+    /// Attaches the loaded <paramref name="programs"/> to one interface: a socket, or tc filters (no egress filter on
+    /// loopback, whose packets the program keeps as they come in). Disposing the result detaches them.
+    /// </summary>
+    internal static IDisposable Attach(BpfObject programs, bool tc, int index, string name)
+    {
+        if (!tc)
+        {
+            return RawPacketSocket.Open(index, programs.Program(ProgramName).Fd, name);
+        }
+
+        var ingress = TcFilter.Attach(programs.Program(IngressProgramName), index, TcDirection.Ingress, TcHandle, TcPriority, name);
+        if (index == LoopbackIfIndex)
+        {
+            return ingress;
+        }
+
+        try
+        {
+            return new TcFilters(ingress, TcFilter.Attach(programs.Program(EgressProgramName), index, TcDirection.Egress, TcHandle, TcPriority, name));
+        }
+        catch
+        {
+            ingress.Dispose();
+            throw;
         }
     }
 
@@ -269,7 +316,16 @@ public sealed class PacketCapture : IDisposable
 
     private sealed record InterfaceInfo(string Name, int Index, bool PeerSide, bool Attached);
 
-    private sealed record Attachment(InterfaceInfo Info, RawPacketSocket Socket);
+    private sealed record Attachment(InterfaceInfo Info, IDisposable Hook);
+
+    private sealed class TcFilters(TcFilter ingress, TcFilter egress) : IDisposable
+    {
+        public void Dispose()
+        {
+            ingress.Dispose();
+            egress.Dispose();
+        }
+    }
 
     /// <summary>Mutable: <see cref="Run"/> hands it to the poller by reference.</summary>
     private struct Dispatcher(PacketCapture owner, IPacketConsumer consumer) : IBatchRecordHandler

@@ -1,3 +1,4 @@
+using Kubebpf.Sdk.Bpf;
 using Kubebpf.Sdk.Pipeline;
 
 namespace Kubebpf.Capture.Capture;
@@ -7,6 +8,26 @@ public sealed class PacketCaptureOptions : IValidatedOptions
 {
     /// <summary>CAPTURE_MAX_SEGMENT_BYTES of <c>packet_capture.h</c>: the largest <see cref="MaxSegmentBytes"/>.</summary>
     public const int MaxSegmentBytesLimit = 65536;
+
+    /// <summary><see cref="Attach"/> value: a socket filter on an AF_PACKET socket per interface.</summary>
+    public const string SocketAttach = "socket";
+
+    /// <summary><see cref="Attach"/> value: tc clsact filters on each interface's ingress and egress hooks.</summary>
+    public const string TcAttach = "tc";
+
+    /// <summary>
+    /// How the capture program is attached to each interface: <c>socket</c>, a socket filter on an AF_PACKET socket
+    /// (needs CAP_NET_RAW; the kernel clones every sent packet for the packet tap), or <c>tc</c>, filters on the
+    /// interface's clsact ingress and egress hooks that see each packet once, without a clone (needs CAP_NET_ADMIN;
+    /// they pass every packet on unchanged). Both copy the same records.
+    /// </summary>
+    public string Attach { get; set; } = SocketAttach;
+
+    /// <summary>Whether <see cref="Attach"/> names the tc attachment (case aside).</summary>
+    public bool AttachesTc => string.Equals(Attach, TcAttach, StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>What the chosen <see cref="Attach"/> needs beyond loading programs.</summary>
+    public KernelFeatures RequiredKernelFeatures => AttachesTc ? KernelFeatures.TrafficControl : KernelFeatures.RawSockets;
 
     /// <summary>
     /// Name patterns (<c>*</c>, <c>?</c>) of the interfaces to observe; read at every rescan. Empty means
@@ -61,6 +82,11 @@ public sealed class PacketCaptureOptions : IValidatedOptions
     /// <inheritdoc/>
     public IEnumerable<string> Validate()
     {
+        if (!AttachesTc && !string.Equals(Attach, SocketAttach, StringComparison.OrdinalIgnoreCase))
+        {
+            yield return $"{nameof(Attach)} must be \"{SocketAttach}\" (a socket filter per interface, needs CAP_NET_RAW) or \"{TcAttach}\" (tc clsact filters, needs CAP_NET_ADMIN), not \"{Attach}\".";
+        }
+
         if (MaxSegmentBytes is < 0 or > MaxSegmentBytesLimit)
         {
             yield return $"{nameof(MaxSegmentBytes)} must lie between 0 and {MaxSegmentBytesLimit}, not {MaxSegmentBytes}.";

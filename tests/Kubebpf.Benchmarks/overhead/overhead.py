@@ -19,7 +19,9 @@ these states, interleaved and in alternating order in every repetition because t
   before - with --before-agent, in every scenario: an older published agent (the HTTP-only one, before the capture
           platform) with its own configuration, to compare the platform with it in the same run;
   prometheus - with --states: the full agent plus the Prometheus sink counting every exchange (its cost is the
-          difference to `full`).
+          difference to `full`);
+  idle-tc, full-tc - with --states: `idle` and `full` with the capture attached as tc clsact filters (Attach: tc)
+          instead of socket filters.
 
 Figures per scenario: throughput (wrk) and its loss against `none` in the same repetition, p99 latency added, the
 agent's CPU seconds per million requests (utime+stime from /proc/<pid>/stat over the measured run plus a settle
@@ -75,8 +77,10 @@ CURVE_TITLES = {"rate": "request rate (req/s aimed at)", "pods": "observed pods 
 STATES = ["none", "idle", "full"]
 # The full agent without the call log (R.E.D. only), to split its cost: by default in the primary scenario only.
 # The older agent given by --before-agent, in every scenario.
-OPTIONAL_STATES = ["redonly", "unsampled", "before", "prometheus"]
-AGENT_STATES = ("full", "redonly", "unsampled", "before", "prometheus")
+OPTIONAL_STATES = ["redonly", "unsampled", "before", "prometheus", "idle-tc", "full-tc"]
+AGENT_STATES = ("full", "redonly", "unsampled", "before", "prometheus", "full-tc")
+# States whose capture is attached as tc filters rather than socket filters.
+TC_STATES = ("idle-tc", "full-tc")
 RATE_PACE_MS = 10
 MAX_RATE_CONNECTIONS = 2000
 DNS_NAMES = ["web", "api", "db", "cache"]  # names of the benchmark zone, asked for in turn (A records)
@@ -87,8 +91,8 @@ DEBIAN_PYTHON = "/usr/bin/python3"  # has python3-matplotlib, which draws the pl
 # `partial` is the HTTP-only agent's name (Http.partial_segments) for what the capture now calls `truncated`.
 # The DNS and MySQL plugins' own: stream and row gaps, commands without answer, timeouts (dnsmasq answers every query).
 LOSS_PATTERN = re.compile(r"drop|full|overflow|fail|error|desync|unmatched|unanswered|evicted|rejected|invalid|oversized|collapsed|truncated|partial|unsupported|late_classified|gap|without_answer|timeout|refused|malformed|skipped")
-# The socket filter's program name, now and in the HTTP-only agent.
-CAPTURE_PROGRAMS = ("packet_capture", "http_capture")
+# The capture programs' names: the socket filter now and in the HTTP-only agent, the tc filters.
+CAPTURE_PROGRAMS = ("packet_capture", "http_capture", "capture_ingress", "capture_egress")
 
 
 def log(message):
@@ -602,7 +606,8 @@ class Bench:
         interfaces = {"Interfaces": veths, "PeerSideInterfaces": veths}
         protocol = protocol_of(scenario)
         # The HTTP-only agent had no Capture plugin: its HTTP probe attached to the interfaces itself.
-        capture = {"Http": interfaces} if state == "before" else {"Capture": interfaces, "Http": {}, PROTOCOLS[protocol][0]: {}}
+        attach = {"Attach": "tc"} if state in TC_STATES else {}
+        capture = {"Http": interfaces} if state == "before" else {"Capture": {**interfaces, **attach}, "Http": {}, PROTOCOLS[protocol][0]: {}}
         return {
             "Agent": {"NodeName": "bench"},
             "Plugins": {
@@ -628,7 +633,7 @@ class Bench:
             command = [os.path.join(agent, "kubebpf"), "run", "--config", config]
             ready = "HTTP probe attached to" if state == "before" else "Capture attached to"
         else:
-            command = ["dotnet", self.args.loader, "capture-only", *veths]
+            command = ["dotnet", self.args.loader, "capture-only", *(["--attach", "tc"] if state in TC_STATES else []), *veths]
             ready = "capture-only attached to"
         process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=open(log_path, "w"), stderr=subprocess.STDOUT)
         deadline = time.monotonic() + 60
@@ -847,6 +852,13 @@ def analyse(results):
                 "cpu_ratio": paired(of("full", "cpu_s_per_million"), of("before", "cpu_s_per_million"), operator.truediv),
                 "peak_rss_mb": paired(of("full", "peak_rss_mb"), of("before", "peak_rss_mb"), operator.sub),
             }
+        for tc_state, socket_state in zip(TC_STATES, ("idle", "full")):
+            if tc_state in a["states"] and socket_state in a["states"]:
+                a[f"{tc_state}_vs_{socket_state}"] = {
+                    "loss_pp": paired(loss[tc_state], loss[socket_state], operator.sub),
+                    "ns_per_run": paired(of(tc_state, "filter_ns_per_run"), of(socket_state, "filter_ns_per_run"), operator.sub),
+                    "cpu_ratio": paired(of(tc_state, "cpu_s_per_million"), of(socket_state, "cpu_s_per_million"), operator.truediv),
+                }
         a["socket_errors"] = sum(r["socket_errors"] + r["non_2xx"] for r in runs)
         analysis[scenario] = a
     return analysis
@@ -1123,10 +1135,11 @@ def write_report(path, args, info, analysis, micro, baseline, command, generated
                          f"| {pct(st['completeness_in'])} | {pct(st['completeness_out'])} | {pct(st['completeness_call_log'])} | {counters} |")
     optional = [(scenario, state, a) for scenario, a in analysis.items() for state in OPTIONAL_STATES if state in a["states"] and state not in agents]
     if optional:
-        lines += ["", "| scenario | state | req/s | loss | agent CPU-s per million | agent peak RSS MB |", "|---|---|---|---|---|---|"]
+        lines += ["", "| scenario | state | req/s | loss | agent CPU-s per million | capture program ns per run | agent peak RSS MB |", "|---|---|---|---|---|---|---|"]
         for scenario, state, a in optional:
             st = a["states"][state]
-            lines.append(f"| {scenario} | {state} | {fmt(st['rps'], 0)} | {fmt(a.get('loss_' + state), 1, '%')} | {fmt(st['cpu_s_per_million'], 2)} | {fmt(st['peak_rss_mb'], 0)} |")
+            lines.append(f"| {scenario} | {state} | {fmt(st['rps'], 0)} | {fmt(a.get('loss_' + state), 1, '%')} | {fmt(st['cpu_s_per_million'], 2)} "
+                         f"| {fmt(st['filter_ns_per_run'], 0)} | {fmt(st['peak_rss_mb'], 0)} |")
     counter_names = sorted({k for a in analysis.values() for st in a["states"].values() for k in st.get("loss_counters", {})})
     lines += ["", "Loss counters read (all runs): " + ", ".join(f"`{n}`" for n in counter_names) + ".",
               f"Load generator errors (wrk socket errors and non-2xx answers, dnsperf lost queries and answers other than NOERROR), all runs: {sum(a['socket_errors'] for a in analysis.values())}."]
@@ -1139,6 +1152,15 @@ def write_report(path, args, info, analysis, micro, baseline, command, generated
         for scenario, d in compared_runs.items():
             lines.append(f"| {scenario} | {fmt(d['throughput_pct'], 1, '%')} | {fmt(d['loss_pp'], 1, ' pp')} | {fmt(d['p99_ms'], 2)} "
                          f"| {fmt(d['cpu_ratio'], 2)} | {fmt(d['peak_rss_mb'], 0)} |")
+    attachments = [(scenario, tc_state, a[f"{tc_state}_vs_{socket_state}"]) for scenario, a in analysis.items()
+                   for tc_state, socket_state in zip(TC_STATES, ("idle", "full")) if a.get(f"{tc_state}_vs_{socket_state}")]
+    if attachments:
+        lines += ["", "### tc filters against socket filters",
+                  "", "Each tc state against its socket-filter twin in the same repetition (paired).", "",
+                  "| scenario | states | loss tc - socket | capture program ns per run tc - socket | agent CPU-s per million tc / socket |",
+                  "|---|---|---|---|---|"]
+        for scenario, tc_state, d in attachments:
+            lines.append(f"| {scenario} | {tc_state} vs {tc_state[:-3]} | {fmt(d['loss_pp'], 1, ' pp')} | {fmt(d['ns_per_run'], 0)} | {fmt(d['cpu_ratio'], 2)} |")
     if baseline:
         lines += ["", f"## Against the baseline run ({baseline['machine']['commit']}, {baseline['generated']})", "",
                   "| scenario | figure | baseline | this run |", "|---|---|---|---|"]
@@ -1201,8 +1223,9 @@ def main():
     parser.add_argument("--full", action="store_true", help="every size with every client mode, 10 s runs")
     parser.add_argument("--scenarios", nargs="+", help=f"SIZE/CLIENT items (sizes {list(SIZES)}, clients {list(CLIENTS)}, rate<N>k, pods<N>), "
                         f"{DNS_SCENARIO}, {MYSQL_SCENARIO}, {REST_SCENARIO}; replaces the default list and the curves' own scenarios")
-    parser.add_argument("--states", nargs="+", default=STATES, choices=STATES + ["redonly", "unsampled", "prometheus"],
-                        help="states to compare (default none idle full, plus redonly in 20B/ka50; redonly: the full agent without the call log)")
+    parser.add_argument("--states", nargs="+", default=STATES, choices=STATES + ["redonly", "unsampled", "prometheus", *TC_STATES],
+                        help="states to compare (default none idle full, plus redonly in 20B/ka50; redonly: the full agent without the call log; "
+                        "idle-tc, full-tc: idle and full with the capture as tc filters)")
     parser.add_argument("--call-log-per-second", type=int, help="the call log's sampling budget (CallLog:Sampling:PerSecond) in the agent states; default: the agent's")
     parser.add_argument("--reps", type=int, default=3, help="repetitions (default 3)")
     parser.add_argument("--duration", type=int, help="seconds per measured run (default 6, 10 with --full)")

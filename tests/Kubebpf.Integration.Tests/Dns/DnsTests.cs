@@ -16,10 +16,12 @@ public sealed class DnsTests(InfluxDbServer influx, PrometheusServer prometheus,
 {
     private static readonly string[] SearchList = ["s1.kb.test", "s2.kb.test", "s3.kb.test"];
 
-    [Fact]
-    public async Task Counts_per_pod_type_and_response_code_match_the_resolver_s_log_and_search_expansions_are_no_errors()
+    [Theory]
+    [InlineData("socket")]
+    [InlineData("tc")]
+    public async Task Counts_per_pod_type_and_response_code_match_the_resolver_s_log_and_search_expansions_are_no_errors(string attach)
     {
-        await using var scenario = AgentScenario.Create(influx, extraPods: 1);
+        await using var scenario = AgentScenario.Create(influx, extraPods: 1, attach: attach);
         var resolver = DnsResolverPod.Start(scenario);
         var client = scenario.Client;
         var walker = scenario.Pods.Pods[2];
