@@ -1,14 +1,15 @@
 // SPDX-License-Identifier: (MIT OR GPL-2.0)
 /* Packet capture, one source for two attachments: a socket filter on an AF_PACKET raw socket per interface
  * (packet_capture), or tc clsact filters on the interface's ingress and egress hooks (capture_ingress,
- * capture_egress). Both run capture() below, which copies TCP segments and UDP datagrams, IPv4 and IPv6, into the "packets"
- * ring buffer, each record a struct packet_event followed by its captured payload bytes. A TCP segment's payload (up
- * to max_segment_bytes) is copied whole when it may hold message heads throughout (it is short, or starts with a message
- * start the protocols declared), else its two ends, in records of at most CAPTURE_CHUNK_BYTES; segments without
- * payload are kept only when they carry SYN, FIN or RST. A UDP datagram is one record of at most CAPTURE_CHUNK_BYTES.
+ * capture_egress). Both run capture() below, which copies TCP segments and UDP datagrams, IPv4 and IPv6, into the
+ * "packets" ring buffer, each record a struct packet_event followed by its captured payload bytes. A TCP segment's
+ * payload (up to max_segment_bytes) is copied whole when it may hold message heads throughout (it is short, starts
+ * with a message start the protocols declared, or continues a segment copied whole within CAPTURE_HEAD_WINDOW_BYTES),
+ * else its two ends, in records of at most CAPTURE_CHUNK_BYTES; segments without payload are kept only when they carry
+ * SYN, FIN or RST. A UDP datagram is one record of at most CAPTURE_CHUNK_BYTES.
  * The socket filter returns 0, so the raw socket itself never queues a packet; the tc filters return TC_ACT_UNSPEC,
- * so traffic passes unchanged and the hook's next filter (another tool's) still runs: TC_ACT_OK would end the chain. The ring buffer is the only output, and it never wakes user space (BPF_RB_NO_WAKEUP),
- * which drains it on a timer. */
+ * so traffic passes unchanged and the hook's next filter (another tool's) still runs: TC_ACT_OK would end the chain.
+ * The ring buffer is the only output, and it never wakes user space (BPF_RB_NO_WAKEUP), which drains it on a timer. */
 #include <linux/bpf.h>
 #include <linux/if_ether.h>
 #include <linux/if_packet.h>
@@ -64,6 +65,21 @@ struct {
     __type(key, __u32);
     __type(value, __u64);
 } counters SEC(".maps");
+
+/* The last segment copied whole of a flow and direction (see CAPTURE_HEAD_WINDOW_BYTES). Written from any CPU without
+ * locks: a torn slot only grants or refuses one whole copy wrongly, which costs a copy or falls back to the ends. */
+struct head_window {
+    __u32 flow;       /* the flow's hash, to tell the flows sharing the slot apart */
+    __u32 next_seq;   /* the sequence number right after that segment */
+    __u32 window_end; /* continuations are copied whole while they start before this */
+};
+
+struct {
+    __uint(type, BPF_MAP_TYPE_ARRAY);
+    __uint(max_entries, CAPTURE_HEAD_WINDOW_SLOTS);
+    __type(key, __u32);
+    __type(value, struct head_window);
+} head_windows SEC(".maps");
 
 /* Staging area: the record header is assembled here. A full chunk is then loaded straight into a record reserved in
  * the ring; a shorter one is loaded here and copied with its exact length (bpf_ringbuf_reserve takes a constant size:
@@ -171,7 +187,7 @@ static __always_inline int looks_like_text(__u64 start)
     return 1;
 }
 
-/* Whether the TCP payload at off (longer than CAPTURE_WHOLE_SEGMENT_BYTES) is copied whole: it starts with a declared message start, so
+/* Whether the TCP payload at off starts with a declared message start (or is copied whole for another reason), so
  * that message heads may lie anywhere in it (pipelined, or one longer than a chunk). A segment starting elsewhere
  * lies inside a body: text or binary, only its ends matter. */
 static __always_inline int copies_whole(struct __sk_buff *skb, __u32 off, const int direct)
@@ -188,6 +204,19 @@ static __always_inline int copies_whole(struct __sk_buff *skb, __u32 off, const 
             return 1;
     }
     return whole_text_segments && looks_like_text(start);
+}
+
+/* A hash of the record's interface, addresses and ports: one direction of a flow as one interface sees it (the same
+ * segment crosses both pods' veths, and each must find its own predecessor). */
+static __always_inline __u32 flow_hash(const struct packet_event *ev)
+{
+    __u32 words[8];
+    __builtin_memcpy(words, ev->saddr, 16);
+    __builtin_memcpy(words + 4, ev->daddr, 16);
+    __u32 h = (((__u32)ev->sport << 16 | ev->dport) ^ ev->ifindex * 0xC2B2AE3Du) * 0x9E3779B1u;
+    for (int i = 0; i < 8; i++)
+        h = (h ^ words[i]) * 0x85EBCA77u;
+    return h ^ (h >> 15);
 }
 
 /* Emits a record of exactly size (a constant) payload bytes from off, loaded straight into the ring: one copy instead
@@ -389,7 +418,18 @@ static __always_inline void capture(struct __sk_buff *skb, __u8 pkt_type, const 
      * are copied: where the body may end and the next head begin, and where a head written behind a body's tail lands
      * when the stack coalesces the two. This keeps bodies from filling the ring and from costing the filter their
      * copy. The first record stands for the bytes between. */
-    if (copied > CAPTURE_WHOLE_SEGMENT_BYTES && !copies_whole(skb, off, direct)) {
+    /* A segment of some size looks up its flow's slot: to continue a head copied whole, and to be remembered. Small
+     * segments, most of them, skip it: a head written whole needs no window. */
+    struct head_window *window = 0;
+    __u32 flow = 0;
+    if (copied >= CAPTURE_HEAD_WINDOW_MIN_BYTES) {
+        flow = flow_hash(ev);
+        __u32 slot = flow & (CAPTURE_HEAD_WINDOW_SLOTS - 1);
+        window = bpf_map_lookup_elem(&head_windows, &slot);
+    }
+    int continues_head = window && window->flow == flow && window->next_seq == seq && (__s32)(window->window_end - seq) > 0;
+
+    if (copied > CAPTURE_WHOLE_SEGMENT_BYTES && !continues_head && !copies_whole(skb, off, direct)) {
         __u32 end = body_end_bytes <= CAPTURE_BODY_END_BYTES ? CAPTURE_BODY_END_BYTES
                   : body_end_bytes <= 2 * CAPTURE_BODY_END_BYTES ? 2 * CAPTURE_BODY_END_BYTES
                   : CAPTURE_MAX_BODY_END_BYTES;
@@ -403,6 +443,14 @@ static __always_inline void capture(struct __sk_buff *skb, __u8 pkt_type, const 
         ev->tcp_flags = flags & ~PACKET_SYN;
         emit_end(skb, st, off + tail_start, end);
         return;
+    }
+    if (continues_head) {
+        window->next_seq = seq + payload_len;
+    } else if (window && (copied > CAPTURE_WHOLE_SEGMENT_BYTES || copies_whole(skb, off, direct))) {
+        /* A segment that starts a message opens a window; one inside a body (short, so copied whole) does not. */
+        window->flow = flow;
+        window->next_seq = seq + payload_len;
+        window->window_end = seq + CAPTURE_HEAD_WINDOW_BYTES;
     }
     __u32 records = copied ? (copied + CAPTURE_CHUNK_BYTES - 1) / CAPTURE_CHUNK_BYTES : 1;
 

@@ -20,6 +20,22 @@
 #define CAPTURE_BODY_END_BYTES 1024
 #define CAPTURE_MAX_BODY_END_BYTES 4096
 
+/* A segment longer than CAPTURE_WHOLE_SEGMENT_BYTES that starts with no message start is still copied whole when it
+ * continues, byte for byte, a segment of its flow that was copied whole and lies within this many bytes of where that
+ * one began: a head written in one go whose first part the stack sent on its own (the sender's buffer took only part
+ * of the write, or a pause split it) continues there. 16 KiB covers a 12 KB request line and 13 KB of pipelined heads;
+ * a body that follows a short head is copied whole only up to here. */
+#define CAPTURE_HEAD_WINDOW_BYTES 16384
+
+/* Segments shorter than this neither open nor look up a window: a head this short is written whole, and the filter
+ * spends nothing on the small segments that are most of the traffic (nor does a short head in front of a body sent on
+ * its own, sendfile's, open the body to a whole copy). */
+#define CAPTURE_HEAD_WINDOW_MIN_BYTES 512
+
+/* Slots of the table that remembers, per flow, the last segment copied whole (flows share a slot when their hashes
+ * agree in the low bits: the loser only goes back to the ends-only rule). */
+#define CAPTURE_HEAD_WINDOW_SLOTS 4096
+
 /* Upper bound of the max_segment_bytes setting: TCP payload bytes copied per segment (64 KiB, the largest GSO
  * segment without BIG TCP). */
 #define CAPTURE_MAX_SEGMENT_BYTES 65536

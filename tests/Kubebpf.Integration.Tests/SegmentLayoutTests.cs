@@ -36,7 +36,20 @@ public sealed class SegmentLayoutTests(InfluxDbServer influx)
         var requests = Enumerable.Range(0, 64).Select(i => i % 4 == 3 ? "/missing" : "/ok").ToList();
         await RunAsync(
             attach,
-            (scenario, _) => $"python3 {Script(PipelinedClient, scenario)} {scenario.Server.IPv4} 80 {string.Join(',', requests)} 150",
+            (scenario, _) => $"python3 {Script(PipelinedClient, scenario)} {scenario.Server.IPv4} 80 {string.Join(',', requests)} 150 0",
+            [.. requests.Select(path => new PlannedRequest("GET", path, path == "/ok" ? 200 : 404))]);
+    }
+
+    [Theory]
+    [MemberData(nameof(AttachModes))]
+    public async Task Pipelined_requests_whose_first_write_is_cut_short_are_all_seen(string attach)
+    {
+        // A sender whose buffer took only part of the burst: 1,800 bytes leave first, the other 11 KB follow as one
+        // segment that starts inside a head and is longer than the segments copied whole whatever they start with.
+        var requests = Enumerable.Range(0, 64).Select(i => i % 4 == 3 ? "/missing" : "/ok").ToList();
+        await RunAsync(
+            attach,
+            (scenario, _) => $"python3 {Script(PipelinedClient, scenario)} {scenario.Server.IPv4} 80 {string.Join(',', requests)} 150 1800",
             [.. requests.Select(path => new PlannedRequest("GET", path, path == "/ok" ? 200 : 404))]);
     }
 
@@ -62,7 +75,7 @@ public sealed class SegmentLayoutTests(InfluxDbServer influx)
 
         var client = Script(PipelinedClient, scenario);
         var paths = Enumerable.Range(0, Requests).Select(i => $"/item/{i}").ToList();
-        var output = NetworkPods.Exec(scenario.Client, $"python3 {client} {scenario.Server.IPv4} 8080 {string.Join(',', paths)} 0").Output;
+        var output = NetworkPods.Exec(scenario.Client, $"python3 {client} {scenario.Server.IPv4} 8080 {string.Join(',', paths)} 0 0").Output;
         Assert.Equal(Requests, output.Split('\n').Count(line => line.StartsWith("HTTP/1.1 200", StringComparison.Ordinal)));
 
         await scenario.WaitForCallLogAsync(2 * Requests, TimeSpan.FromSeconds(15));
@@ -146,18 +159,25 @@ public sealed class SegmentLayoutTests(InfluxDbServer influx)
         return path;
     }
 
-    // argv: host port comma-separated-paths pad-bytes. All requests in one sendall, the last asking the server to
-    // close; prints every status line until the server closes.
+    // argv: host port comma-separated-paths pad-bytes first-write-bytes. All requests in one sendall (or, when
+    // first-write-bytes is not 0, that many bytes on their own first and the rest in one sendall), the last asking the
+    // server to close; prints every status line until the server closes.
     private const string PipelinedClient = """
-        import re, socket, sys
-        host, port, paths, pad = sys.argv[1], int(sys.argv[2]), sys.argv[3].split(","), int(sys.argv[4])
+        import re, socket, sys, time
+        host, port, paths, pad, first = sys.argv[1], int(sys.argv[2]), sys.argv[3].split(","), int(sys.argv[4]), int(sys.argv[5])
         padding = ("X-Pad: " + "p" * pad + "\r\n") if pad else ""
         heads = []
         for i, path in enumerate(paths):
             close = "Connection: close\r\n" if i == len(paths) - 1 else ""
             heads.append(f"GET {path} HTTP/1.1\r\nHost: server\r\n{padding}{close}\r\n")
+        burst = "".join(heads).encode()
         with socket.create_connection((host, port), timeout=10) as s:
-            s.sendall("".join(heads).encode())
+            if first:
+                s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+                s.sendall(burst[:first])
+                time.sleep(0.05)
+                burst = burst[first:]
+            s.sendall(burst)
             data = b""
             while chunk := s.recv(65536):
                 data += chunk

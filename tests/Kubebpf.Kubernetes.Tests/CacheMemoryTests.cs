@@ -50,9 +50,13 @@ public sealed class CacheMemoryTests(ITestOutputHelper output)
     private static async Task<long> SyncAndMeasureAsync(FakeKubernetesApi api)
     {
         await using var harness = Start(api);
-        await EventuallyAsync(() => harness.Source.Synced && harness.Metrics.Value("addresses") == 15_001, "10,000 pods, 5,000 services", TimeSpan.FromSeconds(60));
+        // A pod's service comes from its endpoint slice, which may be applied after the pods and services are counted.
+        var expected = Id("ns-7", "svc-57-7d9f6c5b8-p00073", "Deployment", "svc-57", "svc-57", Node);
+        await EventuallyAsync(
+            () => harness.Source.Synced && harness.Metrics.Value("addresses") == 15_001 && harness.Who("10.1.0.115") == expected,
+            $"10,000 pods, 5,000 services, and 10.1.0.115 known as {expected}",
+            TimeSpan.FromSeconds(60));
         Assert.Equal(10_000, harness.Metrics.Value("local_pods"));
-        Assert.Equal(Id("ns-7", "svc-57-7d9f6c5b8-p00073", "Deployment", "svc-57", "svc-57", Node), harness.Who("10.1.0.115"));
         return Managed();
     }
 

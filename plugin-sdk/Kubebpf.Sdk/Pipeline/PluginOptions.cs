@@ -30,8 +30,8 @@ public static class PluginOptions
         }
         catch (InvalidOperationException ex)
         {
-            // Inside a list element the binder wraps the message that names the key in a generic one.
-            throw Invalid<T>(context.InstanceName, [ex.InnerException is InvalidOperationException inner ? inner.Message : ex.Message]);
+            // Inside a list element the binder wraps the message that names the key in a generic one: both are kept.
+            throw Invalid<T>(context.InstanceName, [ex.InnerException is InvalidOperationException inner ? $"{ex.Message} {inner.Message}" : ex.Message]);
         }
 
         var errors = options is IValidatedOptions validated ? validated.Validate().ToList() : [];
