@@ -386,7 +386,7 @@ public sealed class PluginIsolationTests : IDisposable
         Assert.DoesNotContain("tracefs", output, StringComparison.Ordinal);
         Assert.Contains(
             expectedExit == 0
-                ? "[ok] privileges: CAP_BPF held (effective: CAP_BPF, CAP_PERFMON, CAP_NET_RAW, CAP_SYS_ADMIN)"
+                ? "[ok] privileges: CAP_BPF held (effective: CAP_BPF, CAP_PERFMON, CAP_NET_RAW, CAP_NET_ADMIN, CAP_SYS_ADMIN)"
                 : "[FAIL] privileges: missing CAP_BPF (eBPF programs and maps) in the effective capabilities (CAP_NET_RAW)",
             output, StringComparison.Ordinal);
         Assert.Contains(expectedExit == 0 ? "[ok] bpf syscall: allowed" : "[FAIL] bpf syscall: refused (EPERM) without CAP_BPF", output, StringComparison.Ordinal);

@@ -18,6 +18,10 @@ public sealed class PacketFilterKernelTests(ITestOutputHelper output)
     private const int BodyEndBytes = WholeSegmentRule.MinBodyEndBytes; // of the rule with no protocol
     private const int WholeSegmentBytes = WholeSegmentRule.WholeSegmentBytes;
 
+    // Segments that continue the request's head within this many bytes of its start are copied whole
+    // (CAPTURE_HEAD_WINDOW_BYTES): only the body beyond is cut to its ends.
+    private const uint HeadWindowBytes = 16384;
+
     [Theory]
     [InlineData(false, PacketCaptureOptions.SocketAttach)]
     [InlineData(true, PacketCaptureOptions.SocketAttach)]
@@ -104,7 +108,8 @@ public sealed class PacketFilterKernelTests(ITestOutputHelper output)
         Assert.Equal(upload.Request.Length, covered); // payload_len accounts for the bytes not copied
         var segments = Segments(upload.Stream);
         Assert.All(segments, CheckChunking);
-        var binaryAndLong = segments.Where(s => s[0].Payload.Length > 0 && s[0].Payload[0] >= 0x80 && s.Sum(r => (long)r.Header.PayloadLength) > WholeSegmentBytes).ToList();
+        var binaryAndLong = segments.Where(s => s[0].Payload.Length > 0 && s[0].Payload[0] >= 0x80 && s.Sum(r => (long)r.Header.PayloadLength) > WholeSegmentBytes
+            && s[0].Header.Seq - upload.FirstSeq >= HeadWindowBytes).ToList();
         Assert.True(binaryAndLong.Count > 0, "no segment longer than those copied whole started inside the binary body");
         Assert.All(binaryAndLong, s =>
         {
@@ -133,7 +138,7 @@ public sealed class PacketFilterKernelTests(ITestOutputHelper output)
         Assert.All(segments, CheckChunking);
         var head = Assert.Single(segments, s => s[0].Payload.AsSpan().StartsWith("POST "u8));
         Assert.Equal(head.Sum(r => (long)r.Header.PayloadLength), head.Sum(r => (long)r.Header.CapturedLength));
-        var inBody = segments.Where(s => s != head && s.Sum(r => (long)r.Header.PayloadLength) > WholeSegmentBytes).ToList();
+        var inBody = segments.Where(s => s != head && s.Sum(r => (long)r.Header.PayloadLength) > WholeSegmentBytes && s[0].Header.Seq - upload.FirstSeq >= HeadWindowBytes).ToList();
         Assert.True(inBody.Count > 0, "no segment longer than those copied whole started inside the body");
         Assert.All(inBody, s =>
         {
