@@ -160,7 +160,9 @@ public sealed class DemoTests(ITestOutputHelper output)
                 var log = Path.Combine(Path.GetTempPath(), $"kubebpf-demo-{Environment.ProcessId}-{Guid.NewGuid():N}.log");
                 var start = new ProcessStartInfo("/bin/sh") { UseShellExecute = false };
                 start.ArgumentList.Add("-c");
-                start.ArgumentList.Add("exec setsid bash \"$0\" --no-build \"$@\" >\"$LOG\" 2>&1");
+                // As from a terminal: a test runner started in the background passes SIGINT on ignored, and a shell
+                // cannot trap a signal ignored on entry, so the demo would not see the Ctrl-C at all.
+                start.ArgumentList.Add("exec setsid env --default-signal=INT bash \"$0\" --no-build \"$@\" >\"$LOG\" 2>&1");
                 start.ArgumentList.Add(Path.Combine(RepositoryPaths.Root, "samples", "demo", "run.sh"));
                 foreach (var argument in arguments)
                 {
