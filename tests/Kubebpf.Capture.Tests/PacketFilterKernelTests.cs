@@ -150,6 +150,35 @@ public sealed class PacketFilterKernelTests(ITestOutputHelper output)
         Assert.Equal((0UL, 0UL), (upload.Truncated, upload.RingBufferFull));
     }
 
+    [Theory]
+    [InlineData(80, 1024)]
+    [InlineData(3306, 4096)]
+    public void A_segment_inside_a_body_is_cut_to_the_ends_its_server_port_asks_for(ushort port, int endBytes)
+    {
+        // HTTP-like on port 80 with the default ends, MySQL-like on 3306 asking for 4 KiB: only 3306 pays for them.
+        var rule = WholeSegmentRule.For([
+            new LineProtocol("http", ports: [80], messageStarts: ["POST "]),
+            new LineProtocol("mysql", ports: [3306], messageStarts: [], bodyEndBytes: 4096)]);
+        Assert.Equal(BodyEndBytes, rule.BodyEndBytes);
+        Assert.Equal(new Dictionary<ushort, int> { [3306] = 4096 }, rule.BodyEndPorts);
+        var upload = Upload(WholeSegments, ipv6: false, Body.Binary, rule, port);
+
+        var (covered, mismatch) = Follow(upload.Stream, upload.FirstSeq, upload.Request);
+        Assert.Null(mismatch);
+        Assert.Equal(upload.Request.Length, covered);
+        var segments = Segments(upload.Stream);
+        Assert.All(segments, CheckChunking);
+        var inBody = segments.Where(s => s.Sum(r => (long)r.Header.PayloadLength) > WholeSegmentBytes && s[0].Header.Seq - upload.FirstSeq >= HeadWindowBytes).ToList();
+        Assert.True(inBody.Count > 0, "no segment longer than those copied whole started inside the body");
+        Assert.All(inBody, s =>
+        {
+            Assert.Equal(2, s.Count);
+            Assert.Equal([endBytes, endBytes], s.Select(r => (int)r.Header.CapturedLength));
+        });
+        Assert.Equal((0UL, 0UL), (upload.Truncated, upload.RingBufferFull));
+        output.WriteLine($"port {port}: body segments of {string.Join(", ", inBody.Select(s => s.Sum(r => (long)r.Header.PayloadLength)))} bytes, each cut to 2 x {endBytes} bytes");
+    }
+
     [Fact]
     public void Struct_packet_event_has_the_layout_of_PacketHeader()
     {
@@ -169,6 +198,7 @@ public sealed class PacketFilterKernelTests(ITestOutputHelper output)
                 F(family); F(tcp_flags); F(pkt_type); F(protocol); F(saddr); F(daddr);
                 printf("chunk %d\nmax_segment %d\n", CAPTURE_CHUNK_BYTES, CAPTURE_MAX_SEGMENT_BYTES);
                 printf("body_end %d\nmax_body_end %d\nwhole_segment %d\nmax_starts %d\nmessage_start %zu\n", CAPTURE_BODY_END_BYTES, CAPTURE_MAX_BODY_END_BYTES, CAPTURE_WHOLE_SEGMENT_BYTES, CAPTURE_MAX_MESSAGE_STARTS, sizeof(struct message_start));
+                printf("max_end_ports %d\nend_port %zu\nend_port_bytes %zu\n", CAPTURE_MAX_BODY_END_PORTS, sizeof(struct body_end_port), offsetof(struct body_end_port, end_bytes));
                 printf("fin %d\nsyn %d\nrst %d\nack_flag %d\ncounters %d\n", PACKET_FIN, PACKET_SYN, PACKET_RST, PACKET_ACK, COUNTER_MAX);
                 return 0;
             }
@@ -199,6 +229,7 @@ public sealed class PacketFilterKernelTests(ITestOutputHelper output)
         Assert.Equal(
             (WholeSegmentRule.MinBodyEndBytes, WholeSegmentRule.MaxBodyEndBytes, WholeSegmentRule.WholeSegmentBytes, WholeSegmentRule.MaxStarts, 16),
             (layout["body_end"], layout["max_body_end"], layout["whole_segment"], layout["max_starts"], layout["message_start"]));
+        Assert.Equal((WholeSegmentRule.MaxBodyEndPorts, 2 * sizeof(ushort), sizeof(ushort)), (layout["max_end_ports"], layout["end_port"], layout["end_port_bytes"]));
         Assert.Equal(
             (PacketHeader.Fin, PacketHeader.Syn, PacketHeader.Rst, PacketHeader.Ack, (int)KernelCounter.Count),
             ((byte)layout["fin"], (byte)layout["syn"], (byte)layout["rst"], (byte)layout["ack_flag"], layout["counters"]));
@@ -254,15 +285,15 @@ public sealed class PacketFilterKernelTests(ITestOutputHelper output)
     }
 
     /// <summary>
-    /// POSTs a <see cref="BodyBytes"/> body to nginx in one <c>send</c> from a Python client, with the filter
-    /// (<paramref name="maxSegmentBytes"/>, and <paramref name="wholeSegments"/> or the text rule) on the server's veth;
-    /// returns the client's records once they cover the request.
+    /// POSTs a <see cref="BodyBytes"/> body to nginx on <paramref name="port"/> in one <c>send</c> from a Python client,
+    /// with the filter (<paramref name="maxSegmentBytes"/>, and <paramref name="wholeSegments"/> or the text rule) on
+    /// the server's veth; returns the client's records once they cover the request.
     /// </summary>
-    private static UploadResult Upload(uint maxSegmentBytes, bool ipv6, Body kind, WholeSegmentRule? wholeSegments = null)
+    private static UploadResult Upload(uint maxSegmentBytes, bool ipv6, Body kind, WholeSegmentRule? wholeSegments = null, ushort port = 80)
     {
         using var pods = NetworkPods.Create(2);
         var (server, client) = (pods.Pods[0], pods.Pods[1]);
-        using var nginx = PodNginx.Start(pods, server, """location = /upload { return 200 "stored"; }""");
+        using var nginx = PodNginx.Start(pods, server, """location = /upload { return 200 "stored"; }""", port);
         using var filter = FilterHarness.Attach(maxSegmentBytes, kind == Body.BinaryCopiedWhole, wholeSegments ?? WholeSegmentRule.Text, server.HostInterface);
 
         // Text: printable letters, copied whole. Binary: every byte at 0x80 or above, so that every segment inside
@@ -278,7 +309,7 @@ public sealed class PacketFilterKernelTests(ITestOutputHelper output)
         try
         {
             File.WriteAllBytes(file, request);
-            var status = PodPython.Run(client, Scripts.SendFileOnce, ipv6 ? server.IPv6 : server.IPv4, "80", file).Trim();
+            var status = PodPython.Run(client, Scripts.SendFileOnce, ipv6 ? server.IPv6 : server.IPv4, port.ToString(CultureInfo.InvariantCulture), file).Trim();
             Assert.Equal("HTTP/1.1 200 OK", status);
         }
         finally
@@ -287,7 +318,7 @@ public sealed class PacketFilterKernelTests(ITestOutputHelper output)
         }
 
         var clientAddress = System.Net.IPAddress.Parse(ipv6 ? client.IPv6 : client.IPv4);
-        List<CapturedRecord> Stream(IEnumerable<CapturedRecord> records) => [.. records.Where(r => r.Header.DestinationPort == 80 && r.Source.Equals(clientAddress))];
+        List<CapturedRecord> Stream(IEnumerable<CapturedRecord> records) => [.. records.Where(r => r.Header.DestinationPort == port && r.Source.Equals(clientAddress))];
         uint? FirstSeq(IEnumerable<CapturedRecord> records) =>
             Stream(records).FirstOrDefault(r => r.Has(PacketHeader.Syn)) is { } syn ? syn.Header.Seq + 1 : null;
 
