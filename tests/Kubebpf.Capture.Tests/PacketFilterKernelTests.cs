@@ -22,6 +22,8 @@ public sealed class PacketFilterKernelTests(ITestOutputHelper output)
     // (CAPTURE_HEAD_WINDOW_BYTES): only the body beyond is cut to its ends.
     private const uint HeadWindowBytes = 16384;
 
+    private const int ResponseBodyBytes = 16384;
+
     [Theory]
     [InlineData(false, PacketCaptureOptions.SocketAttach)]
     [InlineData(true, PacketCaptureOptions.SocketAttach)]
@@ -153,30 +155,47 @@ public sealed class PacketFilterKernelTests(ITestOutputHelper output)
     [Theory]
     [InlineData(80, 1024)]
     [InlineData(3306, 4096)]
-    public void A_segment_inside_a_body_is_cut_to_the_ends_its_server_port_asks_for(ushort port, int endBytes)
+    public void A_16_KiB_response_body_is_cut_to_the_ends_its_server_port_asks_for(ushort port, int endBytes)
     {
         // HTTP-like on port 80 with the default ends, MySQL-like on 3306 asking for 4 KiB: only 3306 pays for them.
         var rule = WholeSegmentRule.For([
-            new LineProtocol("http", ports: [80], messageStarts: ["POST "]),
+            new LineProtocol("http", ports: [80], messageStarts: ["HTTP/", "GET "]),
             new LineProtocol("mysql", ports: [3306], messageStarts: [], bodyEndBytes: 4096)]);
         Assert.Equal(BodyEndBytes, rule.BodyEndBytes);
         Assert.Equal(new Dictionary<ushort, int> { [3306] = 4096 }, rule.BodyEndPorts);
-        var upload = Upload(WholeSegments, ipv6: false, Body.Binary, rule, port);
-
-        var (covered, mismatch) = Follow(upload.Stream, upload.FirstSeq, upload.Request);
-        Assert.Null(mismatch);
-        Assert.Equal(upload.Request.Length, covered);
-        var segments = Segments(upload.Stream);
-        Assert.All(segments, CheckChunking);
-        var inBody = segments.Where(s => s.Sum(r => (long)r.Header.PayloadLength) > WholeSegmentBytes && s[0].Header.Seq - upload.FirstSeq >= HeadWindowBytes).ToList();
-        Assert.True(inBody.Count > 0, "no segment longer than those copied whole started inside the body");
-        Assert.All(inBody, s =>
+        using var pods = NetworkPods.Create(2);
+        var (server, client) = (pods.Pods[0], pods.Pods[1]);
+        var file = Path.GetTempFileName();
+        try
         {
-            Assert.Equal(2, s.Count);
-            Assert.Equal([endBytes, endBytes], s.Select(r => (int)r.Header.CapturedLength));
-        });
-        Assert.Equal((0UL, 0UL), (upload.Truncated, upload.RingBufferFull));
-        output.WriteLine($"port {port}: body segments of {string.Join(", ", inBody.Select(s => s.Sum(r => (long)r.Header.PayloadLength)))} bytes, each cut to 2 x {endBytes} bytes");
+            // A text body: it is cut because it starts with no declared start, not because it looks binary.
+            File.WriteAllBytes(file, [.. Enumerable.Range(0, ResponseBodyBytes).Select(i => (byte)('a' + (i % 26)))]);
+            using var nginx = PodNginx.Start(pods, server, $"location = /16k {{ sendfile on; alias {file}; }}", port);
+            using var filter = FilterHarness.Attach(WholeSegments, wholeBinarySegments: false, rule, server.HostInterface);
+
+            var url = $"http://{server.IPv4}:{port}/16k";
+            NetworkPods.Exec(client, $"curl -sf -o /dev/null {string.Join(' ', Enumerable.Repeat(url, Requests))}"); // one kept-alive connection
+            bool FromServer(CapturedRecord r) => r.Header.SourcePort == port && r.Source.Equals(System.Net.IPAddress.Parse(server.IPv4));
+            var records = filter.DrainUntil(r => r.Any(x => FromServer(x) && x.Has(PacketHeader.Fin)), "the server's FIN");
+
+            var responses = records.Where(FromServer).ToList();
+            var segments = Segments(responses);
+            Assert.All(segments, CheckChunking);
+            Assert.Equal(Requests, segments.Count(s => s[0].Payload.AsSpan().StartsWith("HTTP/1.1 200"u8)));
+            Assert.Equal((long)Requests * ResponseBodyBytes, segments.Sum(s => s.Sum(r => (long)r.Header.PayloadLength)) - segments.Where(s => s[0].Payload.AsSpan().StartsWith("HTTP/"u8)).Sum(HeadBytes));
+            var inBody = segments.Where(s => !s[0].Payload.AsSpan().StartsWith("HTTP/"u8) && s.Sum(r => (long)r.Header.PayloadLength) > WholeSegmentBytes).ToList();
+            Assert.True(inBody.Count > 0, "no segment longer than those copied whole started inside a body");
+            Assert.All(inBody, s => Assert.Equal([endBytes, endBytes], s.Select(r => (int)r.Header.CapturedLength)));
+            Assert.Equal((0UL, 0UL), (filter.Counter(KernelCounter.Truncated), filter.Counter(KernelCounter.RingBufferFull)));
+            var ringBytes = responses.Sum(r => (long)PacketHeader.Size + r.Header.CapturedLength);
+            output.WriteLine(
+                $"port {port}: {inBody.Count} body segments of {string.Join(", ", inBody.Select(s => s.Sum(r => (long)r.Header.PayloadLength)).Distinct())} bytes, each cut to 2 x {endBytes} bytes; "
+                + $"{(double)ringBytes / Requests:F0} ring bytes per 16 KiB response (records and headers, FIN included)");
+        }
+        finally
+        {
+            File.Delete(file);
+        }
     }
 
     [Fact]
@@ -262,6 +281,9 @@ public sealed class PacketFilterKernelTests(ITestOutputHelper output)
         return (covered, null);
     }
 
+    /// <summary>The head bytes of a segment that starts with a response head: up to its empty line.</summary>
+    private static long HeadBytes(List<CapturedRecord> segment) => segment[0].Payload.AsSpan().IndexOf("\r\n\r\n"u8) + 4;
+
     /// <summary>The records grouped by the packet they came from (one timestamp per packet), each group in sequence order.</summary>
     private static List<List<CapturedRecord>> Segments(IEnumerable<CapturedRecord> records) =>
         [.. records.Where(r => r.Header.PayloadLength > 0).GroupBy(r => r.Header.TimestampNs).Select(g => g.OrderBy(r => r.Header.Seq - g.First().Header.Seq).ToList())];
@@ -285,15 +307,15 @@ public sealed class PacketFilterKernelTests(ITestOutputHelper output)
     }
 
     /// <summary>
-    /// POSTs a <see cref="BodyBytes"/> body to nginx on <paramref name="port"/> in one <c>send</c> from a Python client,
-    /// with the filter (<paramref name="maxSegmentBytes"/>, and <paramref name="wholeSegments"/> or the text rule) on
-    /// the server's veth; returns the client's records once they cover the request.
+    /// POSTs a <see cref="BodyBytes"/> body to nginx in one <c>send</c> from a Python client, with the filter
+    /// (<paramref name="maxSegmentBytes"/>, and <paramref name="wholeSegments"/> or the text rule) on the server's veth;
+    /// returns the client's records once they cover the request.
     /// </summary>
-    private static UploadResult Upload(uint maxSegmentBytes, bool ipv6, Body kind, WholeSegmentRule? wholeSegments = null, ushort port = 80)
+    private static UploadResult Upload(uint maxSegmentBytes, bool ipv6, Body kind, WholeSegmentRule? wholeSegments = null)
     {
         using var pods = NetworkPods.Create(2);
         var (server, client) = (pods.Pods[0], pods.Pods[1]);
-        using var nginx = PodNginx.Start(pods, server, """location = /upload { return 200 "stored"; }""", port);
+        using var nginx = PodNginx.Start(pods, server, """location = /upload { return 200 "stored"; }""");
         using var filter = FilterHarness.Attach(maxSegmentBytes, kind == Body.BinaryCopiedWhole, wholeSegments ?? WholeSegmentRule.Text, server.HostInterface);
 
         // Text: printable letters, copied whole. Binary: every byte at 0x80 or above, so that every segment inside
@@ -309,7 +331,7 @@ public sealed class PacketFilterKernelTests(ITestOutputHelper output)
         try
         {
             File.WriteAllBytes(file, request);
-            var status = PodPython.Run(client, Scripts.SendFileOnce, ipv6 ? server.IPv6 : server.IPv4, port.ToString(CultureInfo.InvariantCulture), file).Trim();
+            var status = PodPython.Run(client, Scripts.SendFileOnce, ipv6 ? server.IPv6 : server.IPv4, "80", file).Trim();
             Assert.Equal("HTTP/1.1 200 OK", status);
         }
         finally
@@ -318,7 +340,7 @@ public sealed class PacketFilterKernelTests(ITestOutputHelper output)
         }
 
         var clientAddress = System.Net.IPAddress.Parse(ipv6 ? client.IPv6 : client.IPv4);
-        List<CapturedRecord> Stream(IEnumerable<CapturedRecord> records) => [.. records.Where(r => r.Header.DestinationPort == port && r.Source.Equals(clientAddress))];
+        List<CapturedRecord> Stream(IEnumerable<CapturedRecord> records) => [.. records.Where(r => r.Header.DestinationPort == 80 && r.Source.Equals(clientAddress))];
         uint? FirstSeq(IEnumerable<CapturedRecord> records) =>
             Stream(records).FirstOrDefault(r => r.Has(PacketHeader.Syn)) is { } syn ? syn.Header.Seq + 1 : null;
 
