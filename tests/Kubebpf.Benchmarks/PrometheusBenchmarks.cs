@@ -45,5 +45,5 @@ public class PrometheusBenchmarks
     }
 
     [Benchmark]
-    public int EncodeRemoteWrite() => WriteRequestEncoder.Encode(_collector.Collect(), 1_700_000_000_000, []).Body.Length;
+    public int EncodeRemoteWrite() => WriteRequestEncoder.Encode(_collector.Collect(), new WriteSettings(1_700_000_000_000, [])).Body.Length;
 }
