@@ -1,10 +1,9 @@
-using Google.Protobuf;
 using Kubebpf.Prometheus.Exposition;
 using Kubebpf.Prometheus.Metrics;
 using Kubebpf.Prometheus.RemoteWrite;
-using Kubebpf.Prometheus.Tests.Proto.Client;
 using Kubebpf.Testing;
 using Microsoft.Extensions.Time.Testing;
+using Client = Kubebpf.Prometheus.Tests.Proto.Client;
 using Remote = Kubebpf.Prometheus.Tests.Proto.Remote;
 
 namespace Kubebpf.Prometheus.Tests;
@@ -26,22 +25,22 @@ public sealed class ProtobufEncodingTests
         var output = new ProtoWriter();
         ProtobufExposition.Write(output, families);
 
-        var decoded = new List<MetricFamily>();
+        var decoded = new List<Client.MetricFamily>();
         using var stream = new MemoryStream(output.Written.ToArray());
         while (stream.Position < stream.Length)
         {
-            decoded.Add(MetricFamily.Parser.ParseDelimitedFrom(stream));
+            decoded.Add(Client.MetricFamily.Parser.ParseDelimitedFrom(stream));
         }
 
         Assert.Equal(["kubebpf_http_requests_total", "kubebpf_http_request_duration_seconds", "kubebpf_agent_series"], decoded.Select(f => f.Name));
         var requests = Assert.Single(decoded[0].Metric);
-        Assert.Equal(MetricType.Counter, decoded[0].Type);
+        Assert.Equal(Client.MetricType.Counter, decoded[0].Type);
         Assert.Equal(Durations.Length, requests.Counter.Value);
         Assert.Equal(("route", "/a"), requests.Label.Select(l => (l.Name, l.Value)).Single(l => l.Name == "route"));
         Assert.Equal(7, Assert.Single(decoded[2].Metric).Gauge.Value);
 
         var histogram = Assert.Single(decoded[1].Metric).Histogram;
-        Assert.Equal(MetricType.Histogram, decoded[1].Type);
+        Assert.Equal(Client.MetricType.Histogram, decoded[1].Type);
         var sample = Assert.Single(families[1].Series);
         Assert.Equal((ulong)Durations.Length, histogram.SampleCount);
         Assert.Equal(Durations.Sum() / 1e9, histogram.SampleSum, 12);
