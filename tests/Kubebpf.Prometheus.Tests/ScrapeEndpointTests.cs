@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Http.Headers;
+using System.Text;
 using Kubebpf.Prometheus.Exposition;
 using Kubebpf.Prometheus.Metrics;
 using Kubebpf.Prometheus.Scrape;
@@ -43,6 +44,32 @@ public sealed class ScrapeEndpointTests(PrometheusServer prometheus) : IClassFix
     }
 
     [Fact]
+    public async Task A_new_counter_or_histogram_is_scraped_at_zero_once_then_with_its_counts_and_a_gauge_never_is()
+    {
+        var (gauges, edges, metrics, time) = PointGaugesTests.CreateWithEdges();
+        var exchanges = Samples.ExchangeMetrics(Samples.Options(), metrics, time);
+        var scrape = new ScrapeEndpoint(
+            Samples.Wrap(Samples.Options()), new MetricCollector([exchanges, edges, gauges]), metrics, time, NullLogger<ScrapeEndpoint>.Instance);
+        exchanges.OnEvents([Samples.Http("/a"), Samples.Http("/a"), Samples.Http("/a")]);
+        await gauges.WriteAsync([ServiceMapCountersTests.Calls(requests: 3, errors: 0, timeouts: 0, sumMs: 3, p99: 2, buckets: [0, 3, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0])], CancellationToken.None);
+        time.Advance(TimeSpan.FromSeconds(1));
+
+        var first = Render(scrape);
+        Assert.Equal(new double[] { 0, 0, 0, 0, 2 }, new[] { Value(first, "kubebpf_http_requests_total", "/a"), Value(first, "kubebpf_http_request_duration_seconds_count", "/a"),
+            Value(first, "kubebpf_http_request_duration_seconds_bucket", "le=\"+Inf\""), Value(first, "kubebpf_service_map_calls_requests_total"),
+            Value(first, "kubebpf_service_map_calls_latency_p99_ms") });
+
+        time.Advance(TimeSpan.FromSeconds(1));
+        exchanges.OnEvents([Samples.Http("/b")]);
+        var second = Render(scrape);
+        Assert.Equal(new double[] { 3, 3, 0, 3 }, new[] { Value(second, "kubebpf_http_requests_total", "/a"), Value(second, "kubebpf_http_request_duration_seconds_count", "/a"),
+            Value(second, "kubebpf_http_requests_total", "/b"), Value(second, "kubebpf_service_map_calls_requests_total") });
+
+        time.Advance(TimeSpan.FromSeconds(1));
+        Assert.Equal(1, Value(Render(scrape), "kubebpf_http_requests_total", "/b"));
+    }
+
+    [Fact]
     public async Task A_real_prometheus_reads_the_same_totals_by_scrape_and_by_remote_write()
     {
         await using var endpoint = Endpoint.Start(remoteWriteUrl: prometheus.RemoteWriteUrl);
@@ -64,6 +91,15 @@ public sealed class ScrapeEndpointTests(PrometheusServer prometheus) : IClassFix
             await prometheus.WaitForValueAsync($"sum(kubebpf_http_request_duration_seconds_bucket{{pod=\"{pod}\",job=\"{job}\",le=\"0.25\"}})", 8, Deadline);
             await prometheus.WaitForValueAsync($"sum(kubebpf_http_request_duration_seconds_bucket{{pod=\"{pod}\",job=\"{job}\",le=\"0.5\"}})", 9, Deadline);
         }
+    }
+
+    private static string Render(ScrapeEndpoint scrape) => Encoding.UTF8.GetString(scrape.Render(ExpositionFormat.Text));
+
+    /// <summary>The value of the one sample of <paramref name="metric"/> whose line contains <paramref name="containing"/>.</summary>
+    private static double Value(string text, string metric, string containing = "")
+    {
+        var line = Assert.Single(text.Split('\n'), l => l.StartsWith(metric + "{", StringComparison.Ordinal) && l.Contains(containing, StringComparison.Ordinal));
+        return double.Parse(line[(line.LastIndexOf(' ') + 1)..], System.Globalization.CultureInfo.InvariantCulture);
     }
 
     /// <summary>A running endpoint (and optionally remote writer) on a free loopback port over real exchange metrics.</summary>

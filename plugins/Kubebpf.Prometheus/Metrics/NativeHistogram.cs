@@ -18,8 +18,9 @@ internal sealed record NativeSnapshot(long ZeroCount, BucketSpan[] Spans, long[]
 /// <c>i</c> holds (2^((i-1)/8), 2^(i/8)], eight buckets per doubling, each about 9 % wider than the one below, so a
 /// quantile estimated from it is off by at most about 4.5 % (client_golang's default resolution, bucket factor 1.1).
 /// Only durations of exactly zero fall in the zero bucket (<see cref="ZeroThreshold"/> is the client libraries' 2^-128).
-/// Integer nanoseconds from 1 ns to 2^63 ns reach indices -240 to 264, so a histogram holds at most about 500 counts
-/// (4 KiB); typical latencies span a few decades, a hundred buckets or fewer. Not thread-safe (the caller locks).
+/// Integer nanoseconds from 1 ns to 2^63 ns reach indices -240 to 264, so a histogram's counts (grown by doubling
+/// around the buckets seen) stay under 1024 (8 KiB); typical latencies span a few decades, a few dozen buckets. Not
+/// thread-safe (the caller locks).
 /// </summary>
 internal sealed class NativeHistogram
 {
