@@ -133,6 +133,11 @@ public sealed class RemoteWriteOptions
     {
         if (!IsEnabled())
         {
+            if (NativeHistograms)
+            {
+                yield return "NativeHistograms is set but Url is empty: native histograms go by remote write (a scraper asking for protobuf gets them anyway).";
+            }
+
             yield break;
         }
 
