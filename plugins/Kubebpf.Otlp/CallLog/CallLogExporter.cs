@@ -31,15 +31,14 @@ internal sealed class CallLogExporter : IEventSubscriber<Exchange>, IFlushable
     private long _windowStartUnixNs;
 
     public CallLogExporter(OtlpTelemetry telemetry, IAgentMetrics metrics, TimeProvider time)
-        : this(telemetry, metrics, time, random: null)
+        : this(telemetry, metrics, telemetry.Options.CallLog.Sampling, time, random: null)
     {
     }
 
-    /// <summary>For tests: <paramref name="random"/> (null: a new one) drives the sample.</summary>
-    internal CallLogExporter(OtlpTelemetry telemetry, IAgentMetrics metrics, TimeProvider time, Random? random)
+    /// <summary>For tests and benchmarks: the policy as it is, and <paramref name="random"/> (null: a new one) drives the sample.</summary>
+    internal CallLogExporter(OtlpTelemetry telemetry, IAgentMetrics metrics, CallLogSamplingOptions sampling, TimeProvider time, Random? random)
     {
         _logger = telemetry.CallLogger ?? throw new InvalidOperationException("The call log is off.");
-        var sampling = telemetry.Options.CallLog.Sampling;
         _sampler = sampling.Enabled ? new CallLogSampler(sampling, metrics, random) : null;
         _failures = metrics.Counter(
             "log_descriptor_failures", "An exchange left out of the call log because it had no protocol, or its protocol's CanonicalOperation or details threw.");
