@@ -1,6 +1,5 @@
 using System.Buffers;
 using BenchmarkDotNet.Attributes;
-using Kubebpf.Red;
 using Kubebpf.Red.CallLog;
 using Kubebpf.Sdk.CallLog;
 using Kubebpf.Sdk.Metrics;
