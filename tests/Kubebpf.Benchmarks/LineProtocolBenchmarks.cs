@@ -1,9 +1,6 @@
 using System.Buffers;
 using BenchmarkDotNet.Attributes;
-using Kubebpf.Red;
-using Kubebpf.Red.CallLog;
 using Kubebpf.Sdk.Metrics;
-using Kubebpf.Sdk.Pipeline;
 
 namespace Kubebpf.Benchmarks;
 

@@ -1,5 +1,6 @@
 using System.Net;
 using Kubebpf.Http;
+using Kubebpf.Red;
 using Kubebpf.Red.CallLog;
 using Kubebpf.Sdk.Events;
 using Kubebpf.Sdk.Metadata;

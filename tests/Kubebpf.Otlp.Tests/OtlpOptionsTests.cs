@@ -49,7 +49,8 @@ public sealed class OtlpOptionsTests
     public void The_plugin_is_a_sink_of_self_metrics_and_an_exchange_subscriber()
     {
         using var provider = PluginHarness.Configure(new OtlpPlugin(), "Otlp", new() { ["CallLog:Enabled"] = "true" });
-        Assert.Single(provider.GetServicesOf<IPointSink>());
+        var filter = Assert.IsAssignableFrom<IMeasurementFilter>(Assert.Single(provider.GetServicesOf<IPointSink>()));
+        Assert.Equal(["kubebpf_agent"], new[] { "http_requests", "http_red", "kubebpf_agent", "service_map" }.Where(filter.Accepts));
         Assert.Equal(2, provider.GetServicesOf<EventSubscription>().Count(s => s.EventType == typeof(Sdk.Events.Exchange)));
     }
 }
