@@ -8,8 +8,10 @@ namespace Kubebpf.Console;
 /// Shows the newest R.E.D. window of every protocol (every <c>&lt;protocol&gt;_red</c> measurement) as a table each time
 /// a batch brings one, with the agent's loss counters in the header and the latest values of any other measurement
 /// below, and optionally prints the call log of every protocol. The host calls <see cref="WriteAsync"/> one batch at a time.
+/// Without <see cref="ConsoleSinkOptions.ShowCallLog"/> the call log, the most numerous points, is declined through
+/// <see cref="Accepts"/>, so that the host does not buffer it for nothing.
 /// </summary>
-public sealed class ConsoleSink : IPointSink
+public sealed class ConsoleSink : IPointSink, IMeasurementFilter
 {
     private readonly ConsoleSinkOptions _options;
     private readonly IAnsiConsole _console;
@@ -36,6 +38,9 @@ public sealed class ConsoleSink : IPointSink
         // Redrawing in place would wipe the call-log lines printed between two tables.
         _redraw = ansi && options.ClearScreen && !options.ShowCallLog;
     }
+
+    /// <inheritdoc />
+    public bool Accepts(string measurement) => _options.ShowCallLog || !PointShapes.IsCallLog(measurement);
 
     /// <inheritdoc />
     public ValueTask WriteAsync(IReadOnlyList<MetricPoint> batch, CancellationToken cancellationToken)

@@ -7,9 +7,10 @@ namespace JsonLinesSink;
 /// <summary>
 /// Appends each point as <c>{"measurement":..,"tags":{..},"fields":{..},"timestamp":ns}</c> and a newline, one batch per
 /// write, flushed before returning. The host calls it from one pump task at a time, and retries an I/O failure
-/// (thrown as <see cref="SinkWriteException"/>) with backoff.
+/// (thrown as <see cref="SinkWriteException"/>) with backoff. With <c>Measurements</c> configured, it declines the others
+/// (<see cref="IMeasurementFilter"/>) so that the host does not buffer them for it.
 /// </summary>
-internal sealed class JsonLinesPointSink : IPointSink, IAsyncDisposable
+internal sealed class JsonLinesPointSink : IPointSink, IMeasurementFilter, IAsyncDisposable
 {
     private readonly JsonLinesOptions _options;
     private readonly HashSet<string> _measurements;
@@ -21,6 +22,8 @@ internal sealed class JsonLinesPointSink : IPointSink, IAsyncDisposable
         _measurements = new HashSet<string>(options.Measurements, StringComparer.Ordinal);
     }
 
+    public bool Accepts(string measurement) => _measurements.Count == 0 || _measurements.Contains(measurement);
+
     public async ValueTask WriteAsync(IReadOnlyList<MetricPoint> batch, CancellationToken cancellationToken)
     {
         try
@@ -30,7 +33,7 @@ internal sealed class JsonLinesPointSink : IPointSink, IAsyncDisposable
             {
                 foreach (var point in batch)
                 {
-                    if (_measurements.Count == 0 || _measurements.Contains(point.Measurement))
+                    if (Accepts(point.Measurement))
                     {
                         Write(json, point);
                         await json.FlushAsync(cancellationToken).ConfigureAwait(false);

@@ -1,9 +1,6 @@
 using System.Buffers;
 using BenchmarkDotNet.Attributes;
-using Kubebpf.Red.CallLog;
-using Kubebpf.Sdk.CallLog;
 using Kubebpf.Sdk.Metrics;
-using Kubebpf.Sdk.Pipeline;
 
 namespace Kubebpf.Benchmarks;
 
@@ -35,13 +32,10 @@ public class LineProtocolBenchmarks
     [GlobalSetup]
     public void Setup()
     {
-        var exchanges = SampleExchanges.Create(BatchSize);
-        var collected = new CollectingPointWriter();
-        new CallLogWriter(collected, new RedBenchmarks.NullAgentMetrics(), new CallLogSamplingOptions { Enabled = false }, TimeProvider.System, null, null)
-            .OnEvents(exchanges);
+        var points = SampleExchanges.CallLogPoints(BatchSize);
         _points = Tags == TagArrays.Shared
-            ? collected.Points
-            : [.. collected.Points.Select(p => new MetricPoint(p.Measurement, [.. p.Tags], [.. p.Fields], p.TimestampUnixNs))];
+            ? points
+            : [.. points.Select(p => new MetricPoint(p.Measurement, [.. p.Tags], [.. p.Fields], p.TimestampUnixNs))];
 
         // The sink's encoder runs for days: measure it with its caches filled (text is kept from its second sighting on).
         Encoder();
@@ -60,14 +54,5 @@ public class LineProtocolBenchmarks
     {
         _buffer.ResetWrittenCount();
         return _encoder.Write(_points, _buffer).PointsWritten;
-    }
-
-    private sealed class CollectingPointWriter : IPointWriter
-    {
-        public MetricPoint[] Points { get; private set; } = [];
-
-        public void Write(MetricPoint point) => Points = [.. Points, point];
-
-        public void Write(IReadOnlyList<MetricPoint> points) => Points = [.. Points, .. points];
     }
 }

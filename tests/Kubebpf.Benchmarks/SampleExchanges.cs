@@ -1,8 +1,13 @@
 using System.Net;
 using Kubebpf.Http;
+using Kubebpf.Red;
+using Kubebpf.Red.CallLog;
+using Kubebpf.Sdk.CallLog;
 using Kubebpf.Sdk.Events;
 using Kubebpf.Sdk.Metadata;
+using Kubebpf.Sdk.Metrics;
 using Kubebpf.Sdk.Net;
+using Kubebpf.Sdk.Pipeline;
 
 namespace Kubebpf.Benchmarks;
 
@@ -44,5 +49,23 @@ internal static class SampleExchanges
         }
 
         return exchanges;
+    }
+
+    /// <summary>The call-log points the real call-log writer makes of <see cref="Create"/>'s exchanges (sampling off).</summary>
+    public static MetricPoint[] CallLogPoints(int count)
+    {
+        var collected = new CollectingPointWriter();
+        new CallLogWriter(collected, new RedBenchmarks.NullAgentMetrics(), new CallLogSamplingOptions { Enabled = false }, TimeProvider.System, null, null)
+            .OnEvents(Create(count));
+        return [.. collected.Points];
+    }
+
+    private sealed class CollectingPointWriter : IPointWriter
+    {
+        public List<MetricPoint> Points { get; } = [];
+
+        public void Write(MetricPoint point) => Points.Add(point);
+
+        public void Write(IReadOnlyList<MetricPoint> points) => Points.AddRange(points);
     }
 }

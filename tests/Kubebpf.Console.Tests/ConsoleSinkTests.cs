@@ -134,6 +134,16 @@ public sealed class ConsoleSinkTests
     }
 
     [Fact]
+    public void Without_the_call_log_shown_the_host_is_asked_to_keep_it_from_the_sink()
+    {
+        string[] measurements = [Points.Call("in", "GET", "/", 200, 1).Measurement, Points.RedisCall("GET", "k", "ok", 1).Measurement,
+            Points.Red("api", "in", "GET", "/", requests: 1, rate: 1).Measurement, Points.Agent("Http", ("ringbuf_drops", 0)).Measurement, "service_map"];
+
+        Assert.Equal(measurements[2..], measurements.Where(Sink().Accepts));
+        Assert.Equal(measurements, measurements.Where(Sink(new ConsoleSinkOptions { ShowCallLog = true }).Accepts));
+    }
+
+    [Fact]
     public async Task The_call_log_of_a_protocol_without_a_code_shows_its_status_tag()
     {
         var text = await Write(Sink(new ConsoleSinkOptions { ShowCallLog = true }), Points.RedisCall("GET", "user:1", "ok", 200_000));

@@ -1,5 +1,5 @@
 using System.Collections.Concurrent;
-using System.Net;
+using Kubebpf.Testing;
 
 namespace Kubebpf.InfluxDb.Tests;
 
@@ -8,8 +8,23 @@ namespace Kubebpf.InfluxDb.Tests;
 /// does: <c>GET /ping</c> 204 with <c>X-Influxdb-Version</c>; <c>POST /query</c> 200 with a results body; <c>POST /write</c>
 /// 204 for a body it takes, else 500 with <c>{"error": ...}</c> and <c>X-Influxdb-Error</c>, storing nothing of that body.
 /// </summary>
-internal sealed class FakeInfluxDb1Server(Func<string, bool> chokesOn, string error = "engine: error writing WAL entry: unexpected EOF") : FakeHttpServer
+internal sealed class FakeInfluxDb1Server : IDisposable
 {
+    private readonly Func<string, bool> _chokesOn;
+    private readonly string _error;
+    private readonly ScriptedHttpServer _server;
+    private int _writes;
+    private int _pings;
+
+    public FakeInfluxDb1Server(Func<string, bool> chokesOn, string error = "engine: error writing WAL entry: unexpected EOF")
+    {
+        _chokesOn = chokesOn;
+        _error = error;
+        _server = new ScriptedHttpServer(Serve);
+    }
+
+    public string Url => _server.Url;
+
     /// <summary>Whether <c>/ping</c> answers 204; a 502 otherwise, as a proxy in front of a stopped server does.</summary>
     public volatile bool PingAnswers = true;
 
@@ -23,43 +38,33 @@ internal sealed class FakeInfluxDb1Server(Func<string, bool> chokesOn, string er
 
     public int Pings => _pings;
 
-    private int _writes;
-    private int _pings;
+    public void Dispose() => _server.Dispose();
 
-    protected override void Handle(HttpListenerRequest request, HttpListenerResponse response)
+    private ScriptedAnswer Serve(ScriptedRequest request)
     {
-        switch (request.HttpMethod, request.Url!.AbsolutePath)
+        switch (request.Method, request.Path)
         {
             case ("GET" or "HEAD", "/ping"):
                 Interlocked.Increment(ref _pings);
-                response.Headers["X-Influxdb-Version"] = "1.6.7~rc0";
-                response.StatusCode = PingAnswers ? 204 : 502;
-                break;
+                return new ScriptedAnswer(PingAnswers ? 204 : 502).WithHeader("X-Influxdb-Version", "1.6.7~rc0");
             case ("POST", "/query"):
-                Json(response, 200, "{\"results\":[{\"statement_id\":0}]}");
-                break;
+                return ScriptedAnswer.Json(200, "{\"results\":[{\"statement_id\":0}]}");
             case ("POST", "/write"):
                 Interlocked.Increment(ref _writes);
-                var lines = ReadBody(request).Split('\n', StringSplitOptions.RemoveEmptyEntries);
-                if (FailsEveryWrite || lines.Any(chokesOn))
+                var lines = request.Text().Split('\n', StringSplitOptions.RemoveEmptyEntries);
+                if (FailsEveryWrite || lines.Any(_chokesOn))
                 {
-                    response.Headers["X-Influxdb-Error"] = error;
-                    Json(response, 500, $"{{\"error\":\"{error}\"}}");
-                }
-                else
-                {
-                    foreach (var line in lines)
-                    {
-                        Stored.Enqueue(line);
-                    }
-
-                    response.StatusCode = 204;
+                    return ScriptedAnswer.Json(500, $"{{\"error\":\"{_error}\"}}").WithHeader("X-Influxdb-Error", _error);
                 }
 
-                break;
+                foreach (var line in lines)
+                {
+                    Stored.Enqueue(line);
+                }
+
+                return new ScriptedAnswer(204);
             default:
-                Json(response, 404, "{\"error\":\"not found\"}");
-                break;
+                return ScriptedAnswer.Json(404, "{\"error\":\"not found\"}");
         }
     }
 }

@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
-using System.Net;
-using System.Text;
+using Kubebpf.Testing;
 
 namespace Kubebpf.InfluxDb.Tests;
 
@@ -9,65 +8,60 @@ namespace Kubebpf.InfluxDb.Tests;
 /// does: <c>POST /api/v2/write</c> with <c>org</c>, <c>bucket</c> and <c>precision</c>, <c>Authorization: Token &lt;token&gt;</c>
 /// (else 401 with a JSON error), a text/plain body, gzip when <c>Content-Encoding</c> says so. Answers 204 unless told otherwise.
 /// </summary>
-internal sealed class FakeInfluxDb2Server(string token) : FakeHttpServer
+internal sealed class FakeInfluxDb2Server : IDisposable
 {
-    private readonly ConcurrentQueue<Action<HttpListenerResponse>> _answers = new();
+    private readonly string _token;
+    private readonly ConcurrentQueue<ScriptedAnswer> _answers = new();
+    private readonly ScriptedHttpServer _server;
+
+    public FakeInfluxDb2Server(string token)
+    {
+        _token = token;
+        _server = new ScriptedHttpServer(Serve);
+    }
+
+    public string Url => _server.Url;
 
     public ConcurrentQueue<ReceivedWrite> Requests { get; } = new();
 
     /// <summary>The next request gets this answer instead of 204 (if it passes the protocol checks).</summary>
-    public void Answer(int status, string? json = null, string? retryAfter = null) => _answers.Enqueue(response =>
-    {
-        response.StatusCode = status;
-        if (retryAfter is not null)
-        {
-            response.Headers["Retry-After"] = retryAfter;
-        }
+    public void Answer(int status, string? json = null, string? retryAfter = null) => _answers.Enqueue(
+        new ScriptedAnswer(status, json, json is null ? null : "application/json; charset=utf-8").WithHeader("Retry-After", retryAfter));
 
-        if (json is not null)
-        {
-            response.ContentType = "application/json; charset=utf-8";
-            var bytes = Encoding.UTF8.GetBytes(json);
-            response.OutputStream.Write(bytes);
-        }
-    });
+    public void Dispose() => _server.Dispose();
 
-    protected override void Handle(HttpListenerRequest request, HttpListenerResponse response)
+    private ScriptedAnswer Serve(ScriptedRequest request)
     {
-        var gzip = request.Headers["Content-Encoding"] == "gzip";
         var write = new ReceivedWrite(
-            request.HttpMethod, request.Url!.AbsolutePath, request.QueryString["org"], request.QueryString["bucket"], request.QueryString["precision"],
-            request.Headers["Authorization"], request.ContentType, gzip, ReadBody(request));
+            request.Method, request.Path, request.Query.GetValueOrDefault("org"), request.Query.GetValueOrDefault("bucket"), request.Query.GetValueOrDefault("precision"),
+            request.Header("Authorization"), request.Header("Content-Type"), request.Header("Content-Encoding") == "gzip", request.Text());
         Requests.Enqueue(write);
 
         if (write.Method != "POST" || write.Path != "/api/v2/write")
         {
-            Error(response, 404, "not found", "path not found");
+            return Error(404, "not found", "path not found");
         }
-        else if (write.Authorization != $"Token {token}")
+
+        if (write.Authorization != $"Token {_token}")
         {
-            Error(response, 401, "unauthorized", "unauthorized access");
+            return Error(401, "unauthorized", "unauthorized access");
         }
-        else if (string.IsNullOrEmpty(write.Org) || string.IsNullOrEmpty(write.Bucket))
+
+        if (string.IsNullOrEmpty(write.Org) || string.IsNullOrEmpty(write.Bucket))
         {
-            Error(response, 400, "invalid", "organization and bucket are required");
+            return Error(400, "invalid", "organization and bucket are required");
         }
-        else if (write.Precision is not ("ns" or "us" or "ms" or "s"))
+
+        if (write.Precision is not ("ns" or "us" or "ms" or "s"))
         {
-            Error(response, 400, "invalid", $"invalid precision {write.Precision}");
+            return Error(400, "invalid", $"invalid precision {write.Precision}");
         }
-        else if (_answers.TryDequeue(out var answer))
-        {
-            answer(response);
-        }
-        else
-        {
-            response.StatusCode = 204;
-        }
+
+        return _answers.TryDequeue(out var answer) ? answer : new ScriptedAnswer(204);
     }
 
-    private static void Error(HttpListenerResponse response, int status, string code, string message) =>
-        Json(response, status, $"{{\"code\":\"{code}\",\"message\":\"{message}\"}}");
+    private static ScriptedAnswer Error(int status, string code, string message) =>
+        ScriptedAnswer.Json(status, $"{{\"code\":\"{code}\",\"message\":\"{message}\"}}");
 }
 
 /// <summary>One request as the fake server saw it (body decompressed).</summary>

@@ -53,7 +53,8 @@ public sealed class OtlpOptionsTests
     public void The_plugin_is_a_sink_of_self_metrics_and_an_exchange_subscriber_whose_call_log_drains_at_each_flush()
     {
         using var provider = PluginHarness.Configure(new OtlpPlugin(), "Otlp", new() { ["CallLog:Enabled"] = "true" });
-        Assert.Single(provider.GetServicesOf<IPointSink>());
+        var filter = Assert.IsAssignableFrom<IMeasurementFilter>(Assert.Single(provider.GetServicesOf<IPointSink>()));
+        Assert.Equal(["kubebpf_agent"], new[] { "http_requests", "http_red", "kubebpf_agent", "service_map" }.Where(filter.Accepts));
         Assert.Equal(2, provider.GetServicesOf<EventSubscription>().Count(s => s.EventType == typeof(Sdk.Events.Exchange)));
         Assert.IsType<CallLog.CallLogExporter>(Assert.Single(provider.GetServicesOf<IFlushable>()));
     }

@@ -1,5 +1,5 @@
 using System.Collections.Concurrent;
-using System.Net;
+using System.Globalization;
 using Kubebpf.Testing;
 using Snappier;
 
@@ -14,76 +14,35 @@ internal sealed record ReceivedWrite(IReadOnlyDictionary<string, string> Headers
 /// </summary>
 internal sealed class FakeReceiver : IDisposable
 {
-    private readonly HttpListener _listener = new();
-    private readonly Task _loop;
+    private readonly ScriptedHttpServer _server;
 
-    public FakeReceiver()
-    {
-        Port = LoopbackPorts.Free();
-        _listener.Prefixes.Add($"http://127.0.0.1:{Port}/");
-        _listener.Start();
-        _loop = Task.Run(LoopAsync);
-    }
+    public FakeReceiver() => _server = new ScriptedHttpServer(Serve);
 
-    public int Port { get; }
+    public int Port => _server.Port;
 
-    public string Url => $"http://127.0.0.1:{Port}/api/v1/write";
+    public string Url => $"{_server.Url}/api/v1/write";
 
     /// <summary>Status and Retry-After seconds for the next requests; 204 without Retry-After by default.</summary>
     public Func<int, (int Status, int? RetryAfterSeconds)> Answer { get; set; } = _ => (204, null);
 
     public ConcurrentQueue<(DateTimeOffset At, int Status, ReceivedWrite Write)> Requests { get; } = new();
 
-    public void Dispose()
+    public void Dispose() => _server.Dispose();
+
+    private ScriptedAnswer Serve(ScriptedRequest request)
     {
-        _listener.Stop();
-        _listener.Close();
+        ReceivedWrite write;
         try
         {
-            _loop.Wait(TimeSpan.FromSeconds(5));
+            write = new ReceivedWrite(request.Headers, WriteRequestDecoder.Decode(Snappy.DecompressToArray(request.Body)), null);
         }
-        catch (AggregateException)
+        catch (Exception ex) when (ex is FormatException or InvalidDataException or ArgumentException or IndexOutOfRangeException or ArgumentOutOfRangeException)
         {
-            // stopped while waiting for a request
+            write = new ReceivedWrite(request.Headers, null, ex.Message);
         }
-    }
 
-    private async Task LoopAsync()
-    {
-        while (_listener.IsListening)
-        {
-            HttpListenerContext context;
-            try
-            {
-                context = await _listener.GetContextAsync();
-            }
-            catch (Exception ex) when (ex is HttpListenerException or ObjectDisposedException)
-            {
-                return;
-            }
-
-            using var body = new MemoryStream();
-            await context.Request.InputStream.CopyToAsync(body);
-            var headers = context.Request.Headers.AllKeys.ToDictionary(k => k!, k => context.Request.Headers[k]!, StringComparer.OrdinalIgnoreCase);
-            ReceivedWrite write;
-            try
-            {
-                write = new ReceivedWrite(headers, WriteRequestDecoder.Decode(Snappy.DecompressToArray(body.ToArray())), null);
-            }
-            catch (Exception ex) when (ex is FormatException or InvalidDataException or ArgumentException or IndexOutOfRangeException or ArgumentOutOfRangeException)
-            {
-                write = new ReceivedWrite(headers, null, ex.Message);
-            }
-
-            var (status, retryAfter) = Answer(Requests.Count);
-            Requests.Enqueue((DateTimeOffset.UtcNow, status, write));
-            context.Response.StatusCode = status;
-            if (retryAfter is { } seconds)
-            {
-                context.Response.AddHeader("Retry-After", seconds.ToString(System.Globalization.CultureInfo.InvariantCulture));
-            }
-
-            context.Response.Close();
-        }
+        var (status, retryAfter) = Answer(Requests.Count);
+        Requests.Enqueue((DateTimeOffset.UtcNow, status, write));
+        return new ScriptedAnswer(status).WithHeader("Retry-After", retryAfter?.ToString(CultureInfo.InvariantCulture));
     }
 }

@@ -60,6 +60,15 @@ public sealed class PointGaugesTests
     }
 
     [Fact]
+    public void The_left_out_measurements_are_declined_to_the_host_so_that_it_does_not_buffer_them()
+    {
+        var (gauges, _, _) = Create();
+        string[] measurements = ["http_requests", "http_red", "cpu_profile", "cpu_profile_functions", "dns_extras", "kubebpf_agent", "service_map"];
+
+        Assert.Equal(["dns_extras", "kubebpf_agent", "service_map"], measurements.Where(gauges.Accepts));
+    }
+
+    [Fact]
     public async Task Idle_gauges_expire_and_new_label_sets_beyond_the_bound_are_counted()
     {
         var (gauges, metrics, time) = Create(maxSeries: 1);

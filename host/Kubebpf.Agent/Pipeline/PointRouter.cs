@@ -5,7 +5,8 @@ using Kubebpf.Sdk.Pipeline;
 namespace Kubebpf.Agent.Pipeline;
 
 /// <summary>
-/// The host's <see cref="IPointWriter"/>: hands every point to each sink's pump (bounded, non-blocking). Points written
+/// The host's <see cref="IPointWriter"/>: hands every point to each sink's pump (bounded, non-blocking; a pump keeps only the
+/// measurements its sink accepts, see <see cref="IMeasurementFilter"/>). Points written
 /// through it directly (the call log, profiles) are <see cref="PointPriority.Records"/>; the host hands aggregators
 /// <see cref="Aggregates"/> when it flushes them, and writes self-metrics there too, so that they outlive an outage.
 /// </summary>

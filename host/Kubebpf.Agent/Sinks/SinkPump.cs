@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using Kubebpf.Sdk.Metrics;
 using Kubebpf.Sdk.Pipeline;
 using Microsoft.Extensions.Logging;
@@ -15,11 +16,18 @@ namespace Kubebpf.Agent.Sinks;
 /// <c>points_dropped_error</c>, <c>points_dropped_shutdown</c>, or is still buffered (<c>buffer_points</c>). A sink
 /// failure never escapes the pump, and a write that outlives <see cref="SinkPumpOptions.WriteTimeout"/> is abandoned
 /// (counted in <c>write_timeouts</c>): the sink gets no other write until it returns, while its buffers keep their bounds.
+/// A sink that is an <see cref="IMeasurementFilter"/> is handed only the measurements it accepts: the others are turned
+/// away before its buffers and are in none of these counters, since the sink never wanted them.
 /// </summary>
 public sealed partial class SinkPump
 {
+    // Distinct measurement names are few (each plugin writes a handful); past this many, the filter is asked every time.
+    private const int MaxRememberedMeasurements = 1024;
+
     private readonly string _name;
     private readonly IPointSink _sink;
+    private readonly IMeasurementFilter? _filter;
+    private readonly ConcurrentDictionary<string, bool> _accepted = new(StringComparer.Ordinal);
     private readonly TimeSpan _flushInterval;
     private readonly ILogger _logger;
     private readonly TimeProvider _time;
@@ -54,6 +62,7 @@ public sealed partial class SinkPump
         options.Validate(name);
         _name = name;
         _sink = sink;
+        _filter = sink as IMeasurementFilter;
         _flushInterval = options.FlushInterval;
         _logger = logger;
         _time = time;
@@ -83,22 +92,36 @@ public sealed partial class SinkPump
     public int BufferedPoints => _buffers.Sum(b => b.Count);
 
     /// <summary>
-    /// Queues a point without blocking; when its priority's buffer is full the oldest point there is dropped and counted.
-    /// Thread-safe.
+    /// Queues a point without blocking (unless the sink's <see cref="IMeasurementFilter"/> turns it away); when its
+    /// priority's buffer is full the oldest point there is dropped and counted. Thread-safe.
     /// </summary>
     public void Enqueue(MetricPoint point, PointPriority priority = PointPriority.Records)
     {
+        ArgumentNullException.ThrowIfNull(point);
+        if (_filter is not null && !Accepts(point.Measurement))
+        {
+            return;
+        }
+
         if (!_buffers[(int)priority].Add(point))
         {
             _droppedShutdown.Increment();
         }
     }
 
-    /// <summary>Queues points in order without blocking (one lock for the batch); overflow drops the oldest of that priority. Thread-safe.</summary>
+    /// <summary>
+    /// Queues the points the sink accepts, in order, without blocking (one lock for the batch); overflow drops the oldest of
+    /// that priority. Thread-safe.
+    /// </summary>
     public void Enqueue(IReadOnlyList<MetricPoint> points, PointPriority priority = PointPriority.Records)
     {
         ArgumentNullException.ThrowIfNull(points);
-        if (!_buffers[(int)priority].Add(points))
+        if (_filter is not null)
+        {
+            points = Accepted(points);
+        }
+
+        if (points.Count > 0 && !_buffers[(int)priority].Add(points))
         {
             _droppedShutdown.Add(points.Count);
         }
@@ -160,6 +183,58 @@ public sealed partial class SinkPump
         {
             _pumping.Release();
         }
+    }
+
+    /// <summary>The filter's answer for <paramref name="measurement"/>, asked once and remembered (a failing filter accepts).</summary>
+    private bool Accepts(string measurement)
+    {
+        if (_accepted.TryGetValue(measurement, out var accepted))
+        {
+            return accepted;
+        }
+
+        try
+        {
+            accepted = _filter!.Accepts(measurement);
+        }
+        catch (Exception ex)
+        {
+            LogFilterFailed(ex, _name, measurement);
+            accepted = true;
+        }
+
+        if (_accepted.Count < MaxRememberedMeasurements)
+        {
+            _accepted.TryAdd(measurement, accepted);
+        }
+
+        return accepted;
+    }
+
+    /// <summary><paramref name="points"/> itself when the sink accepts all of them (the usual case: one measurement per list), else a copy of those it accepts.</summary>
+    private IReadOnlyList<MetricPoint> Accepted(IReadOnlyList<MetricPoint> points)
+    {
+        var firstRejected = 0;
+        while (firstRejected < points.Count && Accepts(points[firstRejected].Measurement))
+        {
+            firstRejected++;
+        }
+
+        if (firstRejected == points.Count)
+        {
+            return points;
+        }
+
+        var kept = new List<MetricPoint>(points.Count - 1);
+        for (var i = 0; i < points.Count; i++)
+        {
+            if (i < firstRejected || (i > firstRejected && Accepts(points[i].Measurement)))
+            {
+                kept.Add(points[i]);
+            }
+        }
+
+        return kept;
     }
 
     private ResiliencePipeline BuildRetryPipeline(SinkPumpOptions options, TimeProvider time) =>
@@ -318,6 +393,9 @@ public sealed partial class SinkPump
             throw;
         }
     }
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Sink {Sink}: its measurement filter failed on {Measurement}; the sink gets those points")]
+    private partial void LogFilterFailed(Exception error, string sink, string measurement);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Sink {Sink}: a write of {Count} points did not return within {Timeout}; abandoned (its points stay buffered and are retried once the sink returns)")]
     private partial void LogWriteTimedOut(string sink, int count, TimeSpan timeout);

@@ -4,7 +4,8 @@ namespace Kubebpf.Sdk.Pipeline;
 
 /// <summary>
 /// A destination for metric points. The host batches, buffers (bounded, oldest dropped first and counted)
-/// and retries on the sink's behalf, so a sink only writes one batch.
+/// and retries on the sink's behalf, so a sink only writes one batch. A sink that uses only some measurements also
+/// implements <see cref="IMeasurementFilter"/>, and the host hands it only those.
 /// </summary>
 public interface IPointSink
 {

@@ -8,9 +8,10 @@ namespace Kubebpf.Otlp.Metrics;
 /// Exports the agent's self-metrics: the host hands every sink its <c>kubebpf_agent</c> points (one per component and
 /// flush, one field per counter or gauge); each field becomes a gauge <c>kubebpf.agent.&lt;field&gt;</c> with the
 /// attributes <c>kubebpf.component</c> and <c>k8s.node.name</c>, holding the last value written. Other points are the
-/// InfluxDB sink's business (this sink reads exchanges directly) and are ignored. Field names are bounded.
+/// InfluxDB sink's business (this sink reads exchanges directly): as an <see cref="IMeasurementFilter"/> it declares so,
+/// and the host keeps them out of its buffers (a batch that holds some anyway is read without them). Field names are bounded.
 /// </summary>
-internal sealed class AgentMetricsExport(OtlpTelemetry telemetry) : IPointSink
+internal sealed class AgentMetricsExport(OtlpTelemetry telemetry) : IPointSink, IMeasurementFilter
 {
     /// <summary>The measurement of the host's self-metrics.</summary>
     public const string Measurement = "kubebpf_agent";
@@ -20,6 +21,8 @@ internal sealed class AgentMetricsExport(OtlpTelemetry telemetry) : IPointSink
     private readonly Lock _gate = new();
     private readonly Dictionary<string, Dictionary<(string Component, string Node), long>> _values = new(StringComparer.Ordinal);
 
+    public bool Accepts(string measurement) => measurement == Measurement;
+
     public ValueTask WriteAsync(IReadOnlyList<MetricPoint> batch, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(batch);
@@ -27,7 +30,7 @@ internal sealed class AgentMetricsExport(OtlpTelemetry telemetry) : IPointSink
         {
             foreach (var point in batch)
             {
-                if (point.Measurement == Measurement)
+                if (Accepts(point.Measurement))
                 {
                     Remember(point);
                 }

@@ -14,9 +14,10 @@ namespace Kubebpf.Prometheus.Metrics;
 /// per-window deltas of calls and connections are the exception, summed into counters by <see cref="ServiceMapCounters"/>.
 /// Each protocol's call log (not a metric) and R.E.D. measurement (counted from the exchanges by
 /// <see cref="ExchangeMetrics"/>) are left out, as are the profiler's stacks, <see cref="PrometheusOptions.ExcludeMeasurements"/>
-/// and string fields. Same series bound and idle expiry as the exchange series.
+/// and string fields; as an <see cref="IMeasurementFilter"/>, the sink has the host keep the left-out measurements out of
+/// its buffers. Same series bound and idle expiry as the exchange series.
 /// </summary>
-internal sealed class PointGauges : IPointSink, IFlushable, IMetricSource
+internal sealed class PointGauges : IPointSink, IMeasurementFilter, IFlushable, IMetricSource
 {
     /// <summary>The profiler's stacks: one series per stack, a profile rather than a metric.</summary>
     public static readonly string[] AlwaysExcluded = ["cpu_profile", "cpu_profile_functions"];
@@ -43,16 +44,17 @@ internal sealed class PointGauges : IPointSink, IFlushable, IMetricSource
         _expiry = new SeriesExpiry(options.Value.SeriesIdleTimeout, time, budget, metrics.Counter("expired_gauges", "A gauge removed after SeriesIdleTimeout without a new value."));
     }
 
+    public bool Accepts(string measurement) => !Excluded().Contains(measurement);
+
     public ValueTask WriteAsync(IReadOnlyList<MetricPoint> batch, CancellationToken cancellationToken)
     {
-        var excluded = Excluded();
         var now = _time.GetTimestamp();
         long ignored = 0;
         lock (_gate)
         {
             foreach (var point in batch)
             {
-                if (excluded.Contains(point.Measurement))
+                if (!Accepts(point.Measurement))
                 {
                     continue;
                 }
@@ -132,7 +134,7 @@ internal sealed class PointGauges : IPointSink, IFlushable, IMetricSource
         }
     }
 
-    // Read on the first write: the catalog is complete once probes run, and sinks receive nothing before that.
+    // Read at the first point: the catalog is complete before the host hands any point to sinks.
     private HashSet<string> Excluded()
     {
         if (Volatile.Read(ref _excluded) is { } excluded)

@@ -242,6 +242,45 @@ public sealed class SinkPumpTests : IDisposable
     }
 
     [Fact]
+    public async Task A_filtering_sink_is_handed_only_what_it_accepts_and_what_it_declines_is_neither_buffered_nor_counted()
+    {
+        var sink = new FilteringSink("kept");
+        var pump = Pump(sink, new SinkPumpOptions { BufferLimit = 4, BatchSize = 4 });
+
+        // Declined points ride along in every way a producer writes; buffered, they would have overflowed the bound of 4.
+        pump.Enqueue(Point("other", 0), PointPriority.Aggregates);
+        pump.Enqueue([Point("kept", 1), Point("other", 2), Point("other", 3), Point("kept", 4)]);
+        pump.Enqueue([.. Enumerable.Range(5, 8).Select(i => Point("other", i))], PointPriority.Aggregates);
+        pump.Enqueue([Point("kept", 13)], PointPriority.Aggregates);
+        pump.Enqueue(Point("kept", 14));
+
+        Assert.Equal(4, _metrics.Value("buffer_points"));
+        Assert.Equal(0, _metrics.Value("points_dropped_overflow"));
+        await pump.DrainAsync(TimeSpan.FromSeconds(10));
+        pump.Enqueue([Point("other", 15), Point("other", 16)]);
+
+        Assert.Equal(["kept", "kept", "kept", "kept"], sink.Written);
+        Assert.Equal(4, _metrics.Value("points_written"));
+        Assert.Equal(0, _metrics.Value("points_dropped_shutdown"));
+        Assert.Equal(0, _metrics.Value("points_dropped_overflow"));
+        Assert.Equal(new Dictionary<string, int> { ["kept"] = 1, ["other"] = 1 }, sink.Questions.ToDictionary());
+    }
+
+    [Fact]
+    public async Task A_filter_that_throws_lets_that_measurement_through_and_the_producer_never_sees_the_exception()
+    {
+        var sink = new FilteringSink("kept");
+        var pump = Pump(sink, new SinkPumpOptions { BatchSize = 10 });
+
+        pump.Enqueue(Point(FilteringSink.Failing, 0));
+        pump.Enqueue([Point("other", 1), Point(FilteringSink.Failing, 2)]);
+        await pump.DrainAsync(TimeSpan.FromSeconds(10));
+
+        Assert.Equal([FilteringSink.Failing, FilteringSink.Failing], sink.Written);
+        Assert.Equal(1, sink.Questions[FilteringSink.Failing]);
+    }
+
+    [Fact]
     public void Invalid_options_name_the_setting()
     {
         var error = Assert.Throws<ArgumentException>(() => Pump(new ScriptedSink(), new SinkPumpOptions { BufferLimit = 10, BatchSize = 20 }));
@@ -252,7 +291,9 @@ public sealed class SinkPumpTests : IDisposable
     private SinkPump Pump(IPointSink sink, SinkPumpOptions options) => new("test", sink, options, _metrics, NullLogger.Instance, _time);
 
     private static void Enqueue(SinkPump pump, long first, int count, PointPriority priority = PointPriority.Records) =>
-        pump.Enqueue([.. Enumerable.Range(0, count).Select(i => new MetricPoint("m", [], [new Field("f", FieldValue.Integer(1))], first + i))], priority);
+        pump.Enqueue([.. Enumerable.Range(0, count).Select(i => Point("m", first + i))], priority);
+
+    private static MetricPoint Point(string measurement, long timestamp) => new(measurement, [], [new Field("f", FieldValue.Integer(1))], timestamp);
 
     private static async Task Until(Func<bool> condition)
     {
