@@ -119,7 +119,8 @@ public sealed class PacketCapture : IDisposable
     /// <summary>
     /// Drains the ring buffer into <paramref name="consumer"/> until <paramref name="cancellationToken"/> is cancelled:
     /// drains, calls <see cref="IPacketConsumer.OnBatchEnd"/> after each non-empty batch, sleeps
-    /// <see cref="PacketCaptureOptions.PollInterval"/> when the ring is empty. Returns after a last drain once
+    /// <see cref="PacketCaptureOptions.PollInterval"/> when the ring is empty, and waits on the ring up to
+    /// <see cref="PacketCaptureOptions.IdleWait"/> once it stayed empty that long. Returns after a last drain once
     /// cancelled. Runs on the calling thread; an exception from the consumer ends it.
     /// </summary>
     public void Run(IPacketConsumer consumer, CancellationToken cancellationToken)
@@ -127,7 +128,7 @@ public sealed class PacketCapture : IDisposable
         ArgumentNullException.ThrowIfNull(consumer);
         var ring = _ring ?? throw new InvalidOperationException("Call Start() before Run().");
         var dispatcher = new Dispatcher(this, consumer);
-        new RingBufferPoller { PollInterval = _options.PollInterval }.Run(ring, ref dispatcher, cancellationToken);
+        new RingBufferPoller { PollInterval = _options.PollInterval, IdleWait = _options.IdleWait }.Run(ring, ref dispatcher, cancellationToken);
     }
 
     /// <summary>Reads the kernel's and the capture's counters (a few syscalls). Zero before <see cref="Start"/>.</summary>
