@@ -22,6 +22,8 @@ internal static unsafe partial class LibC
     internal const int CLOCK_REALTIME = 0;
     internal const int CLOCK_MONOTONIC = 1;
     internal const short POLLIN = 1;
+    internal const short POLLERR = 8;
+    internal const short POLLNVAL = 0x20;
     internal const int EINTR = 4;
     internal const int EFD_NONBLOCK = 0x800;
     internal const int EFD_CLOEXEC = 0x80000;

@@ -114,14 +114,16 @@ public sealed class RingBufferPoller
             return cancelFd < 0 ? null : new RingWait(ringFd, cancelFd, cancellationToken);
         }
 
-        /// <summary>False when poll failed (other than by a signal): the caller sleeps instead.</summary>
+        /// <summary>False when poll failed (other than by a signal) or flagged the ring's descriptor: the caller sleeps instead of spinning.</summary>
         public bool Wait(TimeSpan timeout)
         {
             var fds = stackalloc LibC.pollfd[2];
             fds[0] = new LibC.pollfd { fd = _ringFd, events = LibC.POLLIN };
             fds[1] = new LibC.pollfd { fd = _cancelFd, events = LibC.POLLIN };
             var milliseconds = (int)Math.Clamp(Math.Ceiling(timeout.TotalMilliseconds), 0, int.MaxValue);
-            return LibC.poll(fds, 2, milliseconds) >= 0 || Marshal.GetLastPInvokeError() == LibC.EINTR;
+            return LibC.poll(fds, 2, milliseconds) >= 0
+                ? (fds[0].revents & (LibC.POLLERR | LibC.POLLNVAL)) == 0
+                : Marshal.GetLastPInvokeError() == LibC.EINTR;
         }
 
         public void Dispose()
