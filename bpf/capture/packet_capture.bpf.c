@@ -44,8 +44,12 @@ _Static_assert(2 * CAPTURE_MAX_BODY_END_BYTES <= CAPTURE_WHOLE_SEGMENT_BYTES, "a
 const volatile __u32 max_segment_bytes = CAPTURE_MAX_SEGMENT_BYTES;
 
 /* Bytes of each end copied of a segment inside a body: CAPTURE_BODY_END_BYTES, 2 KiB or CAPTURE_MAX_BODY_END_BYTES
- * (set by user space before load; other values are rounded up to one of them). */
+ * (set by user space before load; other values are rounded up to one of them), unless one of its ports is below. */
 const volatile __u32 body_end_bytes = CAPTURE_BODY_END_BYTES;
+
+/* Server ports whose protocol asks for larger ends than body_end_bytes (user space sets them before load). */
+const volatile struct body_end_port body_end_ports[CAPTURE_MAX_BODY_END_PORTS] = {};
+const volatile __u32 body_end_port_count = 0;
 
 /* Nonzero: copy every TCP segment whole (CopyBinarySegments). */
 const volatile __u8 whole_binary_segments = 0;
@@ -234,6 +238,23 @@ static __always_inline void emit_exact(struct __sk_buff *skb, struct staging *st
     record->captured_len = bpf_skb_load_bytes(skb, off, record + 1, size) < 0 ? 0 : size;
     bpf_ringbuf_submit(record, 0);
     count(COUNTER_PACKETS);
+}
+
+/* Bytes of each end copied of a segment between these ports, rounded up to 1, 2 or 4 KiB: the largest a declared
+ * server port asks for, else body_end_bytes. Only segments cut to their ends pay for the lookup. */
+static __always_inline __u32 body_end_for(__u16 sport, __u16 dport)
+{
+    __u32 end = body_end_bytes;
+    for (__u32 i = 0; i < CAPTURE_MAX_BODY_END_PORTS; i++) {
+        if (i >= body_end_port_count)
+            break;
+        __u16 port = body_end_ports[i].port;
+        if ((port == sport || port == dport) && body_end_ports[i].end_bytes > end)
+            end = body_end_ports[i].end_bytes;
+    }
+    return end <= CAPTURE_BODY_END_BYTES ? CAPTURE_BODY_END_BYTES
+         : end <= 2 * CAPTURE_BODY_END_BYTES ? 2 * CAPTURE_BODY_END_BYTES
+         : CAPTURE_MAX_BODY_END_BYTES;
 }
 
 /* Emits one end of a segment inside a body: end bytes from off (reserved with a constant size, so one of three). */
@@ -432,9 +453,7 @@ static __always_inline void capture(struct __sk_buff *skb, __u8 pkt_type, const 
     int continues_head = window && window->flow == flow && window->next_seq == seq && (__s32)(window->window_end - seq) > 0;
 
     if (copied > CAPTURE_WHOLE_SEGMENT_BYTES && !continues_head && !copies_whole(skb, off, direct)) {
-        __u32 end = body_end_bytes <= CAPTURE_BODY_END_BYTES ? CAPTURE_BODY_END_BYTES
-                  : body_end_bytes <= 2 * CAPTURE_BODY_END_BYTES ? 2 * CAPTURE_BODY_END_BYTES
-                  : CAPTURE_MAX_BODY_END_BYTES;
+        __u32 end = body_end_for(ev->sport, ev->dport);
         __u32 tail_start = copied - end;
         ev->seq = seq;
         ev->payload_len = tail_start;

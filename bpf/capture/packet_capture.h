@@ -15,10 +15,20 @@
  * where the body may end and the next head begin, and where a head written behind a body's tail lands when the stack
  * coalesces the two. Ends cost the filter in proportion to their size on every segment of every large body (4 KiB
  * ends cost a 16 KB response 2.4 times the filter time of the HTTP-only agent's 1 KiB heads), and a head that ends
- * there is shorter than a kilobyte nearly always. User space sets body_end_bytes to 1, 2 or 4 KiB: the most a
- * registered protocol asks for (a parser that resynchronises from the bytes around a gap asks for more). */
+ * there is shorter than a kilobyte nearly always. Ends are 1, 2 or 4 KiB, chosen per segment: a parser that
+ * resynchronises from the bytes around a gap asks for more on its server ports (body_end_ports), every other flow
+ * gets body_end_bytes (1 KiB unless a protocol found by sniffing alone asks for more). */
 #define CAPTURE_BODY_END_BYTES 1024
 #define CAPTURE_MAX_BODY_END_BYTES 4096
+
+/* Most server ports with ends of their own (more: user space folds them all into body_end_bytes). */
+#define CAPTURE_MAX_BODY_END_PORTS 16
+
+/* A server port whose flows get larger body ends: a segment from or to it is cut to end_bytes (2 or 4 KiB). */
+struct body_end_port {
+    __u16 port;
+    __u16 end_bytes;
+};
 
 /* A segment longer than CAPTURE_WHOLE_SEGMENT_BYTES that starts with no message start is still copied whole when it
  * continues, byte for byte, a segment of its flow that was copied whole and lies within this many bytes of where that

@@ -57,7 +57,7 @@ internal sealed partial class CaptureProbe(
         }
 
         LogStarted(string.Join(", ", capture.AttachedInterfaces.Order(StringComparer.Ordinal)), string.Join(", ", options.InterfacePatterns), options.AttachesTc ? PacketCaptureOptions.TcAttach : PacketCaptureOptions.SocketAttach, names);
-        LogWholeSegments(string.Join(" ", wholeSegments.Starts.Select(s => $"'{Printable(s)}'")), wholeSegments.TextStarts ? " and text starts (a protocol declares no message starts)" : "", wholeSegments.BodyEndBytes);
+        LogWholeSegments(string.Join(" ", wholeSegments.Starts.Select(s => $"'{Printable(s)}'")), wholeSegments.TextStarts ? " and text starts (a protocol declares no message starts)" : "", wholeSegments.BodyEndBytes, PortEnds(wholeSegments));
         var tracker = new FlowTracker(options.Flows, metrics, stream, datagram, resolver, batch => publisher.Publish(batch), batch => connections.Publish(batch),
             () => connections.HasSubscribers)
         {
@@ -89,8 +89,15 @@ internal sealed partial class CaptureProbe(
     [LoggerMessage(Level = LogLevel.Information, Message = "Capture attached to [{Interfaces}] (patterns: {Patterns}; attach: {Attach}); protocols: [{Protocols}]")]
     private partial void LogStarted(string interfaces, string patterns, string attach, string protocols);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Segments longer than 8 KiB copied whole when they start with: {Starts}{Text}; of others the first and last {EndBytes} bytes")]
-    private partial void LogWholeSegments(string starts, string text, int endBytes);
+    [LoggerMessage(Level = LogLevel.Information, Message = "Segments longer than 8 KiB copied whole when they start with: {Starts}{Text}; of others the first and last {EndBytes} bytes{PortEnds}")]
+    private partial void LogWholeSegments(string starts, string text, int endBytes, string portEnds);
+
+    /// <summary>The ports with ends of their own, grouped by size: " (4096 on ports 3306, 3307)", or nothing.</summary>
+    private static string PortEnds(WholeSegmentRule rule) =>
+        rule.BodyEndPorts.Count == 0
+            ? ""
+            : " (" + string.Join("; ", rule.BodyEndPorts.GroupBy(p => p.Value, p => p.Key).OrderBy(g => g.Key)
+                .Select(g => $"{g.Key} on port{(g.Count() > 1 ? "s" : "")} {string.Join(", ", g.Order())}")) + ")";
 
     private static string Printable(byte[] start) =>
         string.Concat(start.Select(b => b switch { (byte)'\r' => "\\r", (byte)'\n' => "\\n", >= 0x20 and < 0x7f => ((char)b).ToString(), _ => $"\\x{b:x2}" }));

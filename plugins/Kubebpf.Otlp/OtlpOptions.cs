@@ -1,3 +1,4 @@
+using Kubebpf.Sdk.CallLog;
 using Kubebpf.Sdk.Pipeline;
 
 namespace Kubebpf.Otlp;
@@ -101,14 +102,25 @@ public sealed class OtlpOptions : IValidatedOptions
         {
             yield return $"CallLog:MaxQueueSize must be positive and CallLog:MaxExportBatchSize between 1 and it, got {CallLog.MaxQueueSize} and {CallLog.MaxExportBatchSize}.";
         }
+
+        foreach (var error in CallLog.Sampling.Validate())
+        {
+            yield return error;
+        }
     }
 }
 
 /// <summary>Options of the call log as OTLP log records.</summary>
 public sealed class OtlpCallLogOptions
 {
-    /// <summary>Export one log record per exchange.</summary>
+    /// <summary>Export the call log; <see cref="Sampling"/> decides which exchanges get a record.</summary>
     public bool Enabled { get; set; }
+
+    /// <summary>
+    /// Which exchanges get a record: errors and slow calls (bounded), and a budget of the others, each record weighted
+    /// (<c>kubebpf.sample.weight</c>): the policy of the R.E.D. plugin's call log, with the same keys and defaults.
+    /// </summary>
+    public CallLogSamplingOptions Sampling { get; set; } = new();
 
     /// <summary>Log records held for export; when full, new records are dropped and counted (<c>log_records_dropped</c>).</summary>
     public int MaxQueueSize { get; set; } = 8192;

@@ -31,6 +31,7 @@ public sealed class OtlpPlugin : IPlugin
         if (options.CallLog.Enabled)
         {
             services.AddEventSubscriber<Exchange, CallLogExporter>();
+            services.AddFlushable<CallLogExporter>();
         }
     }
 }

@@ -110,6 +110,13 @@ public sealed class RemoteWriteOptions
     /// <summary>The longest wait between retries of a failed request (the wait doubles from one second; Retry-After may ask for more).</summary>
     public TimeSpan MaxRetryDelay { get; set; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>
+    /// Whether histograms are also sent as native histograms (schema 3), beside their classic series. Off by default:
+    /// a receiver without native histograms (Prometheus 2.42 without <c>--enable-feature=native-histograms</c>) answers
+    /// such a request with 500, and the request would be retried until dropped.
+    /// </summary>
+    public bool NativeHistograms { get; set; }
+
     /// <summary>Compressed requests kept while the receiver is down; the oldest are dropped and counted beyond this.</summary>
     public long MaxBufferBytes { get; set; } = 64L * 1024 * 1024;
 
@@ -126,6 +133,11 @@ public sealed class RemoteWriteOptions
     {
         if (!IsEnabled())
         {
+            if (NativeHistograms)
+            {
+                yield return "NativeHistograms is set but Url is empty: native histograms go by remote write (a scraper asking for protobuf gets them anyway).";
+            }
+
             yield break;
         }
 

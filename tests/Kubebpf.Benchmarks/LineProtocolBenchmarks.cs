@@ -1,7 +1,7 @@
 using System.Buffers;
 using BenchmarkDotNet.Attributes;
-using Kubebpf.Red;
 using Kubebpf.Red.CallLog;
+using Kubebpf.Sdk.CallLog;
 using Kubebpf.Sdk.Metrics;
 using Kubebpf.Sdk.Pipeline;
 

@@ -2,6 +2,7 @@ using BenchmarkDotNet.Attributes;
 using Kubebpf.Otlp;
 using Kubebpf.Otlp.CallLog;
 using Kubebpf.Otlp.Metrics;
+using Kubebpf.Sdk.CallLog;
 using Kubebpf.Sdk.Events;
 using Kubebpf.Sdk.Pipeline;
 using Microsoft.Extensions.Configuration;
@@ -23,6 +24,7 @@ public class OtlpBenchmarks
     private OtlpTelemetry _telemetry = null!;
     private ExchangeMetrics _metrics = null!;
     private CallLogExporter _callLog = null!;
+    private CallLogExporter _sampledCallLog = null!;
     private System.Diagnostics.Metrics.Histogram<double> _histogram = null!;
 
     private static readonly KeyValuePair<string, object?>[] SdkOnlyTags =
@@ -46,7 +48,8 @@ public class OtlpBenchmarks
         var context = new PluginContext("OtlpBenchmark", "", new ConfigurationBuilder().Build());
         _telemetry = new OtlpTelemetry(options, context, agentMetrics, TimeProvider.System);
         _metrics = new ExchangeMetrics(_telemetry, options, agentMetrics);
-        _callLog = new CallLogExporter(_telemetry, agentMetrics);
+        _callLog = new CallLogExporter(_telemetry, agentMetrics, new CallLogSamplingOptions { Enabled = false }, TimeProvider.System, random: null);
+        _sampledCallLog = new CallLogExporter(_telemetry, agentMetrics, new CallLogSamplingOptions(), TimeProvider.System, random: null);
         _metrics.OnEvents(_batch);
         _histogram = _telemetry.Meter.CreateHistogram<double>("benchmark.duration", "s");
         _histogram.Record(0, SdkOnlyTags);
@@ -68,6 +71,11 @@ public class OtlpBenchmarks
         }
     }
 
+    /// <summary>A record per exchange (sampling off).</summary>
     [Benchmark(OperationsPerInvoke = BatchSize)]
     public void WriteCallLog() => _callLog.OnEvents(_batch);
+
+    /// <summary>The default policy: the batch's errors get records, the others go into the sampler's reservoirs.</summary>
+    [Benchmark(OperationsPerInvoke = BatchSize)]
+    public void SampleCallLog() => _sampledCallLog.OnEvents(_batch);
 }

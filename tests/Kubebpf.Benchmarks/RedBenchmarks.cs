@@ -3,6 +3,7 @@ using Kubebpf.Http;
 using Kubebpf.Red;
 using Kubebpf.Red.Aggregation;
 using Kubebpf.Red.CallLog;
+using Kubebpf.Sdk.CallLog;
 using Kubebpf.Sdk.Events;
 using Kubebpf.Sdk.Metrics;
 using Kubebpf.Sdk.Pipeline;

@@ -22,6 +22,8 @@ public sealed class PacketFilterKernelTests(ITestOutputHelper output)
     // (CAPTURE_HEAD_WINDOW_BYTES): only the body beyond is cut to its ends.
     private const uint HeadWindowBytes = 16384;
 
+    private const int ResponseBodyBytes = 16384;
+
     [Theory]
     [InlineData(false, PacketCaptureOptions.SocketAttach)]
     [InlineData(true, PacketCaptureOptions.SocketAttach)]
@@ -150,6 +152,52 @@ public sealed class PacketFilterKernelTests(ITestOutputHelper output)
         Assert.Equal((0UL, 0UL), (upload.Truncated, upload.RingBufferFull));
     }
 
+    [Theory]
+    [InlineData(80, 1024)]
+    [InlineData(3306, 4096)]
+    public void A_16_KiB_response_body_is_cut_to_the_ends_its_server_port_asks_for(ushort port, int endBytes)
+    {
+        // HTTP-like on port 80 with the default ends, MySQL-like on 3306 asking for 4 KiB: only 3306 pays for them.
+        var rule = WholeSegmentRule.For([
+            new LineProtocol("http", ports: [80], messageStarts: ["HTTP/", "GET "]),
+            new LineProtocol("mysql", ports: [3306], messageStarts: [], bodyEndBytes: 4096)]);
+        Assert.Equal(BodyEndBytes, rule.BodyEndBytes);
+        Assert.Equal(new Dictionary<ushort, int> { [3306] = 4096 }, rule.BodyEndPorts);
+        using var pods = NetworkPods.Create(2);
+        var (server, client) = (pods.Pods[0], pods.Pods[1]);
+        var file = Path.GetTempFileName();
+        try
+        {
+            // A text body: it is cut because it starts with no declared start, not because it looks binary.
+            File.WriteAllBytes(file, [.. Enumerable.Range(0, ResponseBodyBytes).Select(i => (byte)('a' + (i % 26)))]);
+            using var nginx = PodNginx.Start(pods, server, $"location = /16k {{ sendfile on; alias {file}; }}", port);
+            using var filter = FilterHarness.Attach(WholeSegments, wholeBinarySegments: false, rule, server.HostInterface);
+
+            var url = $"http://{server.IPv4}:{port}/16k";
+            NetworkPods.Exec(client, $"curl -sf -o /dev/null {string.Join(' ', Enumerable.Repeat(url, Requests))}"); // one kept-alive connection
+            bool FromServer(CapturedRecord r) => r.Header.SourcePort == port && r.Source.Equals(System.Net.IPAddress.Parse(server.IPv4));
+            var records = filter.DrainUntil(r => r.Any(x => FromServer(x) && x.Has(PacketHeader.Fin)), "the server's FIN");
+
+            var responses = records.Where(FromServer).ToList();
+            var segments = Segments(responses);
+            Assert.All(segments, CheckChunking);
+            Assert.Equal(Requests, segments.Count(s => s[0].Payload.AsSpan().StartsWith("HTTP/1.1 200"u8)));
+            Assert.Equal((long)Requests * ResponseBodyBytes, segments.Sum(s => s.Sum(r => (long)r.Header.PayloadLength)) - segments.Where(s => s[0].Payload.AsSpan().StartsWith("HTTP/"u8)).Sum(HeadBytes));
+            var inBody = segments.Where(s => !s[0].Payload.AsSpan().StartsWith("HTTP/"u8) && s.Sum(r => (long)r.Header.PayloadLength) > WholeSegmentBytes).ToList();
+            Assert.True(inBody.Count > 0, "no segment longer than those copied whole started inside a body");
+            Assert.All(inBody, s => Assert.Equal([endBytes, endBytes], s.Select(r => (int)r.Header.CapturedLength)));
+            Assert.Equal((0UL, 0UL), (filter.Counter(KernelCounter.Truncated), filter.Counter(KernelCounter.RingBufferFull)));
+            var ringBytes = responses.Sum(r => (long)PacketHeader.Size + r.Header.CapturedLength);
+            output.WriteLine(
+                $"port {port}: {inBody.Count} body segments of {string.Join(", ", inBody.Select(s => s.Sum(r => (long)r.Header.PayloadLength)).Distinct())} bytes, each cut to 2 x {endBytes} bytes; "
+                + $"{(double)ringBytes / Requests:F0} ring bytes per 16 KiB response (records and headers, FIN included)");
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+
     [Fact]
     public void Struct_packet_event_has_the_layout_of_PacketHeader()
     {
@@ -169,6 +217,7 @@ public sealed class PacketFilterKernelTests(ITestOutputHelper output)
                 F(family); F(tcp_flags); F(pkt_type); F(protocol); F(saddr); F(daddr);
                 printf("chunk %d\nmax_segment %d\n", CAPTURE_CHUNK_BYTES, CAPTURE_MAX_SEGMENT_BYTES);
                 printf("body_end %d\nmax_body_end %d\nwhole_segment %d\nmax_starts %d\nmessage_start %zu\n", CAPTURE_BODY_END_BYTES, CAPTURE_MAX_BODY_END_BYTES, CAPTURE_WHOLE_SEGMENT_BYTES, CAPTURE_MAX_MESSAGE_STARTS, sizeof(struct message_start));
+                printf("max_end_ports %d\nend_port %zu\nend_port_bytes %zu\n", CAPTURE_MAX_BODY_END_PORTS, sizeof(struct body_end_port), offsetof(struct body_end_port, end_bytes));
                 printf("fin %d\nsyn %d\nrst %d\nack_flag %d\ncounters %d\n", PACKET_FIN, PACKET_SYN, PACKET_RST, PACKET_ACK, COUNTER_MAX);
                 return 0;
             }
@@ -199,6 +248,7 @@ public sealed class PacketFilterKernelTests(ITestOutputHelper output)
         Assert.Equal(
             (WholeSegmentRule.MinBodyEndBytes, WholeSegmentRule.MaxBodyEndBytes, WholeSegmentRule.WholeSegmentBytes, WholeSegmentRule.MaxStarts, 16),
             (layout["body_end"], layout["max_body_end"], layout["whole_segment"], layout["max_starts"], layout["message_start"]));
+        Assert.Equal((WholeSegmentRule.MaxBodyEndPorts, 2 * sizeof(ushort), sizeof(ushort)), (layout["max_end_ports"], layout["end_port"], layout["end_port_bytes"]));
         Assert.Equal(
             (PacketHeader.Fin, PacketHeader.Syn, PacketHeader.Rst, PacketHeader.Ack, (int)KernelCounter.Count),
             ((byte)layout["fin"], (byte)layout["syn"], (byte)layout["rst"], (byte)layout["ack_flag"], layout["counters"]));
@@ -230,6 +280,9 @@ public sealed class PacketFilterKernelTests(ITestOutputHelper output)
 
         return (covered, null);
     }
+
+    /// <summary>The head bytes of a segment that starts with a response head: up to its empty line.</summary>
+    private static long HeadBytes(List<CapturedRecord> segment) => segment[0].Payload.AsSpan().IndexOf("\r\n\r\n"u8) + 4;
 
     /// <summary>The records grouped by the packet they came from (one timestamp per packet), each group in sequence order.</summary>
     private static List<List<CapturedRecord>> Segments(IEnumerable<CapturedRecord> records) =>

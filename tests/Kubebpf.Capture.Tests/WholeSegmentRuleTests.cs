@@ -23,7 +23,7 @@ public sealed class WholeSegmentRuleTests
     }
 
     [Fact]
-    public void Body_ends_are_the_largest_a_protocol_asks_for_rounded_up_to_1_2_or_4_KiB()
+    public void Body_ends_are_the_largest_a_protocol_without_ports_asks_for_rounded_up_to_1_2_or_4_KiB()
     {
         Assert.Equal(1024, WholeSegmentRule.For([new LineProtocol(messageStarts: ["REQ "]), new LineProtocol("other", bodyEndBytes: 100)]).BodyEndBytes);
         Assert.Equal(2048, WholeSegmentRule.For([new LineProtocol(messageStarts: ["REQ "]), new LineProtocol("other", bodyEndBytes: 1025)]).BodyEndBytes);
@@ -31,6 +31,47 @@ public sealed class WholeSegmentRuleTests
         Assert.Equal(4096, WholeSegmentRule.For([new LineProtocol(bodyEndBytes: 65536)]).BodyEndBytes);
         Assert.Equal(1024, WholeSegmentRule.For(Array.Empty<Kubebpf.Sdk.Protocols.IStreamProtocol>()).BodyEndBytes);
         Assert.Equal(1024, WholeSegmentRule.Text.BodyEndBytes);
+    }
+
+    [Fact]
+    public void Body_ends_above_the_default_apply_on_the_server_ports_of_the_protocol_that_asks_for_them()
+    {
+        var rule = WholeSegmentRule.For([
+            new LineProtocol("http", ports: [80, 8080], messageStarts: ["GET "]),
+            new LineProtocol("mysql", ports: [3306, 8080], messageStarts: [], bodyEndBytes: 4096),
+            new LineProtocol("wide", ports: [5432], bodyEndBytes: 1500)]);
+
+        Assert.Equal(1024, rule.BodyEndBytes);
+        Assert.Equal(new Dictionary<ushort, int> { [3306] = 4096, [8080] = 4096, [5432] = 2048 }, rule.BodyEndPorts);
+        Assert.Equal(4096, rule.BodyEndBytesFor(3306, 40000));
+        Assert.Equal(4096, rule.BodyEndBytesFor(40000, 3306));
+        Assert.Equal(2048, rule.BodyEndBytesFor(5432, 40000));
+        Assert.Equal(1024, rule.BodyEndBytesFor(80, 40000));
+        Assert.Equal(1024, rule.BodyEndBytesFor(40000, 33060)); // a sniffed MySQL flow on another port: the default
+    }
+
+    [Fact]
+    public void A_protocol_found_by_sniffing_alone_sets_every_flows_ends()
+    {
+        var rule = WholeSegmentRule.For([
+            new LineProtocol("http", ports: [80], messageStarts: ["GET "]),
+            new LineProtocol("anywhere", messageStarts: [], bodyEndBytes: 2048),
+            new LineProtocol("mysql", ports: [3306], messageStarts: [], bodyEndBytes: 4096)]);
+
+        Assert.Equal(2048, rule.BodyEndBytes);
+        Assert.Equal(new Dictionary<ushort, int> { [3306] = 4096 }, rule.BodyEndPorts);
+        Assert.Equal(2048, rule.BodyEndBytesFor(80, 40000));
+    }
+
+    [Fact]
+    public void More_ports_with_larger_ends_than_the_filter_holds_raise_the_default_instead()
+    {
+        var ports = Enumerable.Range(0, WholeSegmentRule.MaxBodyEndPorts + 1).Select(i => (ushort)(10000 + i)).ToArray();
+        var fits = WholeSegmentRule.For([new LineProtocol(ports: ports[1..], bodyEndBytes: 2048)]);
+        var overflows = WholeSegmentRule.For([new LineProtocol(ports: ports[1..], bodyEndBytes: 2048), new LineProtocol("other", ports: ports[..1], bodyEndBytes: 4096)]);
+
+        Assert.Equal((1024, WholeSegmentRule.MaxBodyEndPorts), (fits.BodyEndBytes, fits.BodyEndPorts.Count));
+        Assert.Equal((4096, 0), (overflows.BodyEndBytes, overflows.BodyEndPorts.Count));
     }
 
     [Fact]

@@ -115,7 +115,8 @@ public sealed class OtlpTests(InfluxDbServer influx)
             Protocol = transport == OtlpTransport.Grpc ? "grpc" : "http/protobuf",
             ExportInterval = "00:00:00.500",
             ExportTimeout = exportTimeout,
-            CallLog = new { Enabled = true, ExportInterval = "00:00:00.200" },
+            // Unsampled: each record is checked against the access log (CallLogSamplingTests covers the policy).
+            CallLog = new { Enabled = true, ExportInterval = "00:00:00.200", Sampling = new { Enabled = false } },
         },
     };
 

@@ -15,9 +15,13 @@ namespace Kubebpf.Integration.Tests;
 [Trait("Category", "Kernel")]
 public sealed class PrometheusSinkTests(InfluxDbServer influx, PrometheusServer prometheus, ITestOutputHelper output) : IClassFixture<PrometheusServer>
 {
+    /// <summary>Requests to the server's 300 ms endpoint in <see cref="RunTrafficWithSlowRequests"/>.</summary>
+    internal const int SlowRequests = 3;
+
+    /// <summary>The <c>job</c> of remote-written series.</summary>
+    internal const string RemoteWriteJob = "kubebpf";
+
     private const int SlowPort = 8080;
-    private const int SlowRequests = 3;
-    private const string RemoteWriteJob = "kubebpf";
     private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(60);
     private static readonly TimeSpan Outage = TimeSpan.FromMinutes(2);
 
@@ -26,10 +30,7 @@ public sealed class PrometheusSinkTests(InfluxDbServer influx, PrometheusServer 
     {
         await using var scenario = AgentScenario.Create(influx);
         using var nginx = PodNginx.Start(scenario.Pods, scenario.Server, TrafficPlan.NginxLocations);
-        var script = Path.Combine(scenario.WorkDirectory, "slow_server.py");
-        await File.WriteAllTextAsync(script, LatencyTests.SlowServer);
-        scenario.Pods.Start(scenario.Server, "python3", script, SlowPort.ToString(CultureInfo.InvariantCulture), "300");
-        PodSockets.WaitForListener(scenario.Server, SlowPort, TimeSpan.FromSeconds(10), () => "python3 slow_server.py did not start");
+        await StartSlowServerAsync(scenario);
         var port = LoopbackPorts.Free();
         await scenario.StartAgentAsync(Plugins(new
         {
@@ -38,8 +39,7 @@ public sealed class PrometheusSinkTests(InfluxDbServer influx, PrometheusServer 
         }));
         await prometheus.ScrapeAsync($"127.0.0.1:{port}");
 
-        TrafficPlan.Run(scenario.Client, scenario.Server.IPv4, scenario.WorkDirectory);
-        NetworkPods.Exec(scenario.Client, $"for i in $(seq {SlowRequests}); do curl -sf -o /dev/null http://{scenario.Server.IPv4}:{SlowPort}/slow; done");
+        RunTrafficWithSlowRequests(scenario);
         var served = await nginx.ReadAccessLogAsync(TrafficPlan.All.Count, TimeSpan.FromSeconds(10));
         Assert.Equal(TrafficPlan.Sorted(TrafficPlan.All), TrafficPlan.Sorted(served.Select(e => new PlannedRequest(e.Method, e.Uri, e.Status))));
         var expected = ByStatusClass(served.Select(e => e.Status).Concat(Enumerable.Repeat(200, SlowRequests)));
@@ -164,7 +164,24 @@ public sealed class PrometheusSinkTests(InfluxDbServer influx, PrometheusServer 
 
     private static Dictionary<string, object> Plugins(object prometheusSettings) => new() { ["Prometheus"] = prometheusSettings };
 
-    private static Dictionary<string, double> ByStatusClass(IEnumerable<int> statuses) =>
+    /// <summary>Starts the server pod's endpoint that answers <c>/slow</c> after 300 ms.</summary>
+    internal static async Task StartSlowServerAsync(AgentScenario scenario)
+    {
+        var script = Path.Combine(scenario.WorkDirectory, "slow_server.py");
+        await File.WriteAllTextAsync(script, LatencyTests.SlowServer);
+        scenario.Pods.Start(scenario.Server, "python3", script, SlowPort.ToString(CultureInfo.InvariantCulture), "300");
+        PodSockets.WaitForListener(scenario.Server, SlowPort, TimeSpan.FromSeconds(10), () => "python3 slow_server.py did not start");
+    }
+
+    /// <summary>The traffic plan against nginx, then <see cref="SlowRequests"/> requests to the slow endpoint.</summary>
+    internal static void RunTrafficWithSlowRequests(AgentScenario scenario)
+    {
+        TrafficPlan.Run(scenario.Client, scenario.Server.IPv4, scenario.WorkDirectory);
+        NetworkPods.Exec(scenario.Client, $"for i in $(seq {SlowRequests}); do curl -sf -o /dev/null http://{scenario.Server.IPv4}:{SlowPort}/slow; done");
+    }
+
+    /// <summary>Request counts by status class (<c>2xx</c>, ...).</summary>
+    internal static Dictionary<string, double> ByStatusClass(IEnumerable<int> statuses) =>
         statuses.GroupBy(s => $"{s / 100}xx").ToDictionary(g => g.Key, g => (double)g.Count());
 
     /// <summary>Polls the agent's own <c>kubebpf_agent</c> points (component Prometheus, in InfluxDB) until a counter satisfies <paramref name="done"/>.</summary>

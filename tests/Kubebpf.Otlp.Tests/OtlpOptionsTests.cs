@@ -12,6 +12,7 @@ public sealed class OtlpOptionsTests
         var options = new OtlpOptions();
         Assert.Empty(options.Validate());
         Assert.Equal(("grpc", false, "cumulative"), (options.Protocol, options.CallLog.Enabled, options.Temporality));
+        Assert.Equal((true, 100, 100), (options.CallLog.Sampling.Enabled, options.CallLog.Sampling.PerSecond, options.CallLog.Sampling.AtOncePerSecond));
     }
 
     [Theory]
@@ -23,6 +24,9 @@ public sealed class OtlpOptionsTests
     [InlineData("CardinalityLimit", "1", "CardinalityLimit")]
     [InlineData("CallLog:MaxQueueSize", "0", "CallLog:MaxQueueSize")]
     [InlineData("ExportInterval", "00:00:00", "ExportInterval")]
+    [InlineData("CallLog:Sampling:AtOncePerSecond", "-1", "CallLog:Sampling:AtOncePerSecond must be between 0 (no bound) and 1000000, got -1.")]
+    [InlineData("CallLog:Sampling:Overrides:0:SlowThreshold", "00:00:00", "CallLog:Sampling:Overrides:0:SlowThreshold must be positive")]
+    [InlineData("CallLog:Sampling:Rate", "10", "Rate")]
     public void A_bad_or_unknown_key_fails_the_load_naming_it(string key, string value, string named)
     {
         var error = Assert.Throws<OptionsValidationException>(() => PluginHarness.Configure(new OtlpPlugin(), "Otlp", new() { [key] = value }));
@@ -46,11 +50,12 @@ public sealed class OtlpOptionsTests
     }
 
     [Fact]
-    public void The_plugin_is_a_sink_of_self_metrics_and_an_exchange_subscriber()
+    public void The_plugin_is_a_sink_of_self_metrics_and_an_exchange_subscriber_whose_call_log_drains_at_each_flush()
     {
         using var provider = PluginHarness.Configure(new OtlpPlugin(), "Otlp", new() { ["CallLog:Enabled"] = "true" });
         Assert.Single(provider.GetServicesOf<IPointSink>());
         Assert.Equal(2, provider.GetServicesOf<EventSubscription>().Count(s => s.EventType == typeof(Sdk.Events.Exchange)));
+        Assert.IsType<CallLog.CallLogExporter>(Assert.Single(provider.GetServicesOf<IFlushable>()));
     }
 }
 

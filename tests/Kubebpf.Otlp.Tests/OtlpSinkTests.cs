@@ -1,3 +1,6 @@
+using System.Diagnostics;
+using System.Globalization;
+using Kubebpf.Otlp.CallLog;
 using Kubebpf.Otlp.Metrics;
 using Kubebpf.Sdk.Events;
 using Kubebpf.Sdk.Metrics;
@@ -59,11 +62,11 @@ public sealed class OtlpSinkTests
     [Theory]
     [InlineData(OtlpTransport.Grpc)]
     [InlineData(OtlpTransport.HttpProtobuf)]
-    public async Task The_call_log_is_one_log_record_per_exchange_stamped_with_its_start(OtlpTransport transport)
+    public async Task Unsampled_the_call_log_is_one_log_record_per_exchange_stamped_with_its_start(OtlpTransport transport)
     {
         await using var receiver = await OtlpReceiver.StartAsync();
         var exchanges = Enumerable.Range(0, 50).Select(i => Sink.Http("GET", $"/items/{i}", i % 10 == 0 ? 503 : 200, startUnixNs: Sink.StartUnixNs + i)).ToArray();
-        using (var sink = new Sink(receiver, transport, new() { ["CallLog:Enabled"] = "true", ["CallLog:ExportInterval"] = "00:00:00.100" }))
+        using (var sink = new Sink(receiver, transport, new() { ["CallLog:Enabled"] = "true", ["CallLog:Sampling:Enabled"] = "false", ["CallLog:ExportInterval"] = "00:00:00.100" }))
         {
             sink.CallLog.OnEvents(exchanges);
             Poll.Until(() => receiver.LogRecords().Count == exchanges.Length, $"{exchanges.Length} log records", () => $"{receiver.LogRecords().Count}", Deadline);
@@ -82,8 +85,69 @@ public sealed class OtlpSinkTests
                 first.Attribute("k8s.namespace.name"), first.Attribute("k8s.deployment.name"), first.Attribute("client.address"),
                 first.Attribute("client.port"), first.Attribute("kubebpf.direction"), first.Attribute("kubebpf.duration_ns")));
         Assert.Equal("cart.shop", first.Attribute("http.host")); // the HTTP details, as the InfluxDB call log has them
+        Assert.All(records, r => Assert.Equal("1", r.Attribute(CallLogExporter.WeightAttribute)));
         Assert.Null(first.Attribute("http.query")); // no query string unless the parser kept one
         Assert.Equal(OtlpTelemetry.ServiceName, first.Resource["service.name"]);
+    }
+
+    [Theory]
+    [InlineData(OtlpTransport.Grpc)]
+    [InlineData(OtlpTransport.HttpProtobuf)]
+    public async Task The_call_log_keeps_every_error_and_slow_call_and_a_weighted_sample_of_the_rest_at_each_flush(OtlpTransport transport)
+    {
+        await using var receiver = await OtlpReceiver.StartAsync();
+        var exchanges = Enumerable.Range(0, 500).Select(i => Sink.Http(
+                path: $"/items/{i}", status: i % 10 == 0 ? 503 : 200, durationNs: i % 25 == 1 ? 150_000_000 : 1_000_000,
+                workload: i % 3 == 0 ? Sink.Payments : Sink.Cart, startUnixNs: Sink.StartUnixNs + i))
+            .ToArray(); // 50 errors, 20 slow calls, 430 others over two workloads
+        List<string?> errorsAndSlow = [.. exchanges.Where(e => e.Code == 503 || e.DurationNs >= 100_000_000).Select(e => e.Resource).Order()];
+        var started = Stopwatch.GetTimestamp(); // the window starts when the exporter is made, and ends a second after now
+        using (var sink = new Sink(receiver, transport, new()
+        {
+            ["CallLog:Enabled"] = "true", ["CallLog:ExportInterval"] = "00:00:00.100", ["CallLog:Sampling:PerSecond"] = "2",
+        }))
+        {
+            sink.CallLog.OnEvents(exchanges);
+            Poll.Until(() => receiver.LogRecords().Count == errorsAndSlow.Count, "the errors and slow calls at once", () => $"{receiver.LogRecords().Count}", Deadline);
+            Assert.Equal(errorsAndSlow, receiver.LogRecords().Select(r => r.Attribute("url.path")).Order());
+
+            var flushed = new CollectingPointWriter();
+            sink.CallLog.Flush(UnixNowNs() + 1_000_000_000, flushed); // a window of about a second: 2 per workload
+            var windowSeconds = 1 + Stopwatch.GetElapsedTime(started).TotalSeconds;
+            Assert.Empty(flushed.Points);
+            Poll.Until(() => receiver.LogRecords().Sum(Weight) == exchanges.Length, "weights adding up to the exchanges", () => $"{receiver.LogRecords().Sum(Weight)}", Deadline);
+            var sampled = receiver.LogRecords().Where(r => !errorsAndSlow.Contains(r.Attribute("url.path"))).ToList();
+            Assert.InRange(sampled.Count, 2, 2 * Math.Ceiling(2 * windowSeconds));
+            Assert.Equal(430 - sampled.Count, sink.Metrics.Value("call_log_sampled_out"));
+            Assert.Equal((0, 0, 0), (sink.Metrics.Value("call_log_errors_sampled_out"), sink.Metrics.Value("call_log_slow_sampled_out"), sink.Metrics.Value("log_records_dropped")));
+        }
+
+        var records = receiver.LogRecords();
+        Assert.All(records.Where(r => errorsAndSlow.Contains(r.Attribute("url.path"))), r => Assert.Equal(1, Weight(r)));
+        Assert.Equal(
+            exchanges.CountBy(e => e.Workload!.WorkloadName).Select(c => (c.Key, (long)c.Value)).Order(),
+            records.GroupBy(r => r.Attribute("k8s.deployment.name") ?? r.Attribute("k8s.statefulset.name")).Select(g => (g.Key!, g.Sum(Weight))).Order());
+    }
+
+    [Fact]
+    public async Task An_error_storm_is_bounded_its_errors_beyond_the_allowance_sampled_with_weights_and_counted()
+    {
+        await using var receiver = await OtlpReceiver.StartAsync();
+        var started = Stopwatch.GetTimestamp();
+        using var sink = new Sink(receiver, OtlpTransport.Grpc, new()
+        {
+            ["CallLog:Enabled"] = "true", ["CallLog:ExportInterval"] = "00:00:00.100", ["CallLog:Sampling:AtOncePerSecond"] = "1",
+        });
+        sink.CallLog.OnEvents([.. Enumerable.Range(0, 1000).Select(i => Sink.Http(path: $"/{i}", status: 500, startUnixNs: Sink.StartUnixNs + i))]);
+        sink.CallLog.Flush(UnixNowNs() + 1_000_000_000, new CollectingPointWriter());
+        var windowSeconds = 1 + Stopwatch.GetElapsedTime(started).TotalSeconds;
+
+        Poll.Until(() => receiver.LogRecords().Sum(Weight) == 1000, "weights adding up to the 1,000 errors", () => $"{receiver.LogRecords().Sum(Weight)}", Deadline);
+        var records = receiver.LogRecords();
+        // The first window assumes 10 s: 10 at once, the first 10; then a sample of the others for a window of about 1 s.
+        Assert.Equal([.. Enumerable.Range(0, 10).Select(i => $"/{i}")], records.Where(r => Weight(r) == 1).Select(r => r.Attribute("url.path")).Take(10));
+        Assert.InRange(records.Count, 10 + 1, 10 + Math.Ceiling(windowSeconds));
+        Assert.Equal(1000 - records.Count, sink.Metrics.Value("call_log_errors_sampled_out"));
     }
 
     [Fact]
@@ -143,7 +207,7 @@ public sealed class OtlpSinkTests
     {
         await using var receiver = await OtlpReceiver.StartAsync();
         receiver.Answer(new ReceiverAnswer(status, RetryAfterSeconds: 1), times: 2);
-        using var sink = new Sink(receiver, transport, new() { ["ExportInterval"] = "00:01:00", ["CallLog:Enabled"] = "true", ["CallLog:ExportInterval"] = "00:00:00.100" });
+        using var sink = new Sink(receiver, transport, new() { ["ExportInterval"] = "00:01:00", ["CallLog:Enabled"] = "true", ["CallLog:Sampling:Enabled"] = "false", ["CallLog:ExportInterval"] = "00:00:00.100" });
         sink.CallLog.OnEvents([Sink.Http(), Sink.Http()]);
         Poll.Until(() => receiver.LogRecords().Count == 2, "the 2 records, after 2 refusals", () => $"refused {receiver.Refused}", Deadline);
 
@@ -159,7 +223,7 @@ public sealed class OtlpSinkTests
     {
         await using var receiver = await OtlpReceiver.StartAsync();
         receiver.Answer(new ReceiverAnswer(400));
-        using var sink = new Sink(receiver, transport, new() { ["ExportInterval"] = "00:01:00", ["CallLog:Enabled"] = "true", ["CallLog:ExportInterval"] = "00:00:00.100" });
+        using var sink = new Sink(receiver, transport, new() { ["ExportInterval"] = "00:01:00", ["CallLog:Enabled"] = "true", ["CallLog:Sampling:Enabled"] = "false", ["CallLog:ExportInterval"] = "00:00:00.100" });
         sink.CallLog.OnEvents([Sink.Http(), Sink.Http(), Sink.Http()]);
         Poll.Until(() => sink.Metrics.Value("log_records_failed") == 3, "3 records counted lost", () => $"refused {receiver.Refused}", Deadline);
 
@@ -174,7 +238,7 @@ public sealed class OtlpSinkTests
     {
         await using var receiver = await OtlpReceiver.StartAsync();
         receiver.Answer(new ReceiverAnswer(200, Rejected: 2), times: 1);
-        using var sink = new Sink(receiver, transport, new() { ["ExportInterval"] = "00:01:00", ["CallLog:Enabled"] = "true", ["CallLog:ExportInterval"] = "00:00:00.100" });
+        using var sink = new Sink(receiver, transport, new() { ["ExportInterval"] = "00:01:00", ["CallLog:Enabled"] = "true", ["CallLog:Sampling:Enabled"] = "false", ["CallLog:ExportInterval"] = "00:00:00.100" });
         sink.CallLog.OnEvents([Sink.Http(), Sink.Http(), Sink.Http()]);
         Poll.Until(() => sink.Metrics.Value("log_records_rejected") == 2, "2 records counted rejected", () => $"{receiver.LogRecords().Count} records", Deadline);
         Assert.Equal(0, sink.Metrics.Value("log_records_failed"));
@@ -250,7 +314,7 @@ public sealed class OtlpSinkTests
         await receiver.StopAsync();
         using var sink = new Sink(receiver, OtlpTransport.HttpProtobuf, new()
         {
-            ["ExportInterval"] = "00:01:00", ["ExportTimeout"] = "00:00:01", ["CallLog:Enabled"] = "true", ["CallLog:MaxQueueSize"] = "10",
+            ["ExportInterval"] = "00:01:00", ["ExportTimeout"] = "00:00:01", ["CallLog:Enabled"] = "true", ["CallLog:Sampling:Enabled"] = "false", ["CallLog:MaxQueueSize"] = "10",
             ["CallLog:MaxExportBatchSize"] = "10", ["CallLog:ExportInterval"] = "00:00:00.100",
         });
         sink.CallLog.OnEvents([.. Enumerable.Range(0, 25).Select(_ => Sink.Http())]);
@@ -261,6 +325,10 @@ public sealed class OtlpSinkTests
             () => $"dropped {sink.Metrics.Value("log_records_dropped")}, failed {sink.Metrics.Value("log_records_failed")}", Deadline);
         Assert.InRange(sink.Metrics.Value("log_records_dropped"), 5, 15);
     }
+
+    private static long Weight(OtlpLogRecord record) => long.Parse(record.Attribute(CallLogExporter.WeightAttribute)!, CultureInfo.InvariantCulture);
+
+    private static long UnixNowNs() => (DateTimeOffset.UtcNow - DateTimeOffset.UnixEpoch).Ticks * TimeSpan.NanosecondsPerTick;
 
     private static double Requests(OtlpReceiver receiver, string metric) =>
         receiver.LatestDataPoints().Where(p => p.Metric == metric).Sum(p => p.Value);

@@ -59,11 +59,16 @@ public sealed class ExpositionTests
     }
 
     [Theory]
-    [InlineData("application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1", true)]
-    [InlineData("text/plain;version=0.0.4", false)]
-    [InlineData(null, false)]
-    public void OpenMetrics_is_chosen_when_the_accept_header_names_it(string? accept, bool expected) =>
-        Assert.Equal(expected, TextExposition.WantsOpenMetrics(accept));
+    // What Prometheus 2.42 sends without native histograms, then with them (protobuf first), then other clients.
+    [InlineData("application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1", "OpenMetrics")]
+    [InlineData("application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited,application/openmetrics-text;version=1.0.0;q=0.8,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1", "Protobuf")]
+    [InlineData("application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=text,text/plain;q=0.5", "Text")]
+    [InlineData("text/plain;q=0.9,application/openmetrics-text;version=1.0.0;q=0.3", "Text")]
+    [InlineData("text/plain;version=0.0.4", "Text")]
+    [InlineData("image/png", "Text")]
+    [InlineData(null, "Text")]
+    public void The_format_is_the_highest_quality_one_the_accept_header_names(string? accept, string expected) =>
+        Assert.Equal(expected, ExpositionFormats.Negotiate(accept).ToString());
 
     [Fact]
     public void Promtool_accepts_both_formats()

@@ -41,6 +41,8 @@ public sealed class PrometheusPluginTests
     [InlineData("MaxSeries", "0", "MaxSeries must be between")]
     [InlineData("RemoteWrite:Url", "prometheus:9090", "RemoteWrite:Url must be an absolute http or https URL")]
     [InlineData("RemoteWrite:Token", "x", "Token")]
+    [InlineData("RemoteWrite:NativeHistograms", "true", "RemoteWrite:NativeHistograms is set but Url is empty")]
+    [InlineData("RemoteWrite:NativeHistograms", "maybe", "NativeHistograms")]
     public void Unknown_keys_and_bad_values_are_refused_at_load_naming_the_key(string key, string value, string expected)
     {
         var error = Assert.Throws<OptionsValidationException>(() => PluginHarness.Configure(new PrometheusPlugin(), "Prometheus", new() { [key] = value }));

@@ -93,13 +93,13 @@ public sealed class RemoteWriterTests
         run.Exchanges.OnEvents([Samples.Http("/route0")]);
         receiver.Answer = _ => (204, null);
         var write = run.WaitForWrite(w => RequestsTotal(w) == 21);
-        Assert.Equal(2, Assert.Single(write.Series!, s => s.Name == "kubebpf_http_requests_total" && s.Labels["route"] == "/route0").Samples[0].Value);
+        Assert.Equal(2, Assert.Single(write.Series!, s => s.Name == "kubebpf_http_requests_total" && s.Labels["route"] == "/route0").Samples[^1].Value);
     }
 
     private static double RequestsTotal(ReceivedWrite write) =>
-        write.Series?.Where(s => s.Name == "kubebpf_http_requests_total").Sum(s => s.Samples[0].Value) ?? -1;
+        write.Series?.Where(s => s.Name == "kubebpf_http_requests_total").Sum(s => s.Samples[^1].Value) ?? -1;
 
-    private static long Timestamp(ReceivedWrite write) => write.Series![0].Samples[0].TimestampMs;
+    private static long Timestamp(ReceivedWrite write) => write.Series![0].Samples[^1].TimestampMs;
 
     /// <summary>A running <see cref="RemoteWriter"/> over real exchange metrics, sending every 200 ms.</summary>
     private sealed class Run : IAsyncDisposable

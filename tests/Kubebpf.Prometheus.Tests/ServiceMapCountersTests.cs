@@ -89,7 +89,7 @@ public sealed class ServiceMapCountersTests
     }
 
     // As the service map writes them: le_1ms ... le_5000ms, le_inf.
-    private static MetricPoint Calls(long requests, long errors, long timeouts, double sumMs, double p99, long[] buckets)
+    internal static MetricPoint Calls(long requests, long errors, long timeouts, double sumMs, double p99, long[] buckets)
     {
         string[] bounds = ["1", "2.5", "5", "10", "25", "50", "100", "250", "500", "1000", "2500", "5000"];
         return new MetricPoint("service_map_calls", Edge,

@@ -1,5 +1,6 @@
 using FsCheck.Xunit;
 using Kubebpf.Red.CallLog;
+using Kubebpf.Sdk.CallLog;
 using Kubebpf.Sdk.Events;
 using Kubebpf.Sdk.Metrics;
 using Kubebpf.Testing;
@@ -16,16 +17,22 @@ public class CallLogSamplingTests
     private readonly CollectingPointWriter _output = new();
     private readonly TestAgentMetrics _metrics = new();
 
-    /// <summary>Random traffic over a few windows: what an SRE relies on holds whatever the mix and the budget.</summary>
+    /// <summary>
+    /// Random traffic over a few windows, any budget and bound: per budget and class (errors, slow calls, the others)
+    /// the weights add up exactly to the exchanges, errors and slow calls within their allowance are all kept with
+    /// weight 1 (the first ones of the window), the bound holds, and the counters are the rest.
+    /// </summary>
     [Property(MaxTest = 300)]
-    public void Errors_and_slow_calls_are_all_kept_budgets_hold_weights_add_up_exactly_and_the_counter_is_the_rest(
-        (byte Workload, bool Out, byte Outcome, byte DurationStep, byte Window)[] traffic, byte perSecond, int seed)
+    public void Weights_add_up_exactly_per_budget_and_class_the_bound_holds_and_the_counters_are_the_rest(
+        (byte Workload, bool Out, byte Outcome, byte DurationStep, byte Window)[] traffic, byte perSecond, byte atOncePerSecond, int seed)
     {
         traffic ??= [];
         var budget = perSecond % 12 + 1;
+        var atOnce = atOncePerSecond % 4; // 0: no bound
         var output = new CollectingPointWriter(); // one per run: the class's own are shared by FsCheck's runs
         var metrics = new TestAgentMetrics();
-        var writer = new CallLogWriter(output, metrics, new CallLogSamplingOptions { PerSecond = budget }, new FixedTimeProvider(WindowStartUnixNs), null, new Random(seed));
+        var writer = new CallLogWriter(
+            output, metrics, new CallLogSamplingOptions { PerSecond = budget, AtOncePerSecond = atOnce }, new FixedTimeProvider(WindowStartUnixNs), null, new Random(seed));
         var workloads = new[] { Cart, CartReplica, Payments, null };
         var exchanges = traffic
             .Select((t, i) => (Window: t.Window % 3, Exchange: Make(
@@ -46,25 +53,81 @@ public class CallLogSamplingTests
             windows.Add([.. output.Points]);
         }
 
-        var kept = windows.SelectMany(w => w).ToDictionary(p => p.TimestampUnixNs);
-        foreach (var (_, exchange) in exchanges.Where(e => e.Exchange.Outcome != ExchangeOutcome.Success || e.Exchange.DurationNs >= SlowNs))
-        {
-            Assert.Equal(1, Weight(kept[exchange.StartUnixNs]));
-        }
-
         for (var window = 0; window < 3; window++)
         {
             var sent = exchanges.Where(e => e.Window == window).Select(e => e.Exchange).ToList();
             var points = windows[window];
             Assert.Equal(
-                sent.CountBy(Budget).Select(c => KeyValuePair.Create(c.Key, (long)c.Value)).OrderBy(c => c.Key).ToList(),
-                points.GroupBy(Budget).Select(g => KeyValuePair.Create(g.Key, g.Sum(Weight))).OrderBy(c => c.Key).ToList());
-            var ordinary = points.Where(p => !IsErrorOrSlow(p));
-            Assert.All(ordinary.CountBy(Budget), c => Assert.InRange(c.Value, 1, budget)); // one-second windows
+                sent.CountBy(e => (Budget(e), ClassOf(e))).Select(c => KeyValuePair.Create(c.Key, (long)c.Value)).OrderBy(c => c.Key).ToList(),
+                points.GroupBy(p => (Budget(p), ClassOf(p))).Select(g => KeyValuePair.Create(g.Key, g.Sum(Weight))).OrderBy(c => c.Key).ToList());
+
+            var kept = points.ToDictionary(p => p.TimestampUnixNs);
+            var allowance = atOnce * (window == 0 ? 10 : 1); // the first window assumes the default 10 s, the others last 1 s
+            foreach (var group in sent.Where(e => ClassOf(e) != Ordinary).GroupBy(e => (Budget(e), ClassOf(e))))
+            {
+                var firsts = atOnce == 0 ? group.ToList() : group.Take(allowance).ToList();
+                Assert.All(firsts, e => Assert.Equal(1, Weight(kept[e.StartUnixNs])));
+                Assert.InRange(points.Count(p => (Budget(p), ClassOf(p)) == group.Key), 1, atOnce == 0 ? group.Count() : allowance + atOnce);
+            }
+
+            Assert.All(points.Where(p => ClassOf(p) == Ordinary).CountBy(Budget), c => Assert.InRange(c.Value, 1, budget)); // one-second windows
         }
 
-        Assert.Equal(exchanges.Count - kept.Count, metrics.Value("call_log_sampled_out"));
+        var all = windows.SelectMany(w => w).ToList();
+        foreach (var (counter, cls) in new[] { ("call_log_sampled_out", Ordinary), ("call_log_errors_sampled_out", Error), ("call_log_slow_sampled_out", Slow) })
+        {
+            Assert.Equal(exchanges.Count(e => ClassOf(e.Exchange) == cls) - all.Count(p => ClassOf(p) == cls), metrics.Value(counter));
+        }
+
         Assert.Equal(0, metrics.Value("call_log_descriptor_failures") + metrics.Value("call_log_budget_overflow"));
+    }
+
+    [Fact]
+    public void An_error_and_slow_call_storm_keeps_its_allowance_at_once_and_a_weighted_sample_of_the_rest_each_class_apart()
+    {
+        var writer = Writer(new CallLogSamplingOptions { PerSecond = 5, AtOncePerSecond = 10 });
+        var storm = Enumerable.Range(0, 10_000)
+            .Select(i => Make($"/{i}", status: i % 2 == 0 ? 500 : 200, durationNs: i % 10 < 6 ? SlowNs : 1_000, startUnixNs: WindowStartUnixNs + i))
+            .ToArray(); // 5,000 errors, 3,000 slow successes, 2,000 others
+        writer.OnEvents(storm);
+
+        // The first window assumes 10 s: 100 errors and 100 slow calls at once, the first of each.
+        Assert.Equal(
+            [.. storm.Where(e => ClassOf(e) == Error).Take(100).Concat(storm.Where(e => ClassOf(e) == Slow).Take(100)).Select(e => e.StartUnixNs).Order()],
+            _output.Points.Select(p => p.TimestampUnixNs).Order());
+        Assert.All(_output.Points, p => Assert.Equal(1, Weight(p)));
+
+        _output.Clear();
+        writer.Flush(WindowStartUnixNs + TenSecondsNs, new CollectingPointWriter());
+        Assert.Equal(
+            [(Error, 100, 4_900L), (Ordinary, 50, 2_000L), (Slow, 100, 2_900L)],
+            _output.Points.GroupBy(ClassOf).Select(g => (g.Key, g.Count(), g.Sum(Weight))).Order());
+        Assert.Equal((4_800, 2_800, 1_950), (_metrics.Value("call_log_errors_sampled_out"), _metrics.Value("call_log_slow_sampled_out"), _metrics.Value("call_log_sampled_out")));
+
+        // A one-second window next: its allowance is the length of the window before, 10 s; then 1 s.
+        _output.Clear();
+        writer.OnEvents([.. Enumerable.Range(0, 300).Select(i => Make($"/e{i}", status: 503))]);
+        writer.Flush(WindowStartUnixNs + TenSecondsNs + OneSecondNs, _output);
+        Assert.Equal((100 + 10, 300L), (_output.Points.Count, _output.Points.Sum(Weight)));
+
+        _output.Clear();
+        writer.OnEvents([.. Enumerable.Range(0, 300).Select(i => Make($"/e{i}", status: 503))]);
+        Assert.Equal(10, _output.Points.Count);
+        writer.Flush(WindowStartUnixNs + TenSecondsNs + 2 * OneSecondNs, _output);
+        Assert.Equal((10 + 10, 300L), (_output.Points.Count, _output.Points.Sum(Weight)));
+    }
+
+    [Fact]
+    public void AtOncePerSecond_zero_keeps_every_error_at_once_and_an_override_sets_it_per_workload()
+    {
+        var writer = Writer(new CallLogSamplingOptions { AtOncePerSecond = 0, Overrides = [new() { Workload = "shop/payments", AtOncePerSecond = 1 }] });
+        writer.OnEvents([.. Enumerable.Range(0, 1000).Select(i => Make($"/{i}", status: 500, workload: i % 4 == 0 ? Payments : Cart))]);
+
+        Assert.Equal(750 + 10, _output.Points.Count); // cart's 750; payments' first 10 (a 10 s first window at 1 per second)
+        writer.Flush(WindowStartUnixNs + TenSecondsNs, _output);
+        Assert.Equal(750 + 20, _output.Points.Count);
+        Assert.Equal(250, _output.Points.Where(p => p.Tag("workload") == "payments").Sum(Weight));
+        Assert.Equal(250 - 20, _metrics.Value("call_log_errors_sampled_out"));
     }
 
     [Fact]
@@ -247,8 +310,15 @@ public class CallLogSamplingTests
 
     private static string Resource(MetricPoint point) => (point.Field("path") ?? point.Field("resource"))!.Value.AsString;
 
-    private static bool IsErrorOrSlow(MetricPoint point) =>
-        point.Field("status")!.Value.AsLong >= 400 || point.Field("duration_ns")!.Value.AsLong >= SlowNs;
+    private const string Error = "error";
+    private const string Slow = "slow";
+    private const string Ordinary = "ordinary";
+
+    private static string ClassOf(MetricPoint point) => ClassOf(point.Field("status")!.Value.AsLong, point.Field("duration_ns")!.Value.AsLong);
+
+    private static string ClassOf(Exchange exchange) => ClassOf(exchange.Code, exchange.DurationNs);
+
+    private static string ClassOf(long status, long durationNs) => status >= 400 ? Error : durationNs >= SlowNs ? Slow : Ordinary;
 
     private static string Budget(Exchange exchange) =>
         $"{exchange.Workload?.WorkloadName ?? "unknown"} {(exchange.Direction == TrafficDirection.In ? "in" : "out")}";

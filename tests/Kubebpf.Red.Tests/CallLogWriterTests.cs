@@ -1,4 +1,5 @@
 using Kubebpf.Red.CallLog;
+using Kubebpf.Sdk.CallLog;
 using Kubebpf.Sdk.Events;
 using Kubebpf.Sdk.Metrics;
 using Kubebpf.Sdk.Pipeline;

@@ -1,5 +1,6 @@
 using Kubebpf.Red.CallLog;
 using Kubebpf.Red.Contract;
+using Kubebpf.Sdk.CallLog;
 using Kubebpf.Sdk.Events;
 using Kubebpf.Sdk.Metrics;
 using Kubebpf.Testing;

@@ -51,11 +51,13 @@ public class RedPluginTests
             ["MaxSeries"] = "500",
             ["CallLog:Sampling:Enabled"] = "false",
             ["CallLog:Sampling:PerSecond"] = "7",
+            ["CallLog:Sampling:AtOncePerSecond"] = "9",
             ["CallLog:Sampling:SlowThreshold"] = "00:00:00.250",
             ["CallLog:Sampling:MaxWorkloads"] = "3",
             ["CallLog:Sampling:Overrides:0:Workload"] = "payments/*",
             ["CallLog:Sampling:Overrides:0:Protocol"] = "dns",
             ["CallLog:Sampling:Overrides:0:PerSecond"] = "0",
+            ["CallLog:Sampling:Overrides:0:AtOncePerSecond"] = "0",
             ["CallLog:Sampling:Overrides:0:SlowThreshold"] = "00:00:02",
         });
 
@@ -64,9 +66,13 @@ public class RedPluginTests
         Assert.Equal(20, options.MaxRoutesPerWorkload);
         Assert.Equal(500, options.MaxSeries);
         var sampling = options.CallLog.Sampling;
-        Assert.Equal((false, 7, TimeSpan.FromMilliseconds(250), 3), (sampling.Enabled, sampling.PerSecond, sampling.SlowThreshold, sampling.MaxWorkloads));
+        Assert.Equal(
+            (false, 7, 9, TimeSpan.FromMilliseconds(250), 3),
+            (sampling.Enabled, sampling.PerSecond, sampling.AtOncePerSecond, sampling.SlowThreshold, sampling.MaxWorkloads));
         var entry = Assert.Single(sampling.Overrides);
-        Assert.Equal(("payments/*", "dns", (int?)0, (TimeSpan?)TimeSpan.FromSeconds(2)), (entry.Workload, entry.Protocol, entry.PerSecond, entry.SlowThreshold));
+        Assert.Equal(
+            ("payments/*", "dns", (int?)0, (int?)0, (TimeSpan?)TimeSpan.FromSeconds(2)),
+            (entry.Workload, entry.Protocol, entry.PerSecond, entry.AtOncePerSecond, entry.SlowThreshold));
     }
 
     [Fact]
@@ -74,7 +80,9 @@ public class RedPluginTests
     {
         var sampling = new RedOptions().CallLog.Sampling;
 
-        Assert.Equal((true, 100, TimeSpan.FromMilliseconds(100), 200), (sampling.Enabled, sampling.PerSecond, sampling.SlowThreshold, sampling.MaxWorkloads));
+        Assert.Equal(
+            (true, 100, 100, TimeSpan.FromMilliseconds(100), 200),
+            (sampling.Enabled, sampling.PerSecond, sampling.AtOncePerSecond, sampling.SlowThreshold, sampling.MaxWorkloads));
         Assert.Empty(sampling.Overrides);
     }
 
@@ -84,6 +92,8 @@ public class RedPluginTests
     [InlineData("MaxRoutesPerWorkload", "0", "Plugin 'red': MaxRoutesPerWorkload must be between 1 and MaxSeries (10000), got 0.")]
     [InlineData("MaxRoutesPerWorkload", "20000", "Plugin 'red': MaxRoutesPerWorkload must be between 1 and MaxSeries (10000), got 20000.")]
     [InlineData("CallLog:Sampling:PerSecond", "-1", "Plugin 'red': CallLog:Sampling:PerSecond must be between 0 and 1000000, got -1.")]
+    [InlineData("CallLog:Sampling:AtOncePerSecond", "-1", "Plugin 'red': CallLog:Sampling:AtOncePerSecond must be between 0 (no bound) and 1000000, got -1.")]
+    [InlineData("CallLog:Sampling:Overrides:0:AtOncePerSecond", "1000001", "Plugin 'red': CallLog:Sampling:Overrides:0:AtOncePerSecond must be between 0 (no bound) and 1000000, got 1000001.")]
     [InlineData("CallLog:Sampling:SlowThreshold", "00:00:00", "Plugin 'red': CallLog:Sampling:SlowThreshold must be positive, got 00:00:00.")]
     [InlineData("CallLog:Sampling:MaxWorkloads", "0", "Plugin 'red': CallLog:Sampling:MaxWorkloads must be between 1 and 100000, got 0.")]
     [InlineData("CallLog:Sampling:Overrides:0:PerSecond", "2000000", "Plugin 'red': CallLog:Sampling:Overrides:0:PerSecond must be between 0 and 1000000, got 2000000.")]

@@ -13,9 +13,10 @@ public sealed record PromSample(IReadOnlyDictionary<string, string> Labels, doub
 /// A real Prometheus (Debian's 2.42) on a free loopback port with its data in a temporary folder, accepting remote
 /// write (<c>--web.enable-remote-write-receiver</c>) and scraping the targets given to <see cref="ScrapeAsync"/> every second
 /// (job <see cref="ScrapeJob"/>). Can be stopped and started again on the same data and port (outage tests). Read
-/// through the PromQL HTTP API. Use as an xunit class or collection fixture.
+/// through the PromQL HTTP API. Use as an xunit class or collection fixture; <see cref="NativeHistogramPrometheusServer"/>
+/// is the same with native histograms on.
 /// </summary>
-public sealed class PrometheusServer : IAsyncLifetime
+public class PrometheusServer : IAsyncLifetime
 {
     /// <summary>The <c>job</c> label of scraped series.</summary>
     public const string ScrapeJob = "kubebpf-scrape";
@@ -25,6 +26,20 @@ public sealed class PrometheusServer : IAsyncLifetime
     private readonly HttpClient _http = new() { Timeout = TimeSpan.FromSeconds(10) };
     private readonly int _port = LoopbackPorts.Free();
     private readonly List<string> _targets = [];
+    private readonly string _features;
+
+    /// <summary>A Prometheus without feature flags.</summary>
+    public PrometheusServer()
+        : this([])
+    {
+    }
+
+    /// <summary>A Prometheus started with <c>--enable-feature</c> for each of <paramref name="features"/>.</summary>
+    protected PrometheusServer(IReadOnlyList<string> features)
+    {
+        ArgumentNullException.ThrowIfNull(features);
+        _features = string.Concat(features.Select(f => $" --enable-feature={f}"));
+    }
 
     /// <summary>The HTTP API, e.g. <c>http://127.0.0.1:41234</c>; stays the same across restarts.</summary>
     public string Url => $"http://127.0.0.1:{_port}";
@@ -60,7 +75,7 @@ public sealed class PrometheusServer : IAsyncLifetime
     {
         return _server.StartAsync(
             $"--config.file='{ConfigPath}' --storage.tsdb.path='{Path.Combine(_server.Directory, "data")}' " +
-            $"--web.listen-address=127.0.0.1:{_port} --web.enable-remote-write-receiver --web.enable-lifecycle --query.lookback-delta=5m",
+            $"--web.listen-address=127.0.0.1:{_port} --web.enable-remote-write-receiver --web.enable-lifecycle --query.lookback-delta=5m" + _features,
             _http, new Uri($"{Url}/-/ready"), HttpStatusCode.OK, StartTimeout);
     }
 

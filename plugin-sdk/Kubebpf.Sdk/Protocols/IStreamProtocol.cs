@@ -46,8 +46,11 @@ public interface IStreamProtocol : IProtocol
     /// Bytes of each end of a TCP segment copied to its ends (longer than 8 KiB and inside a body, see
     /// <see cref="MessageStarts"/>) this protocol's parser needs: 1024 (the default) holds where a body ends and a
     /// typical head begins. A parser that finds its place again from the bytes around a gap asks for more (MySQL's row
-    /// chains: 4096). The capture copies the most a registered protocol asks for, rounded up to 1, 2 or 4 KiB, for
-    /// every flow: larger ends cost the filter in proportion on every segment of every large body.
+    /// chains: 4096). The capture rounds it up to 1, 2 or 4 KiB and copies it on this protocol's server ports
+    /// (<see cref="ProtocolMatch.Ports"/>; the largest, when protocols share a port); flows on other ports get 1 KiB,
+    /// or what a protocol with no ports (found by sniffing alone) asks for. So a flow this protocol sniffs on a port it
+    /// did not declare gets those ends: larger ends cost the filter in proportion on every segment of every large body,
+    /// and are paid only where they are asked for.
     /// </summary>
     int BodyEndBytes => 1024;
 

@@ -58,8 +58,8 @@ public sealed class PacketCaptureOptions : IValidatedOptions
     /// <summary>
     /// Copy every TCP segment whole. Off by default: a segment longer than 8 KiB that does not start with a declared
     /// message start (see <see cref="WholeSegmentRule"/>) lies inside a body, and only its first and last 1 KiB (where
-    /// the body may end and a head begin) are copied, which keeps bodies from filling the ring. Turn it on for parsers
-    /// that need every byte.
+    /// the body may end and a head begin; more on the ports of a protocol that asks for more) are copied, which keeps
+    /// bodies from filling the ring. Turn it on for parsers that need every byte.
     /// </summary>
     public bool CopyBinarySegments { get; set; }
 

@@ -1,4 +1,5 @@
 using Kubebpf.Otlp.Metrics;
+using Kubebpf.Sdk.CallLog;
 using Kubebpf.Sdk.Events;
 using Kubebpf.Sdk.Metrics;
 using Kubebpf.Sdk.Pipeline;
@@ -8,23 +9,40 @@ using Microsoft.Extensions.Logging;
 namespace Kubebpf.Otlp.CallLog;
 
 /// <summary>
-/// Writes one OTLP log record per exchange, of any protocol, with the semantic-convention attributes: what the
+/// Writes the call log as OTLP log records, of any protocol, with the semantic-convention attributes: what the
 /// InfluxDB call log (<c>&lt;protocol&gt;_requests</c>) holds and nothing more (the resource as the parser kept it,
-/// its details' fields). The logger's batch processor bounds what waits for export; drops are counted there.
+/// its details' fields). Which exchanges get a record is the SDK's call-log policy (<see cref="CallLogSampler"/>, as
+/// in the R.E.D. plugin): errors and slow calls within their allowance at once, and at each flush of the agent the
+/// weighted samples; each record says in <c>kubebpf.sample.weight</c> how many exchanges it stands for. The logger's
+/// batch processor bounds what waits for export; drops are counted there.
 /// </summary>
-internal sealed class CallLogExporter : IEventSubscriber<Exchange>
+internal sealed class CallLogExporter : IEventSubscriber<Exchange>, IFlushable
 {
+    /// <summary>The attribute holding how many exchanges a record stands for, itself included.</summary>
+    public const string WeightAttribute = "kubebpf.sample.weight";
+
     private readonly ILogger _logger;
+    private readonly CallLogSampler? _sampler;
     private readonly Counter _failures;
     private readonly Lock _gate = new();
     private readonly AddressTexts _addresses = new();
     private readonly Dictionary<ProtocolDescriptor, ProtocolKeys> _keys = new(ReferenceEqualityComparer.Instance);
+    private readonly List<WeightedExchange> _sample = [];
+    private long _windowStartUnixNs;
 
-    public CallLogExporter(OtlpTelemetry telemetry, IAgentMetrics metrics)
+    public CallLogExporter(OtlpTelemetry telemetry, IAgentMetrics metrics, TimeProvider time)
+        : this(telemetry, metrics, telemetry.Options.CallLog.Sampling, time, random: null)
+    {
+    }
+
+    /// <summary>For tests and benchmarks: the policy as it is, and <paramref name="random"/> (null: a new one) drives the sample.</summary>
+    internal CallLogExporter(OtlpTelemetry telemetry, IAgentMetrics metrics, CallLogSamplingOptions sampling, TimeProvider time, Random? random)
     {
         _logger = telemetry.CallLogger ?? throw new InvalidOperationException("The call log is off.");
+        _sampler = sampling.Enabled ? new CallLogSampler(sampling, metrics, random) : null;
         _failures = metrics.Counter(
             "log_descriptor_failures", "An exchange left out of the call log because it had no protocol, or its protocol's CanonicalOperation or details threw.");
+        _windowStartUnixNs = (time.GetUtcNow() - DateTimeOffset.UnixEpoch).Ticks * TimeSpan.NanosecondsPerTick;
     }
 
     public void OnEvents(ReadOnlySpan<Exchange> batch)
@@ -34,32 +52,64 @@ internal sealed class CallLogExporter : IEventSubscriber<Exchange>
         {
             foreach (ref readonly var exchange in batch)
             {
-                if (!TryLog(exchange))
+                if (exchange.Protocol is null)
+                {
+                    failures++;
+                }
+                else if ((_sampler is null || _sampler.KeepsAtOnce(exchange)) && !TryLog(exchange, weight: 1))
                 {
                     failures++;
                 }
             }
         }
 
+        AddFailures(failures);
+    }
+
+    /// <summary>Logs the window's weighted samples; <paramref name="output"/> is not used: records go to the logger.</summary>
+    public void Flush(long windowEndUnixNs, IPointWriter output)
+    {
+        if (_sampler is null)
+        {
+            return;
+        }
+
+        long failures = 0;
+        lock (_gate)
+        {
+            _sampler.Drain(Math.Max(windowEndUnixNs - _windowStartUnixNs, 1) / 1e9, _sample);
+            _windowStartUnixNs = windowEndUnixNs;
+            foreach (var (exchange, weight) in _sample)
+            {
+                if (!TryLog(exchange, weight))
+                {
+                    failures++;
+                }
+            }
+
+            _sample.Clear();
+        }
+
+        AddFailures(failures);
+    }
+
+    private void AddFailures(long failures)
+    {
         if (failures > 0)
         {
             _failures.Add(failures);
         }
     }
 
-    private bool TryLog(in Exchange exchange)
+    /// <summary>Logs the record of <paramref name="exchange"/> (which has a protocol); false when its protocol's code threw.</summary>
+    private bool TryLog(in Exchange exchange, long weight)
     {
-        if (exchange.Protocol is null)
-        {
-            return false;
-        }
-
         ExchangeRecord record;
         ProtocolKeys keys;
         try
         {
             keys = KeysOf(exchange.Protocol);
-            record = Record(exchange, keys);
+            record = Record(exchange, keys, weight);
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
@@ -71,7 +121,7 @@ internal sealed class CallLogExporter : IEventSubscriber<Exchange>
         return true;
     }
 
-    private ExchangeRecord Record(in Exchange exchange, ProtocolKeys keys)
+    private ExchangeRecord Record(in Exchange exchange, ProtocolKeys keys, long weight)
     {
         var protocol = exchange.Protocol;
         var attributes = new List<KeyValuePair<string, object?>>(24)
@@ -109,6 +159,7 @@ internal sealed class CallLogExporter : IEventSubscriber<Exchange>
         }
 
         attributes.Add(new("kubebpf.duration_ns", exchange.DurationNs));
+        attributes.Add(new(WeightAttribute, weight));
         if (exchange.RequestBytes >= 0)
         {
             attributes.Add(new(keys.RequestBytes, exchange.RequestBytes));

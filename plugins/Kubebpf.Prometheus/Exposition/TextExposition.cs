@@ -16,10 +16,6 @@ internal static class TextExposition
     /// <summary>The content type of OpenMetrics 1.0.</summary>
     public const string OpenMetricsContentType = "application/openmetrics-text; version=1.0.0; charset=utf-8";
 
-    /// <summary>Whether an <c>Accept</c> header asks for OpenMetrics (what Prometheus sends first).</summary>
-    public static bool WantsOpenMetrics(string? accept) =>
-        accept is not null && accept.Contains("application/openmetrics-text", StringComparison.OrdinalIgnoreCase);
-
     /// <summary>Writes <paramref name="families"/> in one format.</summary>
     public static void Write(StringBuilder output, IEnumerable<FamilySample> families, bool openMetrics)
     {

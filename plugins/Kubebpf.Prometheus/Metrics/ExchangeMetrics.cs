@@ -21,10 +21,9 @@ internal sealed class ExchangeMetrics : IEventSubscriber<Exchange>, IFlushable, 
     private readonly SeriesBudget _budget;
     private readonly TimeProvider _time;
     private readonly int _maxRoutes;
-    private readonly long _idleTicks;
+    private readonly SeriesExpiry _expiry;
     private readonly Counter _routesCollapsed;
     private readonly Counter _descriptorFailures;
-    private readonly Counter _expired;
     private readonly Dictionary<SeriesKey, ExchangeSeries> _series = [];
     private readonly Dictionary<RouteTableKey, RouteTable> _routes = [];
     private readonly Dictionary<ProtocolDescriptor, (MetricFamily Requests, MetricFamily Duration)> _families = [];
@@ -34,12 +33,12 @@ internal sealed class ExchangeMetrics : IEventSubscriber<Exchange>, IFlushable, 
         _budget = budget;
         _time = time;
         _maxRoutes = options.Value.MaxRoutesPerWorkload;
-        _idleTicks = (long)(options.Value.SeriesIdleTimeout.TotalSeconds * time.TimestampFrequency);
         _routesCollapsed = metrics.Counter(
             "routes_collapsed", "An exchange counted under resource {other} because its workload reached MaxRoutesPerWorkload in its protocol.");
         _descriptorFailures = metrics.Counter(
             "descriptor_failures", "An exchange not counted because its protocol's CanonicalOperation or NormalizeResource threw.");
-        _expired = metrics.Counter("expired_series", "A series removed after SeriesIdleTimeout without a new sample.");
+        _expiry = new SeriesExpiry(
+            options.Value.SeriesIdleTimeout, time, budget, metrics.Counter("expired_series", "A series removed after SeriesIdleTimeout without a new sample."));
     }
 
     public void OnEvents(ReadOnlySpan<Exchange> batch)
@@ -65,7 +64,7 @@ internal sealed class ExchangeMetrics : IEventSubscriber<Exchange>, IFlushable, 
                         continue;
                     }
 
-                    series = new ExchangeSeries(key.Labels());
+                    series = new ExchangeSeries(key.Labels(), SeriesOrigin.Now(_time));
                     _series.Add(key, series);
                 }
 
@@ -87,30 +86,14 @@ internal sealed class ExchangeMetrics : IEventSubscriber<Exchange>, IFlushable, 
     /// <summary>Removes idle series and route tables; emits nothing (the values are read by scrape and remote write).</summary>
     public void Flush(long windowEndUnixNs, IPointWriter output)
     {
-        var oldest = _time.GetTimestamp() - _idleTicks;
-        var removed = 0;
+        int removed;
         lock (_gate)
         {
-            foreach (var (key, series) in _series)
-            {
-                if (series.LastSeen < oldest)
-                {
-                    _series.Remove(key);
-                    removed++;
-                }
-            }
-
-            foreach (var (key, routes) in _routes)
-            {
-                if (routes.LastSeen < oldest)
-                {
-                    _routes.Remove(key);
-                }
-            }
+            removed = _expiry.RemoveIdle(_series);
+            _expiry.RemoveIdle(_routes); // route tables hold no series: nothing to release
         }
 
-        _budget.Release(removed);
-        _expired.Add(removed);
+        _expiry.Release(removed);
     }
 
     public void Collect(List<FamilySample> into)
@@ -126,7 +109,7 @@ internal sealed class ExchangeMetrics : IEventSubscriber<Exchange>, IFlushable, 
                     byProtocol.Add(key.Protocol, lists);
                 }
 
-                lists.Requests.Add(new SeriesSample(series.Labels, series.Count));
+                lists.Requests.Add(series.Counter());
                 lists.Duration.Add(series.Histogram());
             }
 
@@ -239,10 +222,11 @@ internal sealed class ExchangeMetrics : IEventSubscriber<Exchange>, IFlushable, 
         }
     }
 
-    /// <summary>The totals of one label set since it was created.</summary>
-    private sealed class ExchangeSeries(KeyValuePair<string, string>[] labels)
+    /// <summary>The totals of one label set since it was created: classic buckets, the native histogram, the sum.</summary>
+    private sealed class ExchangeSeries(KeyValuePair<string, string>[] labels, SeriesOrigin origin) : IIdleTracked
     {
         private readonly long[] _buckets = new long[LatencyBuckets.Count];
+        private readonly NativeHistogram _native = new();
         private long _sumNs;
 
         public KeyValuePair<string, string>[] Labels { get; } = labels;
@@ -255,10 +239,13 @@ internal sealed class ExchangeMetrics : IEventSubscriber<Exchange>, IFlushable, 
         {
             var clamped = Math.Max(durationNs, 0);
             _buckets[LatencyBuckets.IndexOf(clamped)]++;
+            _native.Observe(clamped);
             _sumNs += clamped;
             Count++;
             LastSeen = now;
         }
+
+        public SeriesSample Counter() => new(Labels, Count, Origin: origin);
 
         public SeriesSample Histogram()
         {
@@ -270,7 +257,7 @@ internal sealed class ExchangeMetrics : IEventSubscriber<Exchange>, IFlushable, 
                 cumulative[i] = running;
             }
 
-            return new SeriesSample(Labels, Count, cumulative, _sumNs / 1e9);
+            return new SeriesSample(Labels, Count, cumulative, _sumNs / 1e9, _native.Snapshot(), origin);
         }
     }
 }

@@ -26,9 +26,8 @@ internal sealed class PointGauges : IPointSink, IFlushable, IMetricSource
     private readonly TimeProvider _time;
     private readonly IProtocolCatalog _protocols;
     private readonly HashSet<string> _configuredExclusions;
-    private readonly long _idleTicks;
+    private readonly SeriesExpiry _expiry;
     private readonly Counter _ignoredFields;
-    private readonly Counter _expired;
     private readonly Dictionary<SeriesKey, GaugeSeries> _series = [];
     private readonly ServiceMapCounters _edges;
     private HashSet<string>? _excluded;
@@ -40,9 +39,8 @@ internal sealed class PointGauges : IPointSink, IFlushable, IMetricSource
         _time = time;
         _protocols = protocols;
         _configuredExclusions = new HashSet<string>(options.Value.ExcludeMeasurements.Concat(AlwaysExcluded), StringComparer.Ordinal);
-        _idleTicks = (long)(options.Value.SeriesIdleTimeout.TotalSeconds * time.TimestampFrequency);
         _ignoredFields = metrics.Counter("string_fields_ignored", "A string field of a point not turned into a gauge (only numbers are).");
-        _expired = metrics.Counter("expired_gauges", "A gauge removed after SeriesIdleTimeout without a new value.");
+        _expiry = new SeriesExpiry(options.Value.SeriesIdleTimeout, time, budget, metrics.Counter("expired_gauges", "A gauge removed after SeriesIdleTimeout without a new value."));
     }
 
     public ValueTask WriteAsync(IReadOnlyList<MetricPoint> batch, CancellationToken cancellationToken)
@@ -104,22 +102,13 @@ internal sealed class PointGauges : IPointSink, IFlushable, IMetricSource
     /// <summary>Removes idle gauges; emits nothing.</summary>
     public void Flush(long windowEndUnixNs, IPointWriter output)
     {
-        var oldest = _time.GetTimestamp() - _idleTicks;
-        var removed = 0;
+        int removed;
         lock (_gate)
         {
-            foreach (var (key, series) in _series)
-            {
-                if (series.LastSeen < oldest)
-                {
-                    _series.Remove(key);
-                    removed++;
-                }
-            }
+            removed = _expiry.RemoveIdle(_series);
         }
 
-        _budget.Release(removed);
-        _expired.Add(removed);
+        _expiry.Release(removed);
     }
 
     public void Collect(List<FamilySample> into)
@@ -191,7 +180,7 @@ internal sealed class PointGauges : IPointSink, IFlushable, IMetricSource
 
     private readonly record struct SeriesKey(string Measurement, string Field, string Labels);
 
-    private sealed class GaugeSeries(string name, string measurement, string field, KeyValuePair<string, string>[] labels)
+    private sealed class GaugeSeries(string name, string measurement, string field, KeyValuePair<string, string>[] labels) : IIdleTracked
     {
         public string Name { get; } = name;
 

@@ -7,7 +7,7 @@ namespace Kubebpf.Prometheus.Metrics;
 /// <c>MaxRoutesPerWorkload</c>, later ones resolve to <see cref="Other"/>), with the resources as sent remembered with
 /// what they resolved to, so that a known one is not normalised again. Not thread-safe (the caller locks).
 /// </summary>
-internal sealed class RouteTable(ProtocolDescriptor protocol, int capacity)
+internal sealed class RouteTable(ProtocolDescriptor protocol, int capacity) : IIdleTracked
 {
     /// <summary>The resource label of what did not fit.</summary>
     public const string Other = ResourceTable.Other;

@@ -10,8 +10,8 @@ namespace Kubebpf.Prometheus.Metrics;
 /// deltas (so that a sum over a time range is that range's total); summed here per label set (node, edge, source,
 /// target, port, service, protocol), they become counters (<c>kubebpf_service_map_calls_requests_total</c>, ...) and a
 /// duration histogram (<c>kubebpf_service_map_calls_duration_seconds</c>, the map's own buckets) that <c>rate()</c> and
-/// <c>increase()</c> read (like the exchange counters, a new edge starts at its first window's counts, which
-/// <c>increase()</c> does not see). The per-window values that do not add up (maxima, percentiles, connections open) stay gauges
+/// <c>increase()</c> read (a new edge reaches each reader at zero first, like the exchange counters, so that
+/// <c>increase()</c> sees its first window). The per-window values that do not add up (maxima, percentiles, connections open) stay gauges
 /// of <see cref="PointGauges"/>, as do the Node Graph frames. Same series bound and idle expiry as the other sources.
 /// </summary>
 internal sealed class ServiceMapCounters : IFlushable, IMetricSource
@@ -38,8 +38,7 @@ internal sealed class ServiceMapCounters : IFlushable, IMetricSource
     private readonly Lock _gate = new();
     private readonly SeriesBudget _budget;
     private readonly TimeProvider _time;
-    private readonly long _idleTicks;
-    private readonly Counter _expired;
+    private readonly SeriesExpiry _expiry;
     private readonly Counter _unreadable;
     private readonly Dictionary<(Measurement Measurement, string Labels), EdgeSeries> _series = [];
     private MetricFamily? _duration;
@@ -48,8 +47,7 @@ internal sealed class ServiceMapCounters : IFlushable, IMetricSource
     {
         _budget = budget;
         _time = time;
-        _idleTicks = (long)(options.Value.SeriesIdleTimeout.TotalSeconds * time.TimestampFrequency);
-        _expired = metrics.Counter("expired_edge_series", "A service-map edge's counters removed after SeriesIdleTimeout without a new point.");
+        _expiry = new SeriesExpiry(options.Value.SeriesIdleTimeout, time, budget, metrics.Counter("expired_edge_series", "A service-map edge's counters removed after SeriesIdleTimeout without a new point."));
         _unreadable = metrics.Counter("edge_histograms_skipped", "A service-map calls point whose buckets did not match the first one's, left out of the duration histogram.");
     }
 
@@ -78,7 +76,7 @@ internal sealed class ServiceMapCounters : IFlushable, IMetricSource
                     return true;
                 }
 
-                series = new EdgeSeries(labels, measurement.Counters.Length);
+                series = new EdgeSeries(labels, measurement.Counters.Length, SeriesOrigin.Now(_time));
                 _series.Add((measurement, signature), series);
             }
 
@@ -123,22 +121,13 @@ internal sealed class ServiceMapCounters : IFlushable, IMetricSource
 
     public void Flush(long windowEndUnixNs, IPointWriter output)
     {
-        var oldest = _time.GetTimestamp() - _idleTicks;
-        var removed = 0;
+        int removed;
         lock (_gate)
         {
-            foreach (var (key, series) in _series)
-            {
-                if (series.LastSeen < oldest)
-                {
-                    _series.Remove(key);
-                    removed++;
-                }
-            }
+            removed = _expiry.RemoveIdle(_series);
         }
 
-        _budget.Release(removed);
-        _expired.Add(removed);
+        _expiry.Release(removed);
     }
 
     public void Collect(List<FamilySample> into)
@@ -158,7 +147,7 @@ internal sealed class ServiceMapCounters : IFlushable, IMetricSource
 
                     for (var i = 0; i < families.Length; i++)
                     {
-                        families[i].Series.Add(new SeriesSample(series.Labels, series.Totals[i]));
+                        families[i].Series.Add(new SeriesSample(series.Labels, series.Totals[i], Origin: series.Origin));
                     }
 
                     if (histogram is not null && series.Buckets is { } buckets)
@@ -170,7 +159,7 @@ internal sealed class ServiceMapCounters : IFlushable, IMetricSource
                             cumulative[i] = running += buckets[i];
                         }
 
-                        histogram.Series.Add(new SeriesSample(series.Labels, running, cumulative, series.Sum));
+                        histogram.Series.Add(new SeriesSample(series.Labels, running, cumulative, series.Sum, Origin: series.Origin));
                     }
                 }
 
@@ -260,9 +249,11 @@ internal sealed class ServiceMapCounters : IFlushable, IMetricSource
         public int IndexOf(string field) => Array.FindIndex(Counters, c => c.Field == field);
     }
 
-    private sealed class EdgeSeries(KeyValuePair<string, string>[] labels, int counters)
+    private sealed class EdgeSeries(KeyValuePair<string, string>[] labels, int counters, SeriesOrigin origin) : IIdleTracked
     {
         public KeyValuePair<string, string>[] Labels { get; } = labels;
+
+        public SeriesOrigin Origin { get; } = origin;
 
         public double[] Totals { get; } = new double[counters];
 

@@ -35,6 +35,7 @@ internal sealed partial class RemoteWriter : IProbe
     private readonly Counter _dropped;
     private readonly Counter _droppedBytes;
     private int _lastStatus;
+    private long _previousTake = long.MinValue;
 
     public RemoteWriter(
         IOptions<PrometheusOptions> options, MetricCollector collector, RemoteWriteClient client, IAgentMetrics metrics, TimeProvider time, ILogger<RemoteWriter> logger)
@@ -143,7 +144,10 @@ internal sealed partial class RemoteWriter : IProbe
 
     private void Take(DateTimeOffset now)
     {
-        var (body, samples) = WriteRequestEncoder.Encode(_collector.Collect(), now.ToUnixTimeMilliseconds(), _externalLabels);
+        var takenAt = _time.GetTimestamp();
+        var settings = new WriteSettings(now.ToUnixTimeMilliseconds(), _externalLabels, _options.NativeHistograms, _previousTake);
+        var (body, samples) = WriteRequestEncoder.Encode(_collector.Collect(), settings);
+        _previousTake = takenAt;
         var (requests, bytes) = _queue.Enqueue(new PendingRequest(Snappy.CompressToArray(body), samples));
         if (requests > 0)
         {

@@ -1,174 +1,167 @@
-using System.Buffers;
-using System.Text;
 using Kubebpf.Prometheus.Exposition;
 using Kubebpf.Prometheus.Metrics;
 
 namespace Kubebpf.Prometheus.RemoteWrite;
 
+/// <summary>What one write request carries besides the samples' values.</summary>
+/// <param name="TimestampMs">The samples' time, milliseconds since the Unix epoch.</param>
+/// <param name="ExternalLabels">Labels added to every series that does not have them already (<c>job</c>, <c>instance</c>).</param>
+/// <param name="NativeHistograms">Whether histograms are also sent as native histograms (beside their classic series).</param>
+/// <param name="PreviousTake">
+/// When the previous request was taken (a <see cref="TimeProvider"/> timestamp): counters and histograms created after
+/// it get a zero sample just before their creation, so that <c>increase()</c> and <c>rate()</c> see their first counts.
+/// <see cref="long.MaxValue"/>: no series is new.
+/// </param>
+internal readonly record struct WriteSettings(
+    long TimestampMs, IReadOnlyList<KeyValuePair<string, string>> ExternalLabels, bool NativeHistograms = false, long PreviousTake = long.MaxValue);
+
 /// <summary>
-/// Encodes families as a remote-write 1.0 <c>prometheus.WriteRequest</c> protobuf, written by hand from the spec's field
-/// numbers (no generated code): <c>WriteRequest.timeseries = 1</c>; <c>TimeSeries.labels = 1</c>, <c>samples = 2</c>;
-/// <c>Label.name = 1</c>, <c>value = 2</c>; <c>Sample.value = 1</c> (double), <c>timestamp = 2</c> (int64, ms). Labels are
-/// sorted by name with <c>__name__</c> among them, as receivers require. Histograms become their classic series
-/// (<c>_bucket{le}</c>, <c>_sum</c>, <c>_count</c>), counters <c>_total</c>.
+/// Encodes families as a remote-write 1.0 <c>prometheus.WriteRequest</c> protobuf, written from the field numbers of
+/// Prometheus' <c>prompb</c> (no generated code): <c>WriteRequest.timeseries = 1</c>; <c>TimeSeries.labels = 1</c>,
+/// <c>samples = 2</c>, <c>histograms = 4</c>; <c>Label.name = 1</c>, <c>value = 2</c>; <c>Sample.value = 1</c> (double),
+/// <c>timestamp = 2</c> (int64, ms); <c>Histogram.count_int = 1</c>, <c>sum = 3</c>, <c>schema = 4</c>,
+/// <c>zero_threshold = 5</c>, <c>zero_count_int = 6</c>, <c>positive_spans = 11</c>, <c>positive_deltas = 12</c>,
+/// <c>timestamp = 15</c>; <c>BucketSpan.offset = 1</c>, <c>length = 2</c>. Labels are sorted by name with
+/// <c>__name__</c> among them, as receivers require. Histograms become their classic series (<c>_bucket{le}</c>,
+/// <c>_sum</c>, <c>_count</c>) and, when asked, one native-histogram series under the family's name; counters
+/// <c>_total</c>.
 /// </summary>
 internal static class WriteRequestEncoder
 {
     private const string NameLabel = "__name__";
-    private const byte WriteRequestTimeseries = (1 << 3) | 2;
-    private const byte TimeSeriesLabels = (1 << 3) | 2;
-    private const byte TimeSeriesSamples = (2 << 3) | 2;
-    private const byte LabelName = (1 << 3) | 2;
-    private const byte LabelValue = (2 << 3) | 2;
-    private const byte SampleValue = (1 << 3) | 1;
-    private const byte SampleTimestamp = 2 << 3;
 
-    /// <summary>The protobuf bytes (not compressed) and the number of samples in them.</summary>
-    /// <param name="families">What to send.</param>
-    /// <param name="timestampMs">The samples' time, milliseconds since the Unix epoch.</param>
-    /// <param name="externalLabels">Labels added to every series that does not have them already (<c>job</c>, <c>instance</c>).</param>
-    public static (byte[] Body, int Samples) Encode(IEnumerable<FamilySample> families, long timestampMs, IReadOnlyList<KeyValuePair<string, string>> externalLabels)
+    /// <summary>The protobuf bytes (not compressed) and the number of samples (and native histograms) in them.</summary>
+    public static (byte[] Body, int Samples) Encode(IEnumerable<FamilySample> families, WriteSettings settings)
     {
-        var output = new ArrayBufferWriter<byte>(4096);
-        var labels = new List<KeyValuePair<string, string>>(16);
-        var samples = 0;
-        foreach (var (family, series) in families)
+        var output = new ProtoWriter();
+        var series = new SeriesWriter(output, settings);
+        foreach (var (family, samples) in families)
         {
-            foreach (var sample in series)
+            foreach (var sample in samples)
             {
+                var zeroAtMs = family.Kind != MetricKind.Gauge && sample.Origin.IsAfter(settings.PreviousTake) && sample.Origin.UnixMs <= settings.TimestampMs
+                    ? sample.Origin.UnixMs - 1
+                    : (long?)null;
                 switch (family.Kind)
                 {
                     case MetricKind.Counter:
-                        WriteSeries(output, labels, family.Name + "_total", sample.Labels, null, externalLabels, sample.Value, timestampMs);
-                        samples++;
+                        series.Write(family.Name + "_total", sample.Labels, null, sample.Value, zeroAtMs);
                         break;
                     case MetricKind.Gauge:
-                        WriteSeries(output, labels, family.Name, sample.Labels, null, externalLabels, sample.Value, timestampMs);
-                        samples++;
+                        series.Write(family.Name, sample.Labels, null, sample.Value, null);
                         break;
                     default:
                         var buckets = sample.CumulativeBuckets ?? [];
                         for (var i = 0; i < buckets.Length; i++)
                         {
                             var le = i < family.UpperBounds.Length ? TextExposition.FormatNumber(family.UpperBounds[i]) : "+Inf";
-                            WriteSeries(output, labels, family.Name + "_bucket", sample.Labels, le, externalLabels, buckets[i], timestampMs);
+                            series.Write(family.Name + "_bucket", sample.Labels, le, buckets[i], zeroAtMs);
                         }
 
-                        WriteSeries(output, labels, family.Name + "_sum", sample.Labels, null, externalLabels, sample.Sum, timestampMs);
-                        WriteSeries(output, labels, family.Name + "_count", sample.Labels, null, externalLabels, sample.Value, timestampMs);
-                        samples += buckets.Length + 2;
+                        series.Write(family.Name + "_sum", sample.Labels, null, sample.Sum, zeroAtMs);
+                        series.Write(family.Name + "_count", sample.Labels, null, sample.Value, zeroAtMs);
+                        if (settings.NativeHistograms && sample.Native is not null)
+                        {
+                            series.WriteNative(family.Name, sample, zeroAtMs);
+                        }
+
                         break;
                 }
             }
         }
 
-        return (output.WrittenSpan.ToArray(), samples);
+        return (output.Written.ToArray(), series.Samples);
     }
 
-    private static void WriteSeries(
-        ArrayBufferWriter<byte> output,
-        List<KeyValuePair<string, string>> labels,
-        string name,
-        KeyValuePair<string, string>[] own,
-        string? le,
-        IReadOnlyList<KeyValuePair<string, string>> externalLabels,
-        double value,
-        long timestampMs)
+    /// <summary>Writes one <c>TimeSeries</c> at a time into the request; counts the samples.</summary>
+    private sealed class SeriesWriter(ProtoWriter output, WriteSettings settings)
     {
-        labels.Clear();
-        labels.Add(new(NameLabel, name));
-        labels.AddRange(own);
-        if (le is not null)
+        private readonly List<KeyValuePair<string, string>> _labels = new(16);
+
+        public int Samples { get; private set; }
+
+        public void Write(string name, KeyValuePair<string, string>[] own, string? le, double value, long? zeroAtMs)
         {
-            labels.Add(new("le", le));
+            BeginSeries(name, own, le);
+            if (zeroAtMs is { } zeroAt)
+            {
+                Sample(0, zeroAt);
+            }
+
+            Sample(value, settings.TimestampMs);
+            output.EndMessage(1);
         }
 
-        foreach (var external in externalLabels)
+        public void WriteNative(string name, SeriesSample sample, long? zeroAtMs)
         {
-            if (!own.Any(l => l.Key == external.Key))
+            BeginSeries(name, sample.Labels, null);
+            if (zeroAtMs is { } zeroAt)
             {
-                labels.Add(external);
+                Histogram(0, 0, NativeSnapshot.Empty, zeroAt);
+            }
+
+            Histogram((long)sample.Value, sample.Sum, sample.Native!, settings.TimestampMs);
+            output.EndMessage(1);
+        }
+
+        private void BeginSeries(string name, KeyValuePair<string, string>[] own, string? le)
+        {
+            _labels.Clear();
+            _labels.Add(new(NameLabel, name));
+            _labels.AddRange(own);
+            if (le is not null)
+            {
+                _labels.Add(new("le", le));
+            }
+
+            foreach (var external in settings.ExternalLabels)
+            {
+                if (!own.Any(l => l.Key == external.Key))
+                {
+                    _labels.Add(external);
+                }
+            }
+
+            _labels.Sort(static (a, b) => string.CompareOrdinal(a.Key, b.Key));
+            output.BeginMessage();
+            foreach (var (labelName, labelValue) in _labels)
+            {
+                output.BeginMessage();
+                output.String(1, labelName);
+                output.String(2, labelValue);
+                output.EndMessage(1);
             }
         }
 
-        labels.Sort(static (a, b) => string.CompareOrdinal(a.Key, b.Key));
-
-        var sampleSize = 1 + sizeof(double) + 1 + VarintSize((ulong)timestampMs);
-        var seriesSize = 1 + VarintSize((ulong)sampleSize) + sampleSize;
-        foreach (var (labelName, labelValue) in labels)
+        private void Sample(double value, long timestampMs)
         {
-            var labelSize = LabelSize(labelName, labelValue);
-            seriesSize += 1 + VarintSize((ulong)labelSize) + labelSize;
+            output.BeginMessage();
+            output.Double(1, value);
+            output.Varint(2, (ulong)timestampMs);
+            output.EndMessage(2);
+            Samples++;
         }
 
-        WriteTag(output, WriteRequestTimeseries, seriesSize);
-        foreach (var (labelName, labelValue) in labels)
+        private void Histogram(long count, double sum, NativeSnapshot native, long timestampMs)
         {
-            WriteTag(output, TimeSeriesLabels, LabelSize(labelName, labelValue));
-            WriteString(output, LabelName, labelName);
-            WriteString(output, LabelValue, labelValue);
+            output.BeginMessage();
+            output.Varint(1, (ulong)count);
+            output.Double(3, sum);
+            output.SignedVarint(4, NativeHistogram.Schema);
+            output.Double(5, NativeHistogram.ZeroThreshold);
+            output.Varint(6, (ulong)native.ZeroCount);
+            foreach (var span in native.Spans)
+            {
+                output.BeginMessage();
+                output.SignedVarint(1, span.Offset);
+                output.Varint(2, (uint)span.Length);
+                output.EndMessage(11);
+            }
+
+            output.PackedSignedVarints(12, native.Deltas);
+            output.Varint(15, (ulong)timestampMs);
+            output.EndMessage(4);
+            Samples++;
         }
-
-        WriteTag(output, TimeSeriesSamples, sampleSize);
-        var span = output.GetSpan(1 + sizeof(double));
-        span[0] = SampleValue;
-        BitConverter.TryWriteBytes(span[1..], value); // protobuf doubles are little-endian, as on every platform .NET runs
-        output.Advance(1 + sizeof(double));
-        WriteByte(output, SampleTimestamp);
-        WriteVarint(output, (ulong)timestampMs);
-    }
-
-    private static int LabelSize(string name, string value)
-    {
-        var nameBytes = Encoding.UTF8.GetByteCount(name);
-        var valueBytes = Encoding.UTF8.GetByteCount(value);
-        return 1 + VarintSize((ulong)nameBytes) + nameBytes + 1 + VarintSize((ulong)valueBytes) + valueBytes;
-    }
-
-    private static void WriteTag(ArrayBufferWriter<byte> output, byte tag, int length)
-    {
-        WriteByte(output, tag);
-        WriteVarint(output, (ulong)length);
-    }
-
-    private static void WriteString(ArrayBufferWriter<byte> output, byte tag, string text)
-    {
-        var length = Encoding.UTF8.GetByteCount(text);
-        WriteTag(output, tag, length);
-        var span = output.GetSpan(length);
-        Encoding.UTF8.GetBytes(text, span);
-        output.Advance(length);
-    }
-
-    private static void WriteByte(ArrayBufferWriter<byte> output, byte value)
-    {
-        output.GetSpan(1)[0] = value;
-        output.Advance(1);
-    }
-
-    private static void WriteVarint(ArrayBufferWriter<byte> output, ulong value)
-    {
-        var span = output.GetSpan(10);
-        var i = 0;
-        while (value >= 0x80)
-        {
-            span[i++] = (byte)(value | 0x80);
-            value >>= 7;
-        }
-
-        span[i++] = (byte)value;
-        output.Advance(i);
-    }
-
-    private static int VarintSize(ulong value)
-    {
-        var size = 1;
-        while (value >= 0x80)
-        {
-            value >>= 7;
-            size++;
-        }
-
-        return size;
     }
 }

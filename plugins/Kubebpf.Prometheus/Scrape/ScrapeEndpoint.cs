@@ -9,9 +9,12 @@ using Microsoft.Extensions.Options;
 namespace Kubebpf.Prometheus.Scrape;
 
 /// <summary>
-/// Serves <c>GET /metrics</c> on <see cref="PrometheusOptions.ListenAddress"/> (text 0.0.4, or OpenMetrics when the
-/// <c>Accept</c> header asks for it); anything else is 404. An <see cref="IProbe"/> so that the host runs it on its own
-/// thread for the agent's lifetime and stops it at shutdown. One request at a time: scrapes come every few seconds.
+/// Serves <c>GET /metrics</c> on <see cref="PrometheusOptions.ListenAddress"/> (text 0.0.4, OpenMetrics, or the
+/// protobuf format with native histograms, by the <c>Accept</c> header); anything else is 404. A counter or histogram
+/// created since the previous scrape is answered at zero once, its counts from the next scrape on: Prometheus' range
+/// functions see a series' increase only from its first sample, so a series first seen at N would lose those N. An
+/// <see cref="IProbe"/> so that the host runs it on its own thread for the agent's lifetime and stops it at shutdown.
+/// One request at a time: scrapes come every few seconds.
 /// </summary>
 internal sealed partial class ScrapeEndpoint : IProbe
 {
@@ -19,14 +22,17 @@ internal sealed partial class ScrapeEndpoint : IProbe
     public const string Path = "/metrics";
 
     private readonly MetricCollector _collector;
+    private readonly TimeProvider _time;
     private readonly ILogger<ScrapeEndpoint> _logger;
     private readonly (string Host, int Port) _listen;
     private readonly Counter _scrapes;
     private readonly Counter _failures;
+    private long _previousScrape = long.MinValue;
 
-    public ScrapeEndpoint(IOptions<PrometheusOptions> options, MetricCollector collector, IAgentMetrics metrics, ILogger<ScrapeEndpoint> logger)
+    public ScrapeEndpoint(IOptions<PrometheusOptions> options, MetricCollector collector, IAgentMetrics metrics, TimeProvider time, ILogger<ScrapeEndpoint> logger)
     {
         _collector = collector;
+        _time = time;
         _logger = logger;
         _listen = options.Value.ListenEndpoint() ?? throw new InvalidOperationException("The scrape endpoint is registered only with a ListenAddress.");
         _scrapes = metrics.Counter("scrapes", "A /metrics request answered.");
@@ -80,11 +86,9 @@ internal sealed partial class ScrapeEndpoint : IProbe
                 return;
             }
 
-            var openMetrics = TextExposition.WantsOpenMetrics(context.Request.Headers["Accept"]);
-            var text = new StringBuilder();
-            TextExposition.Write(text, _collector.Collect(), openMetrics);
-            var body = Encoding.UTF8.GetBytes(text.ToString());
-            response.ContentType = openMetrics ? TextExposition.OpenMetricsContentType : TextExposition.TextContentType;
+            var format = ExpositionFormats.Negotiate(context.Request.Headers["Accept"]);
+            var body = Render(format);
+            response.ContentType = ExpositionFormats.ContentType(format);
             response.ContentLength64 = body.Length;
             if (context.Request.HttpMethod == "GET")
             {
@@ -109,6 +113,46 @@ internal sealed partial class ScrapeEndpoint : IProbe
                 // the client went away; counted above when it mattered
             }
         }
+    }
+
+    /// <summary>The answer's bytes in <paramref name="format"/>, series new since the previous scrape at zero.</summary>
+    internal byte[] Render(ExpositionFormat format)
+    {
+        var scrapedAt = _time.GetTimestamp();
+        var families = FirstSeenAsZero(_collector.Collect(), _previousScrape);
+        _previousScrape = scrapedAt;
+        if (format == ExpositionFormat.Protobuf)
+        {
+            var output = new ProtoWriter();
+            ProtobufExposition.Write(output, families);
+            return output.Written.ToArray();
+        }
+
+        var text = new StringBuilder();
+        TextExposition.Write(text, families, format == ExpositionFormat.OpenMetrics);
+        return Encoding.UTF8.GetBytes(text.ToString());
+    }
+
+    /// <summary>The families with every counter and histogram created after <paramref name="previousScrape"/> at zero.</summary>
+    private static List<FamilySample> FirstSeenAsZero(List<FamilySample> families, long previousScrape)
+    {
+        foreach (var (family, series) in families)
+        {
+            if (family.Kind == MetricKind.Gauge)
+            {
+                continue;
+            }
+
+            for (var i = 0; i < series.Count; i++)
+            {
+                if (series[i].Origin.IsAfter(previousScrape))
+                {
+                    series[i] = series[i].AsZero();
+                }
+            }
+        }
+
+        return families;
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Prometheus scrape endpoint listening on {Host}:{Port}" + Path)]

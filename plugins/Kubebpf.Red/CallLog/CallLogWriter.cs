@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using Kubebpf.Sdk.CallLog;
 using Kubebpf.Sdk.Events;
 using Kubebpf.Sdk.Metadata;
 using Kubebpf.Sdk.Metrics;
@@ -9,9 +10,9 @@ using Microsoft.Extensions.Options;
 namespace Kubebpf.Red.CallLog;
 
 /// <summary>
-/// Writes the <c>&lt;protocol&gt;_requests</c> points of every protocol, named by its descriptor: errors and slow calls at
-/// once, one <see cref="IPointWriter.Write(IReadOnlyList{MetricPoint})"/> per batch, and at each flush the weighted
-/// sample of the other exchanges (<see cref="CallLogSampler"/>; without sampling, every exchange at once with weight 1).
+/// Writes the <c>&lt;protocol&gt;_requests</c> points of every protocol, named by its descriptor: errors and slow calls
+/// within their allowance at once, one <see cref="IPointWriter.Write(IReadOnlyList{MetricPoint})"/> per batch, and at
+/// each flush the weighted samples (<see cref="CallLogSampler"/>; without sampling, every exchange at once with weight 1).
 /// Tag arrays and endpoint texts are cached (bounded); one lock guards them and the sampler, taken once per batch, so
 /// concurrent batches are safe. A peer no workload names gets the name the agent learned for its address (a DNS
 /// answer), when there is one, as the field <c>peer_name</c>.

@@ -589,10 +589,12 @@ class Bench:
         return [("server", "server-0", self.pods.server), *clients]
 
     def sampling(self, state):
-        """The call-log policy: off in `unsampled`, the agent's defaults unless --call-log-per-second sets the budget."""
+        """The call-log policy: off in `unsampled`, the agent's defaults unless --call-log-per-second or
+        --call-log-at-once-per-second set the budgets."""
         if state == "unsampled":
             return {"Enabled": False}
-        return {} if self.args.call_log_per_second is None else {"PerSecond": self.args.call_log_per_second}
+        budgets = {"PerSecond": self.args.call_log_per_second, "AtOncePerSecond": self.args.call_log_at_once_per_second}
+        return {key: value for key, value in budgets.items() if value is not None}
 
     def agent_config(self, database, state, scenario):
         workloads = os.path.join(self.work, "workloads.yaml")
@@ -1227,6 +1229,8 @@ def main():
                         help="states to compare (default none idle full, plus redonly in 20B/ka50; redonly: the full agent without the call log; "
                         "idle-tc, full-tc: idle and full with the capture as tc filters)")
     parser.add_argument("--call-log-per-second", type=int, help="the call log's sampling budget (CallLog:Sampling:PerSecond) in the agent states; default: the agent's")
+    parser.add_argument("--call-log-at-once-per-second", type=int, help="errors and slow calls kept at once per second and budget "
+                        "(CallLog:Sampling:AtOncePerSecond, 0: no bound) in the agent states; default: the agent's")
     parser.add_argument("--reps", type=int, default=3, help="repetitions (default 3)")
     parser.add_argument("--duration", type=int, help="seconds per measured run (default 6, 10 with --full)")
     parser.add_argument("--warmup", type=int, default=1, help="seconds of wrk before each measured run")
