@@ -9,7 +9,9 @@
  * SYN, FIN or RST. A UDP datagram is one record of at most CAPTURE_CHUNK_BYTES.
  * The socket filter returns 0, so the raw socket itself never queues a packet; the tc filters return TC_ACT_UNSPEC,
  * so traffic passes unchanged and the hook's next filter (another tool's) still runs: TC_ACT_OK would end the chain.
- * The ring buffer is the only output, and it never wakes user space (BPF_RB_NO_WAKEUP), which drains it on a timer. */
+ * The ring buffer is the only output. A record wakes user space only when the ring was empty before it (the kernel's
+ * default, flags 0): the consumer waits on the ring while it is idle, and while records flow it drains every few
+ * milliseconds without waiting on it, so at most one wakeup per drain is raised, never one per record. */
 #include <linux/bpf.h>
 #include <linux/if_ether.h>
 #include <linux/if_packet.h>
@@ -234,7 +236,7 @@ static __always_inline void emit_exact(struct __sk_buff *skb, struct staging *st
     }
     __builtin_memcpy(record, &st->hdr, sizeof(*record));
     record->captured_len = bpf_skb_load_bytes(skb, off, record + 1, size) < 0 ? 0 : size;
-    bpf_ringbuf_submit(record, BPF_RB_NO_WAKEUP);
+    bpf_ringbuf_submit(record, 0);
     count(COUNTER_PACKETS);
 }
 
@@ -283,7 +285,7 @@ static __always_inline void emit(struct __sk_buff *skb, struct staging *st, __u3
     if (size > 0 && bpf_skb_load_bytes(skb, off, st->payload, size) < 0)
         size = 0; /* payload_len still says how many bytes this record stands for */
     st->hdr.captured_len = size;
-    if (bpf_ringbuf_output(&packets, st, sizeof(st->hdr) + size, BPF_RB_NO_WAKEUP) < 0)
+    if (bpf_ringbuf_output(&packets, st, sizeof(st->hdr) + size, 0) < 0)
         count(COUNTER_RINGBUF_FULL);
     else
         count(COUNTER_PACKETS);

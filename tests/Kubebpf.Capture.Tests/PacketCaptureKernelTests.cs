@@ -55,6 +55,40 @@ public sealed class PacketCaptureKernelTests
     [Theory]
     [InlineData(PacketCaptureOptions.SocketAttach)]
     [InlineData(PacketCaptureOptions.TcAttach)]
+    public void An_idle_capture_waits_on_the_ring_and_wakes_for_the_first_record_and_for_cancellation(string attach)
+    {
+        KernelTest.RequireRoot();
+        using var pods = NetworkPods.Create(2);
+        var (server, client) = (pods.Pods[0], pods.Pods[1]);
+        using var nginx = PodNginx.Start(pods, server, """location / { return 200 "hello"; }""");
+        // Far beyond every deadline below: only the ring's wakeup and the cancellation can end the idle wait in time.
+        var options = new PacketCaptureOptions
+        {
+            Attach = attach, Interfaces = [pods.Prefix + "h*"], PeerSideInterfaces = [pods.Prefix + "h*"], RingBufferBytes = 1 << 20, IdleWait = TimeSpan.FromHours(1),
+        };
+        using var capture = new PacketCapture(options, new ListLogger());
+        capture.Start();
+        var consumer = new CollectingConsumer();
+        using var cts = new CancellationTokenSource();
+        var runner = new Thread(() => capture.Run(consumer, cts.Token));
+        runner.Start();
+
+        for (var round = 1; round <= 2; round++)
+        {
+            // Two empty drains since the last record: the first slept a PollInterval, the second waits on the ring.
+            Poll.Until(() => consumer.IdlesSinceRecord >= 2, "the capture thread waiting on the empty ring", () => $"{consumer.IdlesSinceRecord} empty drains");
+            NetworkPods.Exec(client, $"curl -sf -o /dev/null http://{server.IPv4}/");
+            Poll.Until(() => consumer.Count(client.HostInterface, "HTTP/1.", towards: true) == round, $"response {round} drained without waiting out the idle wait", () => $"{consumer.Records} records");
+        }
+
+        Poll.Until(() => consumer.IdlesSinceRecord >= 2 && (ulong)consumer.Records == capture.ReadCounters().Packets, "the capture waiting on the ring with every record consumed");
+        cts.Cancel();
+        Assert.True(runner.Join(TimeSpan.FromSeconds(5)), "Run did not return after cancellation during the idle wait");
+    }
+
+    [Theory]
+    [InlineData(PacketCaptureOptions.SocketAttach)]
+    [InlineData(PacketCaptureOptions.TcAttach)]
     public void Rescans_attach_to_new_pods_and_release_vanished_ones(string attach)
     {
         KernelTest.RequireRoot();
@@ -103,8 +137,11 @@ public sealed class PacketCaptureKernelTests
         private readonly Dictionary<(string Interface, string Start, bool Towards), int> _counts = [];
         private int _records;
         private int _batches;
+        private int _idlesSinceRecord;
 
         public int Records => Volatile.Read(ref _records);
+
+        public int IdlesSinceRecord => Volatile.Read(ref _idlesSinceRecord);
 
         public int Batches => Volatile.Read(ref _batches);
 
@@ -121,6 +158,7 @@ public sealed class PacketCaptureKernelTests
         public void OnPacket(in PacketHeader header, ReadOnlySpan<byte> payload, bool towardsEndpoint, string interfaceName)
         {
             Interlocked.Increment(ref _records);
+            Volatile.Write(ref _idlesSinceRecord, 0);
             if (FirstTimestampNs == 0)
             {
                 FirstTimestampNs = header.TimestampNs;
@@ -140,5 +178,7 @@ public sealed class PacketCaptureKernelTests
         }
 
         public void OnBatchEnd() => Interlocked.Increment(ref _batches);
+
+        public void OnIdle() => Interlocked.Increment(ref _idlesSinceRecord);
     }
 }

@@ -21,6 +21,7 @@ public sealed class PacketCaptureOptionsTests
     [InlineData(nameof(PacketCaptureOptions.RingBufferBytes))]
     [InlineData(nameof(PacketCaptureOptions.RescanInterval))]
     [InlineData(nameof(PacketCaptureOptions.PollInterval))]
+    [InlineData(nameof(PacketCaptureOptions.IdleWait))]
     public void Each_invalid_value_is_named_by_its_key_and_refused_by_the_capture(string key)
     {
         var options = new PacketCaptureOptions();
@@ -34,6 +35,9 @@ public sealed class PacketCaptureOptionsTests
                 break;
             case nameof(PacketCaptureOptions.RescanInterval):
                 options.RescanInterval = TimeSpan.Zero;
+                break;
+            case nameof(PacketCaptureOptions.IdleWait):
+                options.IdleWait = options.PollInterval - TimeSpan.FromMilliseconds(1);
                 break;
             default:
                 options.PollInterval = TimeSpan.FromMilliseconds(-1);

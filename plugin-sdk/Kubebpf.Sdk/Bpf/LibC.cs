@@ -21,6 +21,12 @@ internal static unsafe partial class LibC
     internal const int RLIMIT_MEMLOCK = 8;
     internal const int CLOCK_REALTIME = 0;
     internal const int CLOCK_MONOTONIC = 1;
+    internal const short POLLIN = 1;
+    internal const short POLLERR = 8;
+    internal const short POLLNVAL = 0x20;
+    internal const int EINTR = 4;
+    internal const int EFD_NONBLOCK = 0x800;
+    internal const int EFD_CLOEXEC = 0x80000;
     internal static readonly nint MapFailed = -1;
 
     [StructLayout(LayoutKind.Sequential)]
@@ -48,6 +54,23 @@ internal static unsafe partial class LibC
         public long tv_sec;
         public long tv_nsec;
     }
+
+    [StructLayout(LayoutKind.Sequential)]
+    internal struct pollfd
+    {
+        public int fd;
+        public short events;
+        public short revents;
+    }
+
+    [LibraryImport(Lib, SetLastError = true)]
+    internal static partial int poll(pollfd* fds, nuint nfds, int timeout);
+
+    [LibraryImport(Lib, SetLastError = true)]
+    internal static partial int eventfd(uint initval, int flags);
+
+    [LibraryImport(Lib, SetLastError = true)]
+    internal static partial nint write(int fd, void* buf, nuint count);
 
     [LibraryImport(Lib, SetLastError = true)]
     internal static partial int socket(int domain, int type, int protocol);

@@ -61,6 +61,7 @@ public sealed unsafe class RingBufferReader : IDisposable
         }
 
         _ownsMappings = true;
+        Fd = fd;
         _data = (byte*)_producerPage + pageSize;
         _mask = size - 1;
         Size = size;
@@ -75,6 +76,9 @@ public sealed unsafe class RingBufferReader : IDisposable
         _mask = size - 1;
         Size = size;
     }
+
+    /// <summary>The ring map's descriptor, which polls readable while records are pending; -1 for a ring in caller-owned memory.</summary>
+    internal int Fd { get; } = -1;
 
     /// <summary>The data size in bytes (a power of two).</summary>
     public uint Size { get; }

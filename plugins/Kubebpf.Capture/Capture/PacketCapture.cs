@@ -119,7 +119,8 @@ public sealed class PacketCapture : IDisposable
     /// <summary>
     /// Drains the ring buffer into <paramref name="consumer"/> until <paramref name="cancellationToken"/> is cancelled:
     /// drains, calls <see cref="IPacketConsumer.OnBatchEnd"/> after each non-empty batch, sleeps
-    /// <see cref="PacketCaptureOptions.PollInterval"/> when the ring is empty. Returns after a last drain once
+    /// <see cref="PacketCaptureOptions.PollInterval"/> when the ring is empty, and waits on the ring up to
+    /// <see cref="PacketCaptureOptions.IdleWait"/> once it stayed empty that long. Returns after a last drain once
     /// cancelled. Runs on the calling thread; an exception from the consumer ends it.
     /// </summary>
     public void Run(IPacketConsumer consumer, CancellationToken cancellationToken)
@@ -127,7 +128,7 @@ public sealed class PacketCapture : IDisposable
         ArgumentNullException.ThrowIfNull(consumer);
         var ring = _ring ?? throw new InvalidOperationException("Call Start() before Run().");
         var dispatcher = new Dispatcher(this, consumer);
-        new RingBufferPoller { PollInterval = _options.PollInterval }.Run(ring, ref dispatcher, cancellationToken);
+        new RingBufferPoller { PollInterval = _options.PollInterval, IdleWait = _options.IdleWait }.Run(ring, ref dispatcher, cancellationToken);
     }
 
     /// <summary>Reads the kernel's and the capture's counters (a few syscalls). Zero before <see cref="Start"/>.</summary>
@@ -330,10 +331,12 @@ public sealed class PacketCapture : IDisposable
     /// <summary>Mutable: <see cref="Run"/> hands it to the poller by reference.</summary>
     private struct Dispatcher(PacketCapture owner, IPacketConsumer consumer) : IBatchRecordHandler
     {
-        // The previous record's interface and the map it was found in: records come in runs from one interface, and a
-        // rescan replaces the map, which makes the remembered interface stale.
+        // Interfaces seen lately, by ifindex modulo the size, from the map they were found in: records alternate between
+        // interfaces (a call between two observed pods crosses both veths), which a cache of the last one missed at
+        // every switch, and a rescan replaces the map, which makes the cached interfaces stale.
+        private const int CacheSlots = 64;
+        private InterfaceInfo?[]? _cache;
         private Dictionary<int, InterfaceInfo>? _map;
-        private InterfaceInfo? _last;
 
         public void OnRecord(ReadOnlySpan<byte> record)
         {
@@ -362,9 +365,17 @@ public sealed class PacketCapture : IDisposable
         private bool TryGetInterface(int index, out InterfaceInfo info)
         {
             var map = owner._byIndex;
-            if (_last is { } last && last.Index == index && ReferenceEquals(map, _map))
+            _cache ??= new InterfaceInfo?[CacheSlots];
+            if (!ReferenceEquals(map, _map))
             {
-                info = last;
+                Array.Clear(_cache);
+                _map = map;
+            }
+
+            ref var slot = ref _cache[index & (CacheSlots - 1)];
+            if (slot is { } cached && cached.Index == index)
+            {
+                info = cached;
                 return true;
             }
 
@@ -373,8 +384,7 @@ public sealed class PacketCapture : IDisposable
                 return false;
             }
 
-            _map = map;
-            _last = info;
+            slot = info;
             return true;
         }
     }
