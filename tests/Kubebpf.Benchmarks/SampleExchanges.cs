@@ -1,6 +1,5 @@
 using System.Net;
 using Kubebpf.Http;
-using Kubebpf.Red;
 using Kubebpf.Red.CallLog;
 using Kubebpf.Sdk.CallLog;
 using Kubebpf.Sdk.Events;
