@@ -15,10 +15,10 @@ public sealed class MySqlLoadTests(InfluxDbServer influx, ITestOutputHelper outp
 {
     private const int Port = 3306;
     private const int Connections = 50;
-    private const int StatementsPerRound = 1_000;
+    private const int StatementsPerRound = 2_000;
     private const int Rounds = 30;
 
-    /// <summary>One round starts at most this often: at most 10,000 statements/s, which two busy cores sustain.</summary>
+    /// <summary>One round starts at most this often: at most 20,000 statements/s, which two busy cores sustain.</summary>
     private const int RoundIntervalMs = 100;
 
     // Runs mysqlslap rounds paced from a fixed start (a slow round is caught up by the next ones starting at once).
