@@ -22,6 +22,7 @@ public sealed class PacketCaptureOptionsTests
     [InlineData(nameof(PacketCaptureOptions.RescanInterval))]
     [InlineData(nameof(PacketCaptureOptions.PollInterval))]
     [InlineData(nameof(PacketCaptureOptions.IdleWait))]
+    [InlineData(nameof(PacketCaptureOptions.DrainNice))]
     public void Each_invalid_value_is_named_by_its_key_and_refused_by_the_capture(string key)
     {
         var options = new PacketCaptureOptions();
@@ -38,6 +39,9 @@ public sealed class PacketCaptureOptionsTests
                 break;
             case nameof(PacketCaptureOptions.IdleWait):
                 options.IdleWait = options.PollInterval - TimeSpan.FromMilliseconds(1);
+                break;
+            case nameof(PacketCaptureOptions.DrainNice):
+                options.DrainNice = -21;
                 break;
             default:
                 options.PollInterval = TimeSpan.FromMilliseconds(-1);
@@ -58,6 +62,14 @@ public sealed class PacketCaptureOptionsTests
     [InlineData(65537, false)]
     public void MaxSegmentBytes_lies_between_0_and_64_KiB(int value, bool valid) =>
         Assert.Equal(valid, !new PacketCaptureOptions { MaxSegmentBytes = value }.Validate().Any());
+
+    [Theory]
+    [InlineData(-21, false)]
+    [InlineData(-20, true)]
+    [InlineData(19, true)]
+    [InlineData(20, false)]
+    public void DrainNice_lies_between_minus_20_and_19(int value, bool valid) =>
+        Assert.Equal(valid, !new PacketCaptureOptions { DrainNice = value }.Validate().Any());
 
     [Theory]
     [InlineData("socket", KernelFeatures.RawSockets)]

@@ -121,7 +121,7 @@ public sealed class PacketCapture : IDisposable
     /// drains, calls <see cref="IPacketConsumer.OnBatchEnd"/> after each non-empty batch, sleeps
     /// <see cref="PacketCaptureOptions.PollInterval"/> when the ring is empty, and waits on the ring up to
     /// <see cref="PacketCaptureOptions.IdleWait"/> once it stayed empty that long. Returns after a last drain once
-    /// cancelled. Runs on the calling thread; an exception from the consumer ends it.
+    /// cancelled. Runs on the calling thread (see <see cref="SetDrainPriority"/>); an exception from the consumer ends it.
     /// </summary>
     public void Run(IPacketConsumer consumer, CancellationToken cancellationToken)
     {
@@ -129,6 +129,21 @@ public sealed class PacketCapture : IDisposable
         var ring = _ring ?? throw new InvalidOperationException("Call Start() before Run().");
         var dispatcher = new Dispatcher(this, consumer);
         new RingBufferPoller { PollInterval = _options.PollInterval, IdleWait = _options.IdleWait }.Run(ring, ref dispatcher, cancellationToken);
+    }
+
+    /// <summary>
+    /// Sets the calling thread's nice value to <see cref="PacketCaptureOptions.DrainNice"/>, for good (call it on the
+    /// thread that will <see cref="Run"/>, one of its own; threads it starts afterwards inherit the value); logs a
+    /// warning when the kernel refuses.
+    /// </summary>
+    public void SetDrainPriority()
+    {
+        var error = DrainPriority.TrySetCurrentThread(_options.DrainNice);
+        if (error != 0)
+        {
+            _logger.LogWarning("Cannot set the ring buffer drain's nice value to {Nice} (errno {Errno}; below 0 needs CAP_SYS_NICE): it keeps {Current}, and a workload of many busy threads may leave it too little CPU, the ring full and records lost (ringbuf_full)",
+                _options.DrainNice, error, DrainPriority.CurrentThread());
+        }
     }
 
     /// <summary>Reads the kernel's and the capture's counters (a few syscalls). Zero before <see cref="Start"/>.</summary>
