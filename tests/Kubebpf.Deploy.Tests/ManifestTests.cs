@@ -22,7 +22,7 @@ public sealed class ManifestTests : IDisposable
         Assert.True(agent.SecurityContext.ReadOnlyRootFilesystem);
         Assert.Equal("Unconfined", agent.SecurityContext.SeccompProfile.Type);
         Assert.Equal(["ALL"], agent.SecurityContext.Capabilities.Drop);
-        Assert.Equal(["BPF", "NET_RAW", "PERFMON", "SYS_PTRACE"], agent.SecurityContext.Capabilities.Add);
+        Assert.Equal(["BPF", "NET_RAW", "PERFMON", "SYS_NICE", "SYS_PTRACE"], agent.SecurityContext.Capabilities.Add);
         Assert.All(spec.Volumes, v => Assert.Null(v.HostPath));
         Assert.Equal(["config", "run", "tmp"], spec.Volumes.Select(v => v.Name));
         Assert.Equal("kubebpf-agent", spec.ServiceAccountName);

@@ -5,14 +5,14 @@ namespace Kubebpf.Testing;
 
 /// <summary>
 /// The agent image run with podman in the DaemonSet's security context (the agent manifest of deploy/): host network
-/// and PID, read-only root filesystem, every capability dropped but BPF, NET_RAW, PERFMON and SYS_PTRACE, no privilege
+/// and PID, read-only root filesystem, every capability dropped but BPF, NET_RAW, PERFMON, SYS_NICE and SYS_PTRACE, no privilege
 /// escalation, seccomp unconfined, memory-backed <c>/run/kubebpf</c> and <c>/tmp</c>. The test's work directory is
 /// mounted read-only at the same path, so that the configuration's paths mean the same inside and out.
 /// </summary>
 public sealed record AgentContainer
 {
     /// <summary>What the DaemonSet adds after dropping ALL.</summary>
-    public static readonly IReadOnlyList<string> DaemonSetCapabilities = ["BPF", "NET_RAW", "PERFMON", "SYS_PTRACE"];
+    public static readonly IReadOnlyList<string> DaemonSetCapabilities = ["BPF", "NET_RAW", "PERFMON", "SYS_NICE", "SYS_PTRACE"];
 
     /// <summary>Where the DaemonSet's readiness files live (an emptyDir in the pod, a tmpfs here).</summary>
     public const string HealthDirectory = "/run/kubebpf";
