@@ -9,7 +9,7 @@ namespace Kubebpf.Capture.Flows;
 /// </summary>
 internal sealed class ClosedConnections
 {
-    /// <summary>1,024 slots of 80 bytes: a close is remembered until a thousand or so later ones reuse its slot.</summary>
+    /// <summary>1,024 slots of 72 bytes: a close is remembered until a thousand or so later ones reuse its slot.</summary>
     private const int Slots = 1024;
 
     /// <summary>
