@@ -247,6 +247,50 @@ public sealed class FlowTrackerTests
     }
 
     [Fact]
+    public void Bytes_retransmitted_after_the_connection_closed_do_not_start_a_connection_seen_mid_stream()
+    {
+        // The server's FIN closes the flow; its answers, sent again because the client's ACK was slow (a tail loss
+        // probe on a busy host), must not become a second connection whose answers have no requests.
+        var harness = new Harness(new LineProtocol());
+        harness.Syn(fromClient: true);
+        harness.Syn(fromClient: false, ack: true);
+        harness.Send(true, "REQ a\nREQ b\n", 100);
+        harness.Send(false, "OK\nOK\n", 200);
+        harness.Fin(fromClient: false);
+        Assert.Equal(0, harness.Tracker.TrackedFlows);
+
+        harness.Send(false, "OK\n", 300, seq: Harness.ServerSeq + 3); // the tail
+        harness.Send(false, "OK\nOK\n", 400, seq: Harness.ServerSeq); // all of it
+        harness.Send(true, "REQ b\n", 450, seq: Harness.ClientSeq + 6);
+        harness.Tracker.OnBatchEnd();
+
+        Assert.Equal(["a", "b"], harness.Exchanges.Select(e => e.Resource));
+        Assert.Single(harness.Protocol.Parsers);
+        Assert.Equal(0, harness.Tracker.TrackedFlows);
+        Assert.Equal(3, harness.Metrics.Value("retransmissions"));
+    }
+
+    [Fact]
+    public void A_connection_seen_mid_stream_on_a_closed_connections_four_tuple_is_still_tracked()
+    {
+        // The closed connection's sequence numbers only recognise its own bytes: a later connection on the same
+        // addresses and ports, whose SYN was missed, starts far from them and is tracked as usual.
+        var harness = new Harness(new LineProtocol());
+        harness.Syn(fromClient: true);
+        harness.Syn(fromClient: false, ack: true);
+        harness.Send(true, "REQ a\n", 100);
+        harness.Send(false, "OK\n", 200);
+        harness.Fin(fromClient: false);
+
+        harness.Send(true, "REQ b\n", 300, seq: Harness.ClientSeq + 2_000_000_000);
+        harness.Send(false, "OK\n", 400, seq: Harness.ServerSeq + 3_000_000_000); // behind the old bytes in sequence space, but far
+        harness.Tracker.OnBatchEnd();
+
+        Assert.Equal(["a", "b"], harness.Exchanges.Select(e => e.Resource));
+        Assert.Equal(0, harness.Metrics.Value("retransmissions"));
+    }
+
+    [Fact]
     public void A_parser_that_throws_disables_its_protocol_and_the_others_go_on()
     {
         var broken = new LineProtocol("broken", ports: [7001], sniff: false);
@@ -317,7 +361,7 @@ public sealed class FlowTrackerTests
     {
         public const long UnixOffset = 1_700_000_000_000_000_000;
         public const uint ClientSeq = 1000;
-        private const uint ServerSeq = 500_000;
+        public const uint ServerSeq = 500_000;
         private readonly Dictionary<(IPEndPoint, IPEndPoint), uint> _next = [];
 
         public Harness(LineProtocol protocol, FlowTrackerOptions? options = null)

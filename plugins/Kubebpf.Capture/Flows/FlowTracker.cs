@@ -28,6 +28,7 @@ internal sealed class FlowTracker : IPacketConsumer
     private readonly FlowCounters _counters;
     private readonly FlowTable _table = new();
     private readonly Stack<TcpFlow> _spare = new();
+    private readonly ClosedConnections _closed = new();
     private readonly ProtocolSet<IStreamProtocol> _streamProtocols;
     private readonly ProtocolSet<IDatagramProtocol> _datagramProtocols;
     private readonly IWorkloadResolver? _resolver;
@@ -291,6 +292,12 @@ internal sealed class FlowTracker : IPacketConsumer
                 return;
             }
 
+            if (_closed.IsLate(key, side, packet.Seq, packet.Length, packet.TimestampNs))
+            {
+                _counters.Retransmissions.Increment(); // bytes its flow had before it closed
+                return;
+            }
+
             existing = AddTcpFlow(key, packet);
         }
         else
@@ -318,6 +325,7 @@ internal sealed class FlowTracker : IPacketConsumer
                 flow.Account.Decide(HandshakeOutcome.Refused);
             }
 
+            _closed.Remember(flow, packet.TimestampNs);
             End(flow, packet.TimestampNs);
         }
         else if ((packet.Flags & PacketHeader.Fin) != 0)
@@ -630,6 +638,7 @@ internal sealed class FlowTracker : IPacketConsumer
             : !otherFinished;
         if (!keep || otherFinished)
         {
+            _closed.Remember(flow, nowNs);
             End(flow, nowNs);
         }
     }
