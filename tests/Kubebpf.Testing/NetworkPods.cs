@@ -167,7 +167,10 @@ public sealed class NetworkPods : IDisposable
 
     private static int FreeSubnet(int instance)
     {
-        var used = Run("ip", ["-o", "addr"], check: false).Output + Run("ip", ["-all", "netns", "exec", "ip", "-o", "addr"], check: false).Output;
+        // One `ip -n` per named namespace rather than `ip -all netns exec`: when a namespace is deleted while that walks the
+        // list (another test's teardown), its forked child goes on walking the list itself, and nested walks hung for minutes.
+        var namespaces = Directory.Exists("/run/netns") ? Directory.GetFiles("/run/netns").Select(Path.GetFileName) : [];
+        var used = string.Concat(namespaces.Select(name => Run("ip", ["-n", name!, "-o", "addr"], check: false).Output).Prepend(Run("ip", ["-o", "addr"], check: false).Output));
         var start = (Environment.ProcessId * 7 + instance * 13) % 250;
         for (var i = 0; i < 250; i++)
         {
