@@ -154,12 +154,13 @@ public sealed class AgentScenario : IAsyncDisposable
 
     /// <summary>
     /// Waits until the call log stands for at least <paramref name="expected"/> exchanges (the sum of its points'
-    /// weights: one point each unless the call-log policy sampled them), or <paramref name="timeout"/> passed.
+    /// weights: one point each unless the call-log policy sampled them), or <paramref name="timeout"/> passed;
+    /// <paramref name="measurement"/> names the protocol's call log.
     /// </summary>
-    public async Task WaitForCallLogAsync(long expected, TimeSpan timeout)
+    public async Task WaitForCallLogAsync(long expected, TimeSpan timeout, string measurement = "http_requests")
     {
         var deadline = DateTime.UtcNow + timeout;
-        while (DateTime.UtcNow < deadline && await CallLogWeightAsync() < expected)
+        while (DateTime.UtcNow < deadline && await CallLogWeightAsync(measurement) < expected)
         {
             await Task.Delay(200);
         }

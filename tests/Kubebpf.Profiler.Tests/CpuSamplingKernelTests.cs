@@ -37,10 +37,12 @@ public sealed class CpuSamplingKernelTests(ITestOutputHelper log)
             Frequency = Frequency, Interval = TimeSpan.FromHours(1), ReadInterval = TimeSpan.FromSeconds(2), Processes = [command],
         });
         // Not pinned: one thread uses one CPU at most, and the scheduler gives it the less busy one.
+        var stealBefore = StolenSeconds();
         using var hog = Workload.Start(cpu: null, environment: null, exe, WallSeconds.ToString(CultureInfo.InvariantCulture), Seconds.ToString(CultureInfo.InvariantCulture));
         using var perf = PerfRecord.Start(hog.Pid);
         var cpuSeconds = long.Parse(hog.ReadLine(TimeSpan.FromSeconds(WallSeconds + 30)).Split(' ')[1], CultureInfo.InvariantCulture) / 1e6;
         var perfShares = perf?.Stop();
+        var stolen = StolenSeconds() - stealBefore;
         var rows = FlameRows.Of(await profiler.StopAsync(), ProfileOwner.HostPod);
 
         FlameRows.AssertConsistent(rows);
@@ -49,12 +51,16 @@ public sealed class CpuSamplingKernelTests(ITestOutputHelper log)
         var b = FlameRows.Function(rows, command, "hot_b");
         var expected = cpuSeconds * Frequency;
         var share = (double)a.Value / (a.Value + b.Value);
-        log.WriteLine($"cpu {cpuSeconds:0.00} s (budget {Seconds} s): {samples} samples, expected {expected:0}; hot_a {a.Value}, hot_b {b.Value}: {share:P1}; perf {perfShares}");
+        log.WriteLine($"cpu {cpuSeconds:0.00} s (budget {Seconds} s): {samples} samples, expected {expected:0}; hot_a {a.Value}, hot_b {b.Value}: {share:P1}; perf {perfShares}; stolen by the hypervisor {stolen:0.00} s");
         log.WriteLine($"kernel: {profiler.Metrics.Value("samples")} samples, {profiler.Metrics.Value("counts_full")} counts_full, {profiler.Metrics.Value("stacks_full")} stacks_full; unresolved user frames {profiler.Metrics.Value("unresolved_user_frames")}");
 
         // Below ~300 samples the split's sampling noise (±2.5 points at 1 sigma) makes ±5 points a coin toss: too busy to judge.
         Assert.True(samples >= 300, $"only {samples} samples ({cpuSeconds:0.00} s of CPU in {WallSeconds} s): the machine is too busy for this test");
-        Assert.True(Math.Abs(samples - expected) <= 0.10 * expected, $"{samples} samples for {cpuSeconds:0.00} s of CPU at {Frequency} Hz (expected {expected:0} ± 10%)");
+        // The sampling timer runs on wall time: while the hypervisor runs another guest on this CPU, the hog stays current and
+        // is sampled, but its CPU time (getrusage) leaves that steal out. So stolen time may add samples, never more than its own.
+        var extra = stolen * Frequency;
+        Assert.True(samples >= 0.90 * expected && samples <= 1.10 * expected + extra,
+            $"{samples} samples for {cpuSeconds:0.00} s of CPU at {Frequency} Hz (expected {expected:0} - 10% to + 10% + {extra:0} for {stolen:0.00} s stolen)");
         Assert.True(Math.Abs(share - 0.75) <= 0.05, $"hot_a has {share:P1} of hot_a + hot_b, expected 75% ± 5 points");
         Assert.Contains("main", a.Callers);
         Assert.Contains("main", b.Callers);
@@ -65,6 +71,10 @@ public sealed class CpuSamplingKernelTests(ITestOutputHelper log)
         Assert.True(perfShares is not null, "perf is not installed (Debian's linux-perf): the comparison with perf record did not run");
         Assert.True(Math.Abs(share - perfShares.Value) <= 0.05, $"hot_a share {share:P1} here, {perfShares:P1} by perf record");
     }
+
+    /// <summary>CPU time the hypervisor gave to other guests, all CPUs together (<c>steal</c> of <c>/proc/stat</c>, in USER_HZ ticks of 10 ms).</summary>
+    private static double StolenSeconds() =>
+        long.Parse(File.ReadLines("/proc/stat").First().Split(' ', StringSplitOptions.RemoveEmptyEntries)[8], CultureInfo.InvariantCulture) / 100.0;
 }
 
 /// <summary><c>perf record -F 99 -g</c> on one process, as the independent reference for proportions.</summary>
