@@ -846,7 +846,7 @@ def analyse(results):
             loss[state] = {i: 100 * (1 - rps / none_rps[i]) for i, rps in of(state, "rps").items() if i in none_rps}
             a[f"loss_{state}"] = summary(list(loss[state].values()))
             a[f"p99_added_{state}"] = paired(of(state, "p99_ms"), none_p99, operator.sub)
-        if "full" in a["states"] and "before" in a["states"]:
+        if "full" in a["states"] and "before" in a["states"] and scenario != REST_SCENARIO:  # at rest: no requests to compare per
             a["after_vs_before"] = {
                 "throughput_pct": paired(of("full", "rps"), of("before", "rps"), lambda x, y: 100 * (x / y - 1)),
                 "loss_pp": paired(loss["full"], loss["before"], operator.sub),
