@@ -13,7 +13,7 @@ namespace Kubebpf.Capture;
 /// <summary>
 /// Runs the capture on the probe's own thread: every packet goes to the flow tracker, which feeds the registered
 /// protocols' parsers; their exchanges, and the reports of every TCP connection, are handed over once per drained batch
-/// to relays that publish them on threads of their own (the capture thread never waits for a subscriber).
+/// to relays that publish them on threads of their own (the capture thread waits for a subscriber only when one falls far behind).
 /// Housekeeping (idle flows, handshake timeouts, clock offset, kernel counters) runs about once a second between batches.
 /// </summary>
 internal sealed partial class CaptureProbe(
@@ -28,12 +28,12 @@ internal sealed partial class CaptureProbe(
     private const long HousekeepingIntervalMs = 1000;
 
     /// <summary>
-    /// Events of one kind waiting for the subscribers at most: a fifth of a second of 40,000 statements/s seen on both
-    /// pods' veths. A larger bound only bridged longer stalls of subscribers starved of CPU, at a cost in memory (with
-    /// 65,536 the agent peaked at 192 and 210 MB instead of about 110 in the MySQL benchmark: the pending exchanges, and
-    /// each subscriber's copy of the batch, grow to it).
+    /// Events of one kind pending for the subscribers at most, beyond which the drain waits for them: a fifth of a second
+    /// of 40,000 statements/s seen on both pods' veths. A larger bound only bridged longer stalls of subscribers starved
+    /// of CPU, at a cost in memory (with 65,536 the agent peaked at 192 and 210 MB instead of about 110 in the MySQL
+    /// benchmark: the pending exchanges, and each subscriber's copy of the batch, grow to it).
     /// </summary>
-    private const int MaxUnpublishedEvents = 16_384;
+    private const int MaxPendingEvents = 16_384;
 
     // Replaced whole by the capture thread, read by the flush thread's gauges.
     private StrongBox<CaptureCounters> _lastCounters = new(default);
@@ -69,9 +69,9 @@ internal sealed partial class CaptureProbe(
 
         LogStarted(string.Join(", ", capture.AttachedInterfaces.Order(StringComparer.Ordinal)), string.Join(", ", options.InterfacePatterns), options.AttachesTc ? PacketCaptureOptions.TcAttach : PacketCaptureOptions.SocketAttach, names);
         LogWholeSegments(string.Join(" ", wholeSegments.Starts.Select(s => $"'{Printable(s)}'")), wholeSegments.TextStarts ? " and text starts (a protocol declares no message starts)" : "", wholeSegments.BodyEndBytes, PortEnds(wholeSegments));
-        var unpublished = metrics.Counter("unpublished_events", $"exchanges and connection reports dropped because {MaxUnpublishedEvents} of their kind were waiting for the subscribers (a loss)");
-        using var exchanges = new EventRelay<Exchange>(publisher, MaxUnpublishedEvents, unpublished, "capture exchanges");
-        using var reports = new EventRelay<TcpConnectionReport>(connections, MaxUnpublishedEvents, unpublished, "capture connections");
+        var waits = metrics.Counter("subscriber_waits", $"times the drain waited for the subscribers because {MaxPendingEvents} exchanges or connection reports were pending (not a loss: the ring buffer holds what comes meanwhile)");
+        using var exchanges = new EventRelay<Exchange>(publisher, MaxPendingEvents, waits, "capture exchanges");
+        using var reports = new EventRelay<TcpConnectionReport>(connections, MaxPendingEvents, waits, "capture connections");
         var tracker = new FlowTracker(options.Flows, metrics, stream, datagram, resolver, exchanges.Publish, reports.Publish, () => reports.HasSubscribers)
         {
             MonotonicToUnixOffsetNs = capture.MonotonicToUnixOffsetNs,

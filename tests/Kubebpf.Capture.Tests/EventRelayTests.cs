@@ -8,8 +8,8 @@ public sealed class EventRelayTests
     public void Batches_reach_the_target_in_order_on_the_relay_thread_and_dispose_publishes_what_is_pending()
     {
         var target = new GatedPublisher();
-        var dropped = new Counter("dropped", "test");
-        using (var relay = new EventRelay<int>(target, maxPending: 1_000, dropped, "relay test"))
+        var waits = new Counter("waits", "test");
+        using (var relay = new EventRelay<int>(target, maxPending: 1_000, waits, "relay test"))
         {
             relay.Publish([1, 2]);
             Assert.True(target.Entered.Wait(TimeSpan.FromSeconds(10)), "the relay did not publish the first batch");
@@ -21,27 +21,51 @@ public sealed class EventRelayTests
         }
 
         Assert.Equal([1, 2, 3, 4, 5], target.Received);
-        Assert.Equal(0, dropped.Value);
+        Assert.Equal(0, waits.Value);
         Assert.DoesNotContain(Environment.CurrentManagedThreadId, target.Threads);
     }
 
     [Fact]
-    public void A_batch_that_would_take_the_pending_events_past_the_bound_is_dropped_and_counted()
+    public async Task A_batch_that_would_take_the_pending_events_past_the_bound_waits_for_the_relay_and_nothing_is_dropped()
     {
         var target = new GatedPublisher();
-        var dropped = new Counter("dropped", "test");
-        using (var relay = new EventRelay<int>(target, maxPending: 3, dropped, "relay test"))
+        var waits = new Counter("waits", "test");
+        using (var relay = new EventRelay<int>(target, maxPending: 3, waits, "relay test"))
         {
             relay.Publish([1]);
             Assert.True(target.Entered.Wait(TimeSpan.FromSeconds(10)), "the relay did not publish the first batch");
             relay.Publish([2, 3]);
-            relay.Publish([4, 5]); // 2 pending + 2 > 3
-            relay.Publish([6]);
+            var blocked = Task.Run(() => relay.Publish([4, 5])); // 2 pending + 2 > 3
+            var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+            while (waits.Value == 0 && DateTime.UtcNow < deadline)
+            {
+                await Task.Delay(10);
+            }
+
+            Assert.Equal(1, waits.Value);
+            Assert.False(blocked.IsCompleted, "the batch beyond the bound was taken while the relay was still busy");
             target.Release.Set();
+            await blocked.WaitAsync(TimeSpan.FromSeconds(10));
+            relay.Publish([6]);
         }
 
-        Assert.Equal([1, 2, 3, 6], target.Received);
-        Assert.Equal(2, dropped.Value);
+        Assert.Equal([1, 2, 3, 4, 5, 6], target.Received);
+        Assert.Equal(1, waits.Value);
+    }
+
+    [Fact]
+    public void A_batch_larger_than_the_bound_on_its_own_goes_once_nothing_else_is_pending()
+    {
+        var target = new GatedPublisher();
+        target.Release.Set();
+        var waits = new Counter("waits", "test");
+        using (var relay = new EventRelay<int>(target, maxPending: 2, waits, "relay test"))
+        {
+            relay.Publish([1, 2, 3, 4]);
+        }
+
+        Assert.Equal([1, 2, 3, 4], target.Received);
+        Assert.Equal(0, waits.Value);
     }
 
     /// <summary>Records what it receives; its first publish waits for <see cref="Release"/>.</summary>

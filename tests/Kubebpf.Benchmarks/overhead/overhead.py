@@ -90,7 +90,7 @@ DEBIAN_PYTHON = "/usr/bin/python3"  # has python3-matplotlib, which draws the pl
 # Self-metrics that count something lost or refused; anything else (packets, exchanges, gauges) is informational.
 # `partial` is the HTTP-only agent's name (Http.partial_segments) for what the capture now calls `truncated`.
 # The DNS and MySQL plugins' own: stream and row gaps, commands without answer, timeouts (dnsmasq answers every query).
-LOSS_PATTERN = re.compile(r"drop|full|overflow|fail|error|desync|unmatched|unanswered|evicted|rejected|invalid|oversized|collapsed|truncated|partial|unsupported|late_classified|gap|without_answer|timeout|refused|malformed|skipped")
+LOSS_PATTERN = re.compile(r"drop|unpublished|full|overflow|fail|error|desync|unmatched|unanswered|evicted|rejected|invalid|oversized|collapsed|truncated|partial|unsupported|late_classified|gap|without_answer|timeout|refused|malformed|skipped")
 # The capture programs' names: the socket filter now and in the HTTP-only agent, the tc filters.
 CAPTURE_PROGRAMS = ("packet_capture", "http_capture", "capture_ingress", "capture_egress")
 
