@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Runtime.InteropServices;
 
 namespace Kubebpf.Sdk.Bpf;
@@ -15,15 +16,22 @@ public interface IBatchRecordHandler : IRecordHandler
 }
 
 /// <summary>
-/// Drives a <see cref="RingBufferReader"/>: drains while records keep coming, sleeps <see cref="PollInterval"/> when a
-/// drain finds the ring empty, and once it stayed empty that long, waits on the ring itself for up to
-/// <see cref="IdleWait"/>. Runs on the calling thread until cancelled.
+/// Drives a <see cref="RingBufferReader"/>: after a drain it sleeps <see cref="PollInterval"/> while the ring has room
+/// for the records that arrive meanwhile (below), else drains again at once; once the ring stayed empty that long, it
+/// waits on the ring itself for up to <see cref="IdleWait"/>. Runs on the calling thread until cancelled.
 /// </summary>
 /// <remarks>
 /// While records flow the producer should not wake the consumer per record: with <c>BPF_RB_NO_WAKEUP</c> it never
 /// does (then <see cref="IdleWait"/> bounds the added latency of the first record after a quiet spell), with flags 0 the
 /// kernel wakes it only for a record written into an empty ring, which ends the idle wait at once, and raises at most one
 /// wakeup per drain while the poller sleeps its <see cref="PollInterval"/>s.
+/// <para>
+/// A busy producer does not keep the poller draining back to back: each drain then hands over a sliver (tens of
+/// records), and its fixed costs, the batch end and the wakeups of whatever threads the handler hands the batch to,
+/// recur a thousand times a second. After a drain the poller sleeps a <see cref="PollInterval"/> as long as the
+/// records pending plus those expected meanwhile, at the rate they arrived during the drain, stay within a quarter of
+/// the ring; past that rate it drains again at once, as before, so a small ring or a burst is never left to fill.
+/// </para>
 /// </remarks>
 public sealed class RingBufferPoller
 {
@@ -32,7 +40,7 @@ public sealed class RingBufferPoller
 
     private readonly TimeSpan? _idleWait;
 
-    /// <summary>How long to sleep when a drain found nothing after records came: batches the next records, bounds their added latency.</summary>
+    /// <summary>How long to sleep after a drain (see the class remarks) or when a drain found nothing after records came: batches the next records, bounds their added latency.</summary>
     public TimeSpan PollInterval { get; init; } = DefaultPollInterval;
 
     /// <summary>
@@ -48,8 +56,8 @@ public sealed class RingBufferPoller
 
     /// <summary>
     /// Loops: drain <paramref name="reader"/> into <paramref name="handler"/>, call <see cref="IBatchRecordHandler.OnBatchEnd"/>
-    /// when records came, drain again at once while records keep coming, else call <see cref="IBatchRecordHandler.OnIdle"/> and
-    /// sleep (see the class remarks). Returns when <paramref name="cancellationToken"/> is cancelled (after a last drain),
+    /// when records came and sleep or drain again at once, else call <see cref="IBatchRecordHandler.OnIdle"/> and sleep (see
+    /// the class remarks). Returns when <paramref name="cancellationToken"/> is cancelled (after a last drain),
     /// without throwing.
     /// </summary>
     /// <returns>The number of records handed over.</returns>
@@ -63,6 +71,8 @@ public sealed class RingBufferPoller
         while (true)
         {
             var cancelled = cancellationToken.IsCancellationRequested;
+            var drainStarted = Stopwatch.GetTimestamp();
+            var producedBefore = reader.Produced;
             var count = reader.Drain(ref handler);
             if (count > 0)
             {
@@ -76,7 +86,14 @@ public sealed class RingBufferPoller
                 return total;
             }
 
-            if (count == 0)
+            if (count > 0)
+            {
+                if (HasRoomToBatch(reader.Pending, reader.Produced - producedBefore, Stopwatch.GetElapsedTime(drainStarted), PollInterval, reader.Size))
+                {
+                    cancellationToken.WaitHandle.WaitOne(PollInterval);
+                }
+            }
+            else
             {
                 handler.OnIdle();
                 var quiet = emptyDrains++ > 0; // empty for a whole PollInterval: nothing to batch, wait for the ring
@@ -86,6 +103,18 @@ public sealed class RingBufferPoller
                 }
             }
         }
+    }
+
+    /// <summary>
+    /// Whether the poller may sleep <paramref name="pollInterval"/> after a drain: the <paramref name="pending"/> bytes
+    /// plus those expected meanwhile, at the rate of the <paramref name="arrived"/> bytes written during the drain (which
+    /// took <paramref name="drainTime"/>), fill at most a quarter of the ring of <paramref name="ringSize"/> bytes. A short
+    /// drain overstates the rate, which errs towards draining at once.
+    /// </summary>
+    internal static bool HasRoomToBatch(long pending, ulong arrived, TimeSpan drainTime, TimeSpan pollInterval, uint ringSize)
+    {
+        var expected = arrived * (pollInterval.TotalSeconds / Math.Max(drainTime.TotalSeconds, 1e-6));
+        return pending + expected <= ringSize / 4.0;
     }
 
     /// <summary>Waits for the ring's descriptor to poll readable, or for cancellation (through an eventfd).</summary>

@@ -86,6 +86,9 @@ public sealed unsafe class RingBufferReader : IDisposable
     /// <summary>Bytes written by the kernel and not consumed yet (a snapshot).</summary>
     public long Pending => (long)(Volatile.Read(ref ProducerPosition) - Volatile.Read(ref ConsumerPosition));
 
+    /// <summary>Bytes the kernel has written into the ring since it was created (its producer position).</summary>
+    internal ulong Produced => Volatile.Read(ref ProducerPosition);
+
     /// <summary>
     /// Consumes every committed record up to the producer position read on entry, handing each to
     /// <paramref name="handler"/>, and returns how many it handed over. Stops early at a record still being written.

@@ -14,6 +14,8 @@ these states, interleaved and in alternating order in every repetition because t
           (`Kubebpf.Benchmarks capture-only`): the kernel-side cost;
   full  - the published agent: capture, HTTP parser, R.E.D., call log, InfluxDB sink to a local influxd;
   redonly - the same without the call log (in 20B/ka50 only): the call log's share of the loss;
+  serverside - the full agent observing the server's pod alone (in 20B/ka50 only): each request is captured, parsed
+          and counted once, as on a node that hosts one end of each call, where `full` observes both ends on one node;
   unsampled - with --states: the full agent writing a call-log point for every exchange (CallLog:Sampling off), the
           cost the call-log policy saves;
   before - with --before-agent, in every scenario: an older published agent (the HTTP-only one, before the capture
@@ -77,8 +79,8 @@ CURVE_TITLES = {"rate": "request rate (req/s aimed at)", "pods": "observed pods 
 STATES = ["none", "idle", "full"]
 # The full agent without the call log (R.E.D. only), to split its cost: by default in the primary scenario only.
 # The older agent given by --before-agent, in every scenario.
-OPTIONAL_STATES = ["redonly", "unsampled", "before", "prometheus", "idle-tc", "full-tc"]
-AGENT_STATES = ("full", "redonly", "unsampled", "before", "prometheus", "full-tc")
+OPTIONAL_STATES = ["redonly", "serverside", "unsampled", "before", "prometheus", "idle-tc", "full-tc"]
+AGENT_STATES = ("full", "redonly", "serverside", "unsampled", "before", "prometheus", "full-tc")
 # States whose capture is attached as tc filters rather than socket filters.
 TC_STATES = ("idle-tc", "full-tc")
 RATE_PACE_MS = 10
@@ -582,8 +584,10 @@ class Bench:
         self.mysql_rates[state] = rate
         return {"requests": statements, "rps": rate, "p99_ms": float("nan"), "socket_errors": 0, "non_2xx": 0}
 
-    def observed(self, scenario):
-        """The pods an agent observes in this scenario: (workload, pod name, (namespace, host veth, ip))."""
+    def observed(self, scenario, state):
+        """The pods an agent observes in this scenario and state: (workload, pod name, (namespace, host veth, ip))."""
+        if state == "serverside":
+            return [("server", "server-0", self.pods.server)]
         count = pod_count(scenario)
         clients = [("client", f"client-{i}", pod) for i, pod in enumerate(self.pods.pool[:count])] if count else [("client", "client-0", self.pods.client)]
         return [("server", "server-0", self.pods.server), *clients]
@@ -598,7 +602,7 @@ class Bench:
 
     def agent_config(self, database, state, scenario):
         workloads = os.path.join(self.work, "workloads.yaml")
-        observed = self.observed(scenario)
+        observed = self.observed(scenario, state)
         with open(workloads, "w") as f:
             f.write("workloads:\n")
             for workload, pod, (_, host_if, ip) in observed:
@@ -626,7 +630,7 @@ class Bench:
     def start_observer(self, state, database, scenario):
         """Starts an agent (full, redonly, before) or the capture-only loader (idle); returns the process once it observes the pods."""
         log_path = os.path.join(self.work, f"{state}-{self.run_index}.log")
-        veths = [host_if for _, _, (_, host_if, _) in self.observed(scenario)]
+        veths = [host_if for _, _, (_, host_if, _) in self.observed(scenario, state)]
         if state in AGENT_STATES:
             config = os.path.join(self.work, "kubebpf.json")
             with open(config, "w") as f:
@@ -707,11 +711,12 @@ class Bench:
                     self.kept_logs = True
                     log(f"{state} did not stop within 30 s of SIGTERM; killed (see {log_path})")
         if state in AGENT_STATES:
-            result.update(self.agent_output(database, served_so_far() - served_before, protocol_of(scenario)))
+            directions = ("in",) if state == "serverside" else ("in", "out")
+            result.update(self.agent_output(database, served_so_far() - served_before, protocol_of(scenario), directions))
         return result
 
-    def agent_output(self, database, served, protocol):
-        """Completeness and self-metrics from what the agent wrote to InfluxDB (not its logs)."""
+    def agent_output(self, database, served, protocol, directions):
+        """Completeness in the directions observed, and self-metrics, from what the agent wrote to InfluxDB (not its logs)."""
         _, red_measurement, resource_tag, call_log = PROTOCOLS[protocol]
         red = {tags["direction"]: row["sum"] for tags, row in self.influx.query(
             database, f"SELECT sum(\"requests\") FROM \"kubebpf_2d\".\"{red_measurement}\" WHERE \"{resource_tag}\" <> '*' GROUP BY \"direction\"")}
@@ -728,8 +733,8 @@ class Bench:
                   "calls_in": calls.get("in", 0), "calls_out": calls.get("out", 0),
                   "call_log_points": sum(row["points"] for row in logged.values()), "counters": counters}
         if served:
-            output.update(completeness_in=red.get("in", 0) / served, completeness_out=red.get("out", 0) / served,
-                          completeness_call_log=(calls.get("in", 0) + calls.get("out", 0)) / (2 * served))
+            output.update({f"completeness_{direction}": red.get(direction, 0) / served for direction in directions})
+            output["completeness_call_log"] = sum(calls.get(direction, 0) for direction in directions) / (len(directions) * served)
         return output
 
     def run(self, scenarios):
@@ -757,7 +762,7 @@ class Bench:
                     results.append(result)
                     log(f"{len(results)}/{total} rep {rep} {scenario:12} {state:4}: {result['rps']:9.0f} req/s, p99 {result['p99_ms']:.2f} ms"
                         + (f", {result['cpu_s']:.2f} CPU-s ({result['cpu_core_pct']:.0f}% of a core), {result['peak_rss_mb']:.0f} MB" if "cpu_s" in result else "")
-                        + (f", completeness in {result['completeness_in']:.5f} out {result['completeness_out']:.5f}" if "completeness_in" in result else ""))
+                        + "".join(f", completeness {d} {result[f'completeness_{d}']:.5f}" for d in ("in", "out") if f"completeness_{d}" in result))
         return results
 
     def states_of(self, scenario):
@@ -767,7 +772,7 @@ class Bench:
             states = ["none", "full"]
         elif scenario == PRIMARY_SCENARIO and self.args.states == STATES:
             # The call log's share of the loss: its points go to an influxd on the same two cores.
-            states = STATES + ["redonly"]
+            states = STATES + ["redonly", "serverside"]
         else:
             states = list(self.args.states)
         if self.args.before_agent and protocol_of(scenario) == "http":
@@ -929,6 +934,10 @@ def target_rows(analysis):
         influxd = full["influxd_cpu_s_per_million"]
         row("agent CPU per million requests at saturation, 20 B, 50 keep-alive connections (median; influxd's beside it)", "<= 1 CPU-s",
             f"{cpu:.2f} (influxd {influxd['median']:.2f})" if influxd else f"{cpu:.2f}", cpu <= 1)
+    serverside = primary.get("states", {}).get("serverside")
+    if serverside and serverside["cpu_s_per_million"]:
+        row("the same observing the server's pod alone (`serverside`: each request captured once, not on both pods' veths)", "-",
+            fmt(serverside["cpu_s_per_million"], 2), None)
     cpu = [(a["states"]["full"]["cpu_s_per_million"]["median"], s) for s, a in analysis.items()
            if protocol_of(s) == "http" and (a["states"].get("full") or {}).get("cpu_s_per_million")]
     if cpu:
@@ -1059,7 +1068,9 @@ def write_report(path, args, info, analysis, micro, baseline, command, generated
         "all on the same cores as the agent and InfluxDB. States: **none** (no agent), **idle** (the agent's socket filter on the observed "
         "pods' veths and a user-space loop that only consumes the ring buffer: the kernel-side cost), **full** (the published agent: "
         f"capture, HTTP parser, R.E.D., call log, static metadata, InfluxDB 1.x sink to a local influxd), {before}and in "
-        f"{PRIMARY_SCENARIO} also **redonly** (the same agent without the call log). "
+        f"{PRIMARY_SCENARIO} also **redonly** (the same agent without the call log) and **serverside** (the same agent observing the server's "
+        "pod alone: each request is captured, parsed and counted once, as on a node that hosts one end of each call; `full` observes both "
+        "ends on one node, so every request twice). "
         + ("**unsampled** is the full agent with a call-log point for every exchange (`CallLog:Sampling:Enabled` false); **full** keeps "
            "every error and slow call and a weighted budget of the rest. " if "unsampled" in args.states else "")
         + f"{args.reps} repetitions; in each, every scenario runs every state, in alternating order, {args.duration} s per run after a "
@@ -1137,11 +1148,13 @@ def write_report(path, args, info, analysis, micro, baseline, command, generated
                          f"| {pct(st['completeness_in'])} | {pct(st['completeness_out'])} | {pct(st['completeness_call_log'])} | {counters} |")
     optional = [(scenario, state, a) for scenario, a in analysis.items() for state in OPTIONAL_STATES if state in a["states"] and state not in agents]
     if optional:
-        lines += ["", "| scenario | state | req/s | loss | agent CPU-s per million | capture program ns per run | agent peak RSS MB |", "|---|---|---|---|---|---|---|"]
+        lines += ["", "| scenario | state | req/s | loss | agent CPU-s per million | capture program ns per run | capture program CPU-s per million "
+                  "| agent peak RSS MB | completeness in (worst run) |", "|---|---|---|---|---|---|---|---|---|"]
         for scenario, state, a in optional:
             st = a["states"][state]
+            worst_in = f"{100 * st['completeness_in']['min']:.3f}%" if st.get("completeness_in") else "-"
             lines.append(f"| {scenario} | {state} | {fmt(st['rps'], 0)} | {fmt(a.get('loss_' + state), 1, '%')} | {fmt(st['cpu_s_per_million'], 2)} "
-                         f"| {fmt(st['filter_ns_per_run'], 0)} | {fmt(st['peak_rss_mb'], 0)} |")
+                         f"| {fmt(st['filter_ns_per_run'], 0)} | {fmt(st['filter_cpu_s_per_million'], 2)} | {fmt(st['peak_rss_mb'], 0)} | {worst_in} |")
     counter_names = sorted({k for a in analysis.values() for st in a["states"].values() for k in st.get("loss_counters", {})})
     lines += ["", "Loss counters read (all runs): " + ", ".join(f"`{n}`" for n in counter_names) + ".",
               f"Load generator errors (wrk socket errors and non-2xx answers, dnsperf lost queries and answers other than NOERROR), all runs: {sum(a['socket_errors'] for a in analysis.values())}."]
@@ -1225,8 +1238,9 @@ def main():
     parser.add_argument("--full", action="store_true", help="every size with every client mode, 10 s runs")
     parser.add_argument("--scenarios", nargs="+", help=f"SIZE/CLIENT items (sizes {list(SIZES)}, clients {list(CLIENTS)}, rate<N>k, pods<N>), "
                         f"{DNS_SCENARIO}, {MYSQL_SCENARIO}, {REST_SCENARIO}; replaces the default list and the curves' own scenarios")
-    parser.add_argument("--states", nargs="+", default=STATES, choices=STATES + ["redonly", "unsampled", "prometheus", *TC_STATES],
-                        help="states to compare (default none idle full, plus redonly in 20B/ka50; redonly: the full agent without the call log; "
+    parser.add_argument("--states", nargs="+", default=STATES, choices=STATES + ["redonly", "serverside", "unsampled", "prometheus", *TC_STATES],
+                        help="states to compare (default none idle full, plus redonly and serverside in 20B/ka50; redonly: the full agent without the call log; "
+                        "serverside: the full agent observing the server's pod alone; "
                         "idle-tc, full-tc: idle and full with the capture as tc filters)")
     parser.add_argument("--call-log-per-second", type=int, help="the call log's sampling budget (CallLog:Sampling:PerSecond) in the agent states; default: the agent's")
     parser.add_argument("--call-log-at-once-per-second", type=int, help="errors and slow calls kept at once per second and budget "
