@@ -70,6 +70,24 @@ public sealed class ScrapeEndpointTests(PrometheusServer prometheus) : IClassFix
     }
 
     [Fact]
+    public async Task A_head_request_does_not_use_up_a_new_series_zero()
+    {
+        await using var endpoint = Endpoint.Start();
+        endpoint.Exchanges.OnEvents([Samples.Http("/a")]);
+        using var http = new HttpClient();
+
+        using var head = await http.SendAsync(new HttpRequestMessage(HttpMethod.Head, new Uri($"{endpoint.Url}/metrics")));
+        Assert.Equal(HttpStatusCode.OK, head.StatusCode);
+        Assert.True(head.Content.Headers.ContentLength > 0);
+        Assert.Empty(await head.Content.ReadAsByteArrayAsync());
+
+        var first = await http.GetStringAsync(new Uri($"{endpoint.Url}/metrics"));
+        Assert.Equal(0, Value(first, "kubebpf_http_requests_total", "/a"));
+        var second = await http.GetStringAsync(new Uri($"{endpoint.Url}/metrics"));
+        Assert.Equal(1, Value(second, "kubebpf_http_requests_total", "/a"));
+    }
+
+    [Fact]
     public async Task A_real_prometheus_reads_the_same_totals_by_scrape_and_by_remote_write()
     {
         await using var endpoint = Endpoint.Start(remoteWriteUrl: prometheus.RemoteWriteUrl);

@@ -87,10 +87,12 @@ internal sealed partial class ScrapeEndpoint : IProbe
             }
 
             var format = ExpositionFormats.Negotiate(context.Request.Headers["Accept"]);
-            var body = Render(format);
+            // A HEAD answer carries no samples, so it must not use up a new series' zero (see Render).
+            var isGet = context.Request.HttpMethod == "GET";
+            var body = Render(format, isGet);
             response.ContentType = ExpositionFormats.ContentType(format);
             response.ContentLength64 = body.Length;
-            if (context.Request.HttpMethod == "GET")
+            if (isGet)
             {
                 await response.OutputStream.WriteAsync(body);
             }
@@ -115,12 +117,19 @@ internal sealed partial class ScrapeEndpoint : IProbe
         }
     }
 
-    /// <summary>The answer's bytes in <paramref name="format"/>, series new since the previous scrape at zero.</summary>
-    internal byte[] Render(ExpositionFormat format)
+    /// <summary>
+    /// The answer's bytes in <paramref name="format"/>, series new since the previous scrape at zero. Only a
+    /// <paramref name="delivered"/> answer (a GET's) becomes the previous scrape: the zero reaches a reader.
+    /// </summary>
+    internal byte[] Render(ExpositionFormat format, bool delivered = true)
     {
         var scrapedAt = _time.GetTimestamp();
         var families = FirstSeenAsZero(_collector.Collect(), _previousScrape);
-        _previousScrape = scrapedAt;
+        if (delivered)
+        {
+            _previousScrape = scrapedAt;
+        }
+
         if (format == ExpositionFormat.Protobuf)
         {
             var output = new ProtoWriter();
